@@ -1,0 +1,137 @@
+"""Configuration from environment variables, with local defaults.
+
+Every process reads its settings here and nowhere else. A missing or malformed
+value stops the process at start-up with a message naming the variable, rather
+than failing later on the first request that needs it.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+SERVICES = ("checklist", "planner", "evidence", "notify", "gateway")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _get(env, name, default):
+    value = env.get(name, default)
+    if value is None or str(value).strip() == "":
+        raise ConfigError(f"{name} is required but is empty or not set")
+    return str(value).strip()
+
+
+def _url(env, name, default, schemes):
+    value = _get(env, name, default)
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not (parts.hostname or parts.path):
+        raise ConfigError(
+            f"{name}={value!r} is not a valid URL: expected a scheme among "
+            f"{', '.join(schemes)} and a host")
+    return value
+
+
+def _int(env, name, default, minimum=None):
+    raw = _get(env, name, default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not an integer") from None
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name}={value} must be at least {minimum}")
+    return value
+
+
+def _int_list(env, name, default):
+    raw = _get(env, name, default)
+    try:
+        values = [int(part) for part in raw.split(",")]
+    except ValueError:
+        raise ConfigError(
+            f"{name}={raw!r} must be a comma-separated list of integers") from None
+    if any(v <= 0 for v in values):
+        raise ConfigError(f"{name}={raw!r}: every value must be positive")
+    return values
+
+
+def _bool(env, name, default):
+    raw = _get(env, name, default).lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}={raw!r} must be true or false")
+
+
+def default_database_url(service: str) -> str:
+    return f"postgresql://postgres@localhost:5432/c2p_{service}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    amqp_uri: str
+    database_urls: dict = field(default_factory=dict)
+    s3_endpoint: str = ""
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_secure: bool = False
+    s3_region: str = "us-east-1"
+    evidence_bucket: str = "c2p-evidence"
+    token_secret: str = ""
+    token_issuer: str = "c2p"
+    token_audience: str = "c2p-clients"
+    gateway_port: int = 8000
+    retry_delays_ms: tuple = (1000, 5000, 30000)
+    outbox_interval_s: int = 2
+    rpc_timeout_s: int = 10
+
+    def database_url(self, service: str) -> str:
+        return self.database_urls[service]
+
+
+def load_settings(env=None) -> Settings:
+    """Read every setting; raise ConfigError naming the first bad one."""
+    env = os.environ if env is None else env
+    database_urls = {
+        service: _url(env, f"{service.upper()}_DATABASE_URL",
+                      default_database_url(service), ("postgresql", "postgresql+psycopg2"))
+        for service in SERVICES
+    }
+    s3_endpoint = _get(env, "S3_ENDPOINT", "localhost:9000")
+    if "://" in s3_endpoint or ":" not in s3_endpoint:
+        raise ConfigError(
+            f"S3_ENDPOINT={s3_endpoint!r} must be host:port without a scheme "
+            "(set S3_SECURE=true for TLS)")
+    return Settings(
+        amqp_uri=_url(env, "AMQP_URI", "amqp://guest:guest@localhost:5672/",
+                      ("amqp", "amqps", "pyamqp")),
+        database_urls=database_urls,
+        s3_endpoint=s3_endpoint,
+        s3_access_key=_get(env, "S3_ACCESS_KEY", "c2p-local"),
+        s3_secret_key=_get(env, "S3_SECRET_KEY", "c2p-local-secret"),
+        s3_secure=_bool(env, "S3_SECURE", "false"),
+        s3_region=_get(env, "S3_REGION", "us-east-1"),
+        evidence_bucket=_get(env, "EVIDENCE_BUCKET", "c2p-evidence"),
+        token_secret=_secret(env),
+        token_issuer=_get(env, "TOKEN_ISSUER", "c2p"),
+        token_audience=_get(env, "TOKEN_AUDIENCE", "c2p-clients"),
+        gateway_port=_int(env, "GATEWAY_PORT", "8000", minimum=1),
+        retry_delays_ms=tuple(_int_list(env, "C2P_RETRY_DELAYS_MS", "1000,5000,30000")),
+        outbox_interval_s=_int(env, "C2P_OUTBOX_INTERVAL_S", "2", minimum=1),
+        rpc_timeout_s=_int(env, "C2P_RPC_TIMEOUT_S", "10", minimum=1),
+    )
+
+
+_DEV_SECRET = "c2p-local-development-secret-change-me!!"
+
+
+def _secret(env):
+    value = _get(env, "TOKEN_SECRET", _DEV_SECRET)
+    if len(value) < 32:
+        raise ConfigError("TOKEN_SECRET must be at least 32 characters long")
+    if value == _DEV_SECRET and _bool(env, "C2P_PRODUCTION", "false"):
+        raise ConfigError("TOKEN_SECRET must be set in production (C2P_PRODUCTION=true)")
+    return value

@@ -1,0 +1,194 @@
+"""Entrypoints that settle the unit of work before they answer.
+
+Use these instead of nameko's own `rpc`, `event_handler`, `timer` and `http`:
+
+- `rpc` and `http` commit before the reply is sent, so "stored" means stored;
+- `subscribe(event_type)` consumes a queue declared in `c2p.topology`, skips
+  events already processed, commits the effect with the event id, and only then
+  acks. A handler that raises is retried with back-off through the delay
+  queues, then parked in `<queue>.parked` (nameko's own handler would ack and
+  lose it). A message that is not a valid envelope is parked at once: retrying
+  it cannot help.
+- `timer` reads its interval from settings when given a setting name.
+"""
+from __future__ import annotations
+
+import logging
+import traceback
+from datetime import datetime, timezone
+from functools import partial
+
+from marshmallow import ValidationError
+from nameko import config
+from nameko.exceptions import ContainerBeingKilled
+from nameko.messaging import Consumer
+from nameko.rpc import Rpc
+from nameko.timer import Timer
+from nameko.web.handlers import HttpRequestHandler
+
+from c2p import topology
+from c2p.bus import Bus
+from c2p.contracts import Event
+from c2p.database import Database
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS_HEADER = "x-c2p-attempts"
+ERROR_HEADER = "x-c2p-error"
+QUEUE_HEADER = "x-c2p-queue"
+FAILED_AT_HEADER = "x-c2p-failed-at"
+
+
+def _databases(container):
+    return [dep for dep in container.dependencies if isinstance(dep, Database)]
+
+
+def settle(worker_ctx, result, exc_info, consumed_event_id=None):
+    """Commit or roll back every Database of the worker; a failed commit is the result."""
+    for db in _databases(worker_ctx.container):
+        exc_info = db.settle(worker_ctx, exc_info, consumed_event_id)
+    return (None if exc_info else result), exc_info
+
+
+class TransactionalRpc(Rpc):
+    def handle_result(self, message, worker_ctx, result, exc_info):
+        result, exc_info = settle(worker_ctx, result, exc_info)
+        return super().handle_result(message, worker_ctx, result, exc_info)
+
+
+class TransactionalHttp(HttpRequestHandler):
+    def handle_result(self, event, worker_ctx, result, exc_info):
+        result, exc_info = settle(worker_ctx, result, exc_info)
+        return super().handle_result(event, worker_ctx, result, exc_info)
+
+
+class SettingsTimer(Timer):
+    """A timer whose interval may name a Settings attribute (e.g. 'outbox_interval_s')."""
+
+    def setup(self):
+        if isinstance(self.interval, str):
+            self.interval = getattr(config["C2P_SETTINGS"], self.interval)
+        super().setup()
+
+
+class Subscription(Consumer):
+    """Consume one event type reliably: idempotent, retried, then parked."""
+
+    def __init__(self, event_type: str, **kwargs):
+        self.event_type = event_type
+        super().__init__(queue=None, **kwargs)
+
+    @property
+    def queue_name(self):
+        return f"{self.container.service_name}.{self.method_name}"
+
+    def setup(self):
+        settings = config["C2P_SETTINGS"]
+        self.queue = topology.subscription_queue(self.queue_name)
+        if self.event_type not in topology.SUBSCRIPTIONS[self.queue_name]:
+            raise LookupError(f"{self.queue_name} is not bound to {self.event_type} "
+                              "in c2p.topology.SUBSCRIPTIONS")
+        self.retry_delays_ms = settings.retry_delays_ms
+        self.bus = Bus(self.amqp_uri)
+        databases = _databases(self.container)
+        self.database = databases[0] if databases else None
+        super().setup()
+
+    def start(self):
+        # Declare the whole topology before consuming: queues of consumers that
+        # have not started yet must exist before anything is published.
+        with self.bus.connection.clone() as connection:
+            topology.declare(connection, self.retry_delays_ms)
+        super().start()
+
+    def stop(self):
+        super().stop()
+        self.bus.close()
+
+    def handle_message(self, body, message):
+        try:
+            event = Event.from_wire(body)
+        except ValidationError as exc:
+            log.error("%s: unreadable event parked: %s", self.queue_name, exc.messages)
+            self._park(message, f"invalid envelope: {exc.messages}")
+            return
+        if event.type != self.event_type and not self._matches(event.type):
+            self._park(message, f"unexpected event type {event.type}")
+            return
+        if self.database is not None:
+            try:
+                if self.database.already_processed(self.queue_name, event.id):
+                    self.consumer.ack_message(message)
+                    return
+            except Exception:
+                log.warning("inbox check failed for %s; retrying later", event.id,
+                            exc_info=True)
+                self._retry_or_park(message, traceback.format_exc(limit=3))
+                return
+
+        context_data = {"correlation_id": event.correlation_id, "event_id": str(event.id)}
+        handle_result = partial(self.handle_result, message, event.id)
+
+        def spawn_worker():
+            try:
+                self.container.spawn_worker(self, (event,), {}, context_data=context_data,
+                                            handle_result=handle_result)
+            except ContainerBeingKilled:
+                self.consumer.requeue_message(message)
+
+        self.container.spawn_managed_thread(
+            spawn_worker, identifier=f"Subscription.wait_for_worker[{self.queue_name}]")
+
+    def _matches(self, event_type):
+        keys = topology.SUBSCRIPTIONS[self.queue_name]
+        return any(key.endswith(".*") and event_type.startswith(key[:-1]) for key in keys)
+
+    def handle_result(self, message, event_id, worker_ctx, result, exc_info):
+        result, exc_info = settle(worker_ctx, result, exc_info, consumed_event_id=event_id)
+        if exc_info is None:
+            self.consumer.ack_message(message)
+        else:
+            reason = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
+            self._retry_or_park(message, reason)
+        return result, exc_info
+
+    def _retry_or_park(self, message, reason):
+        attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0))
+        if attempts < len(self.retry_delays_ms):
+            delay = self.retry_delays_ms[attempts]
+            self._republish(message, exchange=topology.delay_exchange(delay).name,
+                            routing_key=self.queue_name,
+                            headers={ATTEMPTS_HEADER: attempts + 1, ERROR_HEADER: reason[:1000]})
+            log.warning("%s: attempt %d failed (%s); retry in %d ms", self.queue_name,
+                        attempts + 1, reason, delay)
+        else:
+            self._park(message, reason, attempts)
+
+    def _park(self, message, reason, attempts=0):
+        self._republish(message, exchange="",
+                        routing_key=topology.parked_queue(self.queue_name).name,
+                        headers={ATTEMPTS_HEADER: attempts, ERROR_HEADER: reason[:1000],
+                                 QUEUE_HEADER: self.queue_name,
+                                 FAILED_AT_HEADER: datetime.now(timezone.utc).isoformat()})
+        log.error("%s: message %s parked: %s", self.queue_name,
+                  message.properties.get("message_id"), reason)
+
+    def _republish(self, message, exchange, routing_key, headers):
+        """Publish a copy with confirms, then ack; if that fails, requeue: never lose it."""
+        try:
+            self.bus.publish(message.body, exchange=exchange, routing_key=routing_key,
+                             headers={**(message.headers or {}), **headers},
+                             message_id=message.properties.get("message_id"),
+                             content_type=message.content_type or "application/json",
+                             content_encoding=message.content_encoding or "utf-8")
+        except Exception:
+            log.exception("%s: could not republish; requeueing", self.queue_name)
+            self.consumer.requeue_message(message)
+            return
+        self.consumer.ack_message(message)
+
+
+rpc = TransactionalRpc.decorator
+http = TransactionalHttp.decorator
+timer = SettingsTimer.decorator
+subscribe = Subscription.decorator

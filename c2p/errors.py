@@ -1,0 +1,61 @@
+"""The failures a caller can act on, one type each, shared by services and gateway.
+
+They cross RPC as themselves (nameko rebuilds registered exception types on the
+caller's side), so the gateway maps each to one HTTP status in one place.
+"""
+from nameko.exceptions import deserialize_to_instance
+
+
+class C2PError(Exception):
+    status = 500
+    title = "Internal error"
+
+
+@deserialize_to_instance
+class InvalidInput(C2PError):
+    """Input refused; `errors` maps each field (dotted path) to its reasons."""
+    status = 422
+    title = "Invalid input"
+
+    def __init__(self, errors):
+        super().__init__(errors)
+        self.errors = errors
+
+    def __str__(self):
+        return "; ".join(f"{field}: {', '.join(map(str, reasons))}"
+                         for field, reasons in flatten_errors(self.errors).items())
+
+
+@deserialize_to_instance
+class NotFound(C2PError):
+    status = 404
+    title = "Not found"
+
+
+@deserialize_to_instance
+class Forbidden(C2PError):
+    status = 403
+    title = "Forbidden"
+
+
+@deserialize_to_instance
+class Conflict(C2PError):
+    status = 409
+    title = "Conflict"
+
+
+def flatten_errors(errors, prefix=""):
+    """Turn marshmallow's nested error dict into {"answers.3.value": [reasons]}."""
+    flat = {}
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(flatten_errors(value, path))
+    elif isinstance(errors, (list, tuple)) and errors and all(isinstance(e, str) for e in errors):
+        flat[prefix or "_"] = list(errors)
+    elif isinstance(errors, (list, tuple)):
+        for value in errors:
+            flat.update(flatten_errors(value, prefix))
+    else:
+        flat[prefix or "_"] = [str(errors)]
+    return flat

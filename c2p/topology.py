@@ -1,0 +1,75 @@
+"""The bus, declared in code where one can read it.
+
+- `c2p.events` (topic): every event, routing key = event type. Partner
+  programmes bind their own queues here.
+- one durable queue per subscription, named `<service>.<handler>`, bound to the
+  event types it handles, plus `<queue>.parked` for messages that kept failing;
+- `c2p.delay.<ms>` (fanout) into a queue whose messages expire after <ms> and are
+  dead-lettered to `c2p.requeue` (direct), which routes them back to the queue
+  named by their routing key: retries with back-off, without a timer.
+
+Every service declares the whole topology at start-up, so an event published
+before its consumer first runs still has a queue to wait in.
+"""
+from __future__ import annotations
+
+from kombu import Exchange, Queue
+
+EVENTS_EXCHANGE = Exchange("c2p.events", type="topic", durable=True)
+REQUEUE_EXCHANGE = Exchange("c2p.requeue", type="direct", durable=True)
+
+# queue name -> event types (routing keys; topic patterns allowed)
+SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
+    "planner.on_checklist_submitted": ("checklist.submitted",),
+    "evidence.on_plan_created": ("plan.created",),
+    "notify.on_plan_created": ("plan.created",),
+}
+
+
+def subscription_queue(name: str) -> Queue:
+    try:
+        routing_keys = SUBSCRIPTIONS[name]
+    except KeyError:
+        raise LookupError(
+            f"subscription {name!r} is not declared in c2p.topology.SUBSCRIPTIONS") from None
+    from kombu import binding
+    bindings = [binding(EVENTS_EXCHANGE, routing_key=key) for key in routing_keys]
+    bindings.append(binding(REQUEUE_EXCHANGE, routing_key=name))
+    return Queue(name, bindings=bindings, durable=True)
+
+
+def parked_queue(name: str) -> Queue:
+    return Queue(f"{name}.parked", exchange=Exchange(""), routing_key=f"{name}.parked",
+                 durable=True)
+
+
+def delay_exchange(delay_ms: int) -> Exchange:
+    return Exchange(f"c2p.delay.{delay_ms}", type="fanout", durable=True)
+
+
+def delay_queue(delay_ms: int) -> Queue:
+    # No x-dead-letter-routing-key: an expired message keeps the routing key it
+    # was published with, which is the name of the queue to return to.
+    return Queue(f"c2p.delay.{delay_ms}", exchange=delay_exchange(delay_ms), durable=True,
+                 queue_arguments={"x-message-ttl": delay_ms,
+                                  "x-dead-letter-exchange": REQUEUE_EXCHANGE.name})
+
+
+def entities(retry_delays_ms) -> list:
+    found = [EVENTS_EXCHANGE, REQUEUE_EXCHANGE]
+    for delay in retry_delays_ms:
+        found += [delay_exchange(delay), delay_queue(delay)]
+    for name in SUBSCRIPTIONS:
+        found += [subscription_queue(name), parked_queue(name)]
+    return found
+
+
+def declare(connection, retry_delays_ms) -> None:
+    """Declare every exchange, queue and binding (idempotent)."""
+    channel = connection.channel()
+    try:
+        for entity in entities(retry_delays_ms):
+            entity.maybe_bind(channel)
+            entity.declare()
+    finally:
+        channel.close()

@@ -1,0 +1,1 @@
+"""The gateway: the one HTTP door for client apps and partner programmes."""

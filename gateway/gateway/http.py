@@ -1,0 +1,71 @@
+"""JSON in and out, and every failure as application/problem+json, in one place."""
+from __future__ import annotations
+
+import json
+import logging
+
+from nameko.exceptions import RemoteError, RpcTimeout
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from c2p.entrypoints import TransactionalHttp
+from c2p.errors import C2PError, InvalidInput, flatten_errors
+from gateway.auth import Unauthorized
+
+log = logging.getLogger(__name__)
+
+MAX_JSON_BYTES = 2 * 1024 * 1024
+
+
+def json_response(payload, status=200, headers=None) -> Response:
+    return Response(json.dumps(payload, ensure_ascii=False, default=str), status=status,
+                    headers=headers, content_type="application/json; charset=utf-8")
+
+
+def problem(status, title, detail, errors=None) -> Response:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = [{"field": field, "reason": "; ".join(reasons)}
+                          for field, reasons in flatten_errors(errors).items()]
+    return Response(json.dumps(body, ensure_ascii=False), status=status,
+                    content_type="application/problem+json; charset=utf-8")
+
+
+def read_json(request) -> dict:
+    """The request body as a JSON object, or InvalidInput saying why not."""
+    if request.content_length and request.content_length > MAX_JSON_BYTES:
+        raise InvalidInput({"body": [f"larger than {MAX_JSON_BYTES} bytes"]})
+    raw = request.get_data(cache=False)
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InvalidInput({"body": ["must be UTF-8"]}) from None
+    except ValueError as exc:
+        raise InvalidInput({"body": [f"not valid JSON: {exc}"]}) from None
+    if not isinstance(body, dict):
+        raise InvalidInput({"body": ["must be a JSON object"]})
+    return body
+
+
+class GatewayHttp(TransactionalHttp):
+    def response_from_exception(self, exc):
+        if isinstance(exc, InvalidInput):
+            return problem(exc.status, exc.title, str(exc), exc.errors)
+        if isinstance(exc, C2PError):
+            return problem(exc.status, exc.title, str(exc.args[0]) if exc.args else exc.title)
+        if isinstance(exc, Unauthorized):
+            response = problem(401, "Unauthorized", str(exc))
+            response.headers["WWW-Authenticate"] = 'Bearer realm="c2p"'
+            return response
+        if isinstance(exc, HTTPException):
+            return problem(exc.code, exc.name, exc.description)
+        if isinstance(exc, RpcTimeout):
+            return problem(503, "Service unavailable", "a service did not answer in time")
+        if isinstance(exc, RemoteError):
+            log.error("remote error: %s", exc)
+        else:
+            log.exception("unexpected error", exc_info=exc)
+        return problem(500, "Internal error", "an unexpected error occurred")
+
+
+http = GatewayHttp.decorator

@@ -1,0 +1,1 @@
+"""The checklist service: org units, checklist templates, submissions and their scores."""

@@ -1,0 +1,1 @@
+"""The evidence service: files proving actions are done, kept in MinIO, and their reviews."""

@@ -1,0 +1,1 @@
+"""The notify service: tells coaches and coachees what needs them (inbox first)."""
