@@ -58,10 +58,15 @@ processed_events = Table(
 )
 
 
-def make_engine(url: str, pool_size: int = 10):
+def driver_url(url: str) -> str:
+    """Pin the psycopg2 driver (SQLAlchemy 2.1 would pick psycopg 3, which blocks eventlet)."""
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg2://" + url[len("postgresql://"):]
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size,
+        return "postgresql+psycopg2://" + url[len("postgresql://"):]
+    return url
+
+
+def make_engine(url: str, pool_size: int = 10):
+    return create_engine(driver_url(url), pool_size=pool_size, max_overflow=pool_size,
                          pool_pre_ping=True, pool_recycle=1800,
                          connect_args={"application_name": "c2p"})
 

@@ -30,6 +30,7 @@ from c2p import topology
 from c2p.bus import Bus
 from c2p.contracts import Event
 from c2p.database import Database
+from c2p.errors import C2PError
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +52,19 @@ def settle(worker_ctx, result, exc_info, consumed_event_id=None):
 
 
 class TransactionalRpc(Rpc):
+    def __init__(self, expected_exceptions=(C2PError,), **kwargs):
+        # A refused request is the caller's problem: log it as a warning, not a crash.
+        super().__init__(expected_exceptions=expected_exceptions, **kwargs)
+
     def handle_result(self, message, worker_ctx, result, exc_info):
         result, exc_info = settle(worker_ctx, result, exc_info)
         return super().handle_result(message, worker_ctx, result, exc_info)
 
 
 class TransactionalHttp(HttpRequestHandler):
+    def __init__(self, method, url, expected_exceptions=(C2PError,), **kwargs):
+        super().__init__(method, url, expected_exceptions=expected_exceptions, **kwargs)
+
     def handle_result(self, event, worker_ctx, result, exc_info):
         result, exc_info = settle(worker_ctx, result, exc_info)
         return super().handle_result(event, worker_ctx, result, exc_info)

@@ -3,7 +3,7 @@
     python -m c2p.migrate              # every service
     python -m c2p.migrate planner      # one
 
-Each service keeps its alembic scripts in `services/<name>/migrations/`; their
+Each service keeps its alembic scripts in `<package>/migrations/`; their
 `env.py` calls `run_env` here, so all of them migrate the same way.
 """
 from __future__ import annotations
@@ -19,16 +19,17 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from c2p.config import SERVICES, ConfigError, load_settings
+from c2p.database import driver_url
 
 
 def migrations_dir(service: str) -> Path:
     package = importlib.import_module(service)
-    return Path(package.__file__).resolve().parent.parent / "migrations"
+    return Path(package.__file__).resolve().parent / "migrations"
 
 
 def ensure_database(url: str) -> None:
     """CREATE DATABASE if it does not exist (needs rights on the server)."""
-    target = make_url(url)
+    target = make_url(driver_url(url))
     admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -44,7 +45,7 @@ def ensure_database(url: str) -> None:
 def alembic_config(service: str, url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(migrations_dir(service)))
-    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.set_main_option("sqlalchemy.url", driver_url(url).replace("%", "%%"))
     cfg.attributes["service"] = service
     return cfg
 
