@@ -10,7 +10,7 @@ import json
 import logging
 
 from kombu import Connection
-from kombu.pools import producers
+from kombu.pools import ProducerPool
 
 log = logging.getLogger(__name__)
 
@@ -19,16 +19,22 @@ RETRY_POLICY = {"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5,
 
 
 class Bus:
-    def __init__(self, amqp_uri: str):
+    def __init__(self, amqp_uri: str, pool_size: int = 20):
         self.amqp_uri = amqp_uri
         self.connection = Connection(amqp_uri, transport_options={"confirm_publish": True},
                                      heartbeat=0)
+        # Pools of our own: kombu's global pools are shared by every Connection
+        # with the same URI, so closing one Bus would close them for all.
+        self._connections = self.connection.Pool(limit=pool_size)
+        self._producers = ProducerPool(self._connections, limit=pool_size)
 
     def publish(self, body, *, exchange, routing_key, headers=None, message_id=None,
                 content_type="application/json", content_encoding="utf-8"):
-        if not isinstance(body, (bytes, bytearray)):
+        if isinstance(body, str):  # already serialised (e.g. a received message's body)
+            body = body.encode(content_encoding)
+        elif not isinstance(body, (bytes, bytearray)):
             body = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        with producers[self.connection].acquire(block=True, timeout=30) as producer:
+        with self._producers.acquire(block=True, timeout=30) as producer:
             producer.publish(
                 body, exchange=exchange, routing_key=routing_key, headers=headers or {},
                 message_id=message_id, content_type=content_type,
@@ -36,5 +42,5 @@ class Bus:
                 retry=True, retry_policy=RETRY_POLICY)
 
     def close(self):
-        producers[self.connection].force_close_all()
-        self.connection.release()
+        self._producers.force_close_all()
+        self._connections.force_close_all()

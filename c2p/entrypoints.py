@@ -5,7 +5,8 @@ Use these instead of nameko's own `rpc`, `event_handler`, `timer` and `http`:
 - `rpc` and `http` commit before the reply is sent, so "stored" means stored;
 - `subscribe(event_type)` consumes a queue declared in `c2p.topology`, skips
   events already processed, commits the effect with the event id, and only then
-  acks. A handler that raises is retried with back-off through the delay
+  acks (the queue itself is declared with the whole topology by
+  `c2p.service.BusTopology` when the service starts). A handler that raises is retried with back-off through the delay
   queues, then parked in `<queue>.parked` (nameko's own handler would ack and
   lose it). A message that is not a valid envelope is parked at once: retrying
   it cannot help.
@@ -101,13 +102,6 @@ class Subscription(Consumer):
         databases = _databases(self.container)
         self.database = databases[0] if databases else None
         super().setup()
-
-    def start(self):
-        # Declare the whole topology before consuming: queues of consumers that
-        # have not started yet must exist before anything is published.
-        with self.bus.connection.clone() as connection:
-            topology.declare(connection, self.retry_delays_ms)
-        super().start()
 
     def stop(self):
         super().stop()

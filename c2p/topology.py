@@ -69,7 +69,6 @@ def declare(connection, retry_delays_ms) -> None:
     channel = connection.channel()
     try:
         for entity in entities(retry_delays_ms):
-            entity.maybe_bind(channel)
-            entity.declare()
+            entity(channel).declare()  # a bound copy: the module-level ones stay unbound
     finally:
         channel.close()

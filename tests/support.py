@@ -1,0 +1,90 @@
+"""Helpers for tests of every tier: polling, RPC, sample visits, bus access."""
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from contextlib import contextmanager
+
+from kombu import Connection, Queue
+
+from c2p import topology
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+MINI_ITEMS = ("cc_temp_twice_daily", "cc_in_range", "stock_no_expired",
+              "stock_cards_up_to_date", "dq_monitoring_chart")
+
+
+def eventually(check, timeout=15.0, interval=0.1):
+    """Poll `check` until it returns a truthy value (returned) or time runs out."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+        except AssertionError:
+            last = None
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
+
+
+@contextmanager
+def rpc_client(service_name):
+    from nameko.standalone.rpc import ServiceRpcClient
+    with ServiceRpcClient(service_name) as client:
+        yield client
+
+
+def sample_submission(failing=("cc_temp_twice_daily", "stock_no_expired"),
+                      facility_id="ML-SEG-NIO-CEN", submission_id=None):
+    """A visit on the demo template with the given items answered 'no'."""
+    return {
+        "id": str(submission_id or uuid.uuid4()),
+        "facility_id": facility_id,
+        "template_code": "pev-mini",
+        "visited_at": "2026-11-20T09:30:00+00:00",
+        "coachees": [{"id": "u-dtc-niono", "role": "dtc", "name": "Fatoumata Diarra"},
+                     {"id": "u-vacc-1", "role": "vaccinator", "name": "Oumar Sidibé"}],
+        "answers": [{"item": code, "value": "no" if code in failing else "yes"}
+                    for code in MINI_ITEMS],
+    }
+
+
+COACH_NIONO = {"id": "u-coach-niono", "role": "coach", "scope": ["/ML/ML-SEG/ML-SEG-NIO"]}
+
+
+def tap(amqp_uri, routing_key):
+    """Bind a private queue to c2p.events and return a function reading what arrived."""
+    name = f"test-tap-{uuid.uuid4().hex[:8]}"
+    with Connection(amqp_uri) as conn:
+        Queue(name, exchange=topology.EVENTS_EXCHANGE, routing_key=routing_key,
+              durable=False, auto_delete=False)(conn.channel()).declare()
+
+    def read():
+        got = []
+        with Connection(amqp_uri) as conn:
+            queue = Queue(name)(conn.channel())
+            while (message := queue.get(no_ack=True)) is not None:
+                got.append(json.loads(message.body))
+        return got
+    return read
+
+
+def publish_raw(amqp_uri, body, routing_key, message_id=None):
+    from c2p.bus import Bus
+    bus = Bus(amqp_uri)
+    try:
+        bus.publish(body, exchange=topology.EVENTS_EXCHANGE.name, routing_key=routing_key,
+                    message_id=message_id)
+    finally:
+        bus.close()
+
+
+def queue_depth(amqp_uri, name):
+    with Connection(amqp_uri) as conn:
+        _, count, _ = conn.channel().queue_declare(name, passive=True)
+        return count
