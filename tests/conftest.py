@@ -32,7 +32,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from c2p.config import SERVICES, load_settings  # noqa: E402
 from c2p.database import driver_url  # noqa: E402
 
-from support import ROOT  # noqa: E402
+from support import ROOT, free_port  # noqa: E402
 REFERENCE_TABLES = {"alembic_version", "org_units", "template_versions", "accounts"}
 
 
@@ -45,12 +45,6 @@ def docker_available() -> bool:
         return True
     except Exception:
         return False
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_port(host, port, seconds=30):
