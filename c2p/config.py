@@ -87,6 +87,7 @@ class Settings:
     retry_delays_ms: tuple = (1000, 5000, 30000)
     outbox_interval_s: int = 2
     rpc_timeout_s: int = 10
+    demo_data: bool = True
 
     def database_url(self, service: str) -> str:
         return self.database_urls[service]
@@ -122,6 +123,7 @@ def load_settings(env=None) -> Settings:
         retry_delays_ms=tuple(_int_list(env, "C2P_RETRY_DELAYS_MS", "1000,5000,30000")),
         outbox_interval_s=_int(env, "C2P_OUTBOX_INTERVAL_S", "2", minimum=1),
         rpc_timeout_s=_int(env, "C2P_RPC_TIMEOUT_S", "10", minimum=1),
+        demo_data=_bool(env, "C2P_DEMO_DATA", "true"),
     )
 
 

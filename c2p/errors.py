@@ -59,3 +59,9 @@ def flatten_errors(errors, prefix=""):
     else:
         flat[prefix or "_"] = [str(errors)]
     return flat
+
+
+@deserialize_to_instance
+class ServiceUnavailable(C2PError):
+    status = 503
+    title = "Service unavailable"

@@ -14,6 +14,7 @@ from gateway.auth import Unauthorized
 
 log = logging.getLogger(__name__)
 
+API = "/api/v1"
 MAX_JSON_BYTES = 2 * 1024 * 1024
 
 
@@ -45,6 +46,24 @@ def read_json(request) -> dict:
     if not isinstance(body, dict):
         raise InvalidInput({"body": ["must be a JSON object"]})
     return body
+
+
+def page_params(request) -> tuple[int, int]:
+    """`page` (from 1) and `per_page` (1..100) from the query string."""
+    errors = {}
+    values = {}
+    for name, default, low, high in (("page", 1, 1, 100000), ("per_page", 20, 1, 100)):
+        raw = request.args.get(name, default)
+        try:
+            values[name] = int(raw)
+        except (TypeError, ValueError):
+            errors[name] = [f"must be an integer, got {raw!r}"]
+            continue
+        if not low <= values[name] <= high:
+            errors[name] = [f"must be between {low} and {high}"]
+    if errors:
+        raise InvalidInput(errors)
+    return values["page"], values["per_page"]
 
 
 class GatewayHttp(TransactionalHttp):

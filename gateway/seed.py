@@ -20,7 +20,9 @@ DEMO_ACCOUNTS = [
 ]
 
 
-def run(engine) -> None:
+def run(engine, demo: bool = True) -> None:
+    if not demo:
+        return
     with Session(engine) as session, session.begin():
         for account_id, username, name, role, scope, language in DEMO_ACCOUNTS:
             existing = session.get(Account, account_id)

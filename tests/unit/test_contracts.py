@@ -6,7 +6,7 @@ import pytest
 from marshmallow import ValidationError
 
 from c2p.contracts import Event, REGISTRY
-from c2p.contracts.events import UPCASTERS, contract, load_data
+from c2p.contracts.events import UPCASTERS, Data, contract, load_data
 
 
 def plan_created():
@@ -56,11 +56,11 @@ def test_old_versions_are_upcast_for_consumers():
     from marshmallow import fields
 
     @contract("test.happened", 1)
-    class V1(REGISTRY[("plan.created", 1)].__mro__[1]):
+    class V1(Data):
         name = fields.String(required=True)
 
     @contract("test.happened", 2)
-    class V2(REGISTRY[("plan.created", 1)].__mro__[1]):
+    class V2(Data):
         full_name = fields.String(required=True)
 
     UPCASTERS[("test.happened", 1)] = lambda data: {"full_name": data["name"]}

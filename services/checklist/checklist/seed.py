@@ -35,7 +35,7 @@ def load_template_file(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def run(engine) -> None:
+def run(engine, demo: bool = True) -> None:
     with Session(engine) as session, session.begin():
         paths = {}
         for unit_id, name, level, parent in ORG_UNITS:

@@ -1,0 +1,26 @@
+"""Events published by the notify service."""
+from marshmallow import fields, validate
+
+from c2p.contracts.events import Data, contract
+
+CHANNELS = ["inbox", "email", "sms", "whatsapp"]
+
+
+class Delivery(Data):
+    notification_id = fields.UUID(required=True)
+    event_id = fields.UUID(required=True)
+    event_type = fields.String(required=True)
+    recipient_id = fields.String(required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    attempts = fields.Integer(required=True)
+    at = fields.AwareDateTime(required=True)
+
+
+@contract("notification.delivered", 1)
+class NotificationDelivered(Delivery):
+    pass
+
+
+@contract("notification.failed", 1)
+class NotificationFailed(Delivery):
+    error = fields.String(required=True)

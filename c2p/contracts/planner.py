@@ -1,0 +1,83 @@
+"""Events published by the planner service."""
+from marshmallow import fields, validate
+
+from c2p.contracts.events import Data, contract
+
+
+class PlannedAction(Data):
+    action_id = fields.UUID(required=True)
+    item_code = fields.String(required=True, allow_none=True)
+    text_fr = fields.String(required=True)
+    text_en = fields.String(required=True)
+    owner_id = fields.String(required=True, allow_none=True)
+    owner_role = fields.String(required=True)
+    due_date = fields.Date(required=True)
+    critical = fields.Boolean(required=True)
+    status = fields.String(required=True)
+
+
+@contract("plan.created", 1)
+class PlanCreated(Data):
+    plan_id = fields.UUID(required=True)
+    submission_id = fields.UUID(required=True)
+    facility_id = fields.String(required=True)
+    facility_name = fields.String(required=True)
+    facility_path = fields.String(required=True)
+    coach_id = fields.String(required=True)
+    coachee_ids = fields.List(fields.String(), load_default=list, dump_default=list)
+    actions = fields.List(fields.Nested(PlannedAction), required=True)
+
+
+class PlanRef(Data):
+    """Who and where a plan concerns: in every planner event, for routing alerts."""
+    plan_id = fields.UUID(required=True)
+    facility_id = fields.String(required=True)
+    facility_name = fields.String(required=True)
+    facility_path = fields.String(required=True)
+    coach_id = fields.String(required=True)
+    coachee_ids = fields.List(fields.String(), load_default=list, dump_default=list)
+
+
+@contract("plan.agreed", 1)
+class PlanAgreed(PlanRef):
+    agreed_by = fields.List(fields.String(), required=True)
+    agreed_at = fields.AwareDateTime(required=True)
+
+
+@contract("plan.completed", 1)
+class PlanCompleted(PlanRef):
+    completed_at = fields.AwareDateTime(required=True)
+    actions_done = fields.Integer(required=True)
+    actions_dropped = fields.Integer(required=True)
+
+
+ACTION_STATUSES = ["todo", "in_progress", "awaiting_review", "done", "dropped"]
+
+
+class ActionRef(PlanRef):
+    action_id = fields.UUID(required=True)
+    item_code = fields.String(required=True, allow_none=True)
+    text_fr = fields.String(required=True)
+    text_en = fields.String(required=True)
+    owner_id = fields.String(required=True, allow_none=True)
+    due_date = fields.Date(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(ACTION_STATUSES))
+
+
+@contract("action.status_changed", 1)
+class ActionStatusChanged(ActionRef):
+    from_status = fields.String(required=True, validate=validate.OneOf(ACTION_STATUSES))
+    changed_by = fields.String(required=True)
+    changed_at = fields.AwareDateTime(required=True)
+    comment = fields.String(load_default="", dump_default="")
+    late = fields.Boolean(required=True)  # done after its due date
+
+
+@contract("action.due_soon", 1)
+class ActionDueSoon(ActionRef):
+    days_left = fields.Integer(required=True)
+
+
+@contract("action.overdue", 1)
+class ActionOverdue(ActionRef):
+    days_late = fields.Integer(required=True)
