@@ -114,7 +114,7 @@ class Subscription(Consumer):
             log.error("%s: unreadable event parked: %s", self.queue_name, exc.messages)
             self._park(message, f"invalid envelope: {exc.messages}")
             return
-        if event.type != self.event_type and not self._matches(event.type):
+        if not topology.topic_matches(self.event_type, event.type):
             self._park(message, f"unexpected event type {event.type}")
             return
         if self.database is not None:
@@ -140,10 +140,6 @@ class Subscription(Consumer):
 
         self.container.spawn_managed_thread(
             spawn_worker, identifier=f"Subscription.wait_for_worker[{self.queue_name}]")
-
-    def _matches(self, event_type):
-        keys = topology.SUBSCRIPTIONS[self.queue_name]
-        return any(key.endswith(".*") and event_type.startswith(key[:-1]) for key in keys)
 
     def handle_result(self, message, event_id, worker_ctx, result, exc_info):
         result, exc_info = settle(worker_ctx, result, exc_info, consumed_event_id=event_id)

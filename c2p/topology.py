@@ -18,12 +18,34 @@ from kombu import Exchange, Queue
 EVENTS_EXCHANGE = Exchange("c2p.events", type="topic", durable=True)
 REQUEUE_EXCHANGE = Exchange("c2p.requeue", type="direct", durable=True)
 
-# queue name -> event types (routing keys; topic patterns allowed)
+# queue name -> event types (routing keys; topic patterns allowed: `*` one word,
+# `#` any number). The queue of handler `on_x` of service `svc` is `svc.on_x`.
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "planner.on_checklist_submitted": ("checklist.submitted",),
+    "planner.on_evidence_reviewed": ("evidence.reviewed",),
     "evidence.on_plan_created": ("plan.created",),
+    "evidence.on_action_status_changed": ("action.status_changed",),
+    "notify.on_account_changed": ("account.*",),
+    "notify.on_checklist_submitted": ("checklist.submitted",),
     "notify.on_plan_created": ("plan.created",),
+    "notify.on_plan_completed": ("plan.completed",),
+    "notify.on_evidence_uploaded": ("evidence.uploaded",),
+    "notify.on_evidence_reviewed": ("evidence.reviewed",),
+    "notify.on_action_due_soon": ("action.due_soon",),
+    "notify.on_action_overdue": ("action.overdue",),
+    "gateway.on_event_for_webhooks": ("#",),
 }
+
+
+def topic_matches(pattern: str, routing_key: str) -> bool:
+    """AMQP topic matching: `*` is exactly one word, `#` zero or more."""
+    def match(p, k):
+        if not p:
+            return not k
+        if p[0] == "#":
+            return any(match(p[1:], k[i:]) for i in range(len(k) + 1))
+        return bool(k) and (p[0] == "*" or p[0] == k[0]) and match(p[1:], k[1:])
+    return match(pattern.split("."), routing_key.split("."))
 
 
 def subscription_queue(name: str) -> Queue:

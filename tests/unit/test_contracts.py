@@ -76,3 +76,11 @@ def test_occurred_at_is_utc_iso():
     event = Event(type="plan.created", data=plan_created().data,
                   occurred_at=datetime(2026, 1, 1, 12, tzinfo=timezone.utc))
     assert event.to_wire()["occurred_at"] == "2026-01-01T12:00:00+00:00"
+
+
+def test_topic_matching_follows_amqp():
+    from c2p.topology import topic_matches
+    assert topic_matches("account.*", "account.created")
+    assert not topic_matches("account.*", "account.created.v2")
+    assert topic_matches("#", "plan.created") and topic_matches("plan.#", "plan")
+    assert not topic_matches("plan.created", "plan.agreed")
