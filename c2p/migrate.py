@@ -52,7 +52,8 @@ def alembic_config(service: str, url: str) -> Config:
 
 def upgrade(service: str, url: str) -> None:
     ensure_database(url)
-    command.upgrade(alembic_config(service, url), "head")
+    # "heads": independent branches (e.g. two features adding tables) both apply.
+    command.upgrade(alembic_config(service, url), "heads")
 
 
 def run_env(context, metadata) -> None:
