@@ -88,6 +88,17 @@ class Settings:
     outbox_interval_s: int = 2
     rpc_timeout_s: int = 10
     demo_data: bool = True
+    # Webhooks: the delivery timer, outbound timeout, exponential back-off
+    # (first delay, doubled per attempt, capped) and attempts before "failed".
+    webhook_interval_s: float = 2.0
+    webhook_timeout_s: int = 5
+    webhook_backoff_ms: int = 30000
+    webhook_backoff_max_ms: int = 3600000
+    webhook_max_attempts: int = 10
+    # Live updates (SSE): heartbeat comment period, events buffered per stream
+    # before a slow client is dropped.
+    live_heartbeat_s: int = 15
+    live_queue_size: int = 200
 
     def database_url(self, service: str) -> str:
         return self.database_urls[service]
@@ -124,6 +135,13 @@ def load_settings(env=None) -> Settings:
         outbox_interval_s=_int(env, "C2P_OUTBOX_INTERVAL_S", "2", minimum=1),
         rpc_timeout_s=_int(env, "C2P_RPC_TIMEOUT_S", "10", minimum=1),
         demo_data=_bool(env, "C2P_DEMO_DATA", "true"),
+        webhook_interval_s=_int(env, "C2P_WEBHOOK_INTERVAL_MS", "2000", minimum=50) / 1000,
+        webhook_timeout_s=_int(env, "C2P_WEBHOOK_TIMEOUT_S", "5", minimum=1),
+        webhook_backoff_ms=_int(env, "C2P_WEBHOOK_BACKOFF_MS", "30000", minimum=1),
+        webhook_backoff_max_ms=_int(env, "C2P_WEBHOOK_BACKOFF_MAX_MS", "3600000", minimum=1),
+        webhook_max_attempts=_int(env, "C2P_WEBHOOK_MAX_ATTEMPTS", "10", minimum=1),
+        live_heartbeat_s=_int(env, "C2P_LIVE_HEARTBEAT_S", "15", minimum=1),
+        live_queue_size=_int(env, "C2P_LIVE_QUEUE_SIZE", "200", minimum=1),
     )
 
 
