@@ -17,22 +17,16 @@ from c2p.greening import green
 green()  # first: without it, container tests hang (STYLE.md, "Known traps")
 
 import os  # noqa: E402
-import shutil  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
 import uuid  # noqa: E402
-from urllib.parse import quote, urlsplit, urlunsplit  # noqa: E402
 
 import pytest  # noqa: E402
-import requests  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from c2p.config import SERVICES, load_settings  # noqa: E402
+from c2p import sandbox  # noqa: E402
+from c2p.config import load_settings  # noqa: E402
 from c2p.database import driver_url  # noqa: E402
+from c2p.sandbox import Vhosts, free_port, start_s3_server  # noqa: E402
 
-from support import ROOT, free_port  # noqa: E402
 REFERENCE_TABLES = {"alembic_version", "org_units", "template_versions", "accounts"}
 
 
@@ -45,46 +39,6 @@ def docker_available() -> bool:
         return True
     except Exception:
         return False
-
-
-def wait_port(host, port, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection((host, port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"nothing listens on {host}:{port} after {seconds}s")
-
-
-class Vhosts:
-    """Creates and deletes RabbitMQ vhosts: management API if known, else rabbitmqctl."""
-
-    def __init__(self, base_uri, api=None):
-        self.base_uri, self.api = base_uri, api
-
-    def create(self, name):
-        if self.api:
-            requests.put(f"{self.api}/api/vhosts/{quote(name, safe='')}", timeout=10).raise_for_status()
-            user = urlsplit(self.base_uri).username or "guest"
-            requests.put(f"{self.api}/api/permissions/{quote(name, safe='')}/{user}",
-                         json={"configure": ".*", "write": ".*", "read": ".*"},
-                         timeout=10).raise_for_status()
-        else:
-            subprocess.run(["rabbitmqctl", "-q", "add_vhost", name], check=True,
-                           capture_output=True)
-            subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", name,
-                            urlsplit(self.base_uri).username or "guest", ".*", ".*", ".*"],
-                           check=True, capture_output=True)
-        parts = urlsplit(self.base_uri)
-        return urlunsplit((parts.scheme, parts.netloc, "/" + quote(name, safe=""), "", ""))
-
-    def delete(self, name):
-        if self.api:
-            requests.delete(f"{self.api}/api/vhosts/{quote(name, safe='')}", timeout=10)
-        else:
-            subprocess.run(["rabbitmqctl", "-q", "delete_vhost", name], capture_output=True)
 
 
 @pytest.fixture(scope="session")
@@ -111,9 +65,6 @@ def infra():
     else:
         found["amqp"] = os.environ.get("C2P_TEST_AMQP_URI", "amqp://guest:guest@localhost:5672/")
         found["rabbit_api"] = os.environ.get("C2P_TEST_RABBIT_API")
-        if not found["rabbit_api"] and not shutil.which("rabbitmqctl"):
-            pytest.exit("no Docker, no C2P_TEST_RABBIT_API and no rabbitmqctl: "
-                        "cannot make per-test vhosts", 2)
         found["postgres"] = os.environ.get("C2P_TEST_DATABASE_URL",
                                            "postgresql://postgres@localhost:5432/postgres")
         endpoint = os.environ.get("C2P_TEST_S3_ENDPOINT")
@@ -121,18 +72,13 @@ def infra():
             found["s3"] = (endpoint, os.environ.get("C2P_TEST_S3_ACCESS_KEY", "c2p"),
                            os.environ.get("C2P_TEST_S3_SECRET_KEY", "c2p-secret"))
         else:
-            port = free_port()
-            moto = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "moto_server"),
-                                     "-H", "127.0.0.1", "-p", str(port)],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            moto, found["s3"] = start_s3_server()
             stack.append(moto)
-            wait_port("127.0.0.1", port)
-            found["s3"] = (f"127.0.0.1:{port}", "c2p-test", "c2p-test-secret")
     try:
         yield found
     finally:
         for item in reversed(stack):
-            if isinstance(item, subprocess.Popen):
+            if hasattr(item, "terminate"):
                 item.terminate()
                 item.wait(10)
             else:
@@ -147,37 +93,15 @@ def vhosts(infra):
 @pytest.fixture(scope="session")
 def database_urls(infra):
     """Fresh, migrated and seeded databases for this run, dropped at the end."""
-    from c2p import migrate
-    run_id = uuid.uuid4().hex[:8]
-    server = urlsplit(infra["postgres"])
-    urls = {service: urlunsplit((server.scheme, server.netloc, f"/c2p_t{run_id}_{service}",
-                                 "", "")) for service in SERVICES}
-    for service, url in urls.items():
-        migrate.upgrade(service, url)
-    env = base_env(infra, urls, amqp_uri=infra["amqp"])
-    subprocess.run([sys.executable, "-m", "c2p.seed"], env=env, check=True, cwd=ROOT,
-                   capture_output=True)
+    urls = sandbox.database_urls(infra["postgres"], f"t{uuid.uuid4().hex[:8]}")
+    sandbox.create_databases(urls, base_env(infra, urls, amqp_uri=infra["amqp"]))
     yield urls
-    admin = create_engine(driver_url(urlunsplit((server.scheme, server.netloc, "/postgres",
-                                                 "", ""))), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        for url in urls.values():
-            name = urlsplit(url).path.lstrip("/")
-            conn.execute(text(f'drop database if exists "{name}" with (force)'))
-    admin.dispose()
+    sandbox.drop_databases(urls)
 
 
 def base_env(infra, database_urls, amqp_uri, **extra):
     """Environment variables for a C2P process of this test run."""
-    endpoint, access, secret = infra["s3"]
-    env = dict(os.environ)
-    env.update({f"{s.upper()}_DATABASE_URL": url for s, url in database_urls.items()})
-    env.update({"AMQP_URI": amqp_uri, "S3_ENDPOINT": endpoint, "S3_ACCESS_KEY": access,
-                "S3_SECRET_KEY": secret, "EVIDENCE_BUCKET": "c2p-test-evidence",
-                "C2P_RETRY_DELAYS_MS": "150,300", "C2P_OUTBOX_INTERVAL_S": "1",
-                "PYTHONWARNINGS": "ignore"})
-    env.update({k: str(v) for k, v in extra.items()})
-    return env
+    return sandbox.process_env(database_urls, amqp_uri, infra["s3"], **extra)
 
 
 @pytest.fixture

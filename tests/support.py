@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 import time
 import uuid
 from contextlib import contextmanager
@@ -11,18 +9,10 @@ from contextlib import contextmanager
 from kombu import Connection, Queue
 
 from c2p import topology
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from c2p.sandbox import ROOT, free_port  # noqa: F401  (re-exported for tests)
 
 MINI_ITEMS = ("cc_temp_twice_daily", "cc_in_range", "stock_no_expired",
               "stock_cards_up_to_date", "dq_monitoring_chart")
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def eventually(check, timeout=15.0, interval=0.1):

@@ -1,0 +1,97 @@
+"""The platform as separate OS processes, one (or more) per service.
+
+Used by the end-to-end tests, the benchmarks and the fault runs: each service
+runs as `python -m c2p.run <service>`, exactly as in production, and can be
+killed (`kill -9`) and restarted one replica at a time.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import requests
+
+from c2p.config import SERVICES
+from c2p.sandbox import ROOT, free_port
+
+
+class LocalPlatform:
+    def __init__(self, env: dict, log_dir: str, replicas: dict | None = None,
+                 gateway_port: int | None = None):
+        self.env = dict(env)
+        self.log_dir = log_dir
+        self.replicas = {service: 1 for service in SERVICES}
+        self.replicas.update(replicas or {})
+        self.gateway_port = gateway_port or free_port()
+        self.gateway_ports = []
+        self.processes: dict[tuple[str, int], subprocess.Popen] = {}
+        os.makedirs(log_dir, exist_ok=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    def start(self, timeout=90):
+        for service, count in self.replicas.items():
+            for index in range(count):
+                self.start_one(service, index)
+        self.wait_healthy(timeout)
+        return self
+
+    def start_one(self, service, index=0):
+        env = dict(self.env)
+        if service == "gateway":
+            port = self.gateway_port if index == 0 else free_port()
+            env["GATEWAY_PORT"] = str(port)
+            if port not in self.gateway_ports:
+                self.gateway_ports.append(port)
+        log = open(os.path.join(self.log_dir, f"{service}-{index}.log"), "ab")
+        self.processes[(service, index)] = subprocess.Popen(
+            [sys.executable, "-m", "c2p.run", service], env=env, cwd=ROOT, stdout=log,
+            stderr=subprocess.STDOUT)
+
+    def kill(self, service, index=0):
+        """SIGKILL: no shutdown code runs, as when a machine or container dies."""
+        process = self.processes[(service, index)]
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+
+    def restart(self, service, index=0):
+        self.start_one(service, index)
+
+    def log(self, service, index=0) -> str:
+        with open(os.path.join(self.log_dir, f"{service}-{index}.log"), errors="replace") as f:
+            return f.read()
+
+    def wait_healthy(self, timeout=90):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for (service, index), process in self.processes.items():
+                if process.poll() is not None:
+                    raise RuntimeError(f"{service}-{index} exited:\n"
+                                       + self.log(service, index)[-3000:])
+            try:
+                if all(requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok
+                       for port in self.gateway_ports):
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"the platform was not healthy within {timeout}s")
+
+    def stop(self, grace=15) -> list[str]:
+        """SIGTERM everything; returns the services that did not stop in time."""
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        stuck = []
+        for (service, index), process in self.processes.items():
+            try:
+                process.wait(grace)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                stuck.append(f"{service}-{index}")
+        return stuck
