@@ -1,0 +1,175 @@
+"""Shared pieces of the benchmarks and fault runs: a sandbox on the local
+servers, an open-loop load generator for the supervision cycle, and a tap on
+the bus that timestamps the events each submission causes.
+
+Everything runs on this machine: the services as their own processes, the
+load generator and the tap in this one (green threads), traffic on loopback.
+"""
+from c2p.greening import green
+
+green()
+
+import http.client  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import platform as host  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from datetime import datetime, timezone  # noqa: E402
+
+import eventlet  # noqa: E402
+from kombu import Connection, Queue, binding  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from c2p import topology  # noqa: E402
+from c2p.database import driver_url  # noqa: E402
+from c2p.sandbox import Sandbox, start_s3_server  # noqa: E402
+
+RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+COACH = ("coach.niono", "demo-c2p-2025")
+FACILITIES = ("ML-SEG-NIO-CEN", "ML-SEG-NIO-MOL")
+TEMPLATE = "pev-mini"
+ITEMS = ("cc_temp_twice_daily", "cc_in_range", "stock_no_expired", "stock_cards_up_to_date",
+         "dq_monitoring_chart")
+
+
+def machine() -> dict:
+    with open("/proc/meminfo") as f:
+        mem_kb = int(f.readline().split()[1])
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {"cpus": os.cpu_count(), "cpu": cpu, "memory_gib": round(mem_kb / 2**20, 1),
+            "python": host.python_version(), "kernel": host.release(),
+            "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+
+def local_sandbox(prefix="bench"):
+    """(sandbox, s3 process) on the local RabbitMQ and PostgreSQL."""
+    s3_process, s3 = start_s3_server()
+    box = Sandbox(os.environ.get("C2P_BENCH_AMQP_URI", "amqp://guest:guest@localhost:5672/"),
+                  os.environ.get("C2P_BENCH_DATABASE_URL",
+                                 "postgresql://postgres@localhost:5432/postgres"),
+                  s3, prefix=prefix)
+    return box, s3_process
+
+
+def percentile(values, p):
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def summarise(latencies_s) -> dict:
+    ms = [v * 1000 for v in latencies_s]
+    return {"p50_ms": _r(percentile(ms, 50)), "p95_ms": _r(percentile(ms, 95)),
+            "p99_ms": _r(percentile(ms, 99)), "mean_ms": _r(statistics.fmean(ms) if ms else None)}
+
+
+def _r(value):
+    return None if value is None else round(value, 1)
+
+
+class Gateway:
+    """A tiny keep-alive HTTP client (one connection per green thread)."""
+
+    def __init__(self, port):
+        self.port = port
+        self.token = None
+
+    def connection(self):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+
+    def sign_in(self, username, password):
+        conn = self.connection()
+        status, body = self.call(conn, "POST", "/api/v1/auth/token",
+                                 {"username": username, "password": password})
+        assert status == 200, body
+        self.token = body["access_token"]
+
+    def call(self, conn, method, path, payload=None):
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        conn.request(method, path, body=json.dumps(payload) if payload is not None else None,
+                     headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+        return response.status, (json.loads(data) if data else None)
+
+
+def submission(failing=2, rng=None):
+    import random
+    rng = rng or random
+    bad = set(rng.sample(ITEMS, failing))
+    return {"id": str(uuid.uuid4()), "facility_id": rng.choice(FACILITIES),
+            "template_code": TEMPLATE,
+            "visited_at": datetime.now(timezone.utc).isoformat(),
+            "coachees": [{"id": "u-dtc-niono", "role": "dtc"},
+                         {"id": "u-vacc-1", "role": "vaccinator"}],
+            "answers": [{"item": code, "value": "no" if code in bad else "yes"}
+                        for code in ITEMS]}
+
+
+class Tap:
+    """Consumes copies of the events of the given types, noting when each arrived."""
+
+    def __init__(self, amqp_uri, routing_keys):
+        self.amqp_uri = amqp_uri
+        self.name = f"bench-tap-{uuid.uuid4().hex[:8]}"
+        self.seen: dict[tuple[str, str], float] = {}
+        self.counts: dict[str, int] = {}
+        self.connection = Connection(amqp_uri)
+        self.queue = Queue(self.name, bindings=[
+            binding(topology.EVENTS_EXCHANGE, routing_key=key) for key in routing_keys],
+            durable=False, auto_delete=False)
+        self.queue(self.connection.channel()).declare()
+        self.stopped = False
+        self.thread = eventlet.spawn(self._run)
+
+    def _run(self):
+        def on_message(body, message):
+            event = json.loads(body) if isinstance(body, (str, bytes)) else body
+            data = event["data"]
+            key = data.get("submission_id") or data.get("plan_id") or data.get("notification_id")
+            self.seen.setdefault((event["type"], str(key)), time.monotonic())
+            self.counts[event["type"]] = self.counts.get(event["type"], 0) + 1
+            message.ack()
+        with self.connection.Consumer(self.queue, callbacks=[on_message],
+                                      accept=["json"]) as consumer:
+            consumer.qos(prefetch_count=500)
+            while not self.stopped:
+                try:
+                    self.connection.drain_events(timeout=0.5)
+                except TimeoutError:
+                    continue
+
+    def close(self):
+        self.stopped = True
+        self.thread.wait()
+        with Connection(self.amqp_uri) as conn:
+            conn.channel().queue_delete(self.name)
+        self.connection.release()
+
+
+def count_rows(database_url, sql) -> int:
+    engine = create_engine(driver_url(database_url))
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(sql)).scalar()
+    finally:
+        engine.dispose()
+
+
+def write_json(name, payload) -> str:
+    os.makedirs(RESULTS_DIR, exist_ok=True)
+    path = os.path.join(RESULTS_DIR, name)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(payload, f, indent=2, ensure_ascii=False)
+    return path
