@@ -1,0 +1,255 @@
+"""Fault runs: the supervision cycle under kill -9, broker and database restarts.
+
+A stream of visits is sent to the gateway the way a phone syncs: each visit is
+retried with its own client id until the gateway accepts it. Meanwhile a fault
+is injected. Afterwards every visit must have exactly one submission, one plan
+and one coach alert, nothing may be parked, and the outbox must be empty.
+
+The CI suite runs a small version (tests/faults/test_faults.py); a larger run:
+
+    python tests/faults/scenarios.py [--visits 300] [--rounds 5] [--only kill|broker|database]
+
+Broker and database restarts act on the local RabbitMQ and PostgreSQL (with
+rabbitmqctl and pg_ctlcluster): run them on a machine of your own, not on a
+shared server.
+"""
+from c2p.greening import green
+
+green()
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from datetime import datetime, timezone  # noqa: E402
+
+import eventlet  # noqa: E402
+import requests  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from c2p import deadletters  # noqa: E402
+from c2p.database import driver_url  # noqa: E402
+from c2p.processes import LocalPlatform  # noqa: E402
+
+SERVICES_TO_KILL = ("gateway", "checklist", "planner", "notify", "evidence")
+ITEMS = ("cc_temp_twice_daily", "cc_in_range", "stock_no_expired", "stock_cards_up_to_date",
+         "dq_monitoring_chart")
+
+
+def visit(index):
+    return {"id": str(uuid.uuid4()), "facility_id": ("ML-SEG-NIO-CEN", "ML-SEG-NIO-MOL")[index % 2],
+            "template_code": "pev-mini", "visited_at": datetime.now(timezone.utc).isoformat(),
+            "coachees": [{"id": "u-dtc-niono", "role": "dtc"}],
+            "answers": [{"item": code, "value": "no" if i == index % len(ITEMS) else "yes"}
+                        for i, code in enumerate(ITEMS)]}
+
+
+class Phone:
+    """Sends visits and retries each, with the same id, until it is accepted."""
+
+    def __init__(self, platform, username="coach.niono", password="demo-c2p-2025"):
+        self.platform, self.credentials = platform, (username, password)
+        self.token = None
+        self.accepted: dict[str, int] = {}
+        self.refused: list = []
+        self.attempts = 0
+        self.lock = threading.Lock()
+
+    def _base(self):
+        return self.platform.base_url
+
+    def _sign_in(self):
+        while True:
+            try:
+                r = requests.post(f"{self._base()}/api/v1/auth/token", timeout=10,
+                                  json=dict(zip(("username", "password"), self.credentials)))
+                if r.ok:
+                    self.token = r.json()["access_token"]
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+
+    def sync(self, payload, give_up_s=180):
+        deadline = time.monotonic() + give_up_s
+        delay = 0.2
+        while time.monotonic() < deadline:
+            with self.lock:
+                self.attempts += 1
+            if self.token is None:
+                self._sign_in()
+            try:
+                r = requests.post(f"{self._base()}/api/v1/submissions", json=payload, timeout=15,
+                                  headers={"Authorization": f"Bearer {self.token}"})
+            except requests.RequestException:
+                r = None
+            if r is not None and r.status_code in (200, 201):
+                self.accepted[payload["id"]] = r.status_code
+                return
+            if r is not None and r.status_code == 401:
+                self.token = None
+            elif r is not None and r.status_code in (403, 404, 409, 422):
+                self.refused.append((payload["id"], r.status_code, r.text))
+                return
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+        self.refused.append((payload["id"], "gave up", ""))
+
+    def stream(self, count, per_second, workers=6):
+        pool = eventlet.GreenPool(workers * 4)
+        start = time.monotonic()
+        for index in range(count):
+            wait = start + index / per_second - time.monotonic()
+            if wait > 0:
+                eventlet.sleep(wait)
+            pool.spawn_n(self.sync, visit(index))
+        return pool
+
+
+def _count(url, sql):
+    engine = create_engine(driver_url(url))
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(sql)).all()
+    finally:
+        engine.dispose()
+
+
+def check_outcome(box, accepted_ids, timeout=90) -> dict:
+    """Wait for the cycle to finish, then verify: zero lost, zero duplicated."""
+    deadline = time.monotonic() + timeout
+    expected = set(accepted_ids)
+    while True:
+        submissions = {str(r[0]) for r in _count(box.database_urls["checklist"],
+                                                 "select id from submissions")}
+        plans = _count(box.database_urls["planner"],
+                       "select submission_id, count(*) from plans group by submission_id")
+        alerts = _count(box.database_urls["notify"],
+                        "select link, count(*) from inbox_messages "
+                        "where kind = 'plan.to_agree' group by link")
+        unsent = sum(_count(box.database_urls[s], "select count(*) from outbox "
+                            "where published_at is null")[0][0]
+                     for s in ("checklist", "planner"))
+        planned = {str(r[0]) for r in plans}
+        done = expected <= planned and len(alerts) >= len(expected) and unsent == 0
+        if done or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    parked = deadletters.list_parked(box.amqp_uri)
+    return {
+        "visits_accepted": len(expected),
+        "submissions_stored": len(submissions),
+        "lost_submissions": len(expected - submissions),
+        "unexpected_submissions": len(submissions - expected),
+        "plans": len(plans),
+        "visits_without_plan": len(expected - planned),
+        "duplicate_plans": sum(1 for r in plans if r[1] > 1),
+        "coach_alerts": len(alerts),
+        "duplicate_alerts": sum(1 for r in alerts if r[1] > 1),
+        "unsent_outbox_rows": unsent,
+        "parked_messages": len(parked),
+        "parked": parked[:5],
+    }
+
+
+def passed(outcome, visits) -> bool:
+    return (outcome["visits_accepted"] == visits and outcome["lost_submissions"] == 0
+            and outcome["unexpected_submissions"] == 0
+            and outcome["visits_without_plan"] == 0 and outcome["duplicate_plans"] == 0
+            and outcome["coach_alerts"] == visits and outcome["duplicate_alerts"] == 0
+            and outcome["unsent_outbox_rows"] == 0 and outcome["parked_messages"] == 0)
+
+
+def kill_services(platform, rounds, pause_s=1.5):
+    """kill -9 each service in turn, `rounds` times, restarting it each time."""
+    kills = 0
+    for _ in range(rounds):
+        for service in SERVICES_TO_KILL:
+            platform.kill(service)
+            kills += 1
+            time.sleep(0.3)
+            platform.restart(service)
+            if service == "gateway":
+                platform.wait_healthy(60)
+            time.sleep(pause_s)
+    return kills
+
+
+def restart_broker(down_s=3):
+    subprocess.run(["rabbitmqctl", "-q", "stop_app"], check=True, capture_output=True)
+    time.sleep(down_s)
+    subprocess.run(["rabbitmqctl", "-q", "start_app"], check=True, capture_output=True)
+    subprocess.run(["rabbitmqctl", "-q", "await_startup"], capture_output=True)
+
+
+def restart_database(down_s=3):
+    version = sorted(os.listdir("/etc/postgresql"))[0]
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "stop",
+                    "-m", "fast"], check=True, capture_output=True)
+    time.sleep(down_s)
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],
+                   check=True, capture_output=True)
+
+
+def run(box, fault, visits, per_second=8, rounds=1, log_dir=None) -> dict:
+    """One fault run on a sandbox; returns the outcome with `passed`."""
+    platform = LocalPlatform(box.env(C2P_RPC_TIMEOUT_S=5),
+                             log_dir or tempfile.mkdtemp(prefix=f"c2p-fault-{fault}-")).start()
+    try:
+        phone = Phone(platform)
+        phone._sign_in()
+        pool = phone.stream(visits, per_second)
+        time.sleep(min(2.0, visits / per_second / 4))
+        started = time.monotonic()
+        if fault == "kill":
+            injected = {"kills": kill_services(platform, rounds)}
+        elif fault == "broker":
+            restart_broker()
+            injected = {"broker_restarts": 1}
+        elif fault == "database":
+            restart_database()
+            injected = {"database_restarts": 1}
+        else:
+            raise ValueError(fault)
+        injected["fault_seconds"] = round(time.monotonic() - started, 1)
+        pool.waitall()
+        outcome = check_outcome(box, phone.accepted)
+        outcome.update(injected, fault=fault, visits=visits, send_attempts=phone.attempts,
+                       refused=phone.refused[:5])
+        outcome["passed"] = passed(outcome, visits) and not phone.refused
+        return outcome
+    finally:
+        platform.stop()
+
+
+def main(argv=None):
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                    "bench"))
+    from harness import local_sandbox, machine, write_json
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--visits", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--only", choices=["kill", "broker", "database"])
+    args = parser.parse_args(argv)
+    results = []
+    for fault in [args.only] if args.only else ["kill", "broker", "database"]:
+        box, s3 = local_sandbox(f"f{fault[:2]}")
+        try:
+            outcome = run(box, fault, args.visits, rounds=args.rounds)
+        finally:
+            box.close()
+            s3.terminate()
+        print(json.dumps({k: v for k, v in outcome.items() if k != "parked"}, indent=1))
+        results.append(outcome)
+    write_json("faults.json", {"machine": machine(), "runs": results})
+    return 0 if all(r["passed"] for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

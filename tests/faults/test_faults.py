@@ -1,0 +1,39 @@
+"""Zero lost, zero duplicated: kill -9 of every service, broker and database restarts."""
+import os
+import shutil
+
+import pytest
+
+from c2p.sandbox import Sandbox
+from scenarios import run
+
+pytestmark = pytest.mark.slow
+
+LOCAL_SERVERS = shutil.which("rabbitmqctl") and os.path.isdir("/etc/postgresql")
+
+
+@pytest.fixture
+def box(infra):
+    """A sandbox of its own (the platform processes need the seed data)."""
+    sandbox = Sandbox(infra["amqp"], infra["postgres"], infra["s3"], infra["rabbit_api"],
+                      prefix="flt")
+    yield sandbox
+    sandbox.close()
+
+
+def test_kill_minus_nine_each_service_loses_and_duplicates_nothing(box, tmp_path):
+    outcome = run(box, "kill", visits=40, per_second=6, rounds=1, log_dir=str(tmp_path))
+    assert outcome["kills"] == 5
+    assert outcome["passed"], outcome
+
+
+@pytest.mark.skipif(not LOCAL_SERVERS, reason="needs the local RabbitMQ and PostgreSQL")
+def test_broker_restart_mid_stream_loses_nothing(box, tmp_path):
+    outcome = run(box, "broker", visits=30, per_second=6, log_dir=str(tmp_path))
+    assert outcome["passed"], outcome
+
+
+@pytest.mark.skipif(not LOCAL_SERVERS, reason="needs the local RabbitMQ and PostgreSQL")
+def test_database_restart_mid_stream_loses_nothing(box, tmp_path):
+    outcome = run(box, "database", visits=30, per_second=6, log_dir=str(tmp_path))
+    assert outcome["passed"], outcome
