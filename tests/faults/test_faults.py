@@ -22,18 +22,19 @@ def box(infra):
 
 
 def test_kill_minus_nine_each_service_loses_and_duplicates_nothing(box, tmp_path):
-    outcome = run(box, "kill", visits=40, per_second=6, rounds=1, log_dir=str(tmp_path))
+    outcome = run(box, "kill", visits=60, per_second=5, rounds=1, log_dir=str(tmp_path))
     assert outcome["kills"] == 5
+    assert outcome["faults_felt"], outcome  # some visits had to be retried by the phone
     assert outcome["passed"], outcome
 
 
 @pytest.mark.skipif(not LOCAL_SERVERS, reason="needs the local RabbitMQ and PostgreSQL")
 def test_broker_restart_mid_stream_loses_nothing(box, tmp_path):
-    outcome = run(box, "broker", visits=30, per_second=6, log_dir=str(tmp_path))
+    outcome = run(box, "broker", visits=40, per_second=5, log_dir=str(tmp_path))
     assert outcome["passed"], outcome
 
 
 @pytest.mark.skipif(not LOCAL_SERVERS, reason="needs the local RabbitMQ and PostgreSQL")
 def test_database_restart_mid_stream_loses_nothing(box, tmp_path):
-    outcome = run(box, "database", visits=30, per_second=6, log_dir=str(tmp_path))
+    outcome = run(box, "database", visits=40, per_second=5, log_dir=str(tmp_path))
     assert outcome["passed"], outcome
