@@ -1,0 +1,156 @@
+"""Dashboards: the championship leaderboard of a cohort's teams over a period.
+
+GET /api/v1/dashboards/leaderboard?cohort=&since=&until=&page=&per_page=
+
+A team is a facility's staff. Each team of the cohort (the facilities of the
+accounts whose `cohort` is the one asked; without `cohort`, every facility in
+the caller's scope) with a scored visit in the period gets
+
+    points = 0.5 × improvement + 0.3 × actions_done + 0.2 × latest
+
+- improvement: latest score − first score of the period's visits, in percentage
+  points (0 with a single visit); it can be negative;
+- actions_done: percent of its improvement-plan actions done in the period
+  (dropped ones not counted; 0 when it has none);
+- latest: the score of its latest visit in the period (0–100).
+
+Improvement weighs most (a championship rewards progress), action follow-up
+next; the latest score keeps a team that is already good from being ranked
+below one that is merely less bad. Equal points share a rank ("1, 2, 2, 4");
+within it, larger improvement, then more actions done, then name, come first.
+Teams with no scored visit in the period are listed apart (`unranked`).
+
+`rank_teams` is plain logic (unit-tested); the route only gathers its inputs:
+`checklist.facility_scores` and `planner.progress`, both scoped by the caller.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from c2p.errors import InvalidInput
+from c2p.scope import in_scope
+from gateway.dependencies import TimedRpc
+from gateway.http import API, http, json_response, page_params
+
+WEIGHTS = {"improvement": 0.5, "actions_done": 0.3, "latest": 0.2}
+FORMULA = "0.5 × improvement + 0.3 × actions_done + 0.2 × latest"
+DEFAULT_PERIOD_DAYS = 90
+
+
+def _number(value):
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
+        else None
+
+
+def rank_teams(scores, progress, scope=None, facility_ids=None):
+    """(ranked, unranked) teams from the two services' rows.
+
+    `scores`: rows of checklist.facility_scores; `progress`: rows of
+    planner.progress by facility. `scope` (org-unit paths) and `facility_ids`
+    (a cohort's facilities), when given, keep only the teams within them.
+    """
+    teams = {}
+    for row in scores:
+        teams.setdefault(row["facility_id"], {"facility_id": row["facility_id"]})["score"] = row
+    for row in progress:
+        teams.setdefault(row["key"], {"facility_id": row["key"]})["progress"] = row
+
+    ranked, unranked = [], []
+    for facility_id, team in teams.items():
+        score, plan = team.get("score") or {}, team.get("progress") or {}
+        path = score.get("facility_path") or plan.get("facility_path") or ""
+        if facility_ids is not None and facility_id not in facility_ids:
+            continue
+        if scope is not None and not in_scope(path, scope):
+            continue
+        latest = _number(score.get("percent"))
+        first = _number(score.get("first_percent"))
+        visits = int(score.get("visits") or 0)
+        actions_done = _number(plan.get("percent_done")) or 0.0
+        entry = {
+            "facility_id": facility_id,
+            "facility_name": score.get("facility_name") or plan.get("label") or facility_id,
+            "facility_path": path,
+            "district_name": score.get("district_name"),
+            "region_name": score.get("region_name"),
+            "visits": visits,
+            "first_percent": first,
+            "latest_percent": latest,
+            "latest_visited_at": score.get("latest_visited_at"),
+            "colour": score.get("colour"),
+            "flagged": score.get("flagged"),
+            "actions_done": int(plan.get("done") or 0),
+            "actions_total": int(plan.get("total") or 0),
+            "actions_overdue": int(plan.get("overdue") or 0),
+            "percent_done": round(actions_done, 1),
+        }
+        if latest is None or visits < 1:
+            entry["reason"] = "no scored visit in the period"
+            unranked.append(entry)
+            continue
+        improvement = (latest - first) if (first is not None and visits > 1) else 0.0
+        points = (WEIGHTS["improvement"] * improvement + WEIGHTS["actions_done"] * actions_done
+                  + WEIGHTS["latest"] * latest)
+        entry.update(improvement=round(improvement, 1), points=round(points, 1))
+        ranked.append(entry)
+
+    ranked.sort(key=lambda e: (-e["points"], -e["improvement"], -e["percent_done"],
+                               e["facility_name"], e["facility_id"]))
+    for position, entry in enumerate(ranked, start=1):
+        same_as_previous = position > 1 and ranked[position - 2]["points"] == entry["points"]
+        entry["rank"] = ranked[position - 2]["rank"] if same_as_previous else position
+    unranked.sort(key=lambda e: (e["facility_name"], e["facility_id"]))
+    return ranked, unranked
+
+
+def _period(request):
+    errors, values = {}, {}
+    for name in ("since", "until"):
+        raw = request.args.get(name)
+        if raw:
+            try:
+                values[name] = date.fromisoformat(raw)
+            except ValueError:
+                errors[name] = [f"must be a date YYYY-MM-DD, got {raw!r}"]
+    if errors:
+        raise InvalidInput(errors)
+    until = values.get("until") or date.today()
+    since = values.get("since") or until - timedelta(days=DEFAULT_PERIOD_DAYS)
+    if since > until:
+        raise InvalidInput({"since": ["must not be after until"]})
+    return since, until
+
+
+class DashboardRoutes:
+    checklist = TimedRpc("checklist")
+    planner = TimedRpc("planner")
+
+    @http("GET", f"{API}/dashboards/leaderboard")
+    def leaderboard(self, request):
+        caller = self.auth.caller(request)
+        since, until = _period(request)
+        page, per_page = page_params(request)
+        cohort = (request.args.get("cohort") or "").strip() or None
+        if cohort is not None and len(cohort) > 64:
+            raise InvalidInput({"cohort": ["at most 64 characters"]})
+        facility_ids = self._cohort_facilities(cohort) if cohort else None
+        rpc_caller = caller.as_rpc()
+        scores = self.checklist.facility_scores(rpc_caller, since.isoformat(), until.isoformat())
+        progress = self.planner.progress(rpc_caller, by="facility", since=since.isoformat(),
+                                         until=until.isoformat())
+        ranked, unranked = rank_teams(scores, progress, scope=caller.scope,
+                                      facility_ids=facility_ids)
+        start = (page - 1) * per_page
+        return json_response({
+            "cohort": cohort, "since": since.isoformat(), "until": until.isoformat(),
+            "formula": FORMULA, "items": ranked[start:start + per_page],
+            "page": page, "per_page": per_page, "total": len(ranked),
+            "unranked": unranked})
+
+    def _cohort_facilities(self, cohort) -> set:
+        """The facilities of the cohort's accounts (a cohort is a property of accounts)."""
+        from gateway.models import Account
+        return set(self.db.session.scalars(select(Account.facility_id).where(
+            Account.cohort == cohort, Account.facility_id.is_not(None))).all())

@@ -1,0 +1,83 @@
+"""GET /api/v1/live: a Server-Sent Events stream of the events the caller may see.
+
+    const live = new EventSource(`/api/v1/live?access_token=${token}`);
+    live.addEventListener("plan.created", (e) => show(JSON.parse(e.data)));
+
+The token may come as `Authorization: Bearer` or, because EventSource cannot set
+headers, as `?access_token=`. The stream ends when the token expires (the client
+reconnects with a fresh one), when the client reads too slowly to keep up, or
+when the gateway stops; `Last-Event-ID` on reconnection replays what this
+replica still holds of what was missed (the last `REPLAY_BUFFER` events).
+Comment lines (`: keep-alive`) every `C2P_LIVE_HEARTBEAT_S` seconds keep proxies
+from closing an idle stream and let the server notice a client that left.
+"""
+from __future__ import annotations
+
+import time
+
+import jwt
+from eventlet.queue import Empty
+from werkzeug.wrappers import Response
+
+from c2p.errors import ServiceUnavailable
+from gateway.http import API, http
+from gateway.live import CLOSE, Live
+
+READY_WAIT_S = 5
+RETRY_MS = 3000
+
+
+def _bearer_from_query(request) -> str:
+    """EventSource cannot set headers: take `?access_token=` as the bearer token
+    (only when no Authorization header is sent), then check it the usual way."""
+    token = request.args.get("access_token", "").strip()
+    if token and not request.headers.get("Authorization"):
+        request.environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return request.headers.get("Authorization", "").partition(" ")[2].strip()
+
+
+class LiveRoutes:
+    live = Live()
+
+    @http("GET", f"{API}/live")
+    def live_updates(self, request):
+        raw = _bearer_from_query(request)
+        caller = self.auth.caller(request)
+        # Already verified above; read `exp` to end the stream when the token does.
+        expires_at = jwt.decode(raw, options={"verify_signature": False}).get("exp")
+        hub = self.live
+        if not hub.wait_ready(READY_WAIT_S):
+            raise ServiceUnavailable("live updates are reconnecting to the broker; retry")
+        last_event_id = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
+        # eventlet.wsgi buffers 4 KB before writing unless told otherwise: send each event now.
+        request.environ["eventlet.minimum_write_chunk_size"] = 0
+        return Response(_events(hub, caller, expires_at, last_event_id), status=200,
+                        mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+                        direct_passthrough=True)
+
+
+def _events(hub, caller, expires_at, last_event_id):
+    # Subscribing inside the generator: werkzeug closes it when the client goes,
+    # and `finally` always runs once it has started.
+    stream = hub.open(caller.id, caller.role, caller.scope, last_event_id)
+    try:
+        yield f"retry: {RETRY_MS}\n: connected\n\n".encode()
+        while True:
+            if stream.closed_because:
+                yield f": closed: {stream.closed_because}\n\n".encode()
+                return
+            remaining = (expires_at - time.time()) if expires_at else hub.heartbeat_s
+            if remaining <= 0:
+                yield b": closed: token expired, reconnect with a fresh one\n\n"
+                return
+            try:
+                item = stream.queue.get(timeout=min(hub.heartbeat_s, remaining))
+            except Empty:
+                yield b": keep-alive\n\n"
+                continue
+            if item is CLOSE:
+                continue  # the reason is reported at the top of the loop
+            yield item
+    finally:
+        hub.close(stream)

@@ -1,0 +1,222 @@
+"""Webhooks against the real broker and database: the gateway in this process,
+a real HTTP receiver on localhost, events published on the bus."""
+import json
+import threading
+import uuid
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from c2p.contracts import Event
+from gateway import webhooks
+from gateway.service import GatewayService
+from gateway.webhook_models import WebhookDelivery, WebhookEndpoint
+from support import eventually, free_port, publish_raw
+
+API = "/api/v1"
+NIONO_CEN = "/ML/ML-SEG/ML-SEG-NIO/ML-SEG-NIO-CEN"
+
+
+@pytest.fixture
+def process_env(process_env):
+    # Fast delivery and back-off for tests.
+    return {**process_env, "C2P_WEBHOOK_INTERVAL_MS": "100", "C2P_WEBHOOK_BACKOFF_MS": "100",
+            "C2P_WEBHOOK_BACKOFF_MAX_MS": "400", "C2P_WEBHOOK_MAX_ATTEMPTS": "3",
+            "C2P_WEBHOOK_TIMEOUT_S": "2"}
+
+
+class Receiver:
+    """A partner's endpoint: records what it gets; answers `status` (a callable)."""
+
+    def __init__(self, status=lambda n: 204):
+        self.received, self.status = [], status
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append((dict(self.headers), body))
+                self.send_response(receiver.status(len(receiver.received)))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def gateway(start_service, service_config):
+    start_service(GatewayService)
+    return f"http://{service_config['WEB_SERVER_ADDRESS']}"
+
+
+def sign_in(base, username="admin"):
+    response = requests.post(f"{base}{API}/auth/token",
+                             json={"username": username, "password": "demo-c2p-2025"}, timeout=10)
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def plan_completed(path=NIONO_CEN):
+    now = datetime.now(timezone.utc)
+    return Event(type="plan.completed", source="test", data={
+        "plan_id": uuid.uuid4(), "facility_id": "ML-SEG-NIO-CEN",
+        "facility_name": "CSCom central de Niono", "facility_path": path,
+        "coach_id": "u-coach-niono", "coachee_ids": [], "completed_at": now,
+        "actions_done": 3, "actions_dropped": 0})
+
+
+def notification_failed():
+    now = datetime.now(timezone.utc)
+    return Event(type="notification.failed", source="test", data={
+        "notification_id": uuid.uuid4(), "event_id": uuid.uuid4(), "event_type": "plan.created",
+        "recipient_id": "u-dtc-niono", "channel": "sms", "attempts": 3, "at": now,
+        "error": "provider down"})
+
+
+def register(base, auth, url, event_types, **extra):
+    response = requests.post(f"{base}{API}/webhooks", headers=auth, timeout=10, json={
+        "id": str(uuid.uuid4()), "url": url, "event_types": event_types, **extra})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_signed_delivery_once_per_event_and_admin_only(gateway, settings):
+    admin = sign_in(gateway)
+    receiver = Receiver()
+    try:
+        endpoint = register(gateway, admin, receiver.url, ["plan.*"])
+        assert endpoint["secret"].startswith("whsec_")
+        event = plan_completed()
+        for _ in range(2):  # the bus redelivers: still one delivery
+            publish_raw(settings.amqp_uri, event.to_wire(), "plan.completed", str(event.id))
+        publish_raw(settings.amqp_uri, notification_failed().to_wire(), "notification.failed")
+        eventually(lambda: receiver.received)
+        headers, body = receiver.received[0]
+        assert webhooks.verify_signature(endpoint["secret"], headers, body)
+        assert headers["C2P-Event-Id"] == str(event.id)
+        assert headers["C2P-Event-Type"] == "plan.completed"
+        assert json.loads(body)["data"]["facility_name"] == "CSCom central de Niono"
+        listed = eventually(lambda: requests.get(
+            f"{gateway}{API}/webhooks/{endpoint['id']}/deliveries?status=delivered",
+            headers=admin, timeout=10).json()["items"])
+        assert len(listed) == 1 and listed[0]["event_id"] == str(event.id)
+        import eventlet
+        eventlet.sleep(0.5)  # time for a second delivery, were there one
+        assert len(receiver.received) == 1  # not the redelivery, not notification.failed
+        # The secret is shown once only.
+        fetched = requests.get(f"{gateway}{API}/webhooks/{endpoint['id']}", headers=admin,
+                               timeout=10).json()
+        assert "secret" not in fetched and fetched["event_types"] == ["plan.*"]
+        listing = requests.get(f"{gateway}{API}/webhooks", headers=admin, timeout=10).json()
+        assert all("secret" not in item for item in listing["items"])
+    finally:
+        receiver.close()
+
+    coach = sign_in(gateway, "coach.niono")
+    for method, path in (("GET", "/webhooks"), ("POST", "/webhooks"),
+                         ("GET", f"/webhooks/{endpoint['id']}/deliveries")):
+        response = requests.request(method, f"{gateway}{API}{path}", headers=coach, json={},
+                                    timeout=10)
+        assert response.status_code == 403, (path, response.text)
+    assert requests.get(f"{gateway}{API}/webhooks", timeout=10).status_code == 401
+
+
+def test_failures_are_retried_logged_then_failed_and_redelivered_by_hand(gateway, settings):
+    admin = sign_in(gateway)
+    answers = {"code": 500}
+    receiver = Receiver(status=lambda n: answers["code"])
+    try:
+        endpoint = register(gateway, admin, receiver.url, ["plan.completed"])
+        event = plan_completed()
+        publish_raw(settings.amqp_uri, event.to_wire(), "plan.completed", str(event.id))
+        deliveries = f"{gateway}{API}/webhooks/{endpoint['id']}/deliveries"
+        failed = eventually(lambda: requests.get(f"{deliveries}?status=failed", headers=admin,
+                                                 timeout=10).json()["items"])
+        assert failed[0]["attempts"] == settings.webhook_max_attempts == 3
+        assert failed[0]["last_status_code"] == 500
+        assert len(receiver.received) == 3
+        detail = requests.get(f"{deliveries}/{failed[0]['id']}", headers=admin,
+                              timeout=10).json()
+        assert [a["status_code"] for a in detail["attempt_log"]] == [500, 500, 500]
+        assert all(a["duration_ms"] >= 0 and "HTTP 500" in a["error"]
+                   for a in detail["attempt_log"])
+
+        answers["code"] = 200
+        again = requests.post(f"{deliveries}/{failed[0]['id']}/redeliver", headers=admin,
+                              timeout=10)
+        assert again.status_code == 202, again.text
+        eventually(lambda: requests.get(f"{deliveries}/{failed[0]['id']}", headers=admin,
+                                        timeout=10).json()["status"] == "delivered")
+        assert len(receiver.received) == 4
+        assert all(headers["C2P-Event-Id"] == str(event.id) for headers, _ in receiver.received)
+        detail = requests.get(f"{deliveries}/{failed[0]['id']}", headers=admin,
+                              timeout=10).json()
+        assert [a["status_code"] for a in detail["attempt_log"]] == [500, 500, 500, 200]
+    finally:
+        receiver.close()
+
+
+def test_bad_registrations_are_refused_naming_the_field(gateway, engines):
+    admin = sign_in(gateway)
+    good = {"id": str(uuid.uuid4()), "url": "https://tb.example.org/c2p",
+            "event_types": ["plan.*"]}
+    cases = [({**good, "id": "phone-1"}, "id"), ({**good, "url": "ftp://x"}, "url"),
+             ({**good, "event_types": ["plan.eaten"]}, "event_types"),
+             ({**good, "event_types": []}, "event_types"),
+             ({**good, "secret": "short"}, "secret"), ({**good, "colour": "red"}, "colour")]
+    for body, field in cases:
+        response = requests.post(f"{gateway}{API}/webhooks", json=body, headers=admin,
+                                 timeout=10)
+        assert response.status_code == 422, response.text
+        assert field in [e["field"] for e in response.json()["errors"]]
+    with engines["gateway"].connect() as conn:
+        assert conn.execute(text("select count(*) from webhook_endpoints")).scalar() == 0
+    # Client-generated id: a retried create answers the original, another body conflicts.
+    assert requests.post(f"{gateway}{API}/webhooks", json=good, headers=admin,
+                         timeout=10).status_code == 201
+    retried = requests.post(f"{gateway}{API}/webhooks", json=good, headers=admin, timeout=10)
+    assert retried.status_code == 200 and "secret" not in retried.json()
+    assert requests.post(f"{gateway}{API}/webhooks", json={**good, "url": "https://other.org/"},
+                         headers=admin, timeout=10).status_code == 409
+
+
+def test_replicas_claiming_at_once_take_different_deliveries(engines):
+    """SKIP LOCKED: a second replica claiming while the first holds its rows takes others."""
+    engine = engines["gateway"]
+    with Session(engine) as session, session.begin():
+        session.add(WebhookEndpoint(id="e1", url="http://127.0.0.1:9/x", event_types=["#"],
+                                    secret="s" * 30, description="", active=True,
+                                    created_by="u-admin"))
+        session.flush()
+        for _ in range(6):
+            session.add(WebhookDelivery(id=uuid.uuid4(), endpoint_id="e1",
+                                        event_id=uuid.uuid4(), event_type="plan.created",
+                                        envelope={}, status="pending", attempts=0))
+    first, second = Session(engine), Session(engine)
+    try:
+        # The first replica has selected its rows but not yet committed its claim.
+        original_commit = first.commit
+        first.commit = lambda: None
+        mine = webhooks.claim_due(first, limit=4, lease_s=60)
+        theirs = webhooks.claim_due(second, limit=4, lease_s=60)
+        original_commit()
+        again = webhooks.claim_due(second, limit=4, lease_s=60)  # leased: nothing left
+    finally:
+        first.close()
+        second.close()
+    assert len(mine) == 4 and len(theirs) == 2
+    assert not {c.id for c in mine} & {c.id for c in theirs}
+    assert again == []

@@ -1,0 +1,86 @@
+"""Live updates fan-out (gateway.live): who sees which event, and a slow client is
+dropped with its backlog freed rather than allowed to grow."""
+import json
+import uuid
+
+from gateway.live import CLOSE, LiveHub, frame, visible
+
+NIONO_CEN = "/ML/ML-SEG/ML-SEG-NIO/ML-SEG-NIO-CEN"
+
+
+def test_scope_decides_for_facility_events():
+    data = {"facility_path": NIONO_CEN}
+    assert visible("plan.created", data, "u1", "coach", ["/ML/ML-SEG/ML-SEG-NIO"])
+    assert visible("plan.created", data, "u1", "manager", ["/ML"])
+    assert not visible("plan.created", data, "u1", "coach", ["/ML/ML-KAY/ML-KAY-KAY"])
+    assert not visible("plan.created", data, "u1", "coach", ["/ML/ML-SEG/ML-SEG-NI"])
+
+
+def test_account_events_only_for_admins_and_notifications_only_for_their_recipient():
+    account = {"account_id": "u9", "scope": ["/ML/ML-SEG"]}
+    assert visible("account.created", account, "a", "admin", ["/ML"])
+    assert not visible("account.created", account, "m", "manager", ["/ML"])
+    delivered = {"recipient_id": "u1", "event_type": "plan.created"}
+    assert visible("notification.delivered", delivered, "u1", "coach", [])
+    assert not visible("notification.delivered", delivered, "u2", "admin", ["/ML"])
+    assert not visible("something.else", {}, "u1", "admin", ["/ML"])
+
+
+def envelope(path=NIONO_CEN, event_type="plan.created"):
+    return {"id": str(uuid.uuid4()), "type": event_type, "version": 1,
+            "occurred_at": "2026-11-20T09:30:00+00:00", "source": "t", "correlation_id": "c",
+            "data": {"facility_path": path, "facility_name": "CSCom central de Niono"}}
+
+
+def hub(size=3):
+    h = LiveHub()
+    h.queue_size, h.heartbeat_s = size, 15
+    return h
+
+
+def push(h, env):
+    h.publish(env["id"], env["type"], env["data"], frame(env))
+
+
+def test_frames_are_one_sse_message_each():
+    env = envelope()
+    text = frame(env).decode("utf-8")
+    assert text.endswith("\n\n") and text.count("\n\n") == 1
+    lines = text.strip().split("\n")
+    assert lines[0] == f"id: {env['id']}" and lines[1] == "event: plan.created"
+    assert json.loads(lines[2][len("data: "):]) == env
+
+
+def test_each_stream_gets_what_it_may_see():
+    h = hub()
+    niono = h.open("u-coach-niono", "coach", ["/ML/ML-SEG/ML-SEG-NIO"])
+    kayes = h.open("u-coach-kayes", "coach", ["/ML/ML-KAY/ML-KAY-KAY"])
+    push(h, envelope())
+    assert niono.queue.qsize() == 1 and kayes.queue.qsize() == 0
+
+
+def test_a_slow_client_is_dropped_and_its_backlog_freed():
+    h = hub(size=3)
+    slow = h.open("u", "coach", ["/ML"])
+    fast = h.open("v", "coach", ["/ML"])
+    for _ in range(3):
+        push(h, envelope())
+    while fast.queue.qsize():
+        fast.queue.get_nowait()
+    push(h, envelope())  # the fourth does not fit in the slow stream
+    assert slow.closed_because and "slow" in slow.closed_because
+    assert slow not in h.streams and fast in h.streams
+    assert slow.queue.qsize() == 1 and slow.queue.get_nowait() is CLOSE
+    assert fast.queue.qsize() == 1 and h.dropped == 1
+
+
+def test_last_event_id_replays_what_this_replica_still_holds():
+    h = hub(size=10)
+    sent = [envelope() for _ in range(3)] + [envelope(path="/ML/ML-KAY/ML-KAY-KAY/X")]
+    for env in sent:
+        push(h, env)
+    stream = h.open("u", "coach", ["/ML/ML-SEG"], last_event_id=sent[0]["id"])
+    replayed = [stream.queue.get_nowait() for _ in range(stream.queue.qsize())]
+    assert replayed == [frame(sent[1]), frame(sent[2])]
+    unknown = h.open("u", "coach", ["/ML/ML-SEG"], last_event_id="not-held")
+    assert unknown.queue.qsize() == 0
