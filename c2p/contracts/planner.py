@@ -14,6 +14,8 @@ class PlannedAction(Data):
     due_date = fields.Date(required=True)
     critical = fields.Boolean(required=True)
     status = fields.String(required=True)
+    # carried over from an earlier visit, still open (same action id as before)
+    recurring = fields.Boolean(load_default=False, dump_default=False)
 
 
 @contract("plan.created", 1)

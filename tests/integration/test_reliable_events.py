@@ -50,7 +50,8 @@ def test_redelivered_event_changes_nothing(start_service, settings, engines):
         publish_raw(settings.amqp_uri, wire, "checklist.submitted", str(event.id))
     eventually(lambda: count(engines["planner"], "select count(*) from processed_events") == 1)
     eventually(lambda: queue_depth(settings.amqp_uri, PLANNER_QUEUE) == 0)
-    duplicate = submitted_event()
+    # Other gaps than the first visit's: a gap still open would be carried over, not re-added.
+    duplicate = submitted_event(failing=("cc_in_range", "dq_monitoring_chart"))
     for _ in range(5):  # a burst: deliveries processed concurrently by several workers
         publish_raw(settings.amqp_uri, duplicate.to_wire(), "checklist.submitted")
     eventually(lambda: count(engines["planner"], "select count(*) from processed_events") == 2)

@@ -1,17 +1,36 @@
-"""Building an improvement plan from a scored visit. Plain Python, no framework.
+"""Improvement plans as plain Python: building them from a visit, their life cycle,
+due-date alerts and progress figures. No framework import: unit-tested in milliseconds.
 
-One SMART action per gap: the item's corrective action as the *specific* text,
-its verification as the *measure*, an owner among the coachees present whose
-role matches (else the centre's technical director), and a due date from the
-item's usual delay (*time-bound*). Critical gaps come first, then by points lost.
+Building: one SMART action per gap: the item's corrective action as the *specific*
+text, its verification as the *measure*, an owner among the coachees present whose
+role matches (else the centre's technical director), and a due date from the item's
+usual delay (*time-bound*). Critical gaps come first, then by points lost. A gap whose
+item still has an open action from an earlier visit of the same facility reuses that
+action (carried over, marked recurring) instead of writing a second one.
+
+Life cycle: a plan goes draft -> agreed (the coach and a coachee both confirm) ->
+in_progress (an action started) -> completed (every action done or dropped). An
+action goes todo -> in_progress -> awaiting_review -> done, or is dropped with a
+reason; review can send it back to in_progress.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, timedelta
+import statistics
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 DTC = "dtc"  # the centre's technical director answers for what nobody else does
 
+OPEN = ("todo", "in_progress", "awaiting_review")
+CLOSED = ("done", "dropped")
+ACTION_STATUSES = OPEN + CLOSED
+PLAN_STATUSES = ("draft", "agreed", "in_progress", "completed")
+
+EDITORS = ("coach", "admin")  # may reword, re-date, re-assign, add, drop, review
+COACHEE = "coachee"
+
+
+# --- building ------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class PlannedAction:
@@ -26,6 +45,7 @@ class PlannedAction:
     due_date: date
     critical: bool
     points_lost: float
+    carried_over: str | None = None  # id of the still-open action this gap reuses
 
 
 def choose_owner(role: str, coachees: list[dict]) -> str | None:
@@ -36,7 +56,11 @@ def choose_owner(role: str, coachees: list[dict]) -> str | None:
     return None
 
 
-def plan_actions(gaps: list[dict], coachees: list[dict], visit_day: date) -> list[PlannedAction]:
+def plan_actions(gaps: list[dict], coachees: list[dict], visit_day: date,
+                 open_by_item: dict | None = None) -> list[PlannedAction]:
+    """The plan's actions in order; `open_by_item` maps item code -> open action id."""
+    open_by_item = open_by_item or {}
+    # sorted() is stable: equal gaps keep the checklist's order.
     ordered = sorted(gaps, key=lambda gap: (not gap["critical"], -gap["points_lost"]))
     return [
         PlannedAction(
@@ -47,6 +71,202 @@ def plan_actions(gaps: list[dict], coachees: list[dict], visit_day: date) -> lis
             responsible_role=gap["action"]["responsible_role"],
             owner_id=choose_owner(gap["action"]["responsible_role"], coachees),
             due_date=visit_day + timedelta(days=gap["action"]["delay_days"]),
-            critical=gap["critical"], points_lost=gap["points_lost"])
+            critical=gap["critical"], points_lost=gap["points_lost"],
+            carried_over=open_by_item.get(gap["item_code"]))
         for position, gap in enumerate(ordered, start=1)
     ]
+
+
+# --- refusals --------------------------------------------------------------------
+
+class Refused(Exception):
+    """A request the rules refuse; `kind` says how the service answers it:
+    'conflict' (409: not in this state), 'invalid' (422: bad input, `field` names it),
+    'forbidden' (403: not for this role)."""
+
+    def __init__(self, kind: str, message: str, field: str | None = None):
+        super().__init__(message)
+        self.kind, self.message, self.field = kind, message, field
+
+
+# --- plan life cycle ---------------------------------------------------------------
+
+def party(role: str) -> str | None:
+    """Which side of the agreement a role confirms for."""
+    if role in EDITORS:
+        return "coach"
+    if role == COACHEE:
+        return "coachee"
+    return None
+
+
+def check_agreement(status: str, role: str, is_coachee_of_plan: bool,
+                    already_confirmed: set[str]) -> str | None:
+    """The party the caller confirms for, or None when it already did (a retried sync).
+
+    Raises Refused when the caller may not confirm or the plan is past agreement."""
+    side = party(role)
+    if side is None:
+        raise Refused("forbidden", f"a {role} cannot agree a plan")
+    if side == "coachee" and not is_coachee_of_plan:
+        raise Refused("forbidden", "only a coachee of this plan can agree it")
+    if side in already_confirmed:
+        return None
+    if status != "draft":
+        raise Refused("conflict", f"the plan is already {status}; it cannot be agreed again")
+    return side
+
+
+def derive_plan_status(agreed: bool, statuses: list[str]) -> str:
+    """A plan's status follows from its agreement and its actions' statuses."""
+    if not agreed:
+        return "draft"
+    if all(s in CLOSED for s in statuses):
+        return "completed"  # (a plan with no action completes when agreed)
+    if any(s != "todo" for s in statuses):
+        return "in_progress"
+    return "agreed"
+
+
+# --- action life cycle ------------------------------------------------------------
+
+# (from, to) -> who may: "editor" (coach/admin) or "doer" (also the coachees concerned)
+TRANSITIONS = {
+    ("todo", "in_progress"): "doer",
+    ("in_progress", "awaiting_review"): "doer",
+    ("awaiting_review", "in_progress"): "editor",  # sent back after review
+    ("awaiting_review", "done"): "editor",
+    ("todo", "dropped"): "editor",
+    ("in_progress", "dropped"): "editor",
+    ("awaiting_review", "dropped"): "editor",
+}
+
+
+def check_transition(current: str, target: str, role: str, is_coachee_concerned: bool,
+                     plan_status: str, reason: str = "") -> None:
+    """Raise Refused unless `role` may move an action from `current` to `target`."""
+    if target not in ACTION_STATUSES:
+        raise Refused("invalid", f"unknown status {target!r}; expected one of "
+                      + ", ".join(ACTION_STATUSES), "status")
+    if current == target:
+        raise Refused("conflict", f"the action is already {current}")
+    if current in CLOSED:
+        raise Refused("conflict", f"the action is {current}; it cannot change any more")
+    who = TRANSITIONS.get((current, target))
+    if who is None:
+        allowed = sorted(t for (f, t) in TRANSITIONS if f == current)
+        raise Refused("conflict", f"an action cannot go from {current} to {target}; "
+                      f"from {current} it can go to {', '.join(allowed)}")
+    if role not in EDITORS and not (who == "doer" and role == COACHEE and is_coachee_concerned):
+        raise Refused("forbidden", f"a {role} cannot move an action from {current} to {target}")
+    if plan_status == "draft" and target != "dropped":
+        raise Refused("conflict", "the plan is not agreed yet: agree it before starting actions")
+    if target == "dropped" and not (reason or "").strip():
+        raise Refused("invalid", "a reason is required to drop an action", "reason")
+
+
+def check_editable(status: str, role: str) -> None:
+    if role not in EDITORS:
+        raise Refused("forbidden", f"a {role} cannot change actions")
+    if status in CLOSED:
+        raise Refused("conflict", f"the action is {status}; it cannot be changed any more")
+
+
+@dataclass(frozen=True)
+class ReviewOutcome:
+    """What a reviewed piece of evidence does to its action."""
+    target: str | None  # new status, or None: nothing changes
+    comment: str = ""
+
+
+def review_outcome(current: str, decision: str, comment: str = "") -> ReviewOutcome:
+    """Approved evidence completes an open action; rejected or 'needs more' sends it
+    back to in_progress with the coach's comment. Closed actions stay as they are."""
+    if current in CLOSED:
+        return ReviewOutcome(None)
+    if decision == "approved":
+        return ReviewOutcome("done", comment)
+    if current == "in_progress":
+        return ReviewOutcome(None, comment)  # already being worked on: keep the comment
+    return ReviewOutcome("in_progress", comment)
+
+
+def is_late(due_date: date, done_on: date) -> bool:
+    return done_on > due_date
+
+
+# --- time ---------------------------------------------------------------------------
+
+def alert_for(status: str, due_date: date, alert_state: str, today: date,
+              window_days: int) -> str | None:
+    """The alert an action needs now ('due_soon' or 'overdue'), or None.
+
+    `alert_state` is the last alert sent: each alert goes once per action and state."""
+    if status not in OPEN:
+        return None
+    if due_date < today:
+        return "overdue" if alert_state != "overdue" else None
+    if due_date <= today + timedelta(days=window_days) and alert_state == "none":
+        return "due_soon"
+    return None
+
+
+# --- progress -----------------------------------------------------------------------
+
+@dataclass
+class Tally:
+    key: str
+    label: str
+    facility_path: str | None = None
+    done: int = 0
+    open: int = 0
+    overdue: int = 0
+    dropped: int = 0
+    days_to_close: list = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.done + self.open + self.dropped
+
+    def as_dict(self) -> dict:
+        counted = self.total - self.dropped  # a dropped action is neither done nor owed
+        return {
+            "key": self.key, "label": self.label, "facility_path": self.facility_path,
+            "done": self.done, "open": self.open, "overdue": self.overdue,
+            "dropped": self.dropped, "total": self.total,
+            "percent_done": round(100.0 * self.done / counted, 1) if counted else 0.0,
+            "median_days_to_close": (round(statistics.median(self.days_to_close), 1)
+                                     if self.days_to_close else None),
+        }
+
+
+def days_between(start: datetime, end: datetime) -> float:
+    return max((end - start).total_seconds(), 0) / 86400
+
+
+def progress(rows, today: date) -> list[dict]:
+    """Tally actions per group. Each row: key, label, facility_path, status, due_date,
+    created_at, done_at. Sorted by label then key."""
+    tallies: dict[str, Tally] = {}
+    for row in rows:
+        tally = tallies.get(row["key"])
+        if tally is None:
+            tally = tallies[row["key"]] = Tally(row["key"], row["label"],
+                                                row.get("facility_path"))
+        status = row["status"]
+        if status == "done":
+            tally.done += 1
+            if row.get("done_at") and row.get("created_at"):
+                tally.days_to_close.append(days_between(row["created_at"], row["done_at"]))
+        elif status == "dropped":
+            tally.dropped += 1
+        else:
+            tally.open += 1
+            if row["due_date"] < today:
+                tally.overdue += 1
+    return [t.as_dict() for t in sorted(tallies.values(), key=lambda t: (t.label, t.key))]
+
+
+def district_path(facility_path: str) -> str:
+    """The district a facility lies in: its path without the last segment."""
+    return facility_path.rstrip("/").rsplit("/", 1)[0] or "/"

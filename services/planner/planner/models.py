@@ -1,10 +1,19 @@
-"""Planner tables: improvement plans and their actions."""
+"""Planner tables: improvement plans, their actions, and the history of every change.
+
+An action lives in the plan of the visit that found its gap (`origin_plan_id`) and
+is linked to every plan it belongs to through `plan_entries`: a gap found again on
+a later visit while its action is still open links the same action to the new plan
+(carried over, `recurring`) instead of writing a second one. `plan_id` is the latest
+plan the action belongs to, the one its events name.
+"""
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, func
+from sqlalchemy import (Boolean, Date, DateTime, Float, ForeignKey, Integer, String,
+                        Text, func)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -24,8 +33,31 @@ class ImprovementPlan(Base):
     status: Mapped[str] = mapped_column(String(16), default="draft")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                  server_default=func.now())
-    actions: Mapped[list["Action"]] = relationship(
-        back_populates="plan", order_by="Action.position", cascade="all, delete-orphan")
+    visited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    coachees: Mapped[list] = mapped_column(JSONB, default=list)  # [{id, role, name}]
+    coach_agreed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    coach_agreed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                             nullable=True)
+    coachee_agreed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    coachee_agreed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                               nullable=True)
+    agreed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                          nullable=True)
+    grow_goal: Mapped[str] = mapped_column(Text, default="")
+    grow_reality: Mapped[str] = mapped_column(Text, default="")
+    grow_options: Mapped[str] = mapped_column(Text, default="")
+    grow_will: Mapped[str] = mapped_column(Text, default="")
+    entries: Mapped[list["PlanEntry"]] = relationship(
+        back_populates="plan", order_by="PlanEntry.position", cascade="all, delete-orphan")
+
+    @property
+    def coachee_ids(self) -> list[str]:
+        return [c["id"] for c in self.coachees or []]
+
+    @property
+    def actions(self) -> list["Action"]:
+        return [entry.action for entry in self.entries]
 
 
 class Action(Base):
@@ -33,7 +65,9 @@ class Action(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plans.id"), index=True)
-    position: Mapped[int] = mapped_column(Integer)
+    origin_plan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("plans.id"),
+                                                             nullable=True)
+    position: Mapped[int] = mapped_column(Integer)  # in its origin plan
     item_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     text_fr: Mapped[str] = mapped_column(Text)
     text_en: Mapped[str] = mapped_column(Text)
@@ -45,4 +79,41 @@ class Action(Base):
     critical: Mapped[bool] = mapped_column(Boolean, default=False)
     points_lost: Mapped[float] = mapped_column(Float, default=0)
     status: Mapped[str] = mapped_column(String(24), default="todo")
-    plan: Mapped[ImprovementPlan] = relationship(back_populates="actions")
+    source: Mapped[str] = mapped_column(String(16), default="gap")  # gap | coach
+    recurring: Mapped[bool] = mapped_column(Boolean, default=False)
+    comment: Mapped[str] = mapped_column(Text, default="")  # the latest review comment
+    drop_reason: Mapped[str] = mapped_column(Text, default="")
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the last time alert sent: none | due_soon | overdue (set with the alert's outbox row)
+    alert_state: Mapped[str] = mapped_column(String(16), default="none")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    entries: Mapped[list["PlanEntry"]] = relationship(back_populates="action")
+
+
+class PlanEntry(Base):
+    """An action as it appears in one plan (an action carried over is in several)."""
+    __tablename__ = "plan_entries"
+
+    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plans.id"), primary_key=True)
+    action_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("actions.id"), primary_key=True,
+                                                 index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    carried_over: Mapped[bool] = mapped_column(Boolean, default=False)
+    plan: Mapped[ImprovementPlan] = relationship(back_populates="entries")
+    action: Mapped[Action] = relationship(back_populates="entries", lazy="joined")
+
+
+class HistoryEntry(Base):
+    """Who changed what and when, for every change to a plan or its actions."""
+    __tablename__ = "plan_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plans.id"), index=True)
+    action_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True, index=True)
+    actor_id: Mapped[str] = mapped_column(String(64))
+    change: Mapped[str] = mapped_column(String(48))
+    details: Mapped[dict] = mapped_column(JSONB, default=dict)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
