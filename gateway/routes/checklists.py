@@ -1,12 +1,39 @@
-"""Checklist submissions and their scores."""
+"""Checklists over HTTP: submissions and their scores, facility histories, templates,
+org units (list and import) and the gaps dashboard.
+
+Roles and scope are enforced by the checklist service from the caller passed
+along; routes only read the request and shape the response.
+"""
 from __future__ import annotations
 
+from c2p.errors import InvalidInput
 from gateway.dependencies import TimedRpc
-from gateway.http import API, http, json_response, read_json
+from gateway.http import API, http, json_response, page_params, read_json
+
+MAX_IMPORT_BYTES = 20 * 1024 * 1024  # a national DHIS2 export with geometry
+
+
+def _int_arg(request, name):
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput({name: [f"must be an integer, got {raw!r}"]}) from None
+
+
+def _bool_arg(request, name):
+    raw = (request.args.get(name) or "false").lower()
+    if raw not in ("true", "false", "1", "0", "yes", "no"):
+        raise InvalidInput({name: [f"must be true or false, got {raw!r}"]})
+    return raw in ("true", "1", "yes")
 
 
 class ChecklistRoutes:
     checklist = TimedRpc("checklist")
+
+    # --- submissions -------------------------------------------------------
 
     @http("POST", f"{API}/submissions")
     def submit_checklist(self, request):
@@ -16,7 +43,84 @@ class ChecklistRoutes:
         return json_response(result, status=status,
                              headers={"Location": f"{API}/submissions/{result['id']}"})
 
+    @http("GET", f"{API}/submissions")
+    def list_submissions(self, request):
+        """?facility_id= &district_id= &region_id= &coach_id= &since= &until= &page= &per_page="""
+        caller = self.auth.caller(request)
+        page, per_page = page_params(request)
+        args = request.args
+        return json_response(self.checklist.list_submissions(
+            caller.as_rpc(), facility_id=args.get("facility_id"),
+            district_id=args.get("district_id"), region_id=args.get("region_id"),
+            coach_id=args.get("coach_id"), since=args.get("since"), until=args.get("until"),
+            page=page, per_page=per_page))
+
     @http("GET", f"{API}/submissions/<submission_id>")
     def get_submission(self, request, submission_id):
         caller = self.auth.caller(request)
         return json_response(self.checklist.get_submission(submission_id, list(caller.scope)))
+
+    @http("GET", f"{API}/facilities/<facility_id>/scores")
+    def get_facility_history(self, request, facility_id):
+        caller = self.auth.caller(request)
+        return json_response(self.checklist.get_facility_history(
+            caller.as_rpc(), facility_id, since=request.args.get("since"),
+            until=request.args.get("until")))
+
+    # --- dashboards --------------------------------------------------------
+
+    @http("GET", f"{API}/dashboards/gaps")
+    def get_gaps_dashboard(self, request):
+        """?level=facility|district|region &since= &until= &top="""
+        caller = self.auth.caller(request)
+        top = _int_arg(request, "top")
+        return json_response(self.checklist.gap_report(
+            caller.as_rpc(), level=request.args.get("level", "facility"),
+            since=request.args.get("since"), until=request.args.get("until"),
+            top=10 if top is None else top))
+
+    # --- templates ---------------------------------------------------------
+
+    @http("GET", f"{API}/templates")
+    def list_templates(self, request):
+        caller = self.auth.caller(request)
+        return json_response({"items": self.checklist.list_templates(
+            caller.as_rpc(), code=request.args.get("code"))})
+
+    @http("POST", f"{API}/templates")
+    def create_template(self, request):
+        caller = self.auth.caller(request)
+        result = self.checklist.create_template(caller.as_rpc(), read_json(request))
+        location = f"{API}/templates/{result['code']}?version={result['version']}"
+        return json_response(result, status=201 if result["created"] else 200,
+                             headers={"Location": location})
+
+    @http("GET", f"{API}/templates/<code>")
+    def get_template(self, request, code):
+        caller = self.auth.caller(request)
+        return json_response(self.checklist.get_template(
+            caller.as_rpc(), code, version=_int_arg(request, "version")))
+
+    # --- org units ---------------------------------------------------------
+
+    @http("GET", f"{API}/org-units")
+    def list_org_units(self, request):
+        caller = self.auth.caller(request)
+        return json_response({"items": self.checklist.list_org_units(
+            caller.as_rpc(), level=request.args.get("level"),
+            parent_id=request.args.get("parent_id"))})
+
+    @http("POST", f"{API}/org-units/import")
+    def import_org_units(self, request):
+        """Body: the CSV or the DHIS2 JSON export; ?format=csv|dhis2 &dry_run=true"""
+        caller = self.auth.caller(request)
+        fmt = request.args.get("format", "")
+        dry_run = _bool_arg(request, "dry_run")
+        if request.content_length and request.content_length > MAX_IMPORT_BYTES:
+            raise InvalidInput({"body": [f"larger than {MAX_IMPORT_BYTES} bytes"]})
+        try:
+            content = request.get_data(cache=False).decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput({"body": ["must be UTF-8"]}) from None
+        return json_response(self.checklist.import_org_units(caller.as_rpc(), fmt, content,
+                                                             dry_run=dry_run))

@@ -13,11 +13,15 @@ uses when it fails. Scoring as practised in Mali's integrated supervision:
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 YES, NO, PARTIAL, NA = "yes", "no", "partial", "na"
 YES_NO_VALUES = (YES, NO, PARTIAL, NA)
 ANSWER_TYPES = ("yes_no", "numeric", "choice")
+# Who usually carries out an item's corrective action.
+RESPONSIBLE_ROLES = ("vaccinator", "dtc", "district", "community_health_worker", "region")
+EFFECTIVE_SECTION = 80.0  # a section at 80 % or more counts as effective
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,8 @@ def _answer_problem(item, value):
     elif kind == "numeric":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return f"must be a number, got {value!r}"
+        if not math.isfinite(value):
+            return f"must be a finite number, got {value!r}"
         low, high = item.get("valid_range", [None, None])
         if (low is not None and value < low) or (high is not None and value > high):
             return f"must be between {low} and {high}, got {value}"
@@ -132,9 +138,13 @@ def score(template, answers: dict):
                     "points_lost": round(result.possible - result.earned, 2),
                     "action": item["action"],
                 })
+        section_percent = _percent(earned, possible)
         sections.append({"code": section["code"], "title_fr": section["title_fr"],
                          "title_en": section["title_en"], "points": earned,
-                         "max_points": possible, "percent": _percent(earned, possible)})
+                         "max_points": possible, "percent": section_percent,
+                         "colour": colour(template, section_percent),
+                         "effective": section_percent is not None
+                         and section_percent >= EFFECTIVE_SECTION})
         total_earned += earned
         total_possible += possible
     percent = _percent(total_earned, total_possible)

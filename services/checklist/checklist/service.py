@@ -1,6 +1,12 @@
-"""Checklist service entrypoints: receive submissions, score them, announce them."""
+"""Checklist service entrypoints: places, templates, submissions and their scores.
+
+Thin: checking and scoring live in `domain`, reading files in `places`, queries
+in `queries`, writes shared with the seed and the importer in `store`.
+"""
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 
 from marshmallow import ValidationError
@@ -8,34 +14,73 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from c2p.entrypoints import rpc
-from c2p.errors import Forbidden, InvalidInput, NotFound
+from c2p.errors import Conflict, Forbidden, InvalidInput, NotFound
 from c2p.scope import in_scope
 from c2p.service import PlatformService
-from checklist import domain
-from checklist.models import OrgUnit, Submission, TemplateVersion
+from checklist import dashboards, domain, queries, store
+from checklist.models import OrgUnit, Submission, SubmissionGap, TemplateVersion
 from checklist.schemas import SubmissionRequest
+
+SUBMITTERS = ("coach", "admin")
+ADMINS = ("admin",)
+
+
+def require_role(caller, roles, what):
+    if (caller or {}).get("role") not in roles:
+        raise Forbidden(f"only {' or '.join(roles)} accounts may {what}")
+
+
+def _period(since, until):
+    start, end, errors = dashboards.parse_period(since, until)
+    if errors:
+        raise InvalidInput(errors)
+    return start, end
+
+
+def _page(page, per_page):
+    errors = {}
+    for name, value, high in (("page", page, 100000), ("per_page", per_page, 100)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
+            errors[name] = [f"must be an integer between 1 and {high}"]
+    if errors:
+        raise InvalidInput(errors)
+
+
+def request_hash(request: dict) -> str:
+    canonical = json.dumps(request, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 class ChecklistService(PlatformService):
     name = "checklist"
 
+    # --- submissions -------------------------------------------------------
+
     @rpc
     def submit_checklist(self, payload, coach):
-        """Store, score and announce a visit; a retried sync returns the original."""
+        """Store, score and announce a visit; a retried sync returns the original.
+
+        Nothing is stored unless everything checks: role, shape, facility and
+        scope, template and version, every answer.
+        """
+        require_role(coach, SUBMITTERS, "submit a visit")
+        if not isinstance(payload, dict):
+            raise InvalidInput({"body": ["must be a JSON object"]})
         try:
             request = SubmissionRequest().load(payload)
         except ValidationError as exc:
             raise InvalidInput(exc.messages) from None
+        fingerprint = request_hash(request)
         session = self.db.session
         existing = session.get(Submission, request["id"])
         if existing is not None:
-            return self._view(existing, replayed=True)
+            return self._replay(existing, coach, fingerprint)
 
         facility = session.get(OrgUnit, request["facility_id"])
         if facility is None or facility.level != "facility":
             raise InvalidInput({"facility_id": [f"unknown facility {request['facility_id']!r}"]})
         if not in_scope(facility.path, coach["scope"]):
-            raise Forbidden(f"facility {facility.id} is outside your scope")
+            raise Forbidden(f"facility_id: {facility.id} is outside your scope")
         template = self._template(request["template_code"], request["template_version"])
 
         answers = {a["item"]: {"value": a["value"], "comment": a["comment"]}
@@ -49,7 +94,11 @@ class ChecklistService(PlatformService):
             id=request["id"], facility_id=facility.id, facility_path=facility.path,
             coach_id=coach["id"], template_id=template.id, visited_at=request["visited_at"],
             coachees=request["coachees"], answers=answers, gps=request["gps"],
-            score=score, gaps=gaps)
+            comment=request["comment"] or None, score=score, gaps=gaps,
+            percent=score["percent"], colour=score["colour"], flagged=score["flagged"],
+            request_hash=fingerprint)
+        points = {item["code"]: float(item["points"])
+                  for _, item in domain.items(template.definition)}
         try:
             with session.begin_nested():
                 session.add(submission)
@@ -57,7 +106,14 @@ class ChecklistService(PlatformService):
         except IntegrityError:
             # The same client id arrived twice at once: answer with the first.
             session.rollback()
-            return self._view(session.get(Submission, request["id"]), replayed=True)
+            return self._replay(session.get(Submission, request["id"]), coach, fingerprint)
+        session.add_all(SubmissionGap(
+            submission_id=submission.id, item_code=gap["item_code"],
+            section_code=gap["section_code"], template_id=template.id,
+            facility_path=facility.path, visited_at=submission.visited_at,
+            critical=gap["critical"], partial=gap["points_lost"] < points[gap["item_code"]])
+            for gap in gaps)
+        session.flush()
         session.refresh(submission)
         self.db.emit("checklist.submitted", {
             "submission_id": submission.id, "facility_id": facility.id,
@@ -68,6 +124,13 @@ class ChecklistService(PlatformService):
             "score": score, "gaps": gaps,
         })
         return self._view(submission, replayed=False)
+
+    def _replay(self, existing, coach, fingerprint):
+        same = existing.coach_id == coach["id"] and existing.request_hash in (None, fingerprint)
+        if not same:
+            raise Conflict(f"id: submission {existing.id} was already received with other "
+                           "content; a new visit needs a new id")
+        return self._view(existing, replayed=True)
 
     @rpc
     def get_submission(self, submission_id, scope):
@@ -80,6 +143,72 @@ class ChecklistService(PlatformService):
             raise NotFound(f"submission {submission_id} not found")
         return self._view(submission)
 
+    @rpc
+    def list_submissions(self, caller, facility_id=None, district_id=None, region_id=None,
+                         coach_id=None, since=None, until=None, page=1, per_page=20):
+        """Visits in the caller's scope, newest first, filtered and paginated."""
+        start, end = _period(since, until)
+        _page(page, per_page)
+        return queries.list_submissions(
+            self.db.session, caller["scope"], facility_id=facility_id,
+            district_id=district_id, region_id=region_id, coach_id=coach_id, start=start,
+            end=end, page=page, per_page=per_page)
+
+    @rpc
+    def get_facility_history(self, caller, facility_id, since=None, until=None):
+        """A facility's visits, oldest first, with overall and section scores."""
+        start, end = _period(since, until)
+        return queries.facility_history(self.db.session, caller["scope"], facility_id,
+                                        start, end)
+
+    @rpc
+    def facility_scores(self, caller, since=None, until=None):
+        """Latest score per facility with a visit in the period (for leaderboards)."""
+        start, end = _period(since, until)
+        return queries.facility_scores(self.db.session, caller["scope"], start, end)
+
+    @rpc
+    def gap_report(self, caller, level="facility", since=None, until=None, top=10):
+        """Latest scores by facility, district or region, and the items failed most."""
+        start, end = _period(since, until)
+        if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= 100:
+            raise InvalidInput({"top": ["must be an integer between 1 and 100"]})
+        return queries.gap_report(self.db.session, caller["scope"], level, start, end, top)
+
+    # --- templates ---------------------------------------------------------
+
+    @rpc
+    def create_template(self, caller, definition):
+        """Publish a template version (admins); returns it with `created`."""
+        require_role(caller, ADMINS, "publish checklist templates")
+        row, created = store.publish_template(self.db.session, definition, caller["id"])
+        return {**self._template_view(row), "created": created}
+
+    @rpc
+    def list_templates(self, caller, code=None):
+        """Every published version, newest first per code (summaries only)."""
+        query = select(TemplateVersion).order_by(TemplateVersion.code,
+                                                 TemplateVersion.version.desc())
+        if code:
+            query = query.where(TemplateVersion.code == code)
+        return [store.template_summary(row) for row in self.db.session.scalars(query)]
+
+    @rpc
+    def get_template(self, caller, code, version=None):
+        """A template version in full (the latest when no version is given)."""
+        query = select(TemplateVersion).where(TemplateVersion.code == code)
+        if version is not None:
+            query = query.where(TemplateVersion.version == version)
+        row = self.db.session.scalars(query.order_by(TemplateVersion.version.desc())
+                                      .limit(1)).first()
+        if row is None:
+            raise NotFound(f"template {code}" + (f" version {version}" if version else "")
+                           + " not found")
+        return self._template_view(row)
+
+    def _template_view(self, row):
+        return {**store.template_summary(row), "definition": row.definition}
+
     def _template(self, code, version):
         query = select(TemplateVersion).where(TemplateVersion.code == code)
         if version is not None:
@@ -87,20 +216,48 @@ class ChecklistService(PlatformService):
         template = self.db.session.scalars(
             query.order_by(TemplateVersion.version.desc()).limit(1)).first()
         if template is None:
-            field = "template_version" if version is not None else "template_code"
-            raise InvalidInput({field: [f"unknown template {code}"
-                                        + (f" version {version}" if version else "")]})
+            known = self.db.session.scalars(select(TemplateVersion.version).where(
+                TemplateVersion.code == code)).all()
+            if version is not None and known:
+                raise InvalidInput({"template_version": [
+                    f"template {code} has no version {version} "
+                    f"(published: {', '.join(map(str, sorted(known)))})"]})
+            raise InvalidInput({"template_code": [f"unknown template {code}"]})
         return template
 
+    # --- places ------------------------------------------------------------
+
+    @rpc
+    def import_org_units(self, caller, fmt, content, dry_run=False):
+        """Import org units from CSV text or a DHIS2 export (admins); line-by-line report."""
+        require_role(caller, ADMINS, "import org units")
+        return store.import_org_units(self.db.session, fmt, content, dry_run=bool(dry_run))
+
+    @rpc
+    def list_org_units(self, caller, level=None, parent_id=None):
+        """Org units in the caller's scope, by path (a phone's list of facilities)."""
+        query = select(OrgUnit).where(store.in_scope_clause(OrgUnit.path, caller["scope"]))
+        if level:
+            query = query.where(OrgUnit.level == level)
+        if parent_id:
+            query = query.where(OrgUnit.parent_id == parent_id)
+        return [store.unit_view(u) for u in self.db.session.scalars(query.order_by(OrgUnit.path))]
+
+    # --- views -------------------------------------------------------------
+
     def _view(self, submission, replayed=False):
-        template = self.db.session.get(TemplateVersion, submission.template_id)
+        session = self.db.session
+        template = session.get(TemplateVersion, submission.template_id)
+        facility = session.get(OrgUnit, submission.facility_id)
         return {
             "id": str(submission.id), "facility_id": submission.facility_id,
+            "facility_name": facility.name,
             "facility_path": submission.facility_path, "coach_id": submission.coach_id,
             "template_code": template.code, "template_version": template.version,
             "visited_at": submission.visited_at.isoformat(),
             "received_at": submission.received_at.isoformat(),
             "coachees": submission.coachees, "answers": submission.answers,
-            "gps": submission.gps, "score": submission.score, "gaps": submission.gaps,
+            "gps": submission.gps, "comment": submission.comment or "",
+            "score": submission.score, "gaps": submission.gaps,
             "replayed": replayed,
         }

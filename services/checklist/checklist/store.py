@@ -1,0 +1,157 @@
+"""Reading and writing the checklist tables, shared by the service, the seed and the
+importer command. Functions take a SQLAlchemy session and never commit: the
+caller's unit of work does.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from marshmallow import ValidationError
+from sqlalchemy import and_, func, or_, select, update
+
+from c2p.errors import Conflict, InvalidInput
+from checklist import places
+from checklist.models import OrgUnit, Submission, SubmissionGap, TemplateVersion
+from checklist.schemas import TemplateDefinition
+
+
+# --- scope ---------------------------------------------------------------
+
+def _like_prefix(path: str) -> str:
+    escaped = path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "/%"
+
+
+def under(column, path: str):
+    """`column` is `path` or lies under it (uses the varchar_pattern_ops indexes)."""
+    path = path.rstrip("/")
+    return or_(column == path, column.like(_like_prefix(path), escape="\\"))
+
+
+def in_scope_clause(column, scope):
+    """SQL twin of `c2p.scope.in_scope`; an empty scope sees nothing."""
+    roots = [root for root in (scope or ()) if root]
+    if not roots:
+        return column.is_(None) & column.isnot(None)  # always false
+    return or_(*[under(column, root) for root in roots])
+
+
+# --- org units -----------------------------------------------------------
+
+def unit_state(unit: OrgUnit) -> dict:
+    return {"id": unit.id, **{name: getattr(unit, name) for name in places.FIELDS}}
+
+
+def unit_view(unit: OrgUnit) -> dict:
+    return {"id": unit.id, "name": unit.name, "level": unit.level,
+            "parent_id": unit.parent_id, "path": unit.path, "dhis2_id": unit.dhis2_id,
+            "code": unit.code, "latitude": unit.latitude, "longitude": unit.longitude}
+
+
+def import_org_units(session, fmt: str, content, dry_run: bool = False) -> dict:
+    """Import a CSV or DHIS2 file; returns the line-by-line report.
+
+    Raises InvalidInput when the file as a whole cannot be read.
+    """
+    try:
+        if fmt == "csv":
+            if isinstance(content, bytes):
+                content = content.decode("utf-8")
+            lines = places.read_csv(content)
+        elif fmt == "dhis2":
+            lines = places.read_dhis2(content)
+        else:
+            raise InvalidInput({"format": [f"must be csv or dhis2, got {fmt!r}"]})
+    except UnicodeDecodeError:
+        raise InvalidInput({"file": ["must be UTF-8"]}) from None
+    except places.UnreadableFile as exc:
+        raise InvalidInput({"file": [str(exc)]}) from None
+    units = {unit.id: unit for unit in session.scalars(select(OrgUnit))}
+    plan = places.plan_import([unit_state(u) for u in units.values()], lines)
+    if not dry_run:
+        write_plan(session, plan, units)
+    return {"format": fmt, "dry_run": dry_run, **plan.summary()}
+
+
+def write_plan(session, plan: places.Plan, units: dict) -> None:
+    now = datetime.now(timezone.utc)
+    # Parents before children, so that every parent_id refers to a stored row.
+    for unit_id, state in sorted(plan.writes.items(), key=lambda kv: kv[1]["path"].count("/")):
+        unit = units.get(unit_id)
+        if unit is None:
+            unit = OrgUnit(id=unit_id)
+            session.add(unit)
+        for name in places.FIELDS:
+            setattr(unit, name, state.get(name))
+        unit.updated_at = now
+        session.flush()
+    for old, new in plan.moves:
+        # Visits follow their facility, so scopes and district queries stay right.
+        for table in (Submission.__table__, SubmissionGap.__table__):
+            column = table.c.facility_path
+            session.execute(update(table).where(under(column, old)).values(
+                facility_path=func.concat(new, func.substr(column, len(old) + 1))))
+
+
+# --- templates -----------------------------------------------------------
+
+def validate_template(definition) -> dict:
+    """The definition with defaults filled in, or InvalidInput naming each problem."""
+    if not isinstance(definition, dict):
+        raise InvalidInput({"body": ["a template must be a JSON object"]})
+    try:
+        return TemplateDefinition().load(definition)
+    except ValidationError as exc:
+        raise InvalidInput(exc.messages) from None
+
+
+def publish_template(session, definition: dict, published_by: str | None = None):
+    """Store a new version of a template; returns (row, created).
+
+    Without a version the next one is taken. Sending a version that exists with
+    the same content is a replay (created False); with other content it is a
+    Conflict: a published version never changes, publish a new one instead.
+    """
+    normalized = validate_template(definition)
+    code = normalized["code"]
+    versions = {row.version: row for row in session.scalars(
+        select(TemplateVersion).where(TemplateVersion.code == code))}
+    version = normalized["version"] or (max(versions, default=0) + 1)
+    normalized["version"] = version
+    existing = versions.get(version)
+    if existing is not None:
+        if _canonical(existing.definition) == _canonical(normalized):
+            return existing, False
+        raise Conflict(f"template {code} version {version} is already published with other "
+                       f"content; publish version {max(versions) + 1} instead")
+    row = TemplateVersion(code=code, version=version, definition=normalized,
+                          published_by=published_by)
+    session.add(row)
+    session.flush()
+    return row, True
+
+
+def _canonical(definition) -> str:
+    return json.dumps(definition, sort_keys=True, ensure_ascii=False)
+
+
+def template_summary(row: TemplateVersion) -> dict:
+    definition = row.definition
+    return {"code": row.code, "version": row.version, "title_fr": definition["title_fr"],
+            "title_en": definition["title_en"],
+            "sections": len(definition["sections"]),
+            "items": sum(len(s["items"]) for s in definition["sections"]),
+            "published_at": row.published_at.isoformat() if row.published_at else None,
+            "published_by": row.published_by}
+
+
+# --- submissions ---------------------------------------------------------
+
+def submission_filters(scope, start=None, end=None, table=Submission):
+    clauses = [in_scope_clause(table.facility_path, scope)]
+    if start is not None:
+        clauses.append(table.visited_at >= start)
+    if end is not None:
+        clauses.append(table.visited_at < end)
+    return and_(*clauses)
