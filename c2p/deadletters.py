@@ -68,8 +68,11 @@ def replay(amqp_uri, queue=None, message_id=None) -> list[dict]:
             for name in _parked_names(queue):
                 channel = conn.channel()
                 parked = topology.parked_queue(name)(channel)
+                # Only what is parked now: a replayed message that fails again is
+                # parked again behind us, and must not be replayed in a loop.
                 parked.declare()
-                while True:
+                waiting = channel.queue_declare(parked.name, passive=True).message_count
+                for _ in range(waiting):
                     message = parked.get(no_ack=False)
                     if message is None:
                         break

@@ -7,7 +7,11 @@ and one coach alert, nothing may be parked, and the outbox must be empty.
 
 The CI suite runs a small version (tests/faults/test_faults.py); a larger run:
 
-    python tests/faults/scenarios.py [--visits 300] [--rounds 5] [--only kill|broker|database]
+    python tests/faults/scenarios.py [--visits 300] [--rounds 5] [--only FAULT]
+
+Faults: kill (kill -9 each service in turn, `rounds` times), broker (RabbitMQ
+restart), database (PostgreSQL restart), poison (an unreadable message in every
+consumer queue), duplicates (every event delivered twice to every consumer).
 
 Broker and database restarts act on the local RabbitMQ and PostgreSQL (with
 rabbitmqctl and pg_ctlcluster): run them on a machine of your own, not on a
@@ -37,6 +41,7 @@ from c2p.database import driver_url  # noqa: E402
 from c2p.processes import LocalPlatform  # noqa: E402
 
 SERVICES_TO_KILL = ("gateway", "checklist", "planner", "notify", "evidence")
+FAULTS = ("kill", "broker", "database", "poison", "duplicates")
 ITEMS = ("cc_temp_twice_daily", "cc_in_range", "stock_no_expired", "stock_cards_up_to_date",
          "dq_monitoring_chart")
 
@@ -165,6 +170,15 @@ def passed(outcome, visits) -> bool:
             and outcome["unsent_outbox_rows"] == 0 and outcome["parked_messages"] == 0)
 
 
+def eventually_parked(box, count, timeout=20):
+    deadline = time.monotonic() + timeout
+    while True:
+        parked = deadletters.list_parked(box.amqp_uri)
+        if len(parked) >= count or time.monotonic() > deadline:
+            return parked
+        time.sleep(0.5)
+
+
 def kill_services(platform, rounds, pause_s=1.5):
     """kill -9 each service in turn, `rounds` times, restarting it each time."""
     kills = 0
@@ -196,6 +210,64 @@ def restart_database(down_s=3):
                    check=True, capture_output=True)
 
 
+class Duplicator:
+    """Delivers every event twice to every consumer: it copies each event from the
+    exchange and publishes the copy again (marked, so copies are not copied)."""
+
+    MARK = "x-c2p-duplicate"
+
+    def __init__(self, amqp_uri):
+        from kombu import Connection, Queue, binding
+        from c2p import topology
+        from c2p.bus import Bus
+        self.bus, self.copied, self.stopped = Bus(amqp_uri), 0, False
+        self.connection = Connection(amqp_uri)
+        self.queue = Queue(f"fault-dup-{uuid.uuid4().hex[:6]}", exclusive=True,
+                           bindings=[binding(topology.EVENTS_EXCHANGE, routing_key="#")])
+        self.thread = eventlet.spawn(self._run)
+
+    def _run(self):
+        def on_message(body, message):
+            if not (message.headers or {}).get(self.MARK):
+                self.bus.publish(message.body, exchange="c2p.events",
+                                 routing_key=message.delivery_info["routing_key"],
+                                 headers={self.MARK: 1},
+                                 message_id=message.properties.get("message_id"))
+                self.copied += 1
+            message.ack()
+        with self.connection.Consumer(self.queue, callbacks=[on_message], accept=["json"]):
+            while not self.stopped:
+                try:
+                    self.connection.drain_events(timeout=0.5)
+                except TimeoutError:
+                    continue
+
+    def close(self):
+        self.stopped = True
+        self.thread.wait()
+        self.connection.release()
+        self.bus.close()
+
+
+def inject_poison(amqp_uri) -> int:
+    """One unreadable message into every consumed queue, straight through c2p.requeue."""
+    from kombu import Connection
+    from c2p import topology
+    from c2p.bus import Bus
+    with Connection(amqp_uri) as conn:
+        channel = conn.channel()
+        consumed = [queue for queue in topology.SUBSCRIPTIONS
+                    if channel.queue_declare(queue, passive=True).consumer_count]
+    bus = Bus(amqp_uri)
+    try:
+        for queue in consumed:
+            bus.publish({"not": "an event"}, exchange=topology.REQUEUE_EXCHANGE.name,
+                        routing_key=queue, message_id=f"poison-{queue}")
+    finally:
+        bus.close()
+    return len(consumed)
+
+
 def run(box, fault, visits, per_second=8, rounds=1, log_dir=None) -> dict:
     """One fault run on a sandbox; returns the outcome with `passed`."""
     platform = LocalPlatform(box.env(C2P_RPC_TIMEOUT_S=5),
@@ -203,6 +275,7 @@ def run(box, fault, visits, per_second=8, rounds=1, log_dir=None) -> dict:
     try:
         phone = Phone(platform)
         phone._sign_in()
+        duplicator = Duplicator(box.amqp_uri) if fault == "duplicates" else None
         streamer = eventlet.spawn(phone.stream, visits, per_second)
         time.sleep(min(2.0, visits / per_second / 4))  # faults hit a flowing stream
         started = time.monotonic()
@@ -214,6 +287,13 @@ def run(box, fault, visits, per_second=8, rounds=1, log_dir=None) -> dict:
         elif fault == "database":
             restart_database()
             injected = {"database_restarts": 1}
+        elif fault == "duplicates":
+            streamer.wait().waitall()
+            time.sleep(3)
+            duplicator.close()
+            injected = {"events_delivered_twice": duplicator.copied}
+        elif fault == "poison":
+            injected = {"poison_injected": inject_poison(box.amqp_uri)}
         else:
             raise ValueError(fault)
         injected["fault_seconds"] = round(time.monotonic() - started, 1)
@@ -223,7 +303,18 @@ def run(box, fault, visits, per_second=8, rounds=1, log_dir=None) -> dict:
                        refused=phone.refused[:5])
         # A fault that no request felt proves nothing: some sends must have been retried.
         outcome["faults_felt"] = phone.attempts > visits
-        outcome["passed"] = passed(outcome, visits) and not phone.refused
+        if fault == "poison":
+            # Every poison message parked, the stream unharmed, and replay works
+            # (a replayed unreadable message is parked again, never lost).
+            poisoned = outcome["parked_messages"]
+            outcome["parked_messages"] -= injected["poison_injected"]
+            replayed = deadletters.replay(box.amqp_uri)
+            outcome["replayed"] = len(replayed)
+            outcome["parked_after_replay"] = len(eventually_parked(box, poisoned))
+            outcome["poison_ok"] = (poisoned == injected["poison_injected"]
+                                    == outcome["replayed"] == outcome["parked_after_replay"])
+        outcome["passed"] = (passed(outcome, visits) and not phone.refused
+                             and outcome.get("poison_ok", True))
         return outcome
     finally:
         platform.stop()
@@ -237,10 +328,10 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--visits", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--only", choices=["kill", "broker", "database"])
+    parser.add_argument("--only", choices=FAULTS)
     args = parser.parse_args(argv)
     results = []
-    for fault in [args.only] if args.only else ["kill", "broker", "database"]:
+    for fault in [args.only] if args.only else FAULTS:
         box, s3 = local_sandbox(f"f{fault[:2]}")
         try:
             outcome = run(box, fault, args.visits, rounds=args.rounds)

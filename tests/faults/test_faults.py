@@ -38,3 +38,15 @@ def test_broker_restart_mid_stream_loses_nothing(box, tmp_path):
 def test_database_restart_mid_stream_loses_nothing(box, tmp_path):
     outcome = run(box, "database", visits=40, per_second=5, log_dir=str(tmp_path))
     assert outcome["passed"], outcome
+
+
+def test_poison_messages_are_parked_and_the_stream_flows(box, tmp_path):
+    outcome = run(box, "poison", visits=20, per_second=5, log_dir=str(tmp_path))
+    assert outcome["poison_ok"], outcome
+    assert outcome["passed"], outcome
+
+
+def test_every_event_twice_to_every_consumer_has_no_duplicate_effect(box, tmp_path):
+    outcome = run(box, "duplicates", visits=20, per_second=5, log_dir=str(tmp_path))
+    assert outcome["events_delivered_twice"] >= 40  # checklist.submitted and plan.created
+    assert outcome["passed"], outcome
