@@ -3,8 +3,9 @@
 GET /api/v1/dashboards/leaderboard?cohort=&since=&until=&page=&per_page=
 
 A team is a facility's staff. Each team of the cohort (the facilities of the
-accounts whose `cohort` is the one asked; without `cohort`, every facility in
-the caller's scope) with a scored visit in the period gets
+accounts whose `cohort` is the one asked, and those their coaches follow;
+without `cohort`, every facility in the caller's scope) with a scored visit in
+the period gets
 
     points = 0.5 × improvement + 0.3 × actions_done + 0.2 × latest
 
@@ -150,7 +151,19 @@ class DashboardRoutes:
             "unranked": unranked})
 
     def _cohort_facilities(self, cohort) -> set:
-        """The facilities of the cohort's accounts (a cohort is a property of accounts)."""
+        """The cohort's teams: the facility of each of its accounts (coachees) and the
+        facilities its coaches follow. A cohort is a property of accounts."""
         from gateway.models import Account
-        return set(self.db.session.scalars(select(Account.facility_id).where(
-            Account.cohort == cohort, Account.facility_id.is_not(None))).all())
+        if not hasattr(Account, "cohort"):
+            raise InvalidInput({"cohort": ["accounts have no cohorts on this server yet"]})
+        columns = [Account.facility_id]
+        if hasattr(Account, "coaching"):
+            columns.append(Account.coaching)
+        facilities = set()
+        for row in self.db.session.execute(select(*columns).where(Account.cohort == cohort)):
+            if row[0]:
+                facilities.add(row[0])
+            for followed in (row[1] if len(row) > 1 else None) or ():
+                if isinstance(followed, dict) and followed.get("facility_id"):
+                    facilities.add(followed["facility_id"])
+        return facilities
