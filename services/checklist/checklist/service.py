@@ -46,6 +46,24 @@ def _page(page, per_page):
         raise InvalidInput(errors)
 
 
+def _answers_by_item(errors, payload):
+    """Name a malformed answer by its item code ("answers.cc_in_range.comment")
+    rather than by its position in the list, as every other answer error is."""
+    answers = payload.get("answers")
+    if not isinstance(errors, dict) or not isinstance(errors.get("answers"), dict) \
+            or not isinstance(answers, list):
+        return errors
+    renamed = {k: v for k, v in errors.items() if k != "answers"}
+    for position, problem in errors["answers"].items():
+        try:
+            item = answers[int(position)].get("item")
+        except (ValueError, IndexError, AttributeError):
+            item = None
+        key = f"answers.{item}" if isinstance(item, str) and item else f"answers.{position}"
+        renamed[key] = problem
+    return renamed
+
+
 def request_hash(request: dict) -> str:
     canonical = json.dumps(request, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -69,7 +87,7 @@ class ChecklistService(PlatformService):
         try:
             request = SubmissionRequest().load(payload)
         except ValidationError as exc:
-            raise InvalidInput(exc.messages) from None
+            raise InvalidInput(_answers_by_item(exc.messages, payload)) from None
         fingerprint = request_hash(request)
         session = self.db.session
         existing = session.get(Submission, request["id"])
