@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from c2p.entrypoints import TransactionalHttp
 from c2p.errors import C2PError, InvalidInput, flatten_errors
-from gateway.auth import Unauthorized
+from gateway.auth import ROUTE_KEY, Throttled, Unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,17 @@ def page_params(request) -> tuple[int, int]:
 
 
 class GatewayHttp(TransactionalHttp):
+    def __init__(self, method, url, expected_exceptions=(C2PError, Unauthorized, Throttled),
+                 **kwargs):
+        # A refused caller is not a crash: logged as a warning, without traceback.
+        super().__init__(method, url, expected_exceptions=expected_exceptions, **kwargs)
+
+    def handle_request(self, request):
+        # Which entrypoint this is, for the role check of `gateway.policy`
+        # applied by `auth.caller(request)`.
+        request.environ[ROUTE_KEY] = self.method_name
+        return super().handle_request(request)
+
     def response_from_exception(self, exc):
         if isinstance(exc, InvalidInput):
             return problem(exc.status, exc.title, str(exc), exc.errors)
@@ -75,6 +86,10 @@ class GatewayHttp(TransactionalHttp):
         if isinstance(exc, Unauthorized):
             response = problem(401, "Unauthorized", str(exc))
             response.headers["WWW-Authenticate"] = 'Bearer realm="c2p"'
+            return response
+        if isinstance(exc, Throttled):
+            response = problem(429, "Too many requests", str(exc))
+            response.headers["Retry-After"] = str(exc.retry_after)
             return response
         if isinstance(exc, HTTPException):
             return problem(exc.code, exc.name, exc.description)

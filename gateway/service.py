@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from c2p.service import PlatformService
 from gateway.auth import Auth
+from gateway.routes.accounts import AccountRoutes
 from gateway.routes.checklists import ChecklistRoutes
 from gateway.routes.dashboards import DashboardRoutes
+from gateway.routes.docs import DocsRoutes
 from gateway.routes.inbox import InboxRoutes
 from gateway.routes.live import LiveRoutes
 from gateway.routes.plans import PlanRoutes
@@ -12,7 +14,7 @@ from gateway.routes.session import SessionRoutes
 from gateway.routes.webhooks import WebhookRoutes
 
 
-class GatewayService(SessionRoutes, ChecklistRoutes, PlanRoutes, InboxRoutes,
+class GatewayService(SessionRoutes, AccountRoutes, DocsRoutes, ChecklistRoutes, PlanRoutes, InboxRoutes,
                      WebhookRoutes, LiveRoutes, DashboardRoutes, PlatformService):
     name = "gateway"
     auth = Auth()

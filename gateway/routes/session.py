@@ -1,13 +1,25 @@
-"""Health and sign-in."""
+"""Health, sign-in, refresh and sign-out.
+
+Sign-in answers a short-lived access token and a refresh token. A refresh
+token is used once: `POST /auth/refresh` revokes it and answers a new pair of
+the same family; presenting a revoked one again means it was copied, so the
+whole family is revoked (RFC 6819 5.2.2.3). Sign-out revokes the family too.
+"""
 from __future__ import annotations
 
+import uuid
+from datetime import datetime, timezone
+
+from werkzeug.wrappers import Response
 from marshmallow import Schema, ValidationError, fields, validate
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from c2p.errors import InvalidInput
-from gateway.auth import Unauthorized, check_password
-from gateway.http import API, http, json_response, read_json
-from gateway.models import Account
+from gateway.auth import (ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL, Unauthorized, check_password,
+                          new_refresh_token, refresh_token_hash)
+from gateway.http import API, http, json_response, problem, read_json
+from gateway.models import Account, RefreshToken
+from gateway.openapi import route
 
 
 class SignIn(Schema):
@@ -15,21 +27,109 @@ class SignIn(Schema):
     password = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
+class RefreshRequest(Schema):
+    refresh_token = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class SessionTokens(Schema):
+    access_token = fields.String(required=True)
+    token_type = fields.String(required=True, metadata={"example": "Bearer"})
+    expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
+    refresh_token = fields.String(required=True)
+    refresh_expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
+
+
+class Health(Schema):
+    status = fields.String(required=True)
+
+
+def _load(schema, payload):
+    try:
+        return schema.load(payload)
+    except ValidationError as exc:
+        raise InvalidInput(exc.messages) from None
+
+
 class SessionRoutes:
+    @route(summary="Liveness", response=Health, public=True, tags=["session"])
     @http("GET", "/health")
     def health(self, request):
         return json_response({"status": "ok"})
 
+    @route(summary="Sign in: an access token (15 min) and a refresh token", request=SignIn,
+           response=SessionTokens, public=True, errors=(401, 429), tags=["session"])
     @http("POST", f"{API}/auth/token")
     def sign_in(self, request):
-        try:
-            credentials = SignIn().load(read_json(request))
-        except ValidationError as exc:
-            raise InvalidInput(exc.messages) from None
+        credentials = _load(SignIn(), read_json(request))
+        username, address = credentials["username"], request.remote_addr
+        self.auth.check_throttle(username, address)
         account = self.db.session.scalars(select(Account).where(
-            Account.username == credentials["username"])).first()
+            Account.username == username.strip().lower())).first()
         valid = check_password(account.password_hash if account else None,
                                credentials["password"])
         if not (valid and account.active):
+            self.auth.record_failure(username, address)
             raise Unauthorized("unknown username or wrong password")
-        return json_response(self.auth.issue(account))
+        self.auth.record_success(username)
+        pair, _ = self._open_session(account, family_id=uuid.uuid4())
+        return json_response(pair)
+
+    @route(summary="A new token pair for a refresh token (which is used up)",
+           request=RefreshRequest, response=SessionTokens, public=True, errors=(401,),
+           tags=["session"])
+    @http("POST", f"{API}/auth/refresh")
+    def refresh_session(self, request):
+        presented = _load(RefreshRequest(), read_json(request))["refresh_token"]
+        session = self.db.session
+        now = datetime.now(timezone.utc)
+        token = session.scalars(select(RefreshToken).where(
+            RefreshToken.token_hash == refresh_token_hash(presented))
+            .with_for_update()).first()
+        if token is None or token.expires_at <= now:
+            return _refused("unknown or expired refresh token")
+        if token.revoked_at is not None:
+            # Answered, not raised: the family's revocation must be committed.
+            self._revoke_family(token.family_id, now)
+            return _refused("refresh token already used: every session of its family "
+                            "is revoked")
+        account = session.get(Account, token.account_id)
+        if account is None or not account.active:
+            return _refused("account disabled")
+        pair, new_id = self._open_session(account, family_id=token.family_id)
+        token.revoked_at, token.replaced_by = now, new_id
+        return json_response(pair)
+
+    @route(summary="Sign out: the refresh token (and its family) is revoked",
+           request=RefreshRequest, public=True, status=204, tags=["session"])
+    @http("POST", f"{API}/auth/sign-out")
+    def sign_out(self, request):
+        presented = _load(RefreshRequest(), read_json(request))["refresh_token"]
+        token = self.db.session.scalars(select(RefreshToken).where(
+            RefreshToken.token_hash == refresh_token_hash(presented))).first()
+        if token is not None:
+            self._revoke_family(token.family_id, datetime.now(timezone.utc))
+        return Response(status=204)
+
+    def _open_session(self, account, family_id) -> tuple[dict, uuid.UUID]:
+        plain, digest = new_refresh_token()
+        now = datetime.now(timezone.utc)
+        token = RefreshToken(id=uuid.uuid4(), account_id=account.id, family_id=family_id,
+                             token_hash=digest, issued_at=now,
+                             expires_at=now + REFRESH_TOKEN_TTL)
+        self.db.session.add(token)
+        pair = self.auth.issue(account)
+        pair.update(refresh_token=plain,
+                    refresh_expires_in=int(REFRESH_TOKEN_TTL.total_seconds()),
+                    expires_in=int(ACCESS_TOKEN_TTL.total_seconds()))
+        return pair, token.id
+
+    def _revoke_family(self, family_id, now):
+        self.db.session.execute(update(RefreshToken).where(
+            RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now))
+
+
+def _refused(detail):
+    response = problem(401, "Unauthorized", detail)
+    response.headers["WWW-Authenticate"] = 'Bearer realm="c2p", error="invalid_token"'
+    return response

@@ -1,0 +1,390 @@
+"""Accounts: admins create, re-scope, disable and enable them; supervisors read the
+ones in their area. Every change publishes the whole account as `account.*`.
+
+An account is inside a caller's scope when every one of its org-unit paths lies
+under one of the caller's: an admin of the Kayes region neither sees nor touches
+a coach of Niono, by any id, in any list or count. Out of scope answers 404
+(existence is not revealed).
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime, timezone
+
+from marshmallow import (Schema, ValidationError, fields, post_load, pre_load, validate,
+                         validates_schema)
+from sqlalchemy import func, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from c2p.contracts.accounts import Preferences
+from c2p.errors import Conflict, Forbidden, InvalidInput, NotFound
+from c2p.scope import in_scope
+from gateway.auth import check_password, hash_password
+from gateway.http import API, http, json_response, page_params, read_json
+from gateway.models import ROLES, Account, RefreshToken
+from gateway.openapi import Page, route
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+PATH_PATTERN = r"^(/[A-Za-z0-9][A-Za-z0-9._-]{0,63}){1,8}$"
+USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,119}$"
+PHONE_PATTERN = r"^\+[1-9][0-9]{6,14}$"  # E.164, as SMS gateways want it
+_id = validate.Regexp(ID_PATTERN, error="must be 1-64 letters, digits or . _ : -")
+_path = validate.Regexp(PATH_PATTERN, error="must be an org-unit path like /ML/ML-SEG")
+
+# Fields whose change alters what the account may see: its tokens are revoked.
+ACCESS_FIELDS = ("role", "scope", "facility_id", "coaching")
+
+
+class CoachingAssignment(Schema):
+    """A facility a coach follows (its coachees follow from their facility)."""
+    facility_id = fields.String(required=True, validate=_id)
+    facility_path = fields.String(required=True, validate=_path)
+
+
+class AccountFields(Schema):
+    display_name = fields.String(validate=validate.Length(min=1, max=200))
+    role = fields.String(validate=validate.OneOf(ROLES))
+    scope = fields.List(fields.String(validate=_path), validate=validate.Length(min=1, max=20))
+    language = fields.String(validate=validate.OneOf(["fr", "en"]))
+    phone = fields.String(allow_none=True, validate=validate.Regexp(
+        PHONE_PATTERN, error="must be an international number like +22376000000"))
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    cohort = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
+    facility_id = fields.String(allow_none=True, validate=_id)
+    coaching = fields.List(fields.Nested(CoachingAssignment), validate=validate.Length(max=500))
+    preferences = fields.Nested(Preferences)
+    password = fields.String(load_only=True, validate=validate.Length(min=10, max=200))
+
+
+class AccountCreate(AccountFields):
+    id = fields.String(validate=_id, metadata={
+        "description": "client-generated id; a retried create returns the original"})
+    username = fields.String(required=True, validate=validate.Regexp(USERNAME_PATTERN))
+    password = fields.String(required=True, load_only=True,
+                             validate=validate.Length(min=10, max=200))
+    display_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    scope = fields.List(fields.String(validate=_path), required=True,
+                        validate=validate.Length(min=1, max=20))
+
+    @post_load
+    def normalise(self, data, **kwargs):
+        data["username"] = data["username"].lower()
+        return data
+
+
+class AccountUpdate(AccountFields):
+    """Any subset of the fields; `scope`, `role`, `facility_id` or `coaching`
+    re-scope the account (its tokens are revoked)."""
+
+
+class MeUpdate(Schema):
+    display_name = fields.String(validate=validate.Length(min=1, max=200))
+    language = fields.String(validate=validate.OneOf(["fr", "en"]))
+    phone = AccountFields._declared_fields["phone"]
+    email = AccountFields._declared_fields["email"]
+    preferences = fields.Nested(Preferences)
+    password = fields.String(load_only=True, validate=validate.Length(min=10, max=200))
+    current_password = fields.String(load_only=True, validate=validate.Length(max=200))
+
+    @validates_schema
+    def current_password_with_password(self, data, **kwargs):
+        if "password" in data and not data.get("current_password"):
+            raise ValidationError("required to change the password", "current_password")
+
+
+class AccountView(Schema):
+    id = fields.String(required=True)
+    username = fields.String(required=True)
+    display_name = fields.String(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    scope = fields.List(fields.String(), required=True)
+    language = fields.String(required=True)
+    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    cohort = fields.String(allow_none=True)
+    facility_id = fields.String(allow_none=True)
+    coaching = fields.List(fields.Nested(CoachingAssignment), required=True)
+    preferences = fields.Nested(Preferences, required=True)
+    active = fields.Boolean(required=True)
+    created_at = fields.String(required=True)
+    updated_at = fields.String(required=True)
+
+
+class AccountQuery(Schema):
+    page = fields.Integer(validate=validate.Range(min=1, max=100000), load_default=1)
+    per_page = fields.Integer(validate=validate.Range(min=1, max=100), load_default=20)
+    role = fields.String(validate=validate.OneOf(ROLES))
+    cohort = fields.String(validate=validate.Length(max=64))
+    facility_id = fields.String(validate=validate.Length(max=64))
+    active = fields.Boolean()
+    q = fields.String(validate=validate.Length(max=120),
+                      metadata={"description": "part of a username or display name"})
+
+
+def check_account(state: dict) -> dict:
+    """Rules across fields of a whole account; {} when it holds together."""
+    errors = {}
+    role, scope = state["role"], state["scope"]
+    if role == "coachee":
+        facility = state.get("facility_id")
+        if not facility:
+            errors["facility_id"] = ["required for a coachee"]
+        elif not any(path.rsplit("/", 1)[-1] == facility for path in scope):
+            errors["facility_id"] = ["a coachee's scope must be the path of their facility"]
+        if state.get("coaching"):
+            errors["coaching"] = ["a coachee follows no facility"]
+    for index, assignment in enumerate(state.get("coaching") or []):
+        reasons = []
+        if assignment["facility_path"].rsplit("/", 1)[-1] != assignment["facility_id"]:
+            reasons.append("facility_path must end with facility_id")
+        if not in_scope(assignment["facility_path"], scope):
+            reasons.append("facility lies outside the account's scope")
+        if reasons:
+            errors[f"coaching.{index}"] = reasons
+    return errors
+
+
+def account_in_scope(account, scope) -> bool:
+    return bool(account.scope) and all(in_scope(path, scope) for path in account.scope)
+
+
+def state_of(account) -> dict:
+    """The whole account as `account.*` events carry it."""
+    return {"account_id": account.id, "username": account.username,
+            "display_name": account.display_name, "role": account.role,
+            "scope": list(account.scope), "language": account.language,
+            "phone": account.phone, "email": account.email, "cohort": account.cohort,
+            "facility_id": account.facility_id,
+            "coaching": [{"facility_id": a["facility_id"], "facility_path": a["facility_path"]}
+                         for a in account.coaching or []],
+            "preferences": Preferences().load(account.preferences or {}),
+            "active": account.active}
+
+
+def view_of(account) -> dict:
+    state = state_of(account)
+    state["id"] = state.pop("account_id")
+    state["created_at"] = _iso(account.created_at)
+    state["updated_at"] = _iso(account.updated_at)
+    return state
+
+
+def _iso(moment):
+    return moment.isoformat() if moment else None
+
+
+def _load(schema, payload, **kwargs):
+    try:
+        return schema.load(payload, **kwargs)
+    except ValidationError as exc:
+        raise InvalidInput(exc.messages) from None
+
+
+def scope_clause(scope):
+    """SQL: every path of the account lies under one of `scope`'s paths."""
+    roots = list(scope)
+    prefixes = [root.rstrip("/") + "/" for root in roots]
+    return text("cardinality(accounts.scope) > 0 and not exists ("
+                "select 1 from unnest(accounts.scope) as p(path) where not ("
+                "p.path = any(:scope_roots) or exists (select 1 from unnest("
+                "cast(:scope_prefixes as varchar[])) as r(prefix) "
+                "where starts_with(p.path, r.prefix))))").bindparams(
+        scope_roots=roots, scope_prefixes=prefixes)
+
+
+def revoke_sessions(session, account, now=None):
+    """Refresh tokens revoked and access tokens outdated (token_version bumped)."""
+    now = now or datetime.now(timezone.utc)
+    account.token_version = (account.token_version or 0) + 1
+    session.execute(update(RefreshToken).where(RefreshToken.account_id == account.id,
+                                               RefreshToken.revoked_at.is_(None))
+                    .values(revoked_at=now))
+
+
+class AccountRoutes:
+    @route(summary="List the accounts in the caller's area", query=AccountQuery,
+           response=Page(AccountView), tags=["accounts"])
+    @http("GET", f"{API}/accounts")
+    def list_accounts(self, request):
+        caller = self.auth.caller(request)
+        page, per_page = page_params(request)
+        filters = _load(AccountQuery(), dict(request.args.items()))
+        query = select(Account).where(scope_clause(caller.scope))
+        for name in ("role", "cohort", "facility_id", "active"):
+            if name in filters:
+                query = query.where(getattr(Account, name) == filters[name])
+        if filters.get("q"):
+            pattern = "%" + re.sub(r"([\\%_])", r"\\\1", filters["q"]) + "%"
+            query = query.where(or_(Account.username.ilike(pattern),
+                                    Account.display_name.ilike(pattern)))
+        session = self.db.session
+        total = session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = session.scalars(query.order_by(Account.username)
+                               .offset((page - 1) * per_page).limit(per_page)).all()
+        return json_response({"total": total, "page": page, "per_page": per_page,
+                              "items": [view_of(a) for a in rows]})
+
+    @route(summary="One account", response=AccountView, errors=(404,), tags=["accounts"])
+    @http("GET", f"{API}/accounts/<account_id>")
+    def get_account(self, request, account_id):
+        caller = self.auth.caller(request)
+        return json_response(view_of(self._account_in_scope(account_id, caller)))
+
+    @route(summary="Create an account (admin)", request=AccountCreate, response=AccountView,
+           status=201, errors=(409,), tags=["accounts"])
+    @http("POST", f"{API}/accounts")
+    def create_account(self, request):
+        caller = self.auth.caller(request)
+        data = _load(AccountCreate(), read_json(request))
+        data.setdefault("language", "fr")
+        data.setdefault("coaching", [])
+        data.setdefault("preferences", Preferences().load({}))
+        self._check_within(caller, data["scope"])
+        errors = check_account(data)
+        if errors:
+            raise InvalidInput(errors)
+        session = self.db.session
+        if "id" in data:
+            existing = session.get(Account, data["id"])
+            if existing is not None:
+                if existing.username == data["username"] and account_in_scope(existing,
+                                                                              caller.scope):
+                    return json_response(view_of(existing), status=200)
+                raise Conflict(f"account id {data['id']} is already used")
+        else:
+            data["id"] = str(uuid.uuid4())
+        if session.scalars(select(Account.id).where(
+                Account.username == data["username"])).first():
+            raise Conflict(f"username {data['username']} is already taken")
+        now = datetime.now(timezone.utc)
+        account = Account(id=data["id"], username=data["username"],
+                          password_hash=hash_password(data["password"]),
+                          display_name=data["display_name"], role=data["role"],
+                          scope=data["scope"], language=data["language"],
+                          phone=data.get("phone"), email=data.get("email"),
+                          cohort=data.get("cohort"), facility_id=data.get("facility_id"),
+                          coaching=data["coaching"], preferences=data["preferences"],
+                          active=True, token_version=0, created_at=now, updated_at=now)
+        try:
+            with session.begin_nested():
+                session.add(account)
+                session.flush()
+        except IntegrityError:
+            raise Conflict(f"account {data['id']} or username {data['username']} "
+                           "was created meanwhile") from None
+        self.db.emit("account.created", state_of(account))
+        return json_response(view_of(account), status=201,
+                             headers={"Location": f"{API}/accounts/{account.id}"})
+
+    @route(summary="Change an account (admin); re-scoping revokes its tokens",
+           request=AccountUpdate, response=AccountView, errors=(404, 409), tags=["accounts"])
+    @http("PATCH", f"{API}/accounts/<account_id>")
+    def update_account(self, request, account_id):
+        caller = self.auth.caller(request)
+        changes = _load(AccountUpdate(), read_json(request))
+        account = self._account_in_scope(account_id, caller, lock=True)
+        if "scope" in changes:
+            self._check_within(caller, changes["scope"])
+        before = state_of(account)
+        merged = {**before, **{k: v for k, v in changes.items() if k != "password"}}
+        errors = check_account(merged)
+        if errors:
+            raise InvalidInput(errors)
+        if account.id == caller.id and merged["role"] != "admin":
+            raise Conflict("an admin cannot take away their own admin role")
+        for name, value in changes.items():
+            if name != "password":
+                setattr(account, name, value)
+        rescoped = any(merged[name] != before[name] for name in ACCESS_FIELDS)
+        if "password" in changes:
+            account.password_hash = hash_password(changes["password"])
+        if rescoped or "password" in changes:
+            revoke_sessions(self.db.session, account)
+        if state_of(account) != before or "password" in changes:
+            account.updated_at = datetime.now(timezone.utc)
+            self.db.emit("account.updated", state_of(account))
+        self.auth.account_changed(account)
+        return json_response(view_of(account))
+
+    @route(summary="Disable an account (admin): its tokens stop working", response=AccountView,
+           errors=(404, 409), tags=["accounts"])
+    @http("POST", f"{API}/accounts/<account_id>/disable")
+    def disable_account(self, request, account_id):
+        caller = self.auth.caller(request)
+        account = self._account_in_scope(account_id, caller, lock=True)
+        if account.id == caller.id:
+            raise Conflict("an admin cannot disable their own account")
+        if account.active:
+            account.active = False
+            revoke_sessions(self.db.session, account)
+            account.updated_at = datetime.now(timezone.utc)
+            self.db.emit("account.disabled", state_of(account))
+            self.auth.account_changed(account)
+        return json_response(view_of(account))
+
+    @route(summary="Enable a disabled account (admin)", response=AccountView,
+           errors=(404,), tags=["accounts"])
+    @http("POST", f"{API}/accounts/<account_id>/enable")
+    def enable_account(self, request, account_id):
+        caller = self.auth.caller(request)
+        account = self._account_in_scope(account_id, caller, lock=True)
+        if not account.active:
+            account.active = True
+            account.updated_at = datetime.now(timezone.utc)
+            self.db.emit("account.updated", state_of(account))
+            self.auth.account_changed(account)
+        return json_response(view_of(account))
+
+    # --- one's own account -------------------------------------------------
+
+    @route(summary="The signed-in account", response=AccountView, tags=["session"])
+    @http("GET", f"{API}/me")
+    def me(self, request):
+        caller = self.auth.caller(request)
+        account = self.db.session.get(Account, caller.id)
+        if account is None:
+            raise NotFound("account not found")
+        return json_response(view_of(account))
+
+    @route(summary="Change one's own name, language, contacts, preferences or password",
+           request=MeUpdate, response=AccountView, tags=["session"])
+    @http("PATCH", f"{API}/me")
+    def update_me(self, request):
+        caller = self.auth.caller(request)
+        changes = _load(MeUpdate(), read_json(request))
+        account = self.db.session.get(Account, caller.id, with_for_update=True)
+        if account is None:
+            raise NotFound("account not found")
+        before = state_of(account)
+        if "password" in changes:
+            if not check_password(account.password_hash, changes["current_password"]):
+                raise InvalidInput({"current_password": ["does not match"]})
+            account.password_hash = hash_password(changes["password"])
+            revoke_sessions(self.db.session, account)
+        for name in ("display_name", "language", "phone", "email", "preferences"):
+            if name in changes:
+                setattr(account, name, changes[name])
+        if state_of(account) != before or "password" in changes:
+            account.updated_at = datetime.now(timezone.utc)
+            self.db.emit("account.updated", state_of(account))
+        self.auth.account_changed(account)
+        return json_response(view_of(account))
+
+    # --- helpers -----------------------------------------------------------
+
+    def _account_in_scope(self, account_id, caller, lock=False):
+        account = None
+        if re.match(ID_PATTERN, account_id or ""):
+            account = self.db.session.get(Account, account_id, with_for_update=lock or None)
+        if account is None or not account_in_scope(account, caller.scope):
+            raise NotFound(f"account {account_id} not found")
+        return account
+
+    @staticmethod
+    def _check_within(caller, scope):
+        outside = [path for path in scope if not in_scope(path, caller.scope)]
+        if outside:
+            raise Forbidden(f"scope {', '.join(outside)} lies outside your own scope")
+
