@@ -1,0 +1,127 @@
+"""The checklist API end to end (every service its own process, HTTP only): the
+default checklist submitted twice, queries, the gaps dashboard, templates, org units."""
+import uuid
+
+import pytest
+import requests
+from sqlalchemy import text
+
+from checklist import domain
+from checklist.seed import TEMPLATES_DIR, load_template_file
+from support import eventually
+
+API = "/api/v1"
+DEFAULT = load_template_file(TEMPLATES_DIR / "pev-integrated.json")
+
+
+def sign_in(base, username):
+    response = requests.post(f"{base}{API}/auth/token",
+                             json={"username": username, "password": "demo-c2p-2025"},
+                             timeout=10)
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def count(engine, sql):
+    with engine.connect() as conn:
+        return conn.execute(text(sql)).scalar()
+
+
+def passing(item):
+    if item["type"] == "yes_no":
+        return "yes"
+    if item["type"] == "numeric":
+        return item["pass_range"][0]
+    return next(c["value"] for c in item["choices"] if c["ratio"] == 1)
+
+
+def default_visit(**values):
+    return {
+        "id": str(uuid.uuid4()), "facility_id": "ML-SEG-NIO-CEN",
+        "template_code": "pev-integrated", "visited_at": "2026-11-18T10:15:00+00:00",
+        "coachees": [{"id": "u-dtc-niono", "role": "dtc", "name": "Fatoumata Diarra"}],
+        "gps": {"lat": 14.2526, "lon": -5.9929, "accuracy_m": 8},
+        "answers": [{"item": item["code"], "value": values.get(item["code"], passing(item)),
+                     "comment": "Relevés absents le dimanche" if item["code"] in values else ""}
+                    for _, item in domain.items(DEFAULT)],
+    }
+
+
+@pytest.mark.slow
+def test_checklist_api(platform, engines):
+    coach, champion = sign_in(platform, "coach.niono"), sign_in(platform, "champion.segou")
+    kayes, admin = sign_in(platform, "coach.kayes"), sign_in(platform, "admin")
+
+    # The default checklist, synced twice: one submission, one event, same answer.
+    visit = default_visit(cc_days_both_readings=20, stk_no_expired="no")
+    first = requests.post(f"{platform}{API}/submissions", json=visit, headers=coach, timeout=10)
+    assert first.status_code == 201, first.text
+    again = requests.post(f"{platform}{API}/submissions", json=visit, headers=coach, timeout=10)
+    assert again.status_code == 200
+    body = first.json()
+    assert {**again.json(), "replayed": False} == body
+    assert body["score"]["flagged"] is True and len(body["score"]["sections"]) == 9
+    assert [g["item_code"] for g in body["gaps"]] == ["stk_no_expired", "cc_days_both_readings"]
+    assert count(engines["checklist"], "select count(*) from submissions") == 1
+    assert count(engines["checklist"], "select count(*) from outbox") == 1
+    eventually(lambda: count(engines["planner"], "select count(*) from plans") == 1)
+    assert count(engines["planner"], "select count(*) from plans") == 1
+
+    # Queries, scoped.
+    listed = requests.get(f"{platform}{API}/submissions", headers=champion, timeout=10, params={
+        "district_id": "ML-SEG-NIO", "since": "2026-11-01", "until": "2026-11-30"}).json()
+    assert listed["total"] == 1 and listed["items"][0]["id"] == visit["id"]
+    assert listed["items"][0]["facility_name"] == "CSCom central de Niono"
+    assert requests.get(f"{platform}{API}/submissions", headers=kayes,
+                        timeout=10).json()["total"] == 0
+    bad = requests.get(f"{platform}{API}/submissions", headers=coach, timeout=10,
+                       params={"since": "last week"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "since"
+    history = requests.get(f"{platform}{API}/facilities/ML-SEG-NIO-CEN/scores", headers=coach,
+                           timeout=10).json()
+    assert [v["submission_id"] for v in history["visits"]] == [visit["id"]]
+    assert requests.get(f"{platform}{API}/facilities/ML-SEG-NIO-CEN/scores", headers=kayes,
+                        timeout=10).status_code == 404
+
+    # The gaps dashboard.
+    gaps = requests.get(f"{platform}{API}/dashboards/gaps", headers=champion, timeout=10,
+                        params={"level": "district"}).json()
+    assert [row["district_id"] for row in gaps["rows"]] == ["ML-SEG-NIO"]
+    assert gaps["rows"][0]["mean_percent"] == body["score"]["percent"]
+    assert gaps["top_gaps"][0]["item_code"] == "stk_no_expired"
+    assert gaps["top_gaps"][0]["failures"] == 1 and gaps["top_gaps"][0]["visits"] == 1
+    assert requests.get(f"{platform}{API}/dashboards/gaps", headers=kayes,
+                        timeout=10).json()["rows"] == []
+    wrong = requests.get(f"{platform}{API}/dashboards/gaps", headers=champion, timeout=10,
+                         params={"level": "country"})
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "level"
+
+    # Templates: listed for everyone, published by admins only.
+    codes = {t["code"] for t in requests.get(f"{platform}{API}/templates", headers=coach,
+                                             timeout=10).json()["items"]}
+    assert {"pev-mini", "pev-integrated"} <= codes
+    new = {**load_template_file(TEMPLATES_DIR / "pev-mini.json"),
+           "code": f"e2e-{uuid.uuid4().hex[:6]}"}
+    del new["version"]
+    assert requests.post(f"{platform}{API}/templates", json=new, headers=coach,
+                         timeout=10).status_code == 403
+    created = requests.post(f"{platform}{API}/templates", json=new, headers=admin, timeout=10)
+    assert created.status_code == 201 and created.json()["version"] == 1
+    fetched = requests.get(f"{platform}{API}/templates/{new['code']}", headers=coach,
+                           timeout=10).json()
+    assert fetched["definition"]["sections"][0]["title_fr"] == "Chaîne du froid"
+
+    # Org units: a coach lists the facilities of their district; admins import.
+    facilities = requests.get(f"{platform}{API}/org-units", headers=coach, timeout=10,
+                              params={"level": "facility"}).json()["items"]
+    assert {"ML-SEG-NIO-CEN", "ML-SEG-NIO-MOL"} <= {f["id"] for f in facilities}
+    assert all(f["path"].startswith("/ML/ML-SEG/ML-SEG-NIO/") for f in facilities)
+    csv_text = "id,parent_id,level,name\nML-SEG-NIO-E2E,ML-SEG-NIO,facility,CSCom d'essai\n"
+    assert requests.post(f"{platform}{API}/org-units/import?format=csv", data=csv_text,
+                         headers=coach, timeout=10).status_code == 403
+    report = requests.post(f"{platform}{API}/org-units/import?format=csv&dry_run=true",
+                           data=csv_text.encode("utf-8"), headers=admin, timeout=10)
+    assert report.status_code == 200, report.text
+    assert report.json()["created"] == 1 and report.json()["lines"][0]["line"] == 2
+    assert count(engines["checklist"],
+                 "select count(*) from org_units where id = 'ML-SEG-NIO-E2E'") == 0
