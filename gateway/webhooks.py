@@ -26,7 +26,7 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import requests
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from c2p.topology import topic_matches
@@ -264,6 +264,15 @@ def deliver(claimed: Claimed, timeout_s: float, now: float | None = None) -> Res
     body = encode(claimed.envelope)
     return post(claimed.url, body, signed_headers(claimed.envelope, claimed.secret, body, now),
                 timeout_s)
+
+
+def purge_settled(session, older_than_days: int) -> int:
+    """Forget delivered and failed deliveries (and their attempt logs) past retention."""
+    cutoff = datetime.now(timezone.utc) - timedelta(days=older_than_days)
+    result = session.execute(delete(WebhookDelivery).where(
+        WebhookDelivery.status.in_(("delivered", "failed")),
+        WebhookDelivery.created_at < cutoff))
+    return result.rowcount
 
 
 # --- views ----------------------------------------------------------------------

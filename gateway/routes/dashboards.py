@@ -134,8 +134,8 @@ class DashboardRoutes:
         since, until = _period(request)
         page, per_page = page_params(request)
         cohort = (request.args.get("cohort") or "").strip() or None
-        if cohort is not None and len(cohort) > 64:
-            raise InvalidInput({"cohort": ["at most 64 characters"]})
+        if cohort is not None and (len(cohort) > 64 or "\x00" in cohort):
+            raise InvalidInput({"cohort": ["at most 64 characters, no NUL"]})
         facility_ids = self._cohort_facilities(cohort) if cohort else None
         rpc_caller = caller.as_rpc()
         scores = self.checklist.facility_scores(rpc_caller, since.isoformat(), until.isoformat())

@@ -176,7 +176,9 @@ def test_bad_registrations_are_refused_naming_the_field(gateway, engines):
     cases = [({**good, "id": "phone-1"}, "id"), ({**good, "url": "ftp://x"}, "url"),
              ({**good, "event_types": ["plan.eaten"]}, "event_types"),
              ({**good, "event_types": []}, "event_types"),
-             ({**good, "secret": "short"}, "secret"), ({**good, "colour": "red"}, "colour")]
+             ({**good, "secret": "short"}, "secret"), ({**good, "colour": "red"}, "colour"),
+             ({**good, "url": "http://tb.example.org/\x00"}, "url"),
+             ({**good, "description": "NUL\x00"}, "description")]
     for body, field in cases:
         response = requests.post(f"{gateway}{API}/webhooks", json=body, headers=admin,
                                  timeout=10)
@@ -220,3 +222,24 @@ def test_replicas_claiming_at_once_take_different_deliveries(engines):
     assert len(mine) == 4 and len(theirs) == 2
     assert not {c.id for c in mine} & {c.id for c in theirs}
     assert again == []
+
+
+def test_settled_deliveries_are_forgotten_after_retention_pending_ones_never(engines):
+    from datetime import timedelta
+    engine = engines["gateway"]
+    old = datetime.now(timezone.utc) - timedelta(days=40)
+    with Session(engine) as session, session.begin():
+        session.add(WebhookEndpoint(id="e2", url="http://127.0.0.1:9/x", event_types=["#"],
+                                    secret="s" * 30, description="", active=True,
+                                    created_by="u-admin"))
+        session.flush()
+        for status, created in (("delivered", old), ("failed", old), ("pending", old),
+                                ("delivered", datetime.now(timezone.utc))):
+            session.add(WebhookDelivery(id=uuid.uuid4(), endpoint_id="e2", event_id=uuid.uuid4(),
+                                        event_type="plan.created", envelope={}, status=status,
+                                        attempts=1, created_at=created))
+    with Session(engine) as session, session.begin():
+        assert webhooks.purge_settled(session, older_than_days=30) == 2
+    with engine.connect() as conn:
+        left = conn.execute(text("select status from webhook_deliveries order by status")).all()
+    assert [row[0] for row in left] == ["delivered", "pending"]
