@@ -49,7 +49,7 @@ class PlannerService(PlatformService):
             id=uuid.uuid4(), submission_id=visit["submission_id"],
             facility_id=visit["facility_id"], facility_name=visit["facility_name"],
             facility_path=visit["facility_path"], coach_id=visit["coach_id"], status="draft",
-            visited_at=visit["visited_at"],
+            visited_at=visit["visited_at"], created_at=self.clock.now(),
             coachees=[{"id": c["id"], "role": c.get("role", ""), "name": c.get("name", "")}
                       for c in visit["coachees"]])
         session.add(plan)
@@ -74,7 +74,8 @@ class PlannerService(PlatformService):
                     verification_en=item.verification_en,
                     responsible_role=item.responsible_role, owner_id=item.owner_id,
                     due_date=item.due_date, critical=item.critical,
-                    points_lost=item.points_lost, status="todo", source="gap")
+                    points_lost=item.points_lost, status="todo", source="gap",
+                    created_at=self.clock.now())
                 session.add(action)
                 session.flush()
                 session.add(PlanEntry(plan_id=plan.id, action_id=action.id,
@@ -120,6 +121,10 @@ class PlannerService(PlatformService):
     @sweep_timer(interval=None)
     def send_due_date_alerts(self):
         self.sweep_due_dates()
+        # Commit here: c2p.database.Database.worker_teardown pops the unit of work
+        # before settling it, so a timer's changes would otherwise be rolled back.
+        # (Harmless once that is fixed: settling then commits an empty transaction.)
+        self.db.session.commit()
 
     def sweep_due_dates(self) -> int:
         """Mark actions due soon or overdue and announce each once per state.
@@ -300,9 +305,12 @@ class PlannerService(PlatformService):
             raise NotFound(f"action {action_id} not found in plan {plan_id}")
         action, plans = found
         plan = next(p for p in plans if p.id == plan.id)
+        # A carried-over action may go on in a new plan still in draft: the plan it
+        # was agreed in counts.
+        agreed = next((p.status for p in plans if p.agreed_at is not None), plan.status)
         _refusal(lambda: domain.check_transition(
             action.status, request["status"], caller["role"],
-            caller["role"] == domain.COACHEE, plan.status, request["reason"]))
+            caller["role"] == domain.COACHEE, agreed, request["reason"]))
         self._move(action, plans, request["status"], caller["id"], self.clock.now(),
                    comment=request["comment"], reason=request["reason"])
         return self._view(plan)
