@@ -28,12 +28,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from c2p.errors import InvalidInput
 from c2p.scope import in_scope
 from gateway.dependencies import TimedRpc
 from gateway.http import API, http, json_response, page_params
+from gateway.openapi import route
 
 WEIGHTS = {"improvement": 0.5, "actions_done": 0.3, "latest": 0.2}
 FORMULA = "0.5 × improvement + 0.3 × actions_done + 0.2 × latest"
@@ -124,10 +126,55 @@ def _period(request):
     return since, until
 
 
+class LeaderboardQuery(Schema):
+    cohort = fields.String(validate=validate.Length(min=1, max=64))
+    since = fields.Date(metadata={"description": f"default: until − {DEFAULT_PERIOD_DAYS} days"})
+    until = fields.Date(metadata={"description": "default: today"})
+    page = fields.Integer(validate=validate.Range(min=1, max=100000), load_default=1)
+    per_page = fields.Integer(validate=validate.Range(min=1, max=100), load_default=20)
+
+
+class TeamView(Schema):
+    facility_id = fields.String(required=True)
+    facility_name = fields.String(required=True)
+    facility_path = fields.String(required=True)
+    district_name = fields.String(required=True, allow_none=True)
+    region_name = fields.String(required=True, allow_none=True)
+    visits = fields.Integer(required=True)
+    first_percent = fields.Float(required=True, allow_none=True)
+    latest_percent = fields.Float(required=True, allow_none=True)
+    latest_visited_at = fields.String(required=True, allow_none=True)
+    colour = fields.String(required=True, allow_none=True)
+    flagged = fields.Boolean(required=True, allow_none=True)
+    actions_done = fields.Integer(required=True)
+    actions_total = fields.Integer(required=True)
+    actions_overdue = fields.Integer(required=True)
+    percent_done = fields.Float(required=True)
+    improvement = fields.Float(metadata={"description": "ranked teams only"})
+    points = fields.Float(metadata={"description": "ranked teams only"})
+    rank = fields.Integer(metadata={"description": "ranked teams only"})
+    reason = fields.String(metadata={"description": "unranked teams only: why"})
+
+
+class LeaderboardView(Schema):
+    cohort = fields.String(required=True, allow_none=True)
+    since = fields.String(required=True)
+    until = fields.String(required=True)
+    formula = fields.String(required=True)
+    items = fields.List(fields.Nested(TeamView), required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+    unranked = fields.List(fields.Nested(TeamView), required=True)
+
+
 class DashboardRoutes:
     checklist = TimedRpc("checklist")
     planner = TimedRpc("planner")
 
+    @route(summary="Championship leaderboard of a cohort's teams over a period",
+           description=__doc__, query=LeaderboardQuery, response=LeaderboardView,
+           tags=["dashboards"])
     @http("GET", f"{API}/dashboards/leaderboard")
     def leaderboard(self, request):
         caller = self.auth.caller(request)

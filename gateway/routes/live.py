@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response
 from c2p.errors import ServiceUnavailable
 from gateway.http import API, http
 from gateway.live import CLOSE, Live
+from gateway.openapi import route
 
 READY_WAIT_S = 5
 RETRY_MS = 3000
@@ -39,6 +40,12 @@ def _bearer_from_query(request) -> str:
 class LiveRoutes:
     live = Live()
 
+    @route(summary="Live updates: a Server-Sent Events stream of the events the caller "
+                   "may see", stream="text/event-stream", errors=(503,), tags=["live"],
+           description="Each message: `id` (event id), `event` (event type), `data` (the "
+                       "event envelope as JSON). The bearer token may be given as "
+                       "`?access_token=` (EventSource cannot set headers). `Last-Event-ID` "
+                       "replays what this replica still holds.")
     @http("GET", f"{API}/live")
     def live_updates(self, request):
         raw = _bearer_from_query(request)

@@ -1,0 +1,84 @@
+"""The championship leaderboard over real visits and plans: the cohort's teams in
+the caller's scope, ranked by the documented formula.
+(Named *_e2e: tests/unit/test_leaderboard.py holds the formula's unit tests, and
+test modules need distinct names.)"""
+import pytest
+import requests
+
+from support import eventually, sample_submission
+
+API = "/api/v1"
+
+
+def auth(base, username):
+    response = requests.post(f"{base}{API}/auth/token",
+                             json={"username": username, "password": "demo-c2p-2025"}, timeout=10)
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def visit(base, headers, facility_id, visited_at, failing):
+    submission = {**sample_submission(failing=failing, facility_id=facility_id),
+                  "visited_at": visited_at}
+    response = requests.post(f"{base}{API}/submissions", json=submission, headers=headers,
+                             timeout=10)
+    assert response.status_code == 201, response.text
+    return submission
+
+
+def plan_of(base, headers, submission):
+    return eventually(lambda: (r := requests.get(
+        f"{base}{API}/submissions/{submission['id']}/plan", headers=headers,
+        timeout=10)).ok and r.json(), timeout=20)
+
+
+@pytest.mark.slow
+def test_cohort_teams_are_ranked_by_improvement_and_actions_done(platform):
+    coach, coachee = auth(platform, "coach.niono"), auth(platform, "dtc.niono")
+    # Central Niono: a poor visit, then a better one, and an action done.
+    visit(platform, coach, "ML-SEG-NIO-CEN", "2026-11-02T09:00:00+00:00",
+          ("cc_temp_twice_daily", "stock_no_expired", "cc_in_range", "dq_monitoring_chart"))
+    latest = visit(platform, coach, "ML-SEG-NIO-CEN", "2026-11-20T09:00:00+00:00",
+                   ("cc_temp_twice_daily",))
+    # Molodo: one fair visit, nothing done yet.
+    visit(platform, coach, "ML-SEG-NIO-MOL", "2026-11-18T09:00:00+00:00",
+          ("stock_no_expired", "dq_monitoring_chart"))
+    plan = plan_of(platform, coach, latest)
+    for who in (coach, coachee):
+        assert requests.post(f"{platform}{API}/plans/{plan['id']}/agree", headers=who,
+                             timeout=10).ok
+    action = plan["actions"][0]["id"]
+    for status in ("in_progress", "awaiting_review", "done"):
+        response = requests.post(f"{platform}{API}/plans/{plan['id']}/actions/{action}/status",
+                                 json={"status": status}, headers=coach, timeout=10)
+        assert response.ok, response.text
+
+    url = f"{platform}{API}/dashboards/leaderboard?cohort=cohort-1&since=2026-11-01"
+    board = requests.get(url, headers=coach, timeout=10)
+    assert board.status_code == 200, board.text
+    board = board.json()
+    teams = {t["facility_id"]: t for t in board["items"]}
+    assert set(teams) == {"ML-SEG-NIO-CEN", "ML-SEG-NIO-MOL"}
+    central, molodo = teams["ML-SEG-NIO-CEN"], teams["ML-SEG-NIO-MOL"]
+    assert central["visits"] == 2 and central["improvement"] > 0
+    assert central["percent_done"] > 0 and central["actions_done"] >= 1
+    assert molodo["visits"] == 1 and molodo["improvement"] == 0
+    for team in (central, molodo):  # the documented formula
+        expected = (0.5 * team["improvement"] + 0.3 * team["percent_done"]
+                    + 0.2 * team["latest_percent"])
+        assert abs(team["points"] - expected) < 0.2
+    assert [t["facility_id"] for t in board["items"]] == ["ML-SEG-NIO-CEN", "ML-SEG-NIO-MOL"]
+    assert [t["rank"] for t in board["items"]] == [1, 2]
+    assert board["formula"] and board["since"] == "2026-11-01"
+
+    # The same cohort seen from Kayes holds no team of Niono.
+    kayes = requests.get(url, headers=auth(platform, "coach.kayes"), timeout=10).json()
+    assert all(not t["facility_path"].startswith("/ML/ML-SEG") for t in kayes["items"])
+    # Bad periods name the field.
+    bad = requests.get(f"{platform}{API}/dashboards/leaderboard?since=2026-13-01",
+                       headers=coach, timeout=10)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "since"
+    reversed_period = requests.get(
+        f"{platform}{API}/dashboards/leaderboard?since=2026-11-20&until=2026-11-01",
+        headers=coach, timeout=10)
+    assert reversed_period.status_code == 422
