@@ -6,11 +6,56 @@ along; routes only read the request and shape the response.
 """
 from __future__ import annotations
 
+from marshmallow import Schema, fields
+
 from c2p.errors import InvalidInput
 from gateway.dependencies import TimedRpc
 from gateway.http import API, http, json_response, page_params, read_json
+from gateway.openapi import route
+
+try:  # the gateway may be deployed without the checklist package
+    from checklist.schemas import SubmissionRequest, TemplateDefinition
+except ImportError:  # pragma: no cover
+    SubmissionRequest = TemplateDefinition = None
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024  # a national DHIS2 export with geometry
+
+
+class PeriodQuery(Schema):
+    since = fields.Date(metadata={"description": "first day included (ISO date or date-time)"})
+    until = fields.Date(metadata={"description": "last day included (ISO date or date-time)"})
+
+
+class SubmissionQuery(PeriodQuery):
+    facility_id = fields.String()
+    district_id = fields.String()
+    region_id = fields.String()
+    coach_id = fields.String()
+    page = fields.Integer(metadata={"description": "from 1"})
+    per_page = fields.Integer(metadata={"description": "1 to 100 (default 20)"})
+
+
+class GapsQuery(PeriodQuery):
+    level = fields.String(metadata={"enum": ["facility", "district", "region"]})
+    top = fields.Integer(metadata={"description": "how many failing items (1-100, default 10)"})
+
+
+class TemplateQuery(Schema):
+    code = fields.String()
+    version = fields.Integer()
+
+
+class OrgUnitQuery(Schema):
+    level = fields.String(metadata={"enum": ["country", "region", "district", "facility"]})
+    parent_id = fields.String()
+
+
+class ImportQuery(Schema):
+    format = fields.String(required=True, metadata={"enum": ["csv", "dhis2"]})
+    dry_run = fields.Boolean()
+
+
+TAGS = ["checklists"]
 
 
 def _int_arg(request, name):
@@ -35,6 +80,10 @@ class ChecklistRoutes:
 
     # --- submissions -------------------------------------------------------
 
+    @route(summary="Submit a supervision visit (checklist)", request=SubmissionRequest,
+           status=(201, 200), errors=(403, 409), tags=TAGS,
+           description="The client-generated `id` makes a retried sync return the "
+                       "original (200 instead of 201); the same id with other content is 409.")
     @http("POST", f"{API}/submissions")
     def submit_checklist(self, request):
         caller = self.auth.caller(request)
@@ -43,6 +92,8 @@ class ChecklistRoutes:
         return json_response(result, status=status,
                              headers={"Location": f"{API}/submissions/{result['id']}"})
 
+    @route(summary="Visits in the caller's area, newest first", query=SubmissionQuery,
+           errors=(404,), tags=TAGS)
     @http("GET", f"{API}/submissions")
     def list_submissions(self, request):
         """?facility_id= &district_id= &region_id= &coach_id= &since= &until= &page= &per_page="""
@@ -55,11 +106,14 @@ class ChecklistRoutes:
             coach_id=args.get("coach_id"), since=args.get("since"), until=args.get("until"),
             page=page, per_page=per_page))
 
+    @route(summary="One visit with its score and gaps", errors=(404,), tags=TAGS)
     @http("GET", f"{API}/submissions/<submission_id>")
     def get_submission(self, request, submission_id):
         caller = self.auth.caller(request)
         return json_response(self.checklist.get_submission(submission_id, list(caller.scope)))
 
+    @route(summary="A facility's score history, oldest first", query=PeriodQuery,
+           errors=(404,), tags=TAGS)
     @http("GET", f"{API}/facilities/<facility_id>/scores")
     def get_facility_history(self, request, facility_id):
         caller = self.auth.caller(request)
@@ -69,6 +123,8 @@ class ChecklistRoutes:
 
     # --- dashboards --------------------------------------------------------
 
+    @route(summary="Latest scores by facility, district or region, and the items failed "
+                   "most", query=GapsQuery, tags=["dashboards"])
     @http("GET", f"{API}/dashboards/gaps")
     def get_gaps_dashboard(self, request):
         """?level=facility|district|region &since= &until= &top="""
@@ -81,12 +137,18 @@ class ChecklistRoutes:
 
     # --- templates ---------------------------------------------------------
 
+    @route(summary="Published checklist templates (every version)", query=TemplateQuery,
+           tags=TAGS)
     @http("GET", f"{API}/templates")
     def list_templates(self, request):
         caller = self.auth.caller(request)
         return json_response({"items": self.checklist.list_templates(
             caller.as_rpc(), code=request.args.get("code"))})
 
+    @route(summary="Publish a template version (admins)", request=TemplateDefinition,
+           status=(201, 200), errors=(409,), tags=TAGS,
+           description="Without `version`, the next one. A published version never "
+                       "changes: the same version with other content is 409.")
     @http("POST", f"{API}/templates")
     def create_template(self, request):
         caller = self.auth.caller(request)
@@ -95,6 +157,8 @@ class ChecklistRoutes:
         return json_response(result, status=201 if result["created"] else 200,
                              headers={"Location": location})
 
+    @route(summary="One template in full (latest version, or ?version=)", query=TemplateQuery,
+           errors=(404,), tags=TAGS)
     @http("GET", f"{API}/templates/<code>")
     def get_template(self, request, code):
         caller = self.auth.caller(request)
@@ -103,6 +167,7 @@ class ChecklistRoutes:
 
     # --- org units ---------------------------------------------------------
 
+    @route(summary="Org units in the caller's area", query=OrgUnitQuery, tags=TAGS)
     @http("GET", f"{API}/org-units")
     def list_org_units(self, request):
         caller = self.auth.caller(request)
@@ -110,6 +175,9 @@ class ChecklistRoutes:
             caller.as_rpc(), level=request.args.get("level"),
             parent_id=request.args.get("parent_id"))})
 
+    @route(summary="Import org units from CSV or a DHIS2 export (admins)", query=ImportQuery,
+           tags=TAGS, description="The body is the file itself (text/csv or the DHIS2 "
+           "organisationUnits JSON). Idempotent; the answer reports each line.")
     @http("POST", f"{API}/org-units/import")
     def import_org_units(self, request):
         """Body: the CSV or the DHIS2 JSON export; ?format=csv|dhis2 &dry_run=true"""
