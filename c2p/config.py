@@ -57,6 +57,11 @@ def _int_list(env, name, default):
     return values
 
 
+def _optional(env, name, default=""):
+    """A setting that may be empty (e.g. no SMTP login)."""
+    return str(env.get(name, default) or "").strip()
+
+
 def _bool(env, name, default):
     raw = _get(env, name, default).lower()
     if raw in ("1", "true", "yes", "on"):
@@ -99,6 +104,19 @@ class Settings:
     # before a slow client is dropped.
     live_heartbeat_s: int = 15
     live_queue_size: int = 200
+    # notify: e-mail over SMTP, SMS/WhatsApp through an HTTP provider; the
+    # delivery timer, retry back-off (seconds) and the local hour of the digest.
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "C2P <no-reply@c2p.local>"
+    sms_provider_url: str = "http://localhost:8025"
+    sms_provider_token: str = ""
+    notify_interval_s: int = 2
+    notify_retry_delays_s: tuple = (30, 120, 600, 1800)
+    notify_digest_hour: int = 18
+    notify_link_base: str = "http://localhost:8000"
 
     def database_url(self, service: str) -> str:
         return self.database_urls[service]
@@ -142,6 +160,20 @@ def load_settings(env=None) -> Settings:
         webhook_max_attempts=_int(env, "C2P_WEBHOOK_MAX_ATTEMPTS", "10", minimum=1),
         live_heartbeat_s=_int(env, "C2P_LIVE_HEARTBEAT_S", "15", minimum=1),
         live_queue_size=_int(env, "C2P_LIVE_QUEUE_SIZE", "200", minimum=1),
+        smtp_host=_get(env, "SMTP_HOST", "localhost"),
+        smtp_port=_int(env, "SMTP_PORT", "25", minimum=1),
+        smtp_user=_optional(env, "SMTP_USER"),
+        smtp_password=_optional(env, "SMTP_PASSWORD"),
+        smtp_from=_get(env, "SMTP_FROM", "C2P <no-reply@c2p.local>"),
+        sms_provider_url=_url(env, "SMS_PROVIDER_URL", "http://localhost:8025",
+                              ("http", "https")),
+        sms_provider_token=_optional(env, "SMS_PROVIDER_TOKEN"),
+        notify_interval_s=_int(env, "NOTIFY_INTERVAL_S", "2", minimum=1),
+        notify_retry_delays_s=tuple(_int_list(env, "NOTIFY_RETRY_DELAYS_S",
+                                              "30,120,600,1800")),
+        notify_digest_hour=_int(env, "NOTIFY_DIGEST_HOUR", "18", minimum=0),
+        notify_link_base=_url(env, "NOTIFY_LINK_BASE", "http://localhost:8000",
+                              ("http", "https")),
     )
 
 

@@ -1,0 +1,206 @@
+"""Deliveries in the database: created by event handlers, sent by a timer.
+
+An event handler only writes rows (inbox message, one delivery per recipient
+and channel) in its own transaction; nothing leaves the machine there. The
+delivery timer then:
+
+1. `compose_digests`: folds the alerts held for a daily digest into one
+   delivery per person, channel and day, once the day's digest hour has come;
+2. `claim`: takes due rows with `FOR UPDATE SKIP LOCKED` (replicas never take
+   the same row), re-checks quiet hours and the account, marks the rest
+   `sending` with a lease, and commits;
+3. sends them outside any transaction (see `notify.channels`);
+4. `record`: marks each one delivered, or schedules a retry with back-off, or
+   marks it failed, and emits `notification.delivered` / `notification.failed`.
+
+A process that dies while sending leaves rows `sending`; once their lease has
+expired another worker takes them again (at-least-once, like the bus).
+
+Statuses: pending (due at next_attempt_at), held (quiet hours, due at their
+end), digest (waiting for the digest), digested (folded into `digest_id`),
+sending, delivered, failed, cancelled (account disabled before it went).
+"""
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import timedelta
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.dialects.postgresql import insert
+
+from notify import domain, templates
+from notify.channels import Outgoing
+from notify.models import Delivery, InboxMessage, Recipient
+
+LEASE = timedelta(minutes=5)
+DIGEST_EVENT_TYPE = "notify.digest"
+
+
+def account_of(row: Recipient | None, account_id: str) -> domain.Account:
+    if row is None:
+        return domain.unknown(account_id)
+    prefs = row.preferences or {}
+    return domain.Account(
+        id=row.account_id, role=row.role, scope=tuple(row.scope or ()),
+        language=row.language, email=row.email, phone=row.phone,
+        coaching=tuple(a["facility_path"] for a in row.coaching or ()),
+        channels=tuple(prefs.get("channels") or ("inbox",)),
+        quiet_hours=prefs.get("quiet_hours"), digest=bool(prefs.get("digest")),
+        timezone=prefs.get("timezone") or domain.DEFAULT_TIMEZONE, active=row.active)
+
+
+def load_accounts(session, ids) -> domain.Accounts:
+    """The people an event names, and every active coach and champion."""
+    rows = session.scalars(select(Recipient).where(or_(
+        Recipient.account_id.in_(list(ids)),
+        and_(Recipient.role.in_(("coach", "champion")), Recipient.active)))).all()
+    accounts = domain.Accounts()
+    for row in rows:
+        account = account_of(row, row.account_id)
+        accounts.by_id[row.account_id] = account
+        if row.role in ("coach", "champion") and row.active:
+            accounts.staff.append(account)
+    return accounts
+
+
+def delivery_event(row: Delivery, at, error=None) -> dict:
+    data = {"notification_id": row.notification_id, "event_id": row.event_id,
+            "event_type": row.event_type, "recipient_id": row.recipient_id,
+            "channel": row.channel, "attempts": row.attempts, "at": at}
+    if error is not None:
+        data["error"] = error[:1000]
+    return data
+
+
+def notify(session, emit, event, now, known=None) -> int:
+    """Write the inbox messages and deliveries of one event; return how many people."""
+    accounts = load_accounts(session, domain.referenced_ids(event.type, event.data))
+    recipients = domain.recipients_for(event.type, event.data, accounts)
+    for recipient in recipients:
+        account = accounts.get(recipient.account_id)
+        texts = templates.compose(recipient.kind, event.type, event.data, known)
+        message_id = session.execute(
+            insert(InboxMessage).values(id=uuid.uuid4(), recipient_id=account.id,
+                                        event_id=event.id, kind=recipient.kind, created_at=now,
+                                        **texts)
+            .on_conflict_do_nothing().returning(InboxMessage.id)).scalar()
+        if message_id is None:  # the same event already reached this person
+            continue
+        language = account.language if account.language in templates.LANGUAGES else "fr"
+        common = dict(notification_id=message_id, event_id=event.id, event_type=event.type,
+                      kind=recipient.kind, recipient_id=account.id, language=language,
+                      subject=texts[f"title_{language}"], body=texts[f"body_{language}"],
+                      link=texts["link"], created_at=now)
+        # The inbox is always immediate: delivered as it is written.
+        inbox = _insert_delivery(session, channel="inbox", address=None, status="delivered",
+                                 attempts=1, finished_at=now, **common)
+        if inbox is not None:
+            emit("notification.delivered", delivery_event(inbox, now))
+        quiet = domain.quiet_until(now, account.quiet_hours, account.timezone)
+        for channel, address in domain.external_channels(account):
+            if account.digest:
+                status, due = "digest", None
+            elif quiet:
+                status, due = "held", quiet
+            else:
+                status, due = "pending", now
+            _insert_delivery(session, channel=channel, address=address, status=status,
+                             next_attempt_at=due, **common)
+    return len(recipients)
+
+
+def _insert_delivery(session, **values) -> Delivery | None:
+    """Insert unless (event, recipient, channel) exists; the row, or None if it did."""
+    row_id = session.execute(insert(Delivery).values(id=uuid.uuid4(), **values)
+                             .on_conflict_do_nothing().returning(Delivery.id)).scalar()
+    return session.get(Delivery, row_id) if row_id else None
+
+
+def compose_digests(session, now, hour) -> int:
+    """Fold held alerts into one digest per person, channel and day once it is due."""
+    rows = session.scalars(select(Delivery).where(Delivery.status == "digest")
+                           .order_by(Delivery.created_at)
+                           .with_for_update(skip_locked=True)).all()
+    groups = defaultdict(list)
+    for row in rows:
+        groups[(row.recipient_id, row.channel)].append(row)
+    people = {r.account_id: r for r in session.scalars(select(Recipient).where(
+        Recipient.account_id.in_({k[0] for k in groups})))}
+    made = 0
+    for (recipient_id, channel), held in groups.items():
+        account = account_of(people.get(recipient_id), recipient_id)
+        day = domain.digest_day(now, account.timezone, hour)
+        if day is None:
+            continue
+        digest_id = domain.digest_id(recipient_id, channel, day)
+        if session.get(Delivery, digest_id) is not None:
+            continue  # today's digest went already: these wait for tomorrow's
+        language = held[-1].language
+        items = [{"title": d.subject, "body": d.body if channel == "email" else ""}
+                 for d in held]
+        subject, body = templates.digest(day, items, language)
+        session.add(Delivery(
+            id=digest_id, notification_id=digest_id, event_id=digest_id,
+            event_type=DIGEST_EVENT_TYPE, kind="digest", recipient_id=recipient_id,
+            channel=channel, address=held[-1].address, language=language, subject=subject,
+            body=body, link="", status="pending", attempts=0, next_attempt_at=now,
+            created_at=now))
+        for row in held:
+            row.status, row.digest_id, row.finished_at = "digested", digest_id, now
+        made += 1
+    session.flush()
+    return made
+
+
+def claim(session, now, batch=50) -> list[Outgoing]:
+    """Take due deliveries for this worker (SKIP LOCKED); the caller commits."""
+    rows = session.scalars(
+        select(Delivery).where(or_(
+            and_(Delivery.status.in_(("pending", "held")), Delivery.next_attempt_at <= now),
+            and_(Delivery.status == "sending", Delivery.lease_until < now)))
+        .order_by(Delivery.next_attempt_at).limit(batch)
+        .with_for_update(skip_locked=True)).all()
+    people = {r.account_id: r for r in session.scalars(select(Recipient).where(
+        Recipient.account_id.in_({d.recipient_id for d in rows})))}
+    claimed = []
+    for row in rows:
+        person = people.get(row.recipient_id)
+        account = account_of(person, row.recipient_id)
+        if person is not None and not person.active:
+            row.status, row.last_error, row.finished_at = "cancelled", "account disabled", now
+            continue
+        until = domain.quiet_until(now, account.quiet_hours, account.timezone)
+        if until is not None:
+            row.status, row.next_attempt_at = "held", until
+            continue
+        # A corrected address applies to what has not gone yet.
+        current = account.email if row.channel == "email" else account.phone
+        if current:
+            row.address = current
+        row.status, row.attempts, row.lease_until = "sending", row.attempts + 1, now + LEASE
+        claimed.append(Outgoing(id=str(row.id), channel=row.channel, address=row.address,
+                                language=row.language, subject=row.subject, body=row.body,
+                                link=row.link, attempts=row.attempts))
+    return claimed
+
+
+def record(session, emit, out: Outgoing, error, now, delays_s) -> str | None:
+    """Settle one send: delivered, retry later, or failed. Returns the new status."""
+    row = session.get(Delivery, uuid.UUID(out.id), with_for_update=True)
+    if row is None or row.status != "sending" or row.attempts != out.attempts:
+        return None  # the lease expired and another worker took it over
+    row.lease_until = None
+    if error is None:
+        row.status, row.finished_at, row.last_error = "delivered", now, None
+        emit("notification.delivered", delivery_event(row, now))
+        return row.status
+    row.last_error = str(error)[:2000]
+    retry_at = None if getattr(error, "permanent", False) else domain.next_attempt(
+        row.attempts, delays_s, now)
+    if retry_at is not None:
+        row.status, row.next_attempt_at = "pending", retry_at
+    else:
+        row.status, row.finished_at = "failed", now
+        emit("notification.failed", delivery_event(row, now, error=row.last_error))
+    return row.status

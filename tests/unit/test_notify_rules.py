@@ -1,0 +1,163 @@
+"""Notify's rules: who is told, on which channel, when (quiet hours, back-off,
+digest), and the texts in both languages."""
+import uuid
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from notify import domain, templates
+from notify.domain import Account, Accounts
+
+UTC = timezone.utc
+FACILITY = "/ML/ML-SEG/ML-SEG-NIO/ML-SEG-NIO-CEN"
+
+
+def staff():
+    return [
+        Account(id="c-district", role="coach", scope=("/ML/ML-SEG/ML-SEG-NIO",)),
+        Account(id="c-assigned", role="coach", scope=(), coaching=(FACILITY,)),
+        Account(id="c-kayes", role="coach", scope=("/ML/ML-KAY",)),
+        Account(id="c-gone", role="coach", scope=("/ML",), active=False),
+        Account(id="champ-segou", role="champion", scope=("/ML/ML-SEG",)),
+        Account(id="champ-kayes", role="champion", scope=("/ML/ML-KAY",)),
+    ]
+
+
+def accounts(*extra):
+    people = staff() + list(extra)
+    return Accounts(by_id={a.id: a for a in people}, staff=[a for a in people
+                                                           if a.role in ("coach", "champion")])
+
+
+def ref(**more):
+    return {"plan_id": uuid.uuid4(), "facility_id": "ML-SEG-NIO-CEN",
+            "facility_name": "CSCom central de Niono", "facility_path": FACILITY,
+            "coach_id": "c-visit", "coachee_ids": ["u-dtc", "u-vacc"], **more}
+
+
+def who(event_type, data, people=None):
+    return [(r.account_id, r.kind) for r in domain.recipients_for(
+        event_type, data, people or accounts())]
+
+
+def test_facility_coaches_come_from_assignments_or_scope_and_champion_from_scope():
+    people = accounts()
+    assert people.coaches_of(FACILITY) == ["c-district", "c-assigned"]
+    assert people.champions_of(FACILITY) == ["champ-segou"]
+
+
+def test_plan_created_goes_to_coaches_then_coachees_once_each():
+    data = ref(coach_id="c-district", actions=[])
+    assert who("plan.created", data) == [
+        ("c-district", "plan.to_agree"), ("c-assigned", "plan.to_agree"),
+        ("u-dtc", "plan.to_agree"), ("u-vacc", "plan.to_agree")]
+
+
+def test_flagged_visit_goes_to_coaches_and_district_champion_unflagged_to_nobody():
+    data = ref(submission_id=uuid.uuid4(), score={"flagged": True}, gaps=[])
+    assert who("checklist.submitted", data) == [
+        ("c-district", "visit.flagged"), ("c-assigned", "visit.flagged"),
+        ("champ-segou", "visit.flagged")]
+    # The coach who made the visit saw the flag already.
+    assert [i for i, _ in who("checklist.submitted", {**data, "coach_id": "c-district"})] == [
+        "c-assigned", "champ-segou"]
+    assert who("checklist.submitted", {**data, "score": {"flagged": False}}) == []
+
+
+def test_due_soon_goes_to_owner_overdue_escalates_to_the_coach():
+    data = ref(owner_id="u-dtc")
+    assert [i for i, _ in who("action.due_soon", data)] == ["u-dtc"]
+    assert [i for i, _ in who("action.overdue", data)] == [
+        "u-dtc", "c-visit", "c-district", "c-assigned"]
+    # Nobody owns it: the coach must find someone.
+    assert [i for i, _ in who("action.due_soon", {**data, "owner_id": None})][0] == "c-visit"
+
+
+def test_evidence_review_goes_to_the_uploader_by_decision_and_disabled_people_are_skipped():
+    data = {"uploaded_by": "u-vacc", "decision": "needs_more", "facility_path": FACILITY,
+            "coach_id": "c-visit"}
+    assert who("evidence.reviewed", data) == [("u-vacc", "evidence.needs_more")]
+    gone = accounts(Account(id="u-vacc", role="coachee", active=False))
+    assert who("evidence.reviewed", data, gone) == []
+    assert [i for i, _ in who("evidence.uploaded", data)] == [
+        "c-visit", "c-district", "c-assigned"]
+
+
+def test_external_channels_need_the_choice_and_an_address():
+    person = Account(id="x", channels=("inbox", "email", "sms", "whatsapp"),
+                     email="a@b.ml", phone=None)
+    assert domain.external_channels(person) == [("email", "a@b.ml")]
+    assert domain.external_channels(domain.unknown("y")) == []
+
+
+@pytest.mark.parametrize("local,quiet_until_local", [
+    ("2026-11-23T20:59", None),
+    ("2026-11-23T21:00", "2026-11-24T07:00"),
+    ("2026-11-23T23:30", "2026-11-24T07:00"),
+    ("2026-11-24T06:59", "2026-11-24T07:00"),
+    ("2026-11-24T07:00", None),
+    ("2026-11-24T12:00", None),
+])
+def test_quiet_hours_across_midnight(local, quiet_until_local):
+    # Bamako is UTC+0; Paris (UTC+1 in November) checks the time-zone handling.
+    for tz, offset in (("Africa/Bamako", 0), ("Europe/Paris", 1)):
+        now = datetime.fromisoformat(local).replace(tzinfo=UTC) - timedelta(hours=offset)
+        got = domain.quiet_until(now, {"start": "21:00", "end": "07:00"}, tz)
+        expected = (None if quiet_until_local is None else
+                    datetime.fromisoformat(quiet_until_local).replace(tzinfo=UTC)
+                    - timedelta(hours=offset))
+        assert got == expected, (tz, local)
+
+
+def test_quiet_hours_within_a_day_and_malformed_windows():
+    now = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
+    assert domain.quiet_until(now, {"start": "12:30", "end": "14:00"}, None) == now.replace(
+        hour=14)
+    for window in (None, {}, {"start": "25:00", "end": "07:00"}, {"start": "x"},
+                   {"start": "12:00", "end": "12:00"}):
+        assert domain.quiet_until(now, window, "Africa/Bamako") is None
+
+
+def test_back_off_then_give_up():
+    now = datetime(2026, 11, 23, tzinfo=UTC)
+    assert domain.next_attempt(1, (5, 60), now) == now + timedelta(seconds=5)
+    assert domain.next_attempt(2, (5, 60), now) == now + timedelta(seconds=60)
+    assert domain.next_attempt(3, (5, 60), now) is None
+
+
+def test_digest_is_due_from_its_hour_once_per_day():
+    before = datetime(2026, 11, 23, 17, 59, tzinfo=UTC)
+    after = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
+    assert domain.digest_day(before, "Africa/Bamako", 18) is None
+    assert domain.digest_day(after, "Africa/Bamako", 18) == date(2026, 11, 23)
+    assert domain.digest_id("a", "email", date(2026, 11, 23)) == domain.digest_id(
+        "a", "email", date(2026, 11, 23)) != domain.digest_id("a", "email", date(2026, 11, 24))
+
+
+def test_every_kind_has_both_languages_and_fills_them():
+    data = ref(action_id=uuid.uuid4(), text_fr="Relever la température deux fois par jour",
+               text_en="Record the temperature twice a day", owner_id="u-dtc",
+               due_date=date(2026, 12, 5), status="todo", item_code="x", days_late=3)
+    texts = templates.compose("action.overdue", "action.overdue", data)
+    assert texts["title_fr"] == "Action en retard de 3 jour(s) : CSCom central de Niono"
+    assert "05/12/2026" in texts["body_fr"] and "Relever la température" in texts["body_fr"]
+    assert "2026-12-05" in texts["body_en"] and "Record the temperature" in texts["body_en"]
+    assert texts["link"] == f"/api/v1/plans/{data['plan_id']}"
+    for kind, languages in templates.TEMPLATES.items():
+        assert set(languages) == {"fr", "en"}, kind
+
+
+def test_review_texts_carry_the_comment_and_the_known_action():
+    data = {"evidence_id": uuid.uuid4(), "action_id": uuid.uuid4(), "facility_id": "F",
+            "comment": "Photo floue, reprenez-la", "decision": "rejected"}
+    texts = templates.compose("evidence.rejected", "evidence.reviewed", data,
+                              {"facility_name": "CSCom de Ségou", "text_fr": "Afficher",
+                               "text_en": "Display"})
+    assert texts["title_fr"] == "Preuve rejetée : CSCom de Ségou"
+    assert "Photo floue, reprenez-la" in texts["body_fr"] and "« Afficher »" in texts["body_fr"]
+    assert '"Display"' in texts["body_en"]
+
+
+def test_sms_text_is_cut_to_fit_and_keeps_the_link():
+    text = templates.short_text("Titre", "é" * 1000, "http://x/api/v1/plans/1")
+    assert len(text) <= 320 and text.endswith(" http://x/api/v1/plans/1") and "…" in text
