@@ -35,17 +35,18 @@ from gateway.webhook_models import WebhookAttempt, WebhookDelivery, WebhookEndpo
 SIGNATURE_VERSION = "v1"
 _PATTERN = re.compile(r"^([a-z_]+|\*|#)(\.([a-z_]+|\*|#))*$")
 MAX_ERROR_CHARS = 500
+MAX_PATTERNS = 50
 
 
 # --- which endpoint wants which event -----------------------------------------
 
 def pattern_errors(patterns, known_types) -> list[str]:
     """Reasons the list of event-type patterns is refused (empty when valid)."""
-    if not isinstance(patterns, (list, tuple)) or not patterns:
-        return ["must be a non-empty list of event types or patterns (e.g. plan.*)"]
+    if not isinstance(patterns, (list, tuple)) or not 1 <= len(patterns) <= MAX_PATTERNS:
+        return [f"must be a list of 1 to {MAX_PATTERNS} event types or patterns (e.g. plan.*)"]
     reasons = []
     for pattern in patterns:
-        if not isinstance(pattern, str) or not _PATTERN.match(pattern):
+        if not isinstance(pattern, str) or len(pattern) > 100 or not _PATTERN.match(pattern):
             reasons.append(f"{pattern!r} is not an event type or pattern "
                            "(words separated by dots; * one word, # any)")
         elif not any(topic_matches(pattern, known) for known in known_types):
@@ -61,10 +62,13 @@ def wants(patterns, event_type: str) -> bool:
 def url_errors(url) -> list[str]:
     if not isinstance(url, str) or len(url) > 2000:
         return ["must be an http(s) URL of at most 2000 characters"]
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return ["must be an absolute http:// or https:// URL"]
-    return []
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018  (raises ValueError on a malformed port)
+    except ValueError:
+        valid = False
+    return [] if valid else ["must be an absolute http:// or https:// URL"]
 
 
 def new_secret() -> str:

@@ -117,6 +117,9 @@ def _period(request):
                 values[name] = date.fromisoformat(raw)
             except ValueError:
                 errors[name] = [f"must be a date YYYY-MM-DD, got {raw!r}"]
+                continue
+            if not 2000 <= values[name].year <= 2999:
+                errors[name] = ["must be a date between 2000 and 2999"]
     if errors:
         raise InvalidInput(errors)
     until = values.get("until") or date.today()

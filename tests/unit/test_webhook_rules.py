@@ -50,13 +50,16 @@ def test_patterns_select_lifecycle_events():
     assert webhooks.pattern_errors([], known)
     assert webhooks.pattern_errors("plan.*", known)
     assert webhooks.pattern_errors(["plan.created; drop"], known)
+    assert webhooks.pattern_errors(["plan." + "x" * 100], known)
+    assert webhooks.pattern_errors(["#"] * 51, known)
     assert "matches no event type" in webhooks.pattern_errors(["plan.eaten"], known)[0]
 
 
 def test_urls_must_be_absolute_http():
     assert webhooks.url_errors("https://tb.example.org/hooks/c2p") == []
     assert webhooks.url_errors("http://127.0.0.1:9000/x") == []
-    for bad in ("ftp://x/y", "/relative", "https://", 42, "http://" + "a" * 2000):
+    for bad in ("ftp://x/y", "/relative", "https://", 42, "http://" + "a" * 2000,
+                "http://[::1/x", "http://host:port/x"):
         assert webhooks.url_errors(bad), bad
 
 
