@@ -85,6 +85,7 @@ class Settings:
     s3_secure: bool = False
     s3_region: str = "us-east-1"
     evidence_bucket: str = "c2p-evidence"
+    evidence_max_bytes: int = 25 * 1024 * 1024  # largest evidence file accepted
     token_secret: str = ""
     token_issuer: str = "c2p"
     token_audience: str = "c2p-clients"
@@ -145,6 +146,7 @@ def load_settings(env=None) -> Settings:
         s3_secure=_bool(env, "S3_SECURE", "false"),
         s3_region=_get(env, "S3_REGION", "us-east-1"),
         evidence_bucket=_get(env, "EVIDENCE_BUCKET", "c2p-evidence"),
+        evidence_max_bytes=_int(env, "EVIDENCE_MAX_BYTES", str(25 * 1024 * 1024), minimum=1),
         token_secret=_secret(env),
         token_issuer=_get(env, "TOKEN_ISSUER", "c2p"),
         token_audience=_get(env, "TOKEN_AUDIENCE", "c2p-clients"),

@@ -7,6 +7,7 @@ from gateway.routes.accounts import AccountRoutes
 from gateway.routes.checklists import ChecklistRoutes
 from gateway.routes.dashboards import DashboardRoutes
 from gateway.routes.docs import DocsRoutes
+from gateway.routes.evidence import EvidenceRoutes
 from gateway.routes.inbox import InboxRoutes
 from gateway.routes.live import LiveRoutes
 from gateway.routes.plans import PlanRoutes
@@ -14,7 +15,7 @@ from gateway.routes.session import SessionRoutes
 from gateway.routes.webhooks import WebhookRoutes
 
 
-class GatewayService(SessionRoutes, AccountRoutes, DocsRoutes, ChecklistRoutes, PlanRoutes, InboxRoutes,
+class GatewayService(SessionRoutes, AccountRoutes, DocsRoutes, ChecklistRoutes, PlanRoutes, InboxRoutes, EvidenceRoutes,
                      WebhookRoutes, LiveRoutes, DashboardRoutes, PlatformService):
     name = "gateway"
     auth = Auth()

@@ -1,0 +1,192 @@
+"""Evidence rules in plain Python: what file is acceptable, what a reviewer sees.
+
+- the type of a file is decided by its own first and last bytes (magic numbers,
+  end markers) against an allow-list, never by its name or declared
+  Content-Type: a PHP script renamed `photo.jpg` is refused;
+- the original filename is kept only as sanitised metadata; object keys are
+  made here from ids, never from anything the client named;
+- the status machine of an evidence record, and who may do what to it.
+
+No nameko, no S3, no database: unit-tested in milliseconds.
+"""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+
+# kind -> the Content-Type stored and served for it.
+ALLOWED = {
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "heic": "image/heic",
+    "pdf": "application/pdf",
+}
+IMAGE_KINDS = {"jpeg", "png", "webp", "heic"}
+# Brands of an ISO-BMFF `ftyp` box that mean HEIF/HEIC still images.
+HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"}
+HEIF_GENERIC_BRANDS = {b"mif1", b"msf1"}
+
+HEAD_BYTES = 64  # enough for every signature above
+TAIL_BYTES = 1024  # where end markers are looked for (PDF allows trailing junk)
+
+# Statuses of an evidence record.
+PENDING = "pending_upload"  # a slot was issued, no verified file yet
+REFUSED = "refused"  # the file failed verification and was removed; may be re-uploaded
+ACCEPTED = "accepted"  # verified, waiting for the coach's review
+APPROVED, REJECTED, NEEDS_MORE = "approved", "rejected", "needs_more"
+WITHDRAWN = "withdrawn"  # taken back by its uploader before review
+DECISIONS = (APPROVED, REJECTED, NEEDS_MORE)
+CONFIRMABLE = (PENDING, REFUSED)
+VERIFIED = (ACCEPTED, APPROVED, REJECTED, NEEDS_MORE)
+CLOSED_ACTION_STATUSES = ("done", "dropped")
+REVIEWER_ROLES = ("coach", "champion", "admin")
+UPLOADER_ROLES = ("coachee", "coach", "champion", "admin")
+
+RETENTION_DAYS = 30  # a withdrawn file's bytes are kept this long, then removed
+
+
+class Rejected(Exception):
+    """The file is not acceptable; `code` is stable, the reasons are for people."""
+
+    def __init__(self, code: str, reason_en: str, reason_fr: str):
+        super().__init__(reason_en)
+        self.code, self.reason_en, self.reason_fr = code, reason_en, reason_fr
+
+
+def sniff(head: bytes) -> str | None:
+    """The allowed kind the first bytes announce, or None."""
+    if head[:3] == b"\xff\xd8\xff":
+        return "jpeg"
+    if head[:8] == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[:5] == b"%PDF-":
+        return "pdf"
+    if head[4:8] == b"ftyp":
+        box_size = int.from_bytes(head[:4], "big")
+        major = head[8:12]
+        compatible = {head[i:i + 4] for i in range(16, min(box_size, len(head)) - 3, 4)}
+        if major in HEIC_BRANDS or (major in HEIF_GENERIC_BRANDS
+                                    and compatible & HEIC_BRANDS):
+            return "heic"
+    return None
+
+
+def _ends_properly(kind: str, tail: bytes) -> bool:
+    """Whether the file ends as a complete file of its kind does (not truncated)."""
+    trimmed = tail.rstrip(b"\x00\r\n\t ")
+    if kind == "jpeg":
+        return trimmed.endswith(b"\xff\xd9")  # EOI marker
+    if kind == "png":
+        return len(tail) >= 12 and tail[-8:-4] == b"IEND"
+    if kind == "pdf":
+        return b"%%EOF" in tail
+    return True  # WebP and HEIC carry their length up front: checked by decoding
+
+
+def verify(size: int, head: bytes, tail: bytes, max_bytes: int) -> str:
+    """The file's kind, or Rejected saying why it cannot be evidence."""
+    if size <= 0:
+        raise Rejected("empty", "the file is empty", "le fichier est vide")
+    if size > max_bytes:
+        limit = format_size(max_bytes)
+        raise Rejected("too_large", f"the file is larger than the {limit} limit",
+                       f"le fichier dépasse la limite de {limit}")
+    kind = sniff(head)
+    if kind is None:
+        raise Rejected("type_not_allowed",
+                       "the file is not a JPEG, PNG, WebP or HEIC photo, nor a PDF "
+                       "(its content was checked, not its name)",
+                       "le fichier n'est ni une photo JPEG, PNG, WebP ou HEIC, ni un PDF "
+                       "(son contenu a été vérifié, pas son nom)")
+    if not _ends_properly(kind, tail):
+        raise Rejected("truncated", f"the {kind.upper()} file is incomplete (truncated upload?)",
+                       f"le fichier {kind.upper()} est incomplet (envoi interrompu ?)")
+    return kind
+
+
+def format_size(n: int) -> str:
+    if n >= 1024 * 1024 and n % (1024 * 1024) == 0:
+        return f"{n // (1024 * 1024)} MB"
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):.1f} MB"
+    return f"{n} bytes"
+
+
+_UNSAFE = re.compile(r"[^\w .()\-]+", re.UNICODE)
+
+
+def sanitise_filename(name: str | None, max_length: int = 120) -> str:
+    """A display name safe to store and show: no path, no control or odd characters.
+
+    Accents are kept (French names); the result never decides a key or a type.
+    """
+    if not name:
+        return ""
+    name = unicodedata.normalize("NFC", str(name))
+    name = re.split(r"[\\/]", name)[-1]  # no directories, whichever separator
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = _UNSAFE.sub("_", name)
+    name = re.sub(r"\s+", " ", name).strip(" .")
+    name = re.sub(r"_+", "_", name)
+    if len(name) > max_length:
+        stem, dot, ext = name.rpartition(".")
+        if dot and 0 < len(ext) <= 10:
+            name = stem[:max_length - len(ext) - 1].rstrip(" .") + "." + ext
+        else:
+            name = name[:max_length]
+    return name
+
+
+def object_key(action_id, evidence_id) -> str:
+    """Where the file lives in the bucket: made from ids only."""
+    return f"evidence/{uuid.UUID(str(action_id))}/{uuid.UUID(str(evidence_id))}"
+
+
+def upload_key(evidence_id) -> str:
+    """Where clients (presigned POST, gateway stream) write. The file is copied to
+    `object_key` before it is verified, so a slot still valid after acceptance
+    cannot swap the verified bytes."""
+    return f"uploads/{uuid.UUID(str(evidence_id))}"
+
+
+def thumbnail_key(evidence_id) -> str:
+    return f"thumbnails/{uuid.UUID(str(evidence_id))}.jpg"
+
+
+def can_review(role: str, status: str) -> str | None:
+    """None if a reviewer of this role may review now, else why not."""
+    if role not in REVIEWER_ROLES:
+        return "only a coach may review evidence"
+    if status != ACCEPTED:
+        return f"evidence that is {status} cannot be reviewed"
+    return None
+
+
+def can_withdraw(caller_id: str, uploaded_by: str, status: str) -> str | None:
+    if caller_id != uploaded_by:
+        return "only the person who uploaded evidence may withdraw it"
+    if status not in (PENDING, REFUSED, ACCEPTED):
+        return f"evidence that is {status} can no longer be withdrawn"
+    return None
+
+
+@dataclass(frozen=True)
+class Point:
+    lat: float
+    lon: float
+
+
+def distance_m(a: Point, b: Point) -> float:
+    """Great-circle distance in metres (haversine): how far the photo was taken
+    from the facility."""
+    r = 6371000.0
+    p1, p2 = math.radians(a.lat), math.radians(b.lat)
+    dp, dl = p2 - p1, math.radians(b.lon - a.lon)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(min(1.0, math.sqrt(h)))
