@@ -124,7 +124,11 @@ class ChecklistService(PlatformService):
         except IntegrityError:
             # The same client id arrived twice at once: answer with the first.
             session.rollback()
-            return self._replay(session.get(Submission, request["id"]), coach, fingerprint)
+            first = session.get(Submission, request["id"])
+            if first is None:  # not a duplicate id: the facility or template went away
+                raise Conflict("the facility or template changed while storing the visit; "
+                               "send it again") from None
+            return self._replay(first, coach, fingerprint)
         session.add_all(SubmissionGap(
             submission_id=submission.id, item_code=gap["item_code"],
             section_code=gap["section_code"], template_id=template.id,
