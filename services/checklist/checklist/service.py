@@ -17,7 +17,7 @@ from c2p.entrypoints import rpc
 from c2p.errors import Conflict, Forbidden, InvalidInput, NotFound
 from c2p.scope import in_scope
 from c2p.service import PlatformService
-from checklist import dashboards, domain, queries, store
+from checklist import dashboards, domain, places, queries, store
 from checklist.models import OrgUnit, Submission, SubmissionGap, TemplateVersion
 from checklist.schemas import SubmissionRequest
 
@@ -218,6 +218,8 @@ class ChecklistService(PlatformService):
     @rpc
     def get_template(self, caller, code, version=None):
         """A template version in full (the latest when no version is given)."""
+        if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+            raise InvalidInput({"version": ["must be an integer"]})
         query = select(TemplateVersion).where(TemplateVersion.code == code)
         if version is not None:
             query = query.where(TemplateVersion.version == version)
@@ -258,6 +260,8 @@ class ChecklistService(PlatformService):
     @rpc
     def list_org_units(self, caller, level=None, parent_id=None):
         """Org units in the caller's scope, by path (a phone's list of facilities)."""
+        if level and level not in places.LEVELS:
+            raise InvalidInput({"level": [f"must be one of {', '.join(places.LEVELS)}"]})
         query = select(OrgUnit).where(store.in_scope_clause(OrgUnit.path, caller["scope"]))
         if level:
             query = query.where(OrgUnit.level == level)
