@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from c2p.errors import C2PError
 from checklist import store
 from checklist.models import TemplateVersion
 
@@ -34,7 +35,10 @@ def seed_templates(session) -> list[str]:
             TemplateVersion.code == definition["code"],
             TemplateVersion.version == definition["version"])).first()
         if exists is None:
-            store.publish_template(session, definition, published_by="seed")
+            try:
+                store.publish_template(session, definition, published_by="seed")
+            except C2PError as exc:
+                raise RuntimeError(f"{path.name} cannot be published: {exc}") from None
             published.append(f"{definition['code']} v{definition['version']}")
     return published
 
