@@ -120,21 +120,25 @@ class PlannerService(PlatformService):
 
     @sweep_timer(interval=None)
     def send_due_date_alerts(self):
-        self.sweep_due_dates()
+        # One transaction per batch, so a backlog does not hold thousands of locks.
         # Commit here: c2p.database.Database.worker_teardown pops the unit of work
         # before settling it, so a timer's changes would otherwise be rolled back.
         # (Harmless once that is fixed: settling then commits an empty transaction.)
-        self.db.session.commit()
+        while True:
+            claimed, sent = self.sweep_due_dates()
+            self.db.session.commit()
+            if claimed < SWEEP_BATCH or not sent:
+                return
 
-    def sweep_due_dates(self) -> int:
-        """Mark actions due soon or overdue and announce each once per state.
+    def sweep_due_dates(self) -> tuple[int, int]:
+        """Mark actions due soon or overdue and announce each once per state; return
+        how many rows were claimed and how many alerts sent.
 
         Rows are claimed FOR UPDATE SKIP LOCKED and `alert_state` is set in the same
         transaction as the outbox row, so replicas sweeping at once never both send."""
         today = self.clock.today()
         window = self.planner_settings.due_soon_days
-        session = self.db.session
-        rows = session.execute(
+        rows = self.db.session.execute(
             select(Action, ImprovementPlan)
             .join(ImprovementPlan, ImprovementPlan.id == Action.plan_id)
             .where(Action.status.in_(OPEN),
@@ -161,7 +165,7 @@ class PlannerService(PlatformService):
             self._record(plan.id, action.id, "system", f"action.{alert}",
                          {"due_date": action.due_date.isoformat()})
             sent += 1
-        return sent
+        return len(rows), sent
 
     # --- reading -------------------------------------------------------------------
 
@@ -221,15 +225,18 @@ class PlannerService(PlatformService):
         caller = _caller(caller)
         query = _load(schemas.ProgressQuery(), {"by": by, "since": since, "until": until})
         by, since, until = query["by"], query["since"], query["until"]
-        session = self.db.session
-        if by == "plan":
-            stmt = (select(Action, ImprovementPlan)
-                    .join(PlanEntry, PlanEntry.action_id == Action.id)
+        columns = (Action.status, Action.due_date, Action.created_at, Action.closed_at,
+                   Action.owner_id, ImprovementPlan.id.label("plan_id"),
+                   ImprovementPlan.facility_id, ImprovementPlan.facility_name,
+                   ImprovementPlan.facility_path, ImprovementPlan.visited_at,
+                   ImprovementPlan.created_at.label("plan_created_at"),
+                   ImprovementPlan.coachees)
+        if by == "plan":  # a carried-over action counts in every plan it is in
+            stmt = (select(*columns).join(PlanEntry, PlanEntry.action_id == Action.id)
                     .join(ImprovementPlan, ImprovementPlan.id == PlanEntry.plan_id))
             window_on = ImprovementPlan.created_at
-        else:
-            stmt = (select(Action, ImprovementPlan)
-                    .join(ImprovementPlan, ImprovementPlan.id == Action.plan_id))
+        else:  # each action once, with the facility and owner of its latest plan
+            stmt = select(*columns).join(ImprovementPlan, ImprovementPlan.id == Action.plan_id)
             window_on = Action.created_at
         stmt = stmt.where(_in_scope(ImprovementPlan.facility_path, caller["scope"]))
         if since:
@@ -237,12 +244,12 @@ class PlannerService(PlatformService):
         if until:
             stmt = stmt.where(func.date(window_on) <= until)
         rows = []
-        for action, plan in session.execute(stmt).all():
-            key, label, path = _group(by, action, plan)
+        for found in self.db.session.execute(stmt):
+            key, label, path = _group(by, found)
             rows.append({"key": key, "label": label, "facility_path": path,
-                         "status": action.status, "due_date": action.due_date,
-                         "created_at": action.created_at,
-                         "done_at": action.closed_at if action.status == "done" else None})
+                         "status": found.status, "due_date": found.due_date,
+                         "created_at": found.created_at,
+                         "done_at": found.closed_at if found.status == "done" else None})
         return domain.progress(rows, self.clock.today())
 
     # --- changing ------------------------------------------------------------------
@@ -608,15 +615,16 @@ def _summary(plan, today) -> dict:
     }
 
 
-def _group(by, action, plan):
+def _group(by, row):
+    """Key, label and facility path of the group a progress row falls in."""
     if by == "plan":
-        day = (plan.visited_at or plan.created_at).date().isoformat()
-        return str(plan.id), f"{plan.facility_name} ({day})", plan.facility_path
+        day = (row.visited_at or row.plan_created_at).date().isoformat()
+        return str(row.plan_id), f"{row.facility_name} ({day})", row.facility_path
     if by == "facility":
-        return plan.facility_id, plan.facility_name, plan.facility_path
+        return row.facility_id, row.facility_name, row.facility_path
     if by == "district":
-        district = domain.district_path(plan.facility_path)
+        district = domain.district_path(row.facility_path)
         return district, district.rsplit("/", 1)[-1], None
-    owner = action.owner_id or ""
-    name = next((c.get("name") for c in plan.coachees or [] if c["id"] == owner), "") or owner
+    owner = row.owner_id or ""
+    name = next((c.get("name") for c in row.coachees or [] if c["id"] == owner), "") or owner
     return owner or "unassigned", name or "unassigned", None
