@@ -13,6 +13,7 @@ The signing and retry rules are in `gateway.webhooks`.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 
 import eventlet
@@ -30,9 +31,10 @@ from gateway.webhook_models import DELIVERY_STATUSES, WebhookDelivery, WebhookEn
 
 log = logging.getLogger(__name__)
 
-BATCH = 20          # deliveries claimed per tick
+BATCH = 20          # deliveries claimed at once
 RETENTION_DAYS = 30  # settled deliveries (and attempt logs) kept for admins to inspect
-CONCURRENCY = 10    # POSTs in flight per tick
+CONCURRENCY = 10    # POSTs in flight per replica
+TICK_BUDGET_S = 5   # a tick goes on claiming batches while work is due, this long at most
 FIELDS = {"id", "url", "event_types", "description", "secret"}
 
 
@@ -300,20 +302,24 @@ class WebhookRoutes:
         deadline = 2 * timeout
         lease = deadline * (BATCH // CONCURRENCY + 1) + 10
         session = self.db.session
-        claimed = webhooks.claim_due(session, BATCH, lease)
-        if not claimed:
-            return
 
         def send(item):
             with eventlet.Timeout(deadline, TimeoutError(f"no answer within {deadline} s")):
                 return item, webhooks.deliver(item, timeout)
 
-        pool = eventlet.GreenPool(CONCURRENCY)
-        for item, result in pool.imap(send, claimed):
-            status = webhooks.record_attempt(session, item, result, policy)
-            if status != "delivered":
-                log.warning("webhook delivery %s attempt %d: %s", item.id,
-                            item.attempts + 1, result.error)
+        # Batch after batch while there is work, within a budget: a backlog drains at
+        # the speed of the endpoints, and the worker is still given back regularly.
+        budget_ends = time.monotonic() + TICK_BUDGET_S
+        while time.monotonic() < budget_ends:
+            claimed = webhooks.claim_due(session, BATCH, lease)
+            if not claimed:
+                return
+            pool = eventlet.GreenPool(CONCURRENCY)
+            for item, result in pool.imap(send, claimed):
+                status = webhooks.record_attempt(session, item, result, policy)
+                if status != "delivered":
+                    log.warning("webhook delivery %s attempt %d: %s", item.id,
+                                item.attempts + 1, result.error)
 
     @timer(3600)
     def purge_webhook_deliveries(self):
