@@ -198,7 +198,7 @@ def test_direct_upload_slot_post_then_confirm(api, settings):
     assert uploaded() == []  # announced once
 
 
-def test_confirm_before_any_upload_is_refused_and_the_slot_stays_usable(api):
+def check_confirm_before_any_upload_is_refused_and_the_slot_stays_usable(api):
     evidence_id = str(uuid.uuid4())
     slot = requests.post(f"{api.base}/evidence/uploads", headers=api.dtc, timeout=10, json={
         "id": evidence_id, "action_id": str(api.actions[0]), "content_type": "application/pdf"})
@@ -232,6 +232,7 @@ def test_slot_requests_are_checked_before_any_byte_moves(api):
     assert slot(good, api.manager).status_code == 403  # read-only role
     assert count(api.engine, "select count(*) from evidence") == 0
     assert objects(api) == []
+    check_confirm_before_any_upload_is_refused_and_the_slot_stays_usable(api)
 
 
 def test_streamed_upload_through_the_gateway(api):
@@ -269,47 +270,55 @@ def jpeg_truncated():
     return data[:len(data) * 2 // 3]
 
 
-@pytest.mark.parametrize("case, data, code", [
+FAILURES = [
     ("oversize", b"%PDF-1.4\n" + b"x" * MAX_BYTES + b"\n%%EOF\n", "too_large"),
     ("php_named_jpg", PHP, "type_not_allowed"),
     ("empty", b"", "empty"),
     ("truncated_jpeg", jpeg_truncated(), "truncated"),
-])
-def test_direct_uploads_that_fail_verification_are_refused_and_removed(api, case, data, code):
-    # moto accepts what a real MinIO would refuse on the POST policy (size), and a
-    # client may not say its size: the service's own check at confirm refuses it.
-    evidence_id, _, confirmed = direct_upload(api, data, "image/jpeg", "photo.jpg",
-                                              declare_size=False)
-    assert confirmed.status_code == 422, confirmed.text
-    problem = confirmed.json()
-    assert problem["errors"][0]["field"] == "file"
+]
+
+
+def assert_refused(api, evidence_id, code):
     record = requests.get(f"{api.base}/evidence/{evidence_id}", headers=api.dtc,
                           timeout=10).json()
-    assert record["status"] == "refused" and record["refusal"]["code"] == code
+    assert record["status"] == "refused" and record["refusal"]["code"] == code, record
     assert record["refusal"]["reason_fr"] and record["sha256"] is None
-    assert objects(api) == []  # removed from storage, both keys
-    assert count(api.engine, "select count(*) from evidence_log where what = 'refused'") == 1
+    assert objects(api) == []  # removed from storage, every key
     assert requests.get(f"{api.base}/evidence/{evidence_id}/download", headers=api.coach,
                         timeout=10).status_code == 404
 
 
-@pytest.mark.parametrize("case, body, code", [
-    ("php_named_jpg", PHP, "type_not_allowed"),
-    ("empty", b"", "empty"),
-    ("truncated_jpeg", jpeg_truncated(), "truncated"),
-])
-def test_streamed_uploads_that_fail_verification_are_refused_and_removed(api, case, body,
-                                                                         code):
-    evidence_id, response = stream_upload(api, body, filename="photo.jpg",
-                                          content_type="image/jpeg")
-    assert response.status_code == 422, response.text
-    record = requests.get(f"{api.base}/evidence/{evidence_id}", headers=api.dtc,
-                          timeout=10).json()
-    assert record["refusal"]["code"] == code
-    assert objects(api) == []
+def test_direct_uploads_that_fail_verification_are_refused_and_removed(api):
+    for case, data, code in FAILURES:
+        # moto accepts what a real MinIO would refuse on the POST policy (size), and a
+        # client may not say its size: the service's own check at confirm refuses it.
+        evidence_id, _, confirmed = direct_upload(api, data, "image/jpeg", "photo.jpg",
+                                                  declare_size=False)
+        assert confirmed.status_code == 422, (case, confirmed.text)
+        assert confirmed.json()["errors"][0]["field"] == "file"
+        assert_refused(api, evidence_id, code)
+    assert count(api.engine, "select count(*) from evidence_log where what = 'refused'") == 4
+    assert count(api.engine, "select count(*) from outbox") == 0  # nothing announced
 
 
-def test_an_oversize_stream_is_cut_off_and_nothing_stays_in_storage(api):
+def test_streamed_uploads_that_fail_verification_are_refused_and_removed(api):
+    for case, body, code in FAILURES[1:]:  # oversize streams: see the next test
+        evidence_id, response = stream_upload(api, body, filename="photo.jpg",
+                                              content_type="image/jpeg")
+        assert response.status_code == 422, (case, response.text)
+        assert_refused(api, evidence_id, code)
+
+    # A refused upload may be retried under the same id with a good file.
+    _, retried = stream_upload(api, photo(), evidence_id=evidence_id, filename="photo.jpg")
+    assert retried.status_code == 201 and retried.json()["refusal"] is None
+    assert count(api.engine, "select count(*) from evidence") == 3
+    api.s3.remove_object(api.bucket, f"evidence/{api.actions[0]}/{evidence_id}")
+    api.s3.remove_object(api.bucket, f"thumbnails/{evidence_id}.jpg")
+    check_an_oversize_stream_is_cut_off_and_nothing_stays_in_storage(api)
+
+
+def check_an_oversize_stream_is_cut_off_and_nothing_stays_in_storage(api):
+    accepted = count(api.engine, "select count(*) from evidence where status = 'accepted'")
     big = b"%PDF-1.4\n" + b"x" * (3 * MAX_BYTES)
     # Declared up front: refused before the gateway reads the body.
     _, declared = stream_upload(api, big)
@@ -324,7 +333,8 @@ def test_an_oversize_stream_is_cut_off_and_nothing_stays_in_storage(api):
     assert chunked.status_code == 422, chunked.text
     assert "limit" in chunked.json()["errors"][0]["reason"]
     assert objects(api) == []
-    assert count(api.engine, "select count(*) from evidence where status = 'accepted'") == 0
+    assert count(api.engine,
+                 "select count(*) from evidence where status = 'accepted'") == accepted
 
 
 def sigv4_check(url, access_key, secret_key, region="us-east-1"):
@@ -396,16 +406,22 @@ def test_download_links_are_short_lived_and_only_for_users_in_scope(api, setting
                         timeout=10).status_code == 401
 
 
-def test_an_expired_download_link_is_refused_by_the_server(api):
+def test_an_expired_download_link_is_refused_by_the_server(infra):
+    from minio import Minio
+
     from evidence.dependencies import Store
-    api.s3.put_object(api.bucket, "probe", io.BytesIO(b"x"), 1)
-    store = Store(api.s3, api.bucket, False, api.settings.s3_endpoint)
-    url = store.download_url("probe", timedelta(seconds=1))
+    endpoint, access_key, secret_key = infra["s3"]
+    client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=False,
+                   region="us-east-1")
+    bucket = f"c2p-probe-{uuid.uuid4().hex[:8]}"
+    client.make_bucket(bucket)
+    client.put_object(bucket, "probe", io.BytesIO(b"x"), 1)
+    url = Store(client, bucket, False, endpoint).download_url("probe", timedelta(seconds=1))
     assert requests.get(url, timeout=10).status_code == 200
     time.sleep(2.5)
     if requests.get(url, timeout=10).status_code == 200:
         pytest.skip("this S3 stand-in (moto) does not enforce presigned URL expiry; "
-                    "MinIO and S3 do (the expiry is signed: see the test above)")
+                    "MinIO and S3 do (that the expiry is signed is tested above)")
     assert requests.get(url, timeout=10).status_code == 403
 
 
@@ -438,9 +454,12 @@ def test_coach_reviews_with_a_comment_and_the_planner_is_told(api, settings):
     # Reviewed evidence can no longer be withdrawn.
     assert requests.delete(f"{api.base}/evidence/{evidence_id}", headers=api.dtc,
                            timeout=10).status_code == 409
+    api.s3.remove_object(api.bucket, f"evidence/{api.actions[0]}/{evidence_id}")
+    api.s3.remove_object(api.bucket, f"thumbnails/{evidence_id}.jpg")
+    check_withdrawal_before_review_and_purge_after_retention(api, settings)
 
 
-def test_withdrawal_before_review_and_purge_after_retention(api, settings):
+def check_withdrawal_before_review_and_purge_after_retention(api, settings):
     withdrawn = tap(settings.amqp_uri, "evidence.withdrawn")
     evidence_id, _, confirmed = direct_upload(api, photo())
     assert confirmed.status_code == 201
@@ -462,7 +481,8 @@ def test_withdrawal_before_review_and_purge_after_retention(api, settings):
     assert len(objects(api, "evidence/")) == 1
     # ...after it, they go, and that is recorded.
     with api.engine.begin() as conn:
-        conn.execute(text("update evidence set purge_after = now() - interval '1 minute'"))
+        conn.execute(text("update evidence set purge_after = now() - interval '1 minute' "
+                          "where status = 'withdrawn'"))
     with entrypoint_hook(api.container, "purge_withdrawn") as purge:
         assert purge() == 1
     assert objects(api) == []
