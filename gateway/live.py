@@ -193,13 +193,13 @@ class LiveHub(SharedExtension):
 
     def open(self, caller_id, role, scope, last_event_id=None) -> Stream:
         stream = Stream(caller_id, role, scope, self.queue_size)
-        if last_event_id:
-            ids = [item[0] for item in self.recent]
-            if last_event_id in ids:
-                for _, event_type, data, payload in list(self.recent)[ids.index(last_event_id) + 1:]:
-                    if stream.wants(event_type, data) and not stream.offer(payload):
-                        stream.close("too much to replay: reload instead")
-                        return stream
+        recent = list(self.recent) if last_event_id else []
+        ids = [item[0] for item in recent]
+        if last_event_id in ids:
+            for _, event_type, data, payload in recent[ids.index(last_event_id) + 1:]:
+                if stream.wants(event_type, data) and not stream.offer(payload):
+                    stream.close("too much to replay: reload instead")
+                    return stream
         self.streams.add(stream)
         return stream
 
