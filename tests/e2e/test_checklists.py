@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from checklist import domain
 from checklist.seed import TEMPLATES_DIR, load_template_file
-from support import eventually
+from support import eventually, tap
 
 API = "/api/v1"
 DEFAULT = load_template_file(TEMPLATES_DIR / "pev-integrated.json")
@@ -48,7 +48,8 @@ def default_visit(**values):
 
 
 @pytest.mark.slow
-def test_checklist_api(platform, engines):
+def test_checklist_api(platform, engines, process_env):
+    events = tap(process_env["AMQP_URI"], "checklist.submitted")
     coach, champion = sign_in(platform, "coach.niono"), sign_in(platform, "champion.segou")
     kayes, admin = sign_in(platform, "coach.kayes"), sign_in(platform, "admin")
 
@@ -66,6 +67,9 @@ def test_checklist_api(platform, engines):
     assert count(engines["checklist"], "select count(*) from outbox") == 1
     eventually(lambda: count(engines["planner"], "select count(*) from plans") == 1)
     assert count(engines["planner"], "select count(*) from plans") == 1
+    published = eventually(events)
+    assert [e["data"]["submission_id"] for e in published] == [visit["id"]]
+    assert published[0]["data"]["score"]["percent"] == body["score"]["percent"]
 
     # Queries, scoped.
     listed = requests.get(f"{platform}{API}/submissions", headers=champion, timeout=10, params={
