@@ -1,0 +1,156 @@
+"""Dashboard queries on a national-scale dataset.
+
+2,000 facilities under the seeded districts, a year of monthly visits each on
+the shipped integrated template (24,000 visits, their gaps), loaded straight
+into the checklist database in 10 %, 25 %, 50 % and 100 % steps. After each
+step the gap dashboards (by facility, district, region) and the leaderboard are
+asked through the gateway by a national manager, and their latency measured.
+
+    python bench/dashboards.py [--facilities 2000] [--requests 20]
+"""
+from harness import Gateway, local_sandbox, machine, summarise, write_json  # noqa: I001
+
+import argparse  # noqa: E402
+import random  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from datetime import datetime, timedelta, timezone  # noqa: E402
+
+from sqlalchemy import create_engine, insert, select  # noqa: E402
+
+from c2p.database import driver_url  # noqa: E402
+from c2p.processes import LocalPlatform  # noqa: E402
+from checklist import domain  # noqa: E402
+from checklist.models import OrgUnit, Submission, SubmissionGap, TemplateVersion  # noqa: E402
+
+MANAGER = ("manager.national", "demo-c2p-2025")
+FRACTIONS = (0.10, 0.25, 0.50, 1.00)
+ENDPOINTS = ("/api/v1/dashboards/gaps?level=facility&per_page=100",
+             "/api/v1/dashboards/gaps?level=district",
+             "/api/v1/dashboards/gaps?level=region",
+             "/api/v1/dashboards/leaderboard")
+
+
+def random_answers(template, rng):
+    answers = {}
+    for _, item in domain.items(template):
+        roll = rng.random()
+        if item["type"] == "yes_no":
+            value = "yes" if roll < 0.8 else "partial" if roll < 0.9 else "no"
+        elif item["type"] == "numeric":
+            low, high = item["pass_range"]
+            value = (low + high) / 2 if roll < 0.8 else item["valid_range"][0]
+        else:
+            value = item["choices"][0 if roll < 0.8 else -1]["value"]
+        answers[item["code"]] = {"value": value, "comment": ""}
+    return answers
+
+
+class Loader:
+    def __init__(self, url, seed=7):
+        self.engine = create_engine(driver_url(url))
+        self.rng = random.Random(seed)
+        with self.engine.connect() as conn:
+            row = conn.execute(select(TemplateVersion).where(
+                TemplateVersion.code == "pev-integrated")).first()
+            self.template_id, self.template = row.id, row.definition
+            self.districts = conn.execute(select(OrgUnit.id, OrgUnit.path).where(
+                OrgUnit.level == "district")).all()
+        self.points = {item["code"]: float(item["points"])
+                       for _, item in domain.items(self.template)}
+        self.loaded = 0
+
+    def load_until(self, facilities):
+        """Add facilities (each with 12 monthly visits) until `facilities` exist."""
+        now = datetime.now(timezone.utc)
+        units, visits, gaps = [], [], []
+        for n in range(self.loaded, facilities):
+            district_id, district_path = self.districts[n % len(self.districts)]
+            unit_id = f"BENCH-{n:05d}"
+            path = f"{district_path}/{unit_id}"
+            units.append({"id": unit_id, "name": f"CSCom de test nº {n}", "level": "facility",
+                          "parent_id": district_id, "path": path})
+            for month in range(12):
+                visited = now - timedelta(days=30 * month + self.rng.randint(0, 20))
+                score, found = domain.score(self.template, answers := random_answers(
+                    self.template, self.rng))
+                sid = uuid.uuid4()
+                visits.append({"id": sid, "facility_id": unit_id, "facility_path": path,
+                               "coach_id": "u-bench-coach", "template_id": self.template_id,
+                               "visited_at": visited, "received_at": visited,
+                               "coachees": [], "answers": answers, "gps": None,
+                               "score": score, "gaps": found, "percent": score["percent"],
+                               "colour": score["colour"], "flagged": score["flagged"]})
+                gaps.extend({"submission_id": sid, "item_code": g["item_code"],
+                             "section_code": g["section_code"], "template_id": self.template_id,
+                             "facility_path": path, "visited_at": visited,
+                             "critical": g["critical"],
+                             "partial": g["points_lost"] < self.points[g["item_code"]]}
+                            for g in found)
+        with self.engine.begin() as conn:
+            if units:
+                conn.execute(insert(OrgUnit), units)
+            for start in range(0, len(visits), 2000):
+                conn.execute(insert(Submission), visits[start:start + 2000])
+            for start in range(0, len(gaps), 5000):
+                conn.execute(insert(SubmissionGap), gaps[start:start + 5000])
+            conn.exec_driver_sql("analyze submissions; analyze submission_gaps; "
+                                 "analyze org_units")
+        self.loaded = facilities
+        return len(visits)
+
+
+def measure(gateway, requests_per_endpoint):
+    conn = gateway.connection()
+    per_endpoint, everything = {}, []
+    for path in ENDPOINTS:
+        gateway.call(conn, "GET", path)  # warm caches and connections
+        latencies = []
+        for _ in range(requests_per_endpoint):
+            started = time.monotonic()
+            status, _ = gateway.call(conn, "GET", path)
+            latencies.append(time.monotonic() - started)
+            assert status == 200, (path, status)
+        per_endpoint[path] = summarise(latencies)
+        everything += latencies
+    return per_endpoint, summarise(everything)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--facilities", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=20)
+    args = parser.parse_args(argv)
+    box, s3 = local_sandbox("dash")
+    platform = None
+    try:
+        platform = LocalPlatform(box.env(), tempfile.mkdtemp(prefix="c2p-bench-dash-")).start()
+        gateway = Gateway(platform.gateway_port)
+        gateway.sign_in(*MANAGER)
+        loader = Loader(box.database_urls["checklist"])
+        levels, total_visits = [], 0
+        for fraction in FRACTIONS:
+            started = time.monotonic()
+            total_visits += loader.load_until(int(args.facilities * fraction))
+            load_s = time.monotonic() - started
+            per_endpoint, overall = measure(gateway, args.requests)
+            levels.append({"fraction": fraction, "facilities": loader.loaded,
+                           "visits": total_visits, "load_s": round(load_s, 1),
+                           "p95_ms": overall["p95_ms"], "p50_ms": overall["p50_ms"],
+                           "endpoints": per_endpoint})
+            print(f"  {fraction:>4.0%}: {loader.loaded} facilities, {total_visits} visits: "
+                  f"p50 {overall['p50_ms']} ms, p95 {overall['p95_ms']} ms", flush=True)
+        result = {"machine": machine(), "levels": levels}
+        write_json("dashboards.json", result)
+        return result
+    finally:
+        if platform:
+            platform.stop()
+        box.close()
+        s3.terminate()
+
+
+if __name__ == "__main__":
+    main()
