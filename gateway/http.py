@@ -45,7 +45,30 @@ def read_json(request) -> dict:
         raise InvalidInput({"body": [f"not valid JSON: {exc}"]}) from None
     if not isinstance(body, dict):
         raise InvalidInput({"body": ["must be a JSON object"]})
+    nul = _nul_paths(body)
+    if nul:
+        raise InvalidInput({path: [NUL_REASON] for path in nul})
     return body
+
+
+# PostgreSQL text cannot hold U+0000: refused at the door, naming the field,
+# rather than failing deep in a service as a 500.
+NUL_REASON = "must not contain the NUL character (U+0000)"
+
+
+def _nul_paths(value, path="") -> list[str]:
+    if isinstance(value, str):
+        return [path or "body"] if "\x00" in value else []
+    if isinstance(value, dict):
+        found = []
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            found += [child] if "\x00" in str(key) else _nul_paths(item, child)
+        return found
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in _nul_paths(
+            item, f"{path}.{i}" if path else str(i))]
+    return []
 
 
 def page_params(request) -> tuple[int, int]:
@@ -76,6 +99,12 @@ class GatewayHttp(TransactionalHttp):
         # Which entrypoint this is, for the role check of `gateway.policy`
         # applied by `auth.caller(request)`.
         request.environ[ROUTE_KEY] = self.method_name
+        nul = [f"query.{k}" for k, v in request.args.items(multi=True)
+               if "\x00" in k or "\x00" in v]
+        nul += [f"path.{k}" for k, v in (getattr(request, "path_values", None) or {}).items()
+                if "\x00" in str(v)]
+        if nul:
+            return problem(422, InvalidInput.title, NUL_REASON, {k: [NUL_REASON] for k in nul})
         return super().handle_request(request)
 
     def response_from_exception(self, exc):

@@ -233,7 +233,7 @@ class AccountRoutes:
         return json_response(view_of(self._account_in_scope(account_id, caller)))
 
     @route(summary="Create an account (admin)", request=AccountCreate, response=AccountView,
-           status=201, errors=(409,), tags=["accounts"])
+           status=(201, 200), errors=(409,), tags=["accounts"])
     @http("POST", f"{API}/accounts")
     def create_account(self, request):
         caller = self.auth.caller(request)

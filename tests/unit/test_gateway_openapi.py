@@ -1,0 +1,89 @@
+"""The OpenAPI and AsyncAPI documents generated from the code: valid, complete,
+and saying what the code does (no platform needed)."""
+import copy
+
+import jsonschema
+import pytest
+from openapi_spec_validator import validate
+
+from c2p.contracts import REGISTRY, Event, event_types
+from gateway.openapi import build_asyncapi, build_openapi, http_routes, openapi_path
+from gateway.service import GatewayService
+
+
+@pytest.fixture(scope="module")
+def document():
+    return build_openapi(GatewayService)
+
+
+def test_the_openapi_document_is_valid(document):
+    validate(document)
+
+
+def test_every_http_entrypoint_is_an_operation(document):
+    documented = {(path, method) for path, item in document["paths"].items()
+                  for method in item}
+    for name, method, url in http_routes(GatewayService):
+        path, _ = openapi_path(url)
+        assert (path, method.lower()) in documented, name
+        assert document["paths"][path][method.lower()]["operationId"] == name
+
+
+def test_werkzeug_rules_become_openapi_paths():
+    assert openapi_path("/a/<plan_id>/b/<int:n>") == ("/a/{plan_id}/b/{n}",
+                                                      [("plan_id", "default"), ("n", "int")])
+
+
+def test_account_operations_carry_their_schemas_paging_and_security(document):
+    create = document["paths"]["/api/v1/accounts"]["post"]
+    body = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert body.endswith("/AccountCreate")
+    schemas = document["components"]["schemas"]
+    assert set(schemas["AccountCreate"]["required"]) >= {"username", "password", "role",
+                                                         "scope", "display_name"}
+    assert "password" not in schemas["AccountView"]["properties"]
+    assert set(create["responses"]) >= {"201", "200", "401", "403", "409", "422"}
+    assert create["security"] == [{"bearerAuth": []}]
+    listing = document["paths"]["/api/v1/accounts"]["get"]
+    assert {p["name"] for p in listing["parameters"]} >= {"page", "per_page", "role", "q"}
+    page = listing["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    assert set(schemas[page.rsplit("/", 1)[1]]["required"]) == {"total", "page", "per_page",
+                                                                "items"}
+    problem = create["responses"]["422"]["content"]["application/problem+json"]["schema"]
+    assert problem["$ref"].endswith("/Problem")
+    assert document["paths"]["/api/v1/auth/token"]["post"]["security"] == []
+    plan = document["paths"]["/api/v1/plans/{plan_id}"]["get"]["parameters"][0]
+    assert plan["schema"] == {"type": "string", "format": "uuid"}
+
+
+def test_the_asyncapi_document_has_a_channel_per_event_type_on_the_events_exchange():
+    events = build_asyncapi()
+    assert events["asyncapi"] == "2.6.0"
+    assert set(events["channels"]) == set(event_types())
+    channel = events["channels"]["account.created"]
+    assert channel["bindings"]["amqp"]["exchange"]["name"] == "c2p.events"
+    assert channel["subscribe"]["message"]["$ref"] == "#/components/messages/account.created.v1"
+    assert len(events["components"]["messages"]) == len(REGISTRY)
+
+
+def _payload_validator(events, key):
+    root = {"components": events["components"], "$ref": f"#/components/schemas/{key}"}
+    return jsonschema.Draft7Validator(root)
+
+
+def test_a_real_event_validates_against_its_asyncapi_payload_and_a_broken_one_does_not():
+    events = build_asyncapi()
+    wire = Event(type="account.created", source="gateway", data={
+        "account_id": "u-1", "username": "awa", "display_name": "Awa Traoré", "role": "coach",
+        "scope": ["/ML/ML-SEG"], "language": "fr", "phone": None,
+        "coaching": [{"facility_id": "F", "facility_path": "/ML/F"}], "active": True}).to_wire()
+    validator = _payload_validator(events, "account.created.v1")
+    validator.validate(wire)
+    broken = copy.deepcopy(wire)
+    del broken["data"]["role"]
+    broken["data"]["coaching"][0]["surprise"] = 1
+    messages = {e.message for e in validator.iter_errors(broken)}
+    assert any("'role' is a required property" in m for m in messages)
+    assert any("surprise" in m for m in messages)
+    assert not _payload_validator(events, "account.created.v1").is_valid(
+        {**wire, "type": "account.disabled"})
