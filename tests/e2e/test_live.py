@@ -137,6 +137,14 @@ def test_each_replica_streams_each_event_once_and_only_within_scope(replicas, se
             else:
                 assert data["recipient_id"] == "u-coach-kayes", event_type
         assert not kayes.of_type("checklist.submitted") and not kayes.of_type("plan.created")
+        # Reconnecting to the *other* replica with Last-Event-ID replays what followed.
+        submitted_id = niono_1.of_type("checklist.submitted")[0][0]
+        resumed = SseClient(f"{second}{API}/live?access_token={niono_token}",
+                            headers={"Last-Event-ID": submitted_id})
+        clients += (resumed,)
+        eventually(lambda: resumed.of_type("plan.created"))
+        assert resumed.of_type("checklist.submitted") == []
+        assert resumed.of_type("plan.created") == niono_1.of_type("plan.created")
     finally:
         for client in clients:
             client.close()
