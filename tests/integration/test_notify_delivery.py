@@ -402,6 +402,10 @@ def test_inbox_read_state_and_admin_only_delivery_log(start_service, settings, e
         log = notify.list_deliveries(ADMIN, {"channel": "inbox"}, 1, 2)
         assert log["total"] == 3 and len(log["items"]) == 2
         assert {d["status"] for d in log["items"]} == {"delivered"}
+        assert {d["facility_path"] for d in log["items"]} == {FACILITY}
+        kayes_admin = {"id": "u-admin-kayes", "role": "admin", "scope": ["/ML/ML-KAY"]}
+        assert notify.list_deliveries(kayes_admin, {}, 1, 10) == {
+            "total": 0, "page": 1, "per_page": 10, "items": []}
         with pytest.raises(Forbidden):
             notify.list_deliveries({"id": "u-coach", "role": "coach", "scope": []}, {}, 1, 10)
         with pytest.raises(InvalidInput) as error:

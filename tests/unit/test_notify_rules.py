@@ -161,3 +161,11 @@ def test_review_texts_carry_the_comment_and_the_known_action():
 def test_sms_text_is_cut_to_fit_and_keeps_the_link():
     text = templates.short_text("Titre", "é" * 1000, "http://x/api/v1/plans/1")
     assert len(text) <= 320 and text.endswith(" http://x/api/v1/plans/1") and "…" in text
+
+
+def test_common_path_of_a_digest():
+    assert domain.common_path([FACILITY, "/ML/ML-SEG/ML-SEG-NIO/ML-SEG-NIO-MOL"]) == \
+        "/ML/ML-SEG/ML-SEG-NIO"
+    assert domain.common_path([FACILITY]) == FACILITY
+    assert domain.common_path([FACILITY, "/ML/ML-KAY/ML-KAY-KAY"]) == "/ML"
+    assert domain.common_path([None]) is None

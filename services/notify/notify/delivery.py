@@ -91,7 +91,8 @@ def notify(session, emit, event, now, known=None) -> int:
         common = dict(notification_id=message_id, event_id=event.id, event_type=event.type,
                       kind=recipient.kind, recipient_id=account.id, language=language,
                       subject=texts[f"title_{language}"], body=texts[f"body_{language}"],
-                      link=texts["link"], created_at=now)
+                      link=texts["link"], created_at=now,
+                      facility_path=event.data.get("facility_path"))
         # The inbox is always immediate: delivered as it is written.
         inbox = _insert_delivery(session, channel="inbox", address=None, status="delivered",
                                  attempts=1, finished_at=now, **common)
@@ -145,7 +146,7 @@ def compose_digests(session, now, hour) -> int:
             event_type=DIGEST_EVENT_TYPE, kind="digest", recipient_id=recipient_id,
             channel=channel, address=held[-1].address, language=language, subject=subject,
             body=body, link="", status="pending", attempts=0, next_attempt_at=now,
-            created_at=now))
+            created_at=now, facility_path=domain.common_path(d.facility_path for d in held)))
         for row in held:
             row.status, row.digest_id, row.finished_at = "digested", digest_id, now
         made += 1

@@ -189,6 +189,19 @@ def digest_day(now: datetime, tz: str | None, hour: int) -> date | None:
     return local.date() if local.hour >= min(max(hour, 0), 23) else None
 
 
+def common_path(paths) -> str | None:
+    """The deepest org-unit path that every one of `paths` lies under (or is)."""
+    split = [p.rstrip("/").split("/") for p in paths if p]
+    if not split:
+        return None
+    common = []
+    for parts in zip(*split):
+        if len(set(parts)) > 1:
+            break
+        common.append(parts[0])
+    return "/".join(common) or "/"
+
+
 DIGEST_NAMESPACE = uuid.UUID("6f1c7a52-8d0e-4c52-9d0b-3f1f2f0c2a11")
 
 

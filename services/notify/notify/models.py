@@ -84,6 +84,8 @@ class Delivery(Base):
     subject: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     link: Mapped[str] = mapped_column(String(400))
+    # Where it concerns (a digest: the common path of its alerts): the log is scoped.
+    facility_path: Mapped[str | None] = mapped_column(String(400), nullable=True, index=True)
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),

@@ -13,7 +13,7 @@ import uuid
 
 import eventlet
 from nameko import config
-from sqlalchemy import func, select, update
+from sqlalchemy import false, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from c2p.contracts.notify import CHANNELS
@@ -198,7 +198,11 @@ class NotifyService(PlatformService):
                 errors["event_id"] = ["must be a UUID"]
         if errors:
             raise InvalidInput(errors)
-        query = select(Delivery)
+        # Scoped like every object: an admin of a region sees its deliveries only.
+        scope = [root.rstrip("/") for root in caller.get("scope") or ()]
+        query = select(Delivery).where(or_(false(), *[or_(
+            Delivery.facility_path == root,
+            Delivery.facility_path.startswith(root + "/", autoescape=True)) for root in scope]))
         for name, value in filters.items():
             if value not in (None, ""):
                 query = query.where(getattr(Delivery, name) == value)
@@ -234,5 +238,5 @@ def _delivery_view(d):
             "recipient_id": d.recipient_id, "channel": d.channel, "address": d.address,
             "language": d.language, "subject": d.subject, "status": d.status,
             "attempts": d.attempts, "next_attempt_at": _iso(d.next_attempt_at),
-            "last_error": d.last_error, "digest_id": str(d.digest_id) if d.digest_id else None,
+            "facility_path": d.facility_path, "last_error": d.last_error, "digest_id": str(d.digest_id) if d.digest_id else None,
             "created_at": _iso(d.created_at), "finished_at": _iso(d.finished_at)}
