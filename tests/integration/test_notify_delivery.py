@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
-import eventlet
 import pytest
 from sqlalchemy import text
 
@@ -259,11 +258,17 @@ def test_event_that_comes_twice_is_delivered_once(start_service, settings, engin
         conn.execute(text("delete from processed_events"))
     publish_raw(settings.amqp_uri, event.to_wire(), "plan.created", str(event.id))
     eventually(lambda: count(engines["notify"], "select count(*) from processed_events") == 1)
-    eventlet.sleep(2.5)  # two delivery timer ticks: nothing new may go out
-    assert len(sinks.mail("coach@c2p.test")) == 1
-    assert len(sinks.texts("+22370000001")) == 1
-    assert len(inbox("u-coach")) == 1
-    assert count(engines["notify"], "select count(*) from deliveries") == 3
+    # A later event to the same person: once its messages are out, the delivery
+    # timer has passed over anything the redelivery could have added.
+    later = uuid.uuid4()
+    publish(settings, "plan.created", plan_created(later, [], coachees=()))
+    eventually(lambda: len(sinks.mail("coach@c2p.test")) == 2 and
+               len(sinks.texts("+22370000001")) == 2)
+    for plan in (plan_id, later):
+        assert len([m for m in sinks.mail("coach@c2p.test") if str(plan) in m["body"]]) == 1
+        assert len([m for m in sinks.texts("+22370000001") if str(plan) in m["text"]]) == 1
+    assert len(inbox("u-coach")) == 2
+    assert count(engines["notify"], "select count(*) from deliveries") == 6
 
 
 def test_failing_provider_is_retried_then_delivers_once_or_ends_failed_without_blocking(
@@ -307,21 +312,23 @@ def test_quiet_hours_hold_external_messages_until_they_end_inbox_at_once(
     night = account("u-night", "coach", "fr", ["/ML/ML-SEG/ML-SEG-NIO"],
                     email="night@c2p.test", channels=("inbox", "email"),
                     quiet={"start": "21:00", "end": "07:00"})
-    replicate(settings, engines, night)
+    awake = account("u-awake", "coachee", "fr", [FACILITY], email="awake@c2p.test",
+                    channels=("inbox", "email"))
+    replicate(settings, engines, night, awake)
     publish(settings, "plan.created", plan_created(uuid.uuid4(), [], coach="u-night",
-                                                   coachees=()))
+                                                   coachees=("u-awake",)))
     assert eventually(lambda: inbox("u-night"))[0]["kind"] == "plan.to_agree"
-    held = eventually(lambda: deliveries(channel="email"))[0]
+    # Someone without quiet hours gets the same alert at once: the timer has run.
+    eventually(lambda: sinks.mail("awake@c2p.test"))
+    assert not sinks.mail("night@c2p.test")
+    held = deliveries(recipient_id="u-night", channel="email")[0]
     assert held["status"] == "held"
     assert held["next_attempt_at"] == "2026-11-24T07:00:00+00:00"
-    clock.at = datetime(2026, 11, 24, 6, 59, tzinfo=UTC)
-    eventlet.sleep(2.5)  # two timer ticks in the quiet hours: still held
-    assert not sinks.mail("night@c2p.test")
-    assert deliveries(channel="email")[0]["status"] == "held"
     clock.at = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
     mail = eventually(lambda: sinks.mail("night@c2p.test"))
     assert len(mail) == 1 and "valider" in mail[0]["subject"]
-    assert eventually(lambda: deliveries(channel="email")[0]["status"] == "delivered")
+    assert eventually(lambda: deliveries(recipient_id="u-night", channel="email")[0][
+        "status"] == "delivered")
 
 
 def test_daily_digest_replaces_one_message_per_event_for_who_chooses_it(
@@ -330,16 +337,21 @@ def test_daily_digest_replaces_one_message_per_event_for_who_chooses_it(
     start_service(notify_with(clock))
     digest_coach = account("u-digest", "coach", "en", ["/ML/ML-SEG/ML-SEG-NIO"],
                            email="digest@c2p.test", channels=("inbox", "email"), digest=True)
-    replicate(settings, engines, digest_coach)
+    each = account("u-each", "coachee", "fr", [FACILITY], email="each@c2p.test",
+                   channels=("inbox", "email"))
+    replicate(settings, engines, digest_coach, each)
     plan_id = uuid.uuid4()
-    publish(settings, "plan.created", plan_created(plan_id, [], coach="u-digest", coachees=()))
-    publish(settings, "plan.completed", {**plan_ref(plan_id, "u-digest", ()),
+    publish(settings, "plan.created", plan_created(plan_id, [], coach="u-digest",
+                                                   coachees=("u-each",)))
+    publish(settings, "plan.completed", {**plan_ref(plan_id, "u-digest", ("u-each",)),
                                          "completed_at": datetime.now(UTC),
                                          "actions_done": 1, "actions_dropped": 0})
     assert len(eventually(lambda: len(inbox("u-digest")) == 2 and inbox("u-digest"))) == 2
-    assert [d["status"] for d in deliveries(channel="email")] == ["digest", "digest"]
-    eventlet.sleep(2.5)  # timer ticks before the digest hour: nothing sent
+    # The coachee, without a digest, has both messages: the timer ran past them.
+    eventually(lambda: len(sinks.mail("each@c2p.test")) == 2)
     assert not sinks.mail("digest@c2p.test")
+    assert [d["status"] for d in deliveries(recipient_id="u-digest", channel="email")] == [
+        "digest", "digest"]
 
     clock.at = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)  # the digest hour (default 18)
     mail = eventually(lambda: sinks.mail("digest@c2p.test"))
@@ -347,15 +359,15 @@ def test_daily_digest_replaces_one_message_per_event_for_who_chooses_it(
     assert mail[0]["subject"] == "C2P: your digest for 2026-11-23 (2 alert(s))"
     assert f"New improvement plan to agree: {NAME}" in mail[0]["body"]
     assert f"Improvement plan completed: {NAME}" in mail[0]["body"]
-    assert {d["status"] for d in deliveries(kind="plan.completed", channel="email")} == {
-        "digested"}
+    assert {d["status"] for d in deliveries(kind="plan.completed", recipient_id="u-digest",
+                                            channel="email")} == {"digested"}
 
     # Later the same day: it waits for tomorrow's digest.
     clock.at = datetime(2026, 11, 23, 19, 0, tzinfo=UTC)
-    publish(settings, "action.overdue", {**action_ref(plan_id, uuid.uuid4(), None, days_late=1),
-                                         "coach_id": "u-digest", "coachee_ids": []})
-    eventually(lambda: deliveries(kind="action.overdue", channel="email"))
-    eventlet.sleep(2.5)
+    publish(settings, "action.overdue", {**action_ref(plan_id, uuid.uuid4(), "u-each",
+                                                      days_late=1),
+                                         "coach_id": "u-digest", "coachee_ids": ["u-each"]})
+    eventually(lambda: len(sinks.mail("each@c2p.test")) == 3)
     assert len(sinks.mail("digest@c2p.test")) == 1
     clock.at = datetime(2026, 11, 24, 18, 5, tzinfo=UTC)
     eventually(lambda: len(sinks.mail("digest@c2p.test")) == 2)

@@ -151,7 +151,8 @@ def compose(kind: str, event_type: str, data: dict, known: dict | None = None) -
 
 def digest(day, items: list[dict], language: str) -> tuple[str, str]:
     """Subject and body of one digest in `language`, from held alerts' texts."""
-    lines = "\n".join(f"- {item['title']}\n  {item['body']}" for item in items)
+    lines = "\n".join(f"- {item['title']}" + (f"\n  {item['body']}" if item["body"] else "")
+                      for item in items)
     texts = render("digest", {"day": {lang: _date(day, lang) for lang in LANGUAGES},
                               "count": len(items), "lines": lines})
     return texts[f"title_{language}"], texts[f"body_{language}"]
