@@ -1,12 +1,12 @@
 """The plan and action life cycle, alerts and progress figures: forbidden transitions
 are refused with the right kind (409 conflict, 422 invalid, 403 forbidden)."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 import pytest
 
 from planner.domain import (Refused, alert_for, check_agreement, check_editable,
                             check_transition, derive_plan_status, district_path, is_late,
-                            plan_actions, progress, review_outcome)
+                            plan_actions, progress_row, review_outcome)
 
 
 def refused(check) -> Refused:
@@ -143,22 +143,16 @@ def test_alert_for(status, due, state, expected):
 
 # --- progress ----------------------------------------------------------------------------
 
-def row(key, status, due=TODAY, created=datetime(2026, 3, 1, tzinfo=timezone.utc),
-        done_days=None):
-    return {"key": key, "label": key.upper(), "facility_path": f"/ML/{key}",
-            "status": status, "due_date": due, "created_at": created,
-            "done_at": created + timedelta(days=done_days) if done_days is not None else None}
-
-
-def test_progress_counts_and_median():
-    rows = [row("a", "done", done_days=2), row("a", "done", done_days=4),
-            row("a", "done", done_days=9), row("a", "todo", due=TODAY - timedelta(days=1)),
-            row("a", "in_progress"), row("a", "dropped"), row("b", "dropped")]
-    a, b = progress(rows, TODAY)
-    assert a == {"key": "a", "label": "A", "facility_path": "/ML/a", "done": 3, "open": 2,
-                 "overdue": 1, "dropped": 1, "total": 6, "percent_done": 60.0,
-                 "median_days_to_close": 4.0}
-    assert (b["total"], b["percent_done"], b["median_days_to_close"]) == (1, 0.0, None)
+def test_progress_figures():
+    row = progress_row("a", "A", "/ML/a", done=3, open=2, overdue=1, dropped=1,
+                       median_days=4.04)
+    assert row == {"key": "a", "label": "A", "facility_path": "/ML/a", "done": 3, "open": 2,
+                   "overdue": 1, "dropped": 1, "total": 6, "percent_done": 60.0,
+                   "median_days_to_close": 4.0}
+    only_dropped = progress_row("b", "B", None, 0, 0, 0, 1, None)
+    assert (only_dropped["total"], only_dropped["percent_done"],
+            only_dropped["median_days_to_close"]) == (1, 0.0, None)
+    assert progress_row("c", "C", None, 1, 2, 0, 0, 2)["percent_done"] == 33.3
 
 
 def test_district_of_a_facility():

@@ -15,9 +15,8 @@ reason; review can send it back to in_progress.
 """
 from __future__ import annotations
 
-import statistics
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 DTC = "dtc"  # the centre's technical director answers for what nobody else does
 
@@ -213,58 +212,19 @@ def alert_for(status: str, due_date: date, alert_state: str, today: date,
 
 # --- progress -----------------------------------------------------------------------
 
-@dataclass
-class Tally:
-    key: str
-    label: str
-    facility_path: str | None = None
-    done: int = 0
-    open: int = 0
-    overdue: int = 0
-    dropped: int = 0
-    days_to_close: list = field(default_factory=list)
-
-    @property
-    def total(self) -> int:
-        return self.done + self.open + self.dropped
-
-    def as_dict(self) -> dict:
-        counted = self.total - self.dropped  # a dropped action is neither done nor owed
-        return {
-            "key": self.key, "label": self.label, "facility_path": self.facility_path,
-            "done": self.done, "open": self.open, "overdue": self.overdue,
-            "dropped": self.dropped, "total": self.total,
-            "percent_done": round(100.0 * self.done / counted, 1) if counted else 0.0,
-            "median_days_to_close": (round(statistics.median(self.days_to_close), 1)
-                                     if self.days_to_close else None),
-        }
-
-
-def days_between(start: datetime, end: datetime) -> float:
-    return max((end - start).total_seconds(), 0) / 86400
-
-
-def progress(rows, today: date) -> list[dict]:
-    """Tally actions per group. Each row: key, label, facility_path, status, due_date,
-    created_at, done_at. Sorted by label then key."""
-    tallies: dict[str, Tally] = {}
-    for row in rows:
-        tally = tallies.get(row["key"])
-        if tally is None:
-            tally = tallies[row["key"]] = Tally(row["key"], row["label"],
-                                                row.get("facility_path"))
-        status = row["status"]
-        if status == "done":
-            tally.done += 1
-            if row.get("done_at") and row.get("created_at"):
-                tally.days_to_close.append(days_between(row["created_at"], row["done_at"]))
-        elif status == "dropped":
-            tally.dropped += 1
-        else:
-            tally.open += 1
-            if row["due_date"] < today:
-                tally.overdue += 1
-    return [t.as_dict() for t in sorted(tallies.values(), key=lambda t: (t.label, t.key))]
+def progress_row(key, label, facility_path, done, open, overdue, dropped,
+                 median_days) -> dict:
+    """One group's progress figures. A dropped action is neither done nor owed, so it
+    stays out of the percentage; nothing to do reads as 0 %."""
+    total = done + open + dropped
+    counted = total - dropped
+    return {
+        "key": key, "label": label, "facility_path": facility_path,
+        "done": done, "open": open, "overdue": overdue, "dropped": dropped, "total": total,
+        "percent_done": round(100.0 * done / counted, 1) if counted else 0.0,
+        "median_days_to_close": round(float(median_days), 1) if median_days is not None
+        else None,
+    }
 
 
 def district_path(facility_path: str) -> str:

@@ -3,9 +3,11 @@ due-date alerts and progress figures. The rules are in `planner.domain`.
 
 Every RPC takes the caller as `{"id", "role", "scope"}` (the gateway's
 `Caller.as_rpc()`); a plan outside the caller's scope is answered NotFound.
-Changes that touch a plan's status lock the plans concerned (SELECT ... FOR UPDATE,
-in id order) so that two workers closing the last two actions of a plan at once
-still complete it, exactly once.
+Changes that touch a plan's status lock the plans concerned (SELECT ... FOR NO KEY
+UPDATE, in id order, then the action) so that two workers closing the last two
+actions of a plan at once still complete it, exactly once. NO KEY: the foreign-key
+checks of rows written meanwhile (history, entries) take KEY SHARE locks on plans,
+which FOR UPDATE would block, deadlocking with the due-date sweep.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import uuid
 from datetime import date, datetime, timedelta
 
 from marshmallow import ValidationError
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import String, case, cast, false, func, null, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from c2p.entrypoints import rpc, subscribe
@@ -148,7 +150,7 @@ class PlannerService(PlatformService):
                    Action.alert_state != "overdue")
             .order_by(Action.due_date)
             .limit(SWEEP_BATCH)
-            .with_for_update(of=Action, skip_locked=True)).all()
+            .with_for_update(of=Action, skip_locked=True, key_share=True)).all()
         sent = 0
         for action, plan in rows:
             alert = domain.alert_for(action.status, action.due_date, action.alert_state,
@@ -225,32 +227,54 @@ class PlannerService(PlatformService):
         caller = _caller(caller)
         query = _load(schemas.ProgressQuery(), {"by": by, "since": since, "until": until})
         by, since, until = query["by"], query["since"], query["until"]
-        columns = (Action.status, Action.due_date, Action.created_at, Action.closed_at,
-                   Action.owner_id, ImprovementPlan.id.label("plan_id"),
-                   ImprovementPlan.facility_id, ImprovementPlan.facility_name,
-                   ImprovementPlan.facility_path, ImprovementPlan.visited_at,
-                   ImprovementPlan.created_at.label("plan_created_at"),
-                   ImprovementPlan.coachees)
         if by == "plan":  # a carried-over action counts in every plan it is in
-            stmt = (select(*columns).join(PlanEntry, PlanEntry.action_id == Action.id)
+            stmt = (select().select_from(Action)
+                    .join(PlanEntry, PlanEntry.action_id == Action.id)
                     .join(ImprovementPlan, ImprovementPlan.id == PlanEntry.plan_id))
             window_on = ImprovementPlan.created_at
         else:  # each action once, with the facility and owner of its latest plan
-            stmt = select(*columns).join(ImprovementPlan, ImprovementPlan.id == Action.plan_id)
+            stmt = (select().select_from(Action)
+                    .join(ImprovementPlan, ImprovementPlan.id == Action.plan_id))
             window_on = Action.created_at
         stmt = stmt.where(_in_scope(ImprovementPlan.facility_path, caller["scope"]))
         if since:
             stmt = stmt.where(func.date(window_on) >= since)
         if until:
             stmt = stmt.where(func.date(window_on) <= until)
-        rows = []
-        for found in self.db.session.execute(stmt):
-            key, label, path = _group(by, found)
-            rows.append({"key": key, "label": label, "facility_path": path,
-                         "status": found.status, "due_date": found.due_date,
-                         "created_at": found.created_at,
-                         "done_at": found.closed_at if found.status == "done" else None})
-        return domain.progress(rows, self.clock.today())
+        key, label, path = _grouping(by)
+        is_open = Action.status.in_(OPEN)
+        done = Action.status == "done"
+        # percentile_cont skips NULLs: only done actions count towards the median.
+        days_to_close = case((done, func.greatest(
+            func.extract("epoch", Action.closed_at - Action.created_at), 0) / 86400))
+        stmt = stmt.add_columns(
+            key.label("key"), label.label("label"), path.label("facility_path"),
+            func.count().filter(done).label("done"),
+            func.count().filter(is_open).label("open"),
+            func.count().filter(is_open & (Action.due_date < self.clock.today())).label(
+                "overdue"),
+            func.count().filter(Action.status == "dropped").label("dropped"),
+            func.percentile_cont(0.5).within_group(days_to_close).label("median"),
+        ).group_by(key)
+        rows = self.db.session.execute(stmt).all()
+        names = self._coachee_names([r.key for r in rows]) if by == "coachee" else {}
+        found = [domain.progress_row(
+            key=r.key or "unassigned",
+            label=(names.get(r.key) or r.key or "unassigned") if by == "coachee" else r.label,
+            facility_path=r.facility_path, done=r.done, open=r.open, overdue=r.overdue,
+            dropped=r.dropped, median_days=r.median) for r in rows]
+        return sorted(found, key=lambda row: (row["label"], row["key"]))
+
+    def _coachee_names(self, ids) -> dict:
+        """Coachees' names as the visits recorded them."""
+        ids = [i for i in ids if i]
+        if not ids:
+            return {}
+        rows = self.db.session.execute(text(
+            "select distinct person->>'id', person->>'name' from plans, "
+            "jsonb_array_elements(plans.coachees) as person "
+            "where person->>'id' = any(:ids)"), {"ids": ids}).all()
+        return {person_id: name for person_id, name in rows if name}
 
     # --- changing ------------------------------------------------------------------
 
@@ -383,7 +407,7 @@ class PlannerService(PlatformService):
     def _plan(self, plan_id, caller, lock=False) -> ImprovementPlan:
         query = select(ImprovementPlan).where(ImprovementPlan.id == _uuid(plan_id))
         if lock:
-            query = query.with_for_update().execution_options(populate_existing=True)
+            query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
         plan = self.db.session.scalars(query).first()
         if plan is None or not in_scope(plan.facility_path, _caller(caller)["scope"]):
             raise NotFound(f"plan {plan_id} not found")
@@ -393,7 +417,7 @@ class PlannerService(PlatformService):
         query = (select(Action).join(PlanEntry, PlanEntry.action_id == Action.id)
                  .where(PlanEntry.plan_id == plan.id, Action.id == _uuid(action_id)))
         if lock:
-            query = query.with_for_update(of=Action).execution_options(populate_existing=True)
+            query = query.with_for_update(of=Action, key_share=True).execution_options(populate_existing=True)
         action = self.db.session.scalars(query).first()
         if action is None:
             raise NotFound(f"action {action_id} not found in plan {plan.id}")
@@ -405,10 +429,10 @@ class PlannerService(PlatformService):
         plans = session.scalars(
             select(ImprovementPlan).join(PlanEntry, PlanEntry.plan_id == ImprovementPlan.id)
             .where(PlanEntry.action_id == _uuid(action_id))
-            .order_by(ImprovementPlan.id).with_for_update(of=ImprovementPlan)
+            .order_by(ImprovementPlan.id).with_for_update(of=ImprovementPlan, key_share=True)
             .execution_options(populate_existing=True)).all()
         action = session.scalars(
-            select(Action).where(Action.id == _uuid(action_id)).with_for_update()
+            select(Action).where(Action.id == _uuid(action_id)).with_for_update(key_share=True)
             .execution_options(populate_existing=True)).first()
         if action is None:
             return None
@@ -428,7 +452,7 @@ class PlannerService(PlatformService):
                        ImprovementPlan.visited_at <= plan.visited_at),
                    Action.item_code.in_(item_codes), Action.status.in_(OPEN))
             .order_by(Action.created_at)
-            .with_for_update(of=Action)).all()
+            .with_for_update(of=Action, key_share=True)).all()
         return {action.item_code: action for action in rows}
 
     def _move(self, action, plans, target, actor, at, comment="", reason=""):
@@ -615,16 +639,18 @@ def _summary(plan, today) -> dict:
     }
 
 
-def _group(by, row):
-    """Key, label and facility path of the group a progress row falls in."""
+def _grouping(by):
+    """Key, label and facility path (SQL expressions) of the groups of `progress`."""
     if by == "plan":
-        day = (row.visited_at or row.plan_created_at).date().isoformat()
-        return str(row.plan_id), f"{row.facility_name} ({day})", row.facility_path
+        day = func.to_char(func.coalesce(ImprovementPlan.visited_at,
+                                         ImprovementPlan.created_at), "YYYY-MM-DD")
+        return (cast(ImprovementPlan.id, String),
+                func.max(ImprovementPlan.facility_name + " (" + day + ")"),
+                func.max(ImprovementPlan.facility_path))
     if by == "facility":
-        return row.facility_id, row.facility_name, row.facility_path
+        return (ImprovementPlan.facility_id, func.max(ImprovementPlan.facility_name),
+                func.max(ImprovementPlan.facility_path))
     if by == "district":
-        district = domain.district_path(row.facility_path)
-        return district, district.rsplit("/", 1)[-1], None
-    owner = row.owner_id or ""
-    name = next((c.get("name") for c in row.coachees or [] if c["id"] == owner), "") or owner
-    return owner or "unassigned", name or "unassigned", None
+        district = func.regexp_replace(ImprovementPlan.facility_path, "/[^/]+$", "")
+        return district, func.max(func.regexp_replace(district, "^.*/", "")), null()
+    return Action.owner_id, func.max(Action.owner_id), null()
