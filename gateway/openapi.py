@@ -39,6 +39,7 @@ contract registered in `c2p.contracts`.
 from __future__ import annotations
 
 import copy
+import importlib
 import inspect
 import re
 from functools import lru_cache
@@ -238,29 +239,102 @@ def build_openapi(service_cls) -> dict:
     return spec.to_dict()
 
 
+def _schema(module, name):
+    """A schema class of another module, or None if it is not there (any more)."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+# Routes whose modules do not declare their own schemas: entrypoint name ->
+# (declaration, {keyword: (module, schema name)}). A route's own `@route` wins.
+_KNOWN = {
+    "health": (dict(summary="Liveness", public=True, tags=["session"]), {}),
+    "submit_checklist": (dict(
+        summary="Submit a supervision visit (checklist)", status=(201, 200), errors=(403,),
+        tags=["checklists"], description="The client-generated `id` makes a retried sync "
+                                         "return the original (200 instead of 201)."),
+        {"request": ("checklist.schemas", "SubmissionRequest")}),
+    "list_submissions": (dict(summary="Visits in the caller's area", tags=["checklists"]),
+                         {"query": ("gateway.routes.checklists", "SubmissionQuery")}),
+    "get_submission": (dict(summary="One visit with its score and gaps", errors=(404,),
+                            tags=["checklists"]), {}),
+    "get_facility_history": (dict(summary="Score history of a facility", errors=(404,),
+                                  tags=["checklists"]), {}),
+    "get_gaps_dashboard": (dict(summary="Gaps by location", tags=["dashboards"]),
+                           {"query": ("gateway.routes.checklists", "GapsQuery")}),
+    "list_templates": (dict(summary="Checklist templates", tags=["checklists"]),
+                       {"query": ("gateway.routes.checklists", "TemplateQuery")}),
+    "get_template": (dict(summary="One checklist template", errors=(404,),
+                          tags=["checklists"]), {}),
+    "create_template": (dict(summary="Publish a checklist template (admin)",
+                             status=(201, 200), errors=(409,), tags=["checklists"]),
+                        {"request": ("checklist.schemas", "TemplateDefinition")}),
+    "list_org_units": (dict(summary="Org units (region, district, facility)",
+                            tags=["checklists"]),
+                       {"query": ("gateway.routes.checklists", "OrgUnitQuery")}),
+    "import_org_units": (dict(summary="Import org units (admin)", tags=["checklists"]),
+                         {"query": ("gateway.routes.checklists", "ImportQuery")}),
+    "list_plans": (dict(summary="Improvement plans in the caller's area", tags=["plans"]),
+                   {"query": ("planner.schemas", "PlanFilters")}),
+    "get_plan": (dict(summary="One improvement plan", errors=(404,), tags=["plans"]), {}),
+    "get_plan_for_submission": (dict(summary="The improvement plan of a visit",
+                                     errors=(404,), tags=["plans"]), {}),
+    "plan_history": (dict(summary="What happened to a plan", errors=(404,), tags=["plans"]),
+                     {}),
+    "agree_plan": (dict(summary="Agree a plan (coach and coachee each)", errors=(404, 409),
+                        tags=["plans"]), {}),
+    "add_action": (dict(summary="Add an action to a plan", status=(201, 200),
+                        errors=(404, 409), tags=["plans"]),
+                   {"request": ("planner.schemas", "NewAction")}),
+    "update_action": (dict(summary="Reword, re-date or re-assign an action",
+                           errors=(404, 409), tags=["plans"]),
+                      {"request": ("planner.schemas", "ActionChange")}),
+    "change_action_status": (dict(summary="Move an action on", errors=(404, 409),
+                                  tags=["plans"]),
+                             {"request": ("planner.schemas", "StatusChange")}),
+    "update_grow_notes": (dict(summary="The plan's GROW notes", errors=(404,),
+                               tags=["plans"]),
+                          {"request": ("planner.schemas", "GrowNotes")}),
+    "progress": (dict(summary="Coachees' progress", tags=["dashboards"]),
+                 {"query": ("planner.schemas", "ProgressQuery")}),
+    "request_evidence_upload": (dict(summary="An upload slot (presigned POST) for evidence",
+                                     status=(201, 200), errors=(404, 409),
+                                     tags=["evidence"]),
+                                {"request": ("evidence.schemas", "DirectUploadRequest")}),
+    "review_evidence": (dict(summary="Approve, reject or ask for more", errors=(404, 409),
+                             tags=["evidence"]),
+                        {"request": ("evidence.schemas", "ReviewRequest")}),
+    "leaderboard": (dict(summary="Championship leaderboard of a cohort and period",
+                         tags=["dashboards"]),
+                    {"query": ("gateway.routes.dashboards", "LeaderboardQuery"),
+                     "response": ("gateway.routes.dashboards", "LeaderboardView")}),
+    "live_updates": (dict(summary="Live updates of the caller's area (Server-Sent Events)",
+                          stream="text/event-stream", tags=["live"]), {}),
+    "create_webhook": (dict(summary="Register a webhook endpoint (admin)", status=(201, 200),
+                            errors=(409,), tags=["webhooks"]),
+                       {"request": ("gateway.routes.webhooks", "WebhookCreate"),
+                        "response": ("gateway.routes.webhooks", "WebhookView")}),
+    "get_webhook": (dict(summary="One webhook endpoint", errors=(404,), tags=["webhooks"]),
+                    {"response": ("gateway.routes.webhooks", "WebhookView")}),
+    "list_webhook_deliveries": (dict(summary="Deliveries to an endpoint", errors=(404,),
+                                     tags=["webhooks"]),
+                                {"query": ("gateway.routes.webhooks", "DeliveryQuery")}),
+    "get_webhook_delivery": (dict(summary="One delivery and its attempts", errors=(404,),
+                                  tags=["webhooks"]),
+                             {"response": ("gateway.routes.webhooks", "DeliveryDetail")}),
+}
+
+
 def _register_known_routes():
     """Declarations for routes whose modules do not declare their own (yet)."""
-    if "submit_checklist" not in _DOCS:
-        try:
-            from checklist.schemas import SubmissionRequest
-        except ImportError:  # the gateway deployed without the checklist package
-            SubmissionRequest = None
-        register("submit_checklist", summary="Submit a supervision visit (checklist)",
-                 request=SubmissionRequest, status=(201, 200), errors=(403,),
-                 tags=["checklists"],
-                 description="The client-generated `id` makes a retried sync return the "
-                             "original (200 instead of 201).")
-    defaults = {
-        "health": dict(summary="Liveness", public=True, tags=["session"]),
-        "get_submission": dict(summary="One visit with its score and gaps", errors=(404,),
-                               tags=["checklists"]),
-        "get_plan_for_submission": dict(summary="The improvement plan of a visit",
-                                        errors=(404,), tags=["plans"]),
-        "get_plan": dict(summary="One improvement plan", errors=(404,), tags=["plans"]),
-    }
-    for name, doc in defaults.items():
-        if name not in _DOCS:
-            register(name, **doc)
+    for name, (doc, schemas) in _KNOWN.items():
+        if name in _DOCS:
+            continue
+        found = {key: _schema(*where) for key, where in schemas.items()}
+        register(name, **doc, **{key: value for key, value in found.items()
+                                 if value is not None})
 
 
 # --- AsyncAPI -----------------------------------------------------------------

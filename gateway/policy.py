@@ -22,26 +22,32 @@ ROLES = ("coachee", "coach", "champion", "manager", "admin")
 EVERYONE = frozenset(ROLES)
 SUPERVISORS = frozenset({"coach", "champion", "manager", "admin"})
 
-# action -> roles allowed to perform it
+# action -> roles allowed to perform it. The services check the same rules
+# again where they own the object (e.g. the planner: who may agree a plan).
 ACTIONS: dict[str, frozenset] = {
     "session.read": EVERYONE,           # one's own account
     "session.update": EVERYONE,         # one's own language, contacts, preferences
-    "submissions.create": frozenset({"coach", "champion"}),
-    "submissions.read": EVERYONE,
+    "checklists.read": EVERYONE,        # templates, org units, visits, score history
+    "submissions.create": frozenset({"coach", "admin"}),
+    "templates.write": frozenset({"admin"}),
+    "org_units.write": frozenset({"admin"}),
     "plans.read": EVERYONE,
-    "plans.update": frozenset({"coachee", "coach", "champion"}),
+    # Agreeing a plan and moving an action: the coach's side and the coachee's.
+    "plans.progress": frozenset({"coachee", "coach", "admin"}),
+    # Rewording, re-dating, adding actions, GROW notes: the coach's side only.
+    "plans.edit": frozenset({"coach", "admin"}),
     "evidence.read": EVERYONE,
-    "evidence.upload": frozenset({"coachee", "coach", "champion"}),
-    "evidence.review": frozenset({"coach", "champion"}),
-    "inbox.read": EVERYONE,
+    "evidence.upload": frozenset({"coachee", "coach", "champion", "admin"}),
+    "evidence.review": frozenset({"coach", "champion", "admin"}),
+    "inbox.read": EVERYONE,             # one's own inbox only (the notify service)
     "inbox.update": EVERYONE,
-    "checklists.read": EVERYONE,
-    "dashboards.read": SUPERVISORS,
+    # Figures of the caller's own area: a coachee sees their facility's.
+    "dashboards.read": EVERYONE,
     "live.read": EVERYONE,
     "accounts.read": SUPERVISORS,
     "accounts.write": frozenset({"admin"}),
+    "deliveries.read": frozenset({"admin"}),
     "webhooks.manage": frozenset({"admin"}),
-    "operations.manage": frozenset({"admin"}),
 }
 DEFAULT_ACTION = "signed_in"
 ACTIONS[DEFAULT_ACTION] = EVERYONE
@@ -50,17 +56,55 @@ ACTIONS[DEFAULT_ACTION] = EVERYONE
 ROUTES: dict[str, str] = {
     "me": "session.read",
     "update_me": "session.update",
-    "submit_checklist": "submissions.create",
-    "get_submission": "submissions.read",
-    "get_plan_for_submission": "plans.read",
-    "get_plan": "plans.read",
-    "get_inbox": "inbox.read",
     "list_accounts": "accounts.read",
     "get_account": "accounts.read",
     "create_account": "accounts.write",
     "update_account": "accounts.write",
     "disable_account": "accounts.write",
     "enable_account": "accounts.write",
+    "submit_checklist": "submissions.create",
+    "list_submissions": "checklists.read",
+    "get_submission": "checklists.read",
+    "get_facility_history": "checklists.read",
+    "list_templates": "checklists.read",
+    "get_template": "checklists.read",
+    "list_org_units": "checklists.read",
+    "create_template": "templates.write",
+    "import_org_units": "org_units.write",
+    "list_plans": "plans.read",
+    "get_plan": "plans.read",
+    "get_plan_for_submission": "plans.read",
+    "plan_history": "plans.read",
+    "agree_plan": "plans.progress",
+    "change_action_status": "plans.progress",
+    "add_action": "plans.edit",
+    "update_action": "plans.edit",
+    "update_grow_notes": "plans.edit",
+    "get_evidence": "evidence.read",
+    "get_evidence_download": "evidence.read",
+    "list_action_evidence": "evidence.read",
+    "request_evidence_upload": "evidence.upload",
+    "stream_evidence": "evidence.upload",
+    "confirm_evidence_upload": "evidence.upload",
+    "withdraw_evidence": "evidence.upload",
+    "review_evidence": "evidence.review",
+    "get_inbox": "inbox.read",
+    "get_inbox_unread_count": "inbox.read",
+    "mark_inbox_message_read": "inbox.update",
+    "mark_inbox_read": "inbox.update",
+    "get_delivery_log": "deliveries.read",
+    "get_gaps_dashboard": "dashboards.read",
+    "progress": "dashboards.read",
+    "leaderboard": "dashboards.read",
+    "live_updates": "live.read",
+    "list_webhooks": "webhooks.manage",
+    "create_webhook": "webhooks.manage",
+    "get_webhook": "webhooks.manage",
+    "disable_webhook": "webhooks.manage",
+    "rotate_webhook_secret": "webhooks.manage",
+    "list_webhook_deliveries": "webhooks.manage",
+    "get_webhook_delivery": "webhooks.manage",
+    "redeliver_webhook": "webhooks.manage",
 }
 
 # Entrypoints answered without a caller (they never call `auth.caller`).
