@@ -29,15 +29,17 @@ def visit(base, headers, facility_id, visited_at, failing):
 def plan_of(base, headers, submission):
     return eventually(lambda: (r := requests.get(
         f"{base}{API}/submissions/{submission['id']}/plan", headers=headers,
-        timeout=10)).ok and r.json(), timeout=20)
+        timeout=10)).ok and r.json(), timeout=30)
 
 
 @pytest.mark.slow
 def test_cohort_teams_are_ranked_by_improvement_and_actions_done(platform):
     coach, coachee = auth(platform, "coach.niono"), auth(platform, "dtc.niono")
     # Central Niono: a poor visit, then a better one, and an action done.
-    visit(platform, coach, "ML-SEG-NIO-CEN", "2026-11-02T09:00:00+00:00",
-          ("cc_temp_twice_daily", "stock_no_expired", "cc_in_range", "dq_monitoring_chart"))
+    first = visit(platform, coach, "ML-SEG-NIO-CEN", "2026-11-02T09:00:00+00:00",
+                  ("cc_temp_twice_daily", "stock_no_expired", "cc_in_range",
+                   "dq_monitoring_chart"))
+    plan_of(platform, coach, first)  # visits weeks apart: the first is planned before the next
     latest = visit(platform, coach, "ML-SEG-NIO-CEN", "2026-11-20T09:00:00+00:00",
                    ("cc_temp_twice_daily",))
     # Molodo: one fair visit, nothing done yet.
