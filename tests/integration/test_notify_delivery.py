@@ -392,9 +392,21 @@ def test_replica_keeps_the_newest_state_and_disabled_accounts_get_nothing(
     assert count(engines["notify"], "select count(*) from deliveries") == 0
 
 
-def test_inbox_read_state_and_admin_only_delivery_log(start_service, settings, engines, sinks,
-                                                      service_config):
+def test_inbox_read_state_admin_only_log_and_claims_of_dead_workers(
+        start_service, settings, engines, sinks, service_config):
     from c2p.errors import Forbidden, InvalidInput, NotFound
+    # A worker claimed this one (status sending) and died before recording the
+    # outcome: once its lease has expired, another worker sends it.
+    orphan = uuid.uuid4()
+    with engines["notify"].begin() as conn:
+        conn.execute(text(
+            "insert into deliveries (id, notification_id, event_id, event_type, kind, "
+            "recipient_id, channel, address, language, subject, body, link, status, attempts, "
+            "next_attempt_at, lease_until, created_at, facility_path) values (:id, :id, :id, "
+            "'plan.created', 'plan.to_agree', 'u-late', 'email', 'late@c2p.test', 'fr', "
+            "'Plan à valider', 'Texte', '/api/v1/plans/x', 'sending', 1, "
+            "now() - interval '10 minutes', now() - interval '1 minute', "
+            "now() - interval '10 minutes', :path)"), {"id": orphan, "path": FACILITY})
     start_service(NotifyService)
     for _ in range(3):  # no replica yet: the event's coach id is enough for the inbox
         publish(settings, "plan.created", plan_created(uuid.uuid4(), [], coachees=()))
@@ -411,6 +423,10 @@ def test_inbox_read_state_and_admin_only_delivery_log(start_service, settings, e
             notify.mark_read("u-coach", "not-a-uuid")
         assert notify.mark_all_read("u-coach") == {"marked": 2}
         assert notify.count_unread("u-coach") == {"unread": 0}
+        mail = eventually(lambda: sinks.mail("late@c2p.test"))
+        assert [m["subject"] for m in mail] == ["Plan à valider"]
+        late = notify.list_deliveries(ADMIN, {"recipient_id": "u-late"}, 1, 10)["items"]
+        assert [(d["status"], d["attempts"]) for d in late] == [("delivered", 2)]
         log = notify.list_deliveries(ADMIN, {"channel": "inbox"}, 1, 2)
         assert log["total"] == 3 and len(log["items"]) == 2
         assert {d["status"] for d in log["items"]} == {"delivered"}

@@ -12,6 +12,7 @@ import logging
 import uuid
 
 import eventlet
+import eventlet.queue
 from nameko import config
 from sqlalchemy import false, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -27,6 +28,8 @@ from notify.models import DELIVERY_STATUSES, Delivery, InboxMessage, KnownAction
 log = logging.getLogger(__name__)
 
 SEND_CONCURRENCY = 10
+BATCH = 50
+MAX_BATCHES = 20
 
 
 class NotifyService(PlatformService):
@@ -104,35 +107,47 @@ class NotifyService(PlatformService):
 
     @timer("notify_interval_s")
     def deliver(self):
-        """Compose due digests, claim due deliveries, send them, record the outcome."""
+        """Compose due digests, then claim, send and record due deliveries, a batch
+        at a time (a backlog drains in one tick, up to MAX_BATCHES)."""
         settings = config["C2P_SETTINGS"]
         session = self.db.session
-        now = self.clock.now()
-        delivery.compose_digests(session, now, settings.notify_digest_hour)
-        claimed = delivery.claim(session, now)
-        session.commit()  # the claim (status sending, lease) is durable before any send
-        if not claimed:
-            return
+        delivery.compose_digests(session, self.clock.now(), settings.notify_digest_hour)
+        session.commit()
+        for _ in range(MAX_BATCHES):
+            claimed = delivery.claim(session, self.clock.now(), batch=BATCH)
+            # The claim (status sending, lease) is durable before anything is sent.
+            # (Every commit here is explicit: c2p.database's worker teardown pops
+            # the unit of work before settling it, so it does not commit what a
+            # timer wrote; reported to the platform's owner.)
+            session.commit()
+            if not claimed:
+                return
+            self._send_all(claimed, settings.notify_retry_delays_s)
+            if len(claimed) < BATCH:
+                return
+
+    def _send_all(self, claimed, delays_s):
+        """Send concurrently; record each outcome as soon as it is known, so a slow
+        or failing channel never holds up the others."""
+        outcomes = eventlet.queue.LightQueue()
 
         def send(out):
             try:
                 self.channels.send(out)
-                return out, None
-            except Exception as exc:  # SendError, or a bug in one sender: never the batch
+                outcomes.put((out, None))
+            except Exception as exc:  # SendError, or a bug in one sender: not the batch
                 if not hasattr(exc, "permanent"):
                     log.exception("sending %s on %s failed unexpectedly", out.id, out.channel)
-                return out, exc
+                outcomes.put((out, exc))
 
         pool = eventlet.GreenPool(SEND_CONCURRENCY)
-        results = list(pool.imap(send, claimed))
-        done = self.clock.now()
-        for out, error in results:
-            status = delivery.record(session, self.db.emit, out, error, done,
-                                     settings.notify_retry_delays_s)
-            # Each outcome durable on its own. (Committed here, not at worker
-            # teardown: c2p.database's teardown finds the unit already popped and
-            # does not commit what a timer wrote; reported to the platform's owner.)
-            session.commit()
+        for out in claimed:
+            pool.spawn_n(send, out)
+        for _ in claimed:
+            out, error = outcomes.get()
+            status = delivery.record(self.db.session, self.db.emit, out, error,
+                                     self.clock.now(), delays_s)
+            self.db.session.commit()  # each outcome durable on its own
             if error is not None:
                 log.warning("delivery %s on %s attempt %d: %s -> %s", out.id, out.channel,
                             out.attempts, error, status)
