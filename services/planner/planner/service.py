@@ -417,7 +417,8 @@ class PlannerService(PlatformService):
         query = (select(Action).join(PlanEntry, PlanEntry.action_id == Action.id)
                  .where(PlanEntry.plan_id == plan.id, Action.id == _uuid(action_id)))
         if lock:
-            query = query.with_for_update(of=Action, key_share=True).execution_options(populate_existing=True)
+            query = (query.with_for_update(of=Action, key_share=True)
+                     .execution_options(populate_existing=True))
         action = self.db.session.scalars(query).first()
         if action is None:
             raise NotFound(f"action {action_id} not found in plan {plan.id}")
@@ -426,16 +427,23 @@ class PlannerService(PlatformService):
     def _lock_action(self, action_id):
         """The action and every plan it is in, locked (plans first, in id order)."""
         session = self.db.session
-        plans = session.scalars(
-            select(ImprovementPlan).join(PlanEntry, PlanEntry.plan_id == ImprovementPlan.id)
-            .where(PlanEntry.action_id == _uuid(action_id))
-            .order_by(ImprovementPlan.id).with_for_update(of=ImprovementPlan, key_share=True)
-            .execution_options(populate_existing=True)).all()
+        action_id = _uuid(action_id)
+
+        def plans_of_action():
+            return session.scalars(
+                select(ImprovementPlan)
+                .join(PlanEntry, PlanEntry.plan_id == ImprovementPlan.id)
+                .where(PlanEntry.action_id == action_id)
+                .order_by(ImprovementPlan.id).with_for_update(of=ImprovementPlan, key_share=True)
+                .execution_options(populate_existing=True)).all()
+        plans_of_action()
         action = session.scalars(
-            select(Action).where(Action.id == _uuid(action_id)).with_for_update(key_share=True)
+            select(Action).where(Action.id == action_id).with_for_update(key_share=True)
             .execution_options(populate_existing=True)).first()
         if action is None:
             return None
+        # Again: a visit may have carried the action into a new plan while we waited.
+        plans = plans_of_action()
         for plan in plans:  # re-read the entries: other actions may have moved meanwhile
             session.refresh(plan, ["entries"])
         return action, plans
