@@ -5,8 +5,9 @@ import json
 import logging
 
 from nameko.exceptions import RemoteError, RpcTimeout
-from werkzeug.exceptions import HTTPException
-from werkzeug.wrappers import Response
+from nameko.web.server import WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.wrappers import Request, Response
 
 from c2p.entrypoints import TransactionalHttp
 from c2p.errors import C2PError, InvalidInput, flatten_errors
@@ -89,7 +90,34 @@ def page_params(request) -> tuple[int, int]:
     return values["page"], values["per_page"]
 
 
+class _ProblemWsgiApp(WsgiApp):
+    """nameko's WSGI app, but an unknown path or method is problem+json too."""
+
+    def __call__(self, environ, start_response):
+        request = Request(environ, shallow=True)
+        adapter = self.url_map.bind_to_environ(environ)
+        try:
+            provider, values = adapter.match()
+            request.path_values = values
+            response = provider.handle_request(request)
+        except HTTPException as exc:
+            if exc.code is None or exc.code < 400:
+                response = exc  # e.g. a redirect to the path with its slash
+            else:
+                response = problem(exc.code, exc.name, exc.description)
+                if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+                    response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+        return response(environ, start_response)
+
+
+class GatewayWebServer(WebServer):
+    def get_wsgi_app(self):
+        return _ProblemWsgiApp(self)
+
+
 class GatewayHttp(TransactionalHttp):
+    server = GatewayWebServer()
+
     def __init__(self, method, url, expected_exceptions=(C2PError, Unauthorized, Throttled),
                  **kwargs):
         # A refused caller is not a crash: logged as a warning, without traceback.

@@ -47,6 +47,14 @@ def test_documents_are_served_and_generated_requests_find_no_server_error(platfo
         assert served.status_code == 200 and len(served.content) > 100, asset
     assert requests.get(f"{platform}/api/docs/..%2Fdocs.html", timeout=10).status_code == 404
 
+    # Unknown paths and methods are problem+json like every other failure.
+    missing = requests.get(f"{platform}{API}/no-such-thing", timeout=10)
+    assert missing.status_code == 404
+    assert missing.headers["Content-Type"].startswith("application/problem+json")
+    wrong = requests.delete(f"{platform}{API}/auth/token", timeout=10)
+    assert wrong.status_code == 405 and wrong.headers["Allow"] == "POST"
+    assert wrong.json()["status"] == 405
+
     # Generated requests, as a throwaway national admin (PATCH /me touches only it).
     admin = sign_in(platform, "admin", "demo-c2p-2025")
     suffix = uuid.uuid4().hex[:8]
