@@ -14,6 +14,8 @@ class Delivery(Data):
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     attempts = fields.Integer(required=True)
     at = fields.AwareDateTime(required=True)
+    # What the alert is about (plan.to_agree, evidence.rejected, digest, ...).
+    kind = fields.String(load_default=None, dump_default=None, allow_none=True)
 
 
 @contract("notification.delivered", 1)

@@ -237,6 +237,8 @@ def test_each_event_reaches_each_recipient_on_their_channels_in_their_language(
     inbox_total = 5 + 4 + 4 + 1
     published = eventually(lambda: len(events()) >= inbox_total + total and events())
     assert {e["type"] for e in published} == {"notification.delivered"}
+    assert {e["data"]["kind"] for e in published if e["data"]["recipient_id"] == "u-champ"} == {
+        "visit.flagged"}
     assert len({(e["data"]["event_id"], e["data"]["recipient_id"], e["data"]["channel"])
                 for e in published}) == inbox_total + total
 

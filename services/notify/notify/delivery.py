@@ -67,7 +67,7 @@ def load_accounts(session, ids) -> domain.Accounts:
 def delivery_event(row: Delivery, at, error=None) -> dict:
     data = {"notification_id": row.notification_id, "event_id": row.event_id,
             "event_type": row.event_type, "recipient_id": row.recipient_id,
-            "channel": row.channel, "attempts": row.attempts, "at": at}
+            "channel": row.channel, "attempts": row.attempts, "at": at, "kind": row.kind}
     if error is not None:
         data["error"] = error[:1000]
     return data
