@@ -31,17 +31,30 @@ class TooLarge(Exception):
 
 
 class CappedStream:
-    """Reads through to `stream`, but fails once more than `limit` bytes came."""
+    """Reads through to `stream`, but fails once more than `limit` bytes came.
+
+    A read returns all `size` bytes asked for (unless the body ends): the minio
+    SDK builds each part by concatenating whatever each read returns, which
+    for a socket's small reads copies the growing part over and over.
+    """
 
     def __init__(self, stream, limit):
         self.stream, self.limit, self.count = stream, limit, 0
 
     def read(self, size=-1):
-        data = self.stream.read(size)
-        self.count += len(data)
-        if self.count > self.limit:
-            raise TooLarge()
-        return data
+        if size is None or size < 0:
+            size = self.limit + 1 - self.count
+        chunks, wanted = [], size
+        while wanted > 0:
+            data = self.stream.read(min(wanted, 1024 * 1024))
+            if not data:
+                break
+            chunks.append(data)
+            wanted -= len(data)
+            self.count += len(data)
+            if self.count > self.limit:
+                raise TooLarge()
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 class EvidenceUploads(DependencyProvider):
