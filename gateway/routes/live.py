@@ -5,7 +5,8 @@
 
 The token may come as `Authorization: Bearer` or, because EventSource cannot set
 headers, as `?access_token=`. The stream ends when the token expires (the client
-reconnects with a fresh one), when the client reads too slowly to keep up, or
+reconnects with a fresh one), when the account is disabled or changed (checked
+again every few heartbeats), when the client reads too slowly to keep up, or
 when the gateway stops; `Last-Event-ID` on reconnection replays what this
 replica still holds of what was missed (the last `REPLAY_BUFFER` events).
 Comment lines (`: keep-alive`) every `C2P_LIVE_HEARTBEAT_S` seconds keep proxies
@@ -13,19 +14,24 @@ from closing an idle stream and let the server notice a client that left.
 """
 from __future__ import annotations
 
+import logging
 import time
 
 import jwt
 from eventlet.queue import Empty
 from werkzeug.wrappers import Response
 
-from c2p.errors import ServiceUnavailable
+from c2p.errors import Forbidden, ServiceUnavailable
+from gateway.auth import Unauthorized
 from gateway.http import API, http
 from gateway.live import CLOSE, Live
 from gateway.openapi import route
 
+log = logging.getLogger(__name__)
+
 READY_WAIT_S = 5
 RETRY_MS = 3000
+RECHECK_HEARTBEATS = 4  # an open stream re-checks its caller's access every 4 heartbeats
 
 
 def _bearer_from_query(request) -> str:
@@ -58,19 +64,40 @@ class LiveRoutes:
         last_event_id = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
         # eventlet.wsgi buffers 4 KB before writing unless told otherwise: send each event now.
         request.environ["eventlet.minimum_write_chunk_size"] = 0
-        return Response(_events(hub, caller, expires_at, last_event_id), status=200,
+        access = self.auth
+
+        def still_allowed() -> bool:
+            # The same check as at connection (token, account active and not
+            # re-scoped since, role policy): a disabled account's stream ends.
+            try:
+                access.caller(request)
+            except (Unauthorized, Forbidden):
+                return False
+            except Exception:  # e.g. the database briefly away: keep the stream
+                log.warning("live updates: could not recheck %s", caller.id, exc_info=True)
+            return True
+
+        return Response(_events(hub, caller, expires_at, last_event_id, still_allowed),
+                        status=200,
                         mimetype="text/event-stream",
                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
                         direct_passthrough=True)
 
 
-def _events(hub, caller, expires_at, last_event_id):
+def _events(hub, caller, expires_at, last_event_id, still_allowed=lambda: True):
     # Subscribing inside the generator: werkzeug closes it when the client goes,
     # and `finally` always runs once it has started.
     stream = hub.open(caller.id, caller.role, caller.scope, last_event_id)
+    recheck_every = hub.heartbeat_s * RECHECK_HEARTBEATS
+    recheck_at = time.monotonic() + recheck_every
     try:
         yield f"retry: {RETRY_MS}\n: connected\n\n".encode()
         while True:
+            if time.monotonic() >= recheck_at:
+                recheck_at = time.monotonic() + recheck_every
+                if not still_allowed():
+                    yield b": closed: access revoked (account disabled or changed)\n\n"
+                    return
             if stream.closed_because:
                 yield f": closed: {stream.closed_because}\n\n".encode()
                 return

@@ -84,3 +84,40 @@ def test_last_event_id_replays_what_this_replica_still_holds():
     assert replayed == [frame(sent[1]), frame(sent[2])]
     unknown = h.open("u", "coach", ["/ML/ML-SEG"], last_event_id="not-held")
     assert unknown.queue.qsize() == 0
+
+
+class Caller:
+    id, role, scope = "u-coach-niono", "coach", ("/ML/ML-SEG/ML-SEG-NIO",)
+
+
+def test_stream_sends_events_and_ends_when_access_is_revoked_or_token_expires():
+    import time
+    from gateway.routes.live import _events
+    h = hub(size=10)
+    h.heartbeat_s = 0.01  # rechecks every 4 heartbeats
+    allowed = {"now": True}
+    stream = _events(h, Caller(), time.time() + 60, None, lambda: allowed["now"])
+    assert b"connected" in next(stream)
+    env = envelope()
+    push(h, env)
+    assert next(stream) == frame(env)
+    assert next(stream) == b": keep-alive\n\n"
+    allowed["now"] = False
+    rest = list(stream)  # ends by itself
+    assert rest[-1].startswith(b": closed: access revoked")
+    assert h.streams == set()  # unsubscribed
+
+    expiring = _events(h, Caller(), time.time() + 0.05, None)
+    assert b"connected" in next(expiring)
+    assert list(expiring)[-1].startswith(b": closed: token expired")
+    assert h.streams == set()
+
+
+def test_a_dropped_stream_says_why_and_ends():
+    from gateway.routes.live import _events
+    h = hub(size=1)
+    stream = _events(h, Caller(), None, None)
+    next(stream)
+    push(h, envelope())
+    push(h, envelope())  # does not fit: dropped
+    assert list(stream)[-1].startswith(b": closed: client too slow")
