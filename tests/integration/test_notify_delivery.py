@@ -439,5 +439,6 @@ def test_inbox_read_state_admin_only_log_and_claims_of_dead_workers(
         with pytest.raises(Forbidden):
             notify.list_deliveries({"id": "u-coach", "role": "coach", "scope": []}, {}, 1, 10)
         with pytest.raises(InvalidInput) as error:
-            notify.list_deliveries(ADMIN, {"status": "lost", "event_id": "x"}, 1, 10)
-        assert set(error.value.errors) == {"status", "event_id"}
+            notify.list_deliveries(ADMIN, {"status": "lost", "event_id": "x",
+                                           "recipient_id": "a\x00b"}, 1, 10)
+        assert set(error.value.errors) == {"status", "event_id", "recipient_id"}

@@ -202,6 +202,10 @@ class NotifyService(PlatformService):
         unknown = set(filters) - {"status", "channel", "recipient_id", "event_id",
                                   "event_type", "kind"}
         errors = {name: ["unknown filter"] for name in unknown}
+        for name, value in filters.items():
+            if name not in unknown and (not isinstance(value, str) or "\x00" in value
+                                        or len(value) > 200):
+                errors[name] = ["must be text of at most 200 characters, without NUL"]
         if filters.get("status") and filters["status"] not in DELIVERY_STATUSES:
             errors["status"] = [f"must be one of {', '.join(DELIVERY_STATUSES)}"]
         if filters.get("channel") and filters["channel"] not in CHANNELS:
