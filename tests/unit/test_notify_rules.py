@@ -169,3 +169,34 @@ def test_common_path_of_a_digest():
     assert domain.common_path([FACILITY]) == FACILITY
     assert domain.common_path([FACILITY, "/ML/ML-KAY/ML-KAY-KAY"]) == "/ML"
     assert domain.common_path([None]) is None
+
+
+KIND_OF_EVENT = [
+    ("plan.to_agree", "plan.created"), ("plan.completed", "plan.completed"),
+    ("evidence.to_review", "evidence.uploaded"), ("evidence.approved", "evidence.reviewed"),
+    ("evidence.rejected", "evidence.reviewed"), ("evidence.needs_more", "evidence.reviewed"),
+    ("action.due_soon", "action.due_soon"), ("action.overdue", "action.overdue"),
+    ("visit.flagged", "checklist.submitted"),
+]
+
+
+def test_every_kind_renders_in_both_languages_with_nothing_left_unfilled():
+    data = ref(actions=[{"critical": True}, {"critical": False}], actions_done=2,
+               actions_dropped=1, evidence_id=uuid.uuid4(), action_id=uuid.uuid4(),
+               comment="Reprenez la photo", text_fr="Afficher le plan",
+               text_en="Display the plan", due_date=date(2026, 12, 1), days_left=2,
+               days_late=2, submission_id=uuid.uuid4(),
+               score={"percent": 55.5, "flagged": True},
+               gaps=[{"critical": True, "label_fr": "Chaîne du froid",
+                      "label_en": "Cold chain"}])
+    assert {k for k, _ in KIND_OF_EVENT} == set(templates.TEMPLATES) - {"digest"}
+    for kind, event_type in KIND_OF_EVENT:
+        texts = templates.compose(kind, event_type, data)
+        for key in ("title_fr", "title_en", "body_fr", "body_en"):
+            assert texts[key] and "{" not in texts[key], (kind, key)
+        assert texts["title_fr"] != texts["title_en"]
+        assert texts["link"].startswith("/api/v1/")
+    title, body = templates.digest(date(2026, 11, 23), [
+        {"title": "Un", "body": "corps"}, {"title": "Deux", "body": ""}], "fr")
+    assert title == "C2P : votre résumé du 23/11/2026 (2 alerte(s))"
+    assert body == "- Un\n  corps\n- Deux"
