@@ -21,6 +21,7 @@ from c2p.contracts.accounts import Preferences
 from c2p.errors import Conflict, Forbidden, InvalidInput, NotFound
 from c2p.scope import in_scope
 from gateway.auth import check_password, hash_password
+from gateway.dependencies import TimedRpc
 from gateway.http import API, http, json_response, page_params, read_json
 from gateway.models import ROLES, Account, RefreshToken
 from gateway.openapi import Page, route
@@ -39,7 +40,8 @@ ACCESS_FIELDS = ("role", "scope", "facility_id", "coaching")
 class CoachingAssignment(Schema):
     """A facility a coach follows (its coachees follow from their facility)."""
     facility_id = fields.String(required=True, validate=_id)
-    facility_path = fields.String(required=True, validate=_path)
+    facility_path = fields.String(validate=_path, metadata={
+        "description": "filled in from the org units when left out"})
 
 
 class AccountFields(Schema):
@@ -204,6 +206,8 @@ def revoke_sessions(session, account, now=None):
 
 
 class AccountRoutes:
+    checklist = TimedRpc("checklist")  # owns the org units facilities are checked against
+
     @route(summary="List the accounts in the caller's area", query=AccountQuery,
            response=Page(AccountView), tags=["accounts"])
     @http("GET", f"{API}/accounts")
@@ -242,6 +246,7 @@ class AccountRoutes:
         data.setdefault("coaching", [])
         data.setdefault("preferences", Preferences().load({}))
         self._check_within(caller, data["scope"])
+        data = self._with_facilities(caller, data)
         errors = check_account(data)
         if errors:
             raise InvalidInput(errors)
@@ -289,6 +294,9 @@ class AccountRoutes:
             self._check_within(caller, changes["scope"])
         before = state_of(account)
         merged = {**before, **{k: v for k, v in changes.items() if k != "password"}}
+        if {"scope", "role", "facility_id", "coaching"} & set(changes):
+            merged = self._with_facilities(caller, merged)
+            changes["coaching"] = merged["coaching"]
         errors = check_account(merged)
         if errors:
             raise InvalidInput(errors)
@@ -381,6 +389,36 @@ class AccountRoutes:
         if account is None or not account_in_scope(account, caller.scope):
             raise NotFound(f"account {account_id} not found")
         return account
+
+    def _with_facilities(self, caller, state):
+        """`state` with its coaching paths filled in from the checklist service's org
+        units; a facility that is unknown, or outside the account's scope, is
+        InvalidInput naming it."""
+        wanted = {a["facility_id"] for a in state.get("coaching") or []}
+        if state.get("role") == "coachee" and state.get("facility_id"):
+            wanted.add(state["facility_id"])
+        if not wanted:
+            return state
+        units = self.checklist.list_org_units(
+            {"id": caller.id, "role": caller.role, "scope": list(state["scope"]),
+             "facility_id": None}, level="facility")
+        paths = {unit["id"]: unit["path"] for unit in units}
+        errors = {}
+        coaching = []
+        for index, assignment in enumerate(state.get("coaching") or []):
+            path = paths.get(assignment["facility_id"])
+            if path is None:
+                errors[f"coaching.{index}.facility_id"] = [
+                    "no such facility in the account's scope"]
+            elif assignment.get("facility_path") not in (None, path):
+                errors[f"coaching.{index}.facility_path"] = [f"the facility's path is {path}"]
+            coaching.append({"facility_id": assignment["facility_id"], "facility_path": path})
+        if state.get("role") == "coachee" and state.get("facility_id") \
+                and state["facility_id"] not in paths:
+            errors["facility_id"] = ["no such facility in the account's scope"]
+        if errors:
+            raise InvalidInput(errors)
+        return {**state, "coaching": coaching}
 
     @staticmethod
     def _check_within(caller, scope):

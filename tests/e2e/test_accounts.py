@@ -114,6 +114,20 @@ def admin_creates_rescopes_and_disables_accounts_and_each_change_is_published(
         "coaching": []})
     assert refused.status_code == 422
     assert [e["field"] for e in refused.json()["errors"]] == ["facility_id"]
+    # Followed facilities are checked against the org units (and their paths filled in).
+    refused = requests.post(f"{platform}{API}/accounts", headers=admin, timeout=10, json={
+        **new_coach, "id": f"bad-{suffix}", "username": f"bad.{suffix}", "coaching": [
+            {"facility_id": "ML-SEG-NIO-MOL"}, {"facility_id": "ML-KAY-KAY-LAF"},
+            {"facility_id": "ML-SEG-NIO-CEN", "facility_path": "/ML/ML-SEG/ML-SEG-NIO/X"}]})
+    assert refused.status_code == 422
+    assert {e["field"] for e in refused.json()["errors"]} == {
+        "coaching.1.facility_id", "coaching.2.facility_path"}
+    follows = requests.post(f"{platform}{API}/accounts", headers=admin, timeout=10, json={
+        **new_coach, "id": f"follows-{suffix}", "username": f"follows.{suffix}",
+        "coaching": [{"facility_id": "ML-SEG-NIO-CEN"}]})
+    assert follows.status_code == 201, follows.text
+    assert follows.json()["coaching"] == [{
+        "facility_id": "ML-SEG-NIO-CEN", "facility_path": "/ML/ML-SEG/ML-SEG-NIO/ML-SEG-NIO-CEN"}]
 
     # Only admins write accounts.
     coach = bearer(sign_in(platform, "coach.niono"))
