@@ -16,7 +16,7 @@ from gateway import webhooks
 from support import eventually, free_port, publish_raw, sample_submission
 
 API = "/api/v1"
-WANTED = ["checklist.*", "plan.*", "action.*", "evidence.*"]
+WANTED = ["checklist.*", "plan.*", "action.*", "evidence.*", "account.*"]
 
 
 @pytest.fixture
@@ -104,6 +104,13 @@ def test_receiver_down_at_first_gets_every_lifecycle_event_signed_once(replicas,
     ok(requests.post(f"{status_url}/{dropped['id']}/status", headers=coach, timeout=10,
                      json={"status": "dropped", "reason": "Réfrigérateur remplacé"}))
 
+    # An administrator gives the facility a new vaccinator account.
+    newcomer = {"id": f"u-vacc-{uuid.uuid4().hex[:6]}", "username": f"vacc.{uuid.uuid4().hex[:6]}",
+                "password": "vaccinateur-2025", "display_name": "Mariam Touré",
+                "role": "coachee", "scope": [plan["facility_path"]],
+                "facility_id": plan["facility_id"]}
+    ok(requests.post(f"{second}{API}/accounts", json=newcomer, headers=admin, timeout=10), 201)
+
     # While the partner is down, deliveries are tried, fail, and are retried.
     deliveries = f"{first}{API}/webhooks/{endpoint['id']}/deliveries"
 
@@ -115,7 +122,8 @@ def test_receiver_down_at_first_gets_every_lifecycle_event_signed_once(replicas,
     assert all(d["last_status_code"] is None for d in pending if d["attempts"])
     assert any("Connection" in (d["last_error"] or "") for d in pending)
     types_wanted = {"checklist.submitted", "plan.created", "plan.agreed",
-                    "action.status_changed", "evidence.uploaded", "plan.completed"}
+                    "action.status_changed", "evidence.uploaded", "plan.completed",
+                    "account.created"}
     eventually(lambda: types_wanted <= {d["event_type"] for d in requests.get(
         f"{deliveries}?per_page=100", headers=admin, timeout=10).json()["items"]}, timeout=20)
 
@@ -143,6 +151,8 @@ def test_receiver_down_at_first_gets_every_lifecycle_event_signed_once(replicas,
         assert completed["data"]["plan_id"] == plan["id"]
         assert completed["data"]["actions_done"] == 1
         assert completed["data"]["actions_dropped"] == 1
+        assert any(c[0]["type"] == "account.created"
+                   and c[0]["data"]["account_id"] == newcomer["id"] for c in by_id.values())
         # The attempts while it was down are in the log.
         early = max(listing["items"], key=lambda d: d["attempts"])
         detail = ok(requests.get(f"{deliveries}/{early['id']}", headers=admin, timeout=10))
