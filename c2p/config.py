@@ -100,7 +100,7 @@ class Settings:
     webhook_timeout_s: int = 5
     webhook_backoff_ms: int = 30000
     webhook_backoff_max_ms: int = 3600000
-    webhook_max_attempts: int = 10
+    webhook_max_attempts: int = 15  # 30 s doubling, capped at 1 h: about 8 h of outage
     # Live updates (SSE): heartbeat comment period, events buffered per stream
     # before a slow client is dropped.
     live_heartbeat_s: int = 15
@@ -159,7 +159,7 @@ def load_settings(env=None) -> Settings:
         webhook_timeout_s=_int(env, "C2P_WEBHOOK_TIMEOUT_S", "5", minimum=1),
         webhook_backoff_ms=_int(env, "C2P_WEBHOOK_BACKOFF_MS", "30000", minimum=1),
         webhook_backoff_max_ms=_int(env, "C2P_WEBHOOK_BACKOFF_MAX_MS", "3600000", minimum=1),
-        webhook_max_attempts=_int(env, "C2P_WEBHOOK_MAX_ATTEMPTS", "10", minimum=1),
+        webhook_max_attempts=_int(env, "C2P_WEBHOOK_MAX_ATTEMPTS", "15", minimum=1),
         live_heartbeat_s=_int(env, "C2P_LIVE_HEARTBEAT_S", "15", minimum=1),
         live_queue_size=_int(env, "C2P_LIVE_QUEUE_SIZE", "200", minimum=1),
         smtp_host=_get(env, "SMTP_HOST", "localhost"),
