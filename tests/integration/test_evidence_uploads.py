@@ -264,6 +264,18 @@ def test_streamed_upload_through_the_gateway(api):
     assert chunked.json()["gps"] == {"lat": 14.2526, "lon": -5.993}
     assert count(api.engine, "select count(*) from evidence") == 2
 
+    # An iPhone's HEIC photo: recognised by its bytes, thumbnail and EXIF too.
+    out = io.BytesIO()
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[36867] = "2026:11:20 09:15:00"
+    Image.new("RGB", (800, 600), (10, 200, 30)).save(out, "HEIF", exif=exif, quality=50)
+    heic_id, heic = stream_upload(api, out.getvalue(), filename="IMG_0002.HEIC",
+                                  content_type="image/heic")
+    assert heic.status_code == 201, heic.text
+    assert heic.json()["content_type"] == "image/heic"
+    assert heic.json()["captured_at"] == "2026-11-20T09:15:00+00:00"
+    assert f"thumbnails/{heic_id}.jpg" in objects(api, "thumbnails/")
+
 
 def jpeg_truncated():
     data = photo()

@@ -177,6 +177,19 @@ def test_bytes_that_claim_to_be_an_image_but_do_not_decode_are_refused():
     assert refused.value.code == "unreadable"
 
 
-def test_heic_is_accepted_without_thumbnail_and_says_so():
-    facts = images.inspect(io.BytesIO(HEIC_HEAD), "heic")
-    assert facts.thumbnail is None and "HEIC" in facts.note
+def heic():
+    out = io.BytesIO()
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[36867] = "2026:11:20 09:15:00"
+    Image.new("RGB", (800, 600), (10, 200, 30)).save(out, "HEIF", exif=exif, quality=50)
+    return out.getvalue()
+
+
+def test_an_iphone_heic_photo_gets_a_thumbnail_and_its_capture_time():
+    data = heic()
+    assert check(data) == "heic"
+    facts = images.inspect(io.BytesIO(data), "heic")
+    assert Image.open(io.BytesIO(facts.thumbnail)).size == (320, 240)
+    assert facts.captured_at == datetime(2026, 11, 20, 9, 15, tzinfo=timezone.utc)
+    with pytest.raises(Rejected):  # the right signature on bytes that are no picture
+        images.inspect(io.BytesIO(HEIC_HEAD), "heic")
