@@ -178,13 +178,14 @@ class Database(DependencyProvider):
         return None
 
     def worker_teardown(self, worker_ctx):
-        unit = self.units.pop(worker_ctx, None)
+        unit = self.units.get(worker_ctx)
         if unit is None:
             return
         if not unit.settled:  # timers and other entrypoints without a reply
             exc = self.settle(worker_ctx, None)
             if exc is not None:
                 log.error("commit failed in %s", worker_ctx, exc_info=exc)
+        del self.units[worker_ctx]
         unit.close()
         if unit.emitted:
             try:

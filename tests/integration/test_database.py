@@ -4,9 +4,9 @@ import time
 import pytest
 from sqlalchemy import text
 
-from c2p.entrypoints import rpc
+from c2p.entrypoints import rpc, timer
 from c2p.service import PlatformService
-from support import rpc_client
+from support import eventually, rpc_client
 
 
 class Sleepy(PlatformService):
@@ -53,3 +53,23 @@ def test_error_rolls_back_and_success_commits_before_reply(start_service, engine
             assert conn.execute(text(count)).scalar() == 1
     with engines["checklist"].begin() as conn:
         conn.execute(text("delete from org_units where id = 'T-1'"))
+
+
+class Ticking(PlatformService):
+    name = "checklist"
+
+    @timer(0.2)
+    def tick(self):
+        self.db.session.execute(text(
+            "insert into org_units (id, name, level, path) "
+            "values ('T-2', 'Tick', 'facility', '/T-2') on conflict do nothing"))
+
+
+def test_a_timer_commits_what_it_writes(start_service, engines):
+    # Timers have no reply: their unit of work is settled at worker teardown.
+    start_service(Ticking)
+    count = "select count(*) from org_units where id = 'T-2'"
+    with engines["checklist"].connect() as conn:
+        eventually(lambda: conn.execute(text(count)).scalar() == 1)
+    with engines["checklist"].begin() as conn:
+        conn.execute(text("delete from org_units where id = 'T-2'"))
