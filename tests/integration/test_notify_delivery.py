@@ -281,26 +281,32 @@ def test_failing_provider_is_retried_then_delivers_once_or_ends_failed_without_b
                      channels=("inbox", "whatsapp"))
     steady = account("u-steady", "coachee", "fr", [FACILITY], email="steady@c2p.test",
                      channels=("inbox", "email"))
+    wrong = account("u-wrong", "coachee", "fr", [FACILITY], phone="+22300",
+                    channels=("inbox", "sms"))
     sinks.fail("+22370000010", 2)
     sinks.fail("+22370000011", -1)
+    sinks.fail("+22300", -1, status=400)  # the provider refuses the number: no retry helps
     start_service(NotifyService)
-    replicate(settings, engines, flaky, broken, steady)
+    replicate(settings, engines, flaky, broken, steady, wrong)
     events = collected(tap(settings.amqp_uri, "notification.*"))
     publish(settings, "plan.created", plan_created(uuid.uuid4(), [], coach="u-flaky",
-                                                   coachees=("u-broken", "u-steady")))
+                                                   coachees=("u-broken", "u-steady", "u-wrong")))
     # The steady recipient is not held up by the failing ones.
     eventually(lambda: sinks.mail("steady@c2p.test"))
     assert sinks.attempts("+22370000010") or sinks.attempts("+22370000011")
-    failed = eventually(lambda: deliveries(status="failed"), timeout=20)
+    failed = eventually(lambda: len(deliveries(status="failed")) == 2 and sorted(
+        deliveries(status="failed"), key=lambda d: d["recipient_id"]), timeout=20)
     assert [(d["recipient_id"], d["channel"], d["attempts"]) for d in failed] == [
-        ("u-broken", "whatsapp", 3)]  # first try + one retry per NOTIFY_RETRY_DELAYS_S
-    assert "503" in failed[0]["last_error"]
+        ("u-broken", "whatsapp", 3),  # first try + one retry per NOTIFY_RETRY_DELAYS_S
+        ("u-wrong", "sms", 1)]  # refused for good: failed at once
+    assert "503" in failed[0]["last_error"] and "400" in failed[1]["last_error"]
+    assert len(sinks.attempts("+22300")) == 1
     assert len(sinks.attempts("+22370000011")) == 3 and not sinks.texts("+22370000011")
     eventually(lambda: sinks.texts("+22370000010"))
     assert len(sinks.attempts("+22370000010")) == 3 and len(sinks.texts("+22370000010")) == 1
     sms = deliveries(channel="sms")[0]
     assert (sms["status"], sms["attempts"], sms["last_error"]) == ("delivered", 3, None)
-    published = eventually(lambda: len(events()) >= 6 and events())
+    published = eventually(lambda: len(events()) >= 8 and events())
     by_channel = {(e["type"], e["data"]["channel"]): e["data"] for e in published}
     assert by_channel[("notification.failed", "whatsapp")]["attempts"] == 3
     assert "503" in by_channel[("notification.failed", "whatsapp")]["error"]

@@ -8,8 +8,8 @@ does not mix with aiosmtpd's asyncio loop. Run as a script it serves both;
 - `GET /_mail`: the e-mails received (to, subject, body, language);
 - `GET /_messages`: the SMS/WhatsApp messages accepted; `GET /_attempts`: every
   request, failed ones included;
-- `POST /_script {"to": phone, "fail": n}`: answer 503 to the next n messages
-  to that number (-1: always).
+- `POST /_script {"to": phone, "fail": n, "status": 503}`: answer that status
+  (503 unless told) to the next n messages to that number (-1: always).
 
 The test in this module checks the sinks themselves, with smtplib and requests.
 """
@@ -33,7 +33,7 @@ def serve(smtp_port: int, http_port: int) -> None:
     from aiosmtpd.controller import Controller
 
     lock = threading.Lock()
-    mail, messages, attempts, failures = [], [], [], {}
+    mail, messages, attempts, failures, statuses = [], [], [], {}, {}
 
     class Mailbox:
         async def handle_DATA(self, server, session, envelope):
@@ -73,6 +73,7 @@ def serve(smtp_port: int, http_port: int) -> None:
             if self.path == "/_script":
                 with lock:
                     failures[body["to"]] = body["fail"]
+                    statuses[body["to"]] = body.get("status", 503)
                 return self.reply(200, {})
             if self.path != "/messages":
                 return self.reply(404, {"error": "no such path"})
@@ -83,7 +84,8 @@ def serve(smtp_port: int, http_port: int) -> None:
                 left = failures.get(body.get("to"), 0)
                 if left:
                     failures[body["to"]] = left - 1 if left > 0 else left
-                    return self.reply(503, {"error": "provider unavailable (scripted)"})
+                    return self.reply(statuses.get(body["to"], 503),
+                                      {"error": "scripted failure"})
                 messages.append({**body, "idempotency_key": self.headers.get(
                     "Idempotency-Key")})
             self.reply(200, {"id": body.get("reference")})
@@ -137,9 +139,9 @@ class Sinks:
     def attempts(self, to=None):
         return [m for m in self._get("/_attempts") if to is None or m["to"] == to]
 
-    def fail(self, to, times):
+    def fail(self, to, times, status=503):
         import requests
-        requests.post(f"{self.url}/_script", json={"to": to, "fail": times},
+        requests.post(f"{self.url}/_script", json={"to": to, "fail": times, "status": status},
                       timeout=5).raise_for_status()
 
     def stop(self):

@@ -257,5 +257,6 @@ def _delivery_view(d):
             "recipient_id": d.recipient_id, "channel": d.channel, "address": d.address,
             "language": d.language, "subject": d.subject, "status": d.status,
             "attempts": d.attempts, "next_attempt_at": _iso(d.next_attempt_at),
-            "facility_path": d.facility_path, "last_error": d.last_error, "digest_id": str(d.digest_id) if d.digest_id else None,
+            "facility_path": d.facility_path, "last_error": d.last_error,
+            "digest_id": str(d.digest_id) if d.digest_id else None,
             "created_at": _iso(d.created_at), "finished_at": _iso(d.finished_at)}
