@@ -506,6 +506,25 @@ def check_withdrawal_before_review_and_purge_after_retention(api, settings):
     assert count(api.engine, "select count(*) from evidence_log where what = 'purged' "
                              "and actor = 'system'") == 1
 
+    # Bytes sent with a slot but never confirmed are swept once the slot expires.
+    abandoned = str(uuid.uuid4())
+    slot = requests.post(f"{api.base}/evidence/uploads", headers=api.dtc, timeout=10, json={
+        "id": abandoned, "action_id": str(api.actions[0]), "content_type": "image/jpeg"})
+    upload = slot.json()["upload"]
+    requests.post(upload["url"], data=upload["fields"], files={"file": ("p.jpg", photo())},
+                  timeout=10).raise_for_status()
+    with entrypoint_hook(api.container, "sweep_uploads") as sweep:
+        assert sweep() == 0  # the slot is still valid: the client may confirm
+    assert objects(api) == [f"uploads/{abandoned}"]
+    with api.engine.begin() as conn:
+        conn.execute(text("update evidence set slot_expires_at = now() - interval '1 minute' "
+                          "where id = :id"), {"id": abandoned})
+    with entrypoint_hook(api.container, "sweep_uploads") as sweep:
+        assert sweep() == 1
+    assert objects(api) == []
+    assert requests.get(f"{api.base}/evidence/{abandoned}", headers=api.dtc,
+                        timeout=10).json()["status"] == "pending_upload"  # may start again
+
 
 def test_a_done_or_dropped_action_takes_no_more_evidence(api, settings):
     now = datetime.now(timezone.utc)

@@ -75,6 +75,11 @@ class Evidence(Base):
     purge_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True,
                                                          index=True)
     purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Until then a client may still write to upload_key; after it, the key is swept.
+    slot_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                             nullable=True, index=True)
+    upload_swept_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                             nullable=True)
 
 
 class EvidenceLog(Base):

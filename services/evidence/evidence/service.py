@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from eventlet import tpool
 from marshmallow import ValidationError
 from nameko import config
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from c2p.entrypoints import rpc, subscribe, timer
@@ -158,6 +158,7 @@ class EvidenceService(PlatformService):
         result = {"evidence": self._view(evidence), "replayed": replayed, "upload": None}
         if evidence.status not in domain.CONFIRMABLE:
             return result  # already verified (or withdrawn): nothing more to upload
+        evidence.slot_expires_at = _now() + SLOT_TTL
         if channel == "direct":
             result["upload"] = self.store.upload_slot(
                 evidence.upload_key, request["content_type"], self._max_bytes(), SLOT_TTL)
@@ -374,6 +375,27 @@ class EvidenceService(PlatformService):
         if due:
             log.info("purged the files of %d withdrawn evidence records", len(due))
         return len(due)
+
+    @timer(3600)
+    def sweep_uploads(self):
+        """Empty the upload keys whose slots have expired.
+
+        Bytes a client sent but never confirmed, or sent again with a slot still
+        valid after its evidence was accepted, would otherwise stay for ever.
+        """
+        session = self.db.session
+        stale = session.scalars(select(Evidence).where(
+            Evidence.slot_expires_at < _now(),
+            or_(Evidence.upload_swept_at.is_(None),
+                Evidence.upload_swept_at < Evidence.slot_expires_at))
+            .order_by(Evidence.slot_expires_at).limit(PURGE_BATCH)
+            .with_for_update(skip_locked=True)).all()
+        for evidence in stale:
+            self.store.remove(evidence.upload_key)  # a missing key is no error
+            evidence.upload_swept_at = _now()
+            self._log(evidence, "system", "upload_swept", status=evidence.status)
+        session.commit()  # see purge_withdrawn
+        return len(stale)
 
     # --- helpers --------------------------------------------------------------
 
