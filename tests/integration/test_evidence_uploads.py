@@ -483,6 +483,7 @@ def check_withdrawal_before_review_and_purge_after_retention(api, settings):
                            timeout=10).status_code == 200  # a retry changes nothing
     assert requests.post(f"{api.base}/evidence/{evidence_id}/review", headers=api.coach,
                          json={"decision": "approved"}, timeout=10).status_code == 409
+    assert stream_upload(api, PDF, evidence_id=evidence_id)[1].status_code == 409
     assert eventually(withdrawn)[0]["data"]["evidence_id"] == evidence_id
     assert requests.get(f"{api.base}/evidence/{evidence_id}/download", headers=api.coach,
                         timeout=10).status_code == 404

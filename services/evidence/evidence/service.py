@@ -155,9 +155,11 @@ class EvidenceService(PlatformService):
         return self._slot(evidence, request, channel, replayed=True)
 
     def _slot(self, evidence, request, channel, replayed):
+        if evidence.status == domain.WITHDRAWN:
+            raise Conflict(f"evidence {evidence.id} was withdrawn: upload under a new id")
         result = {"evidence": self._view(evidence), "replayed": replayed, "upload": None}
         if evidence.status not in domain.CONFIRMABLE:
-            return result  # already verified (or withdrawn): nothing more to upload
+            return result  # already verified: nothing more to upload
         evidence.slot_expires_at = _now() + SLOT_TTL
         if channel == "direct":
             result["upload"] = self.store.upload_slot(
