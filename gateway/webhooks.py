@@ -26,7 +26,7 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import requests
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from c2p.topology import topic_matches
@@ -208,20 +208,31 @@ class Claimed:
     attempts: int
 
 
-def claim_due(session, limit: int, lease_s: float, now: datetime | None = None) -> list[Claimed]:
+def claim_due(session, limit: int, lease_s: float, now: datetime | None = None,
+              per_endpoint: int = 5) -> list[Claimed]:
     """Take up to `limit` due deliveries for this replica and commit the claim.
 
     FOR UPDATE SKIP LOCKED: two replicas claiming at once take different rows.
     Pushing `next_attempt_at` past the lease then keeps the rows ours after the
     commit, while we send without holding a transaction open; if this process
     dies mid-send they become due again when the lease runs out.
+
+    At most `per_endpoint` rows of one endpoint per claim: a partner that is
+    down or slow, with a large backlog, cannot take every slot from the others.
     """
     now = now or datetime.now(timezone.utc)
+    due = (WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+    # (FOR UPDATE is not allowed beside a window function: rank in a subquery.)
+    ranked = (select(WebhookDelivery.id, func.row_number().over(
+        partition_by=WebhookDelivery.endpoint_id,
+        order_by=(WebhookDelivery.next_attempt_at, WebhookDelivery.id)).label("n"))
+        .where(*due).subquery())
+    fair = select(ranked.c.id).where(ranked.c.n <= per_endpoint)
     rows = session.execute(
         select(WebhookDelivery.id, WebhookDelivery.envelope, WebhookDelivery.attempts,
                WebhookEndpoint.url, WebhookEndpoint.secret, WebhookEndpoint.active)
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+        .where(*due, WebhookDelivery.id.in_(fair))
         .order_by(WebhookDelivery.next_attempt_at)
         .limit(limit)
         .with_for_update(of=WebhookDelivery, skip_locked=True)).all()

@@ -212,8 +212,8 @@ def test_replicas_claiming_at_once_take_different_deliveries(engines):
         # The first replica has selected its rows but not yet committed its claim.
         original_commit = first.commit
         first.commit = lambda: None
-        mine = webhooks.claim_due(first, limit=4, lease_s=60)
-        theirs = webhooks.claim_due(second, limit=4, lease_s=60)
+        mine = webhooks.claim_due(first, limit=4, lease_s=60, per_endpoint=10)
+        theirs = webhooks.claim_due(second, limit=4, lease_s=60, per_endpoint=10)
         original_commit()
         again = webhooks.claim_due(second, limit=4, lease_s=60)  # leased: nothing left
     finally:
@@ -243,3 +243,30 @@ def test_settled_deliveries_are_forgotten_after_retention_pending_ones_never(eng
     with engine.connect() as conn:
         left = conn.execute(text("select status from webhook_deliveries order by status")).all()
     assert [row[0] for row in left] == ["delivered", "pending"]
+
+
+def test_one_endpoint_with_a_backlog_does_not_take_every_slot(engines):
+    engine = engines["gateway"]
+    with Session(engine) as session, session.begin():
+        for endpoint_id in ("down", "up"):
+            session.add(WebhookEndpoint(id=endpoint_id, url="http://127.0.0.1:9/x",
+                                        event_types=["#"], secret="s" * 30, description="",
+                                        active=True, created_by="u-admin"))
+        session.flush()
+        # The partner that is down has a large backlog, older than the other's rows.
+        from datetime import timedelta
+        now = datetime.now(timezone.utc)
+        for endpoint_id, count, due in (("down", 30, now - timedelta(minutes=10)),
+                                        ("up", 3, now - timedelta(minutes=1))):
+            for _ in range(count):
+                session.add(WebhookDelivery(id=uuid.uuid4(), endpoint_id=endpoint_id,
+                                            event_id=uuid.uuid4(), event_type="plan.created",
+                                            envelope={}, status="pending", attempts=0,
+                                            next_attempt_at=due))
+            session.flush()
+    with Session(engine) as session:
+        claimed = webhooks.claim_due(session, limit=20, lease_s=60, per_endpoint=5)
+    with engine.connect() as conn:
+        by_id = dict(conn.execute(text("select id, endpoint_id from webhook_deliveries")).all())
+    endpoints = [by_id[c.id] for c in claimed]
+    assert endpoints.count("down") == 5 and endpoints.count("up") == 3
