@@ -11,7 +11,9 @@
   (`STATE_TTL_S`): the replica that made the change updates its cache at once,
   other replicas within `STATE_TTL_S` seconds.
 - Refresh tokens are opaque random strings stored as SHA-256 only, rotated on
-  every use (see `gateway.models.RefreshToken`).
+  every use; a used one presented again revokes its family, except for a retry
+  within REFRESH_RETRY_GRACE of a rotation whose answer never arrived
+  (`refresh_outcome`; see `gateway.models.RefreshToken`).
 - Failed sign-ins are counted per username and per client address; past a few
   free attempts each further failure locks the key for an exponentially longer
   time (`lock_seconds`), answered 429 with Retry-After. The counters live in
@@ -113,6 +115,32 @@ def lock_seconds(failures: int, free: int) -> int:
     if failures < free:
         return 0
     return min(LOCK_BASE_S * 2 ** min(failures - free, 20), LOCK_MAX_S)
+
+
+REFRESH_RETRY_GRACE = timedelta(seconds=30)
+
+
+def refresh_outcome(token, replacement, now) -> str:
+    """What presenting refresh `token` (a RefreshToken row, or None) does:
+
+    - "rotate": it is live: answer a new pair, revoke it;
+    - "retry": it was rotated less than REFRESH_RETRY_GRACE ago and its
+      replacement was never used: the client lost the answer (a phone on a bad
+      line) and retries; answer a new pair in place of the unused one;
+    - "reuse": it was rotated and presented again otherwise: a copy is in other
+      hands, so its whole family is revoked;
+    - "refused": unknown, expired, or revoked by sign-out, disabling or re-scoping.
+    """
+    if token is None or token.expires_at <= now:
+        return "refused"
+    if token.revoked_at is None:
+        return "rotate"
+    if token.replaced_by is None:
+        return "refused"
+    if (replacement is not None and replacement.revoked_at is None
+            and now - token.revoked_at <= REFRESH_RETRY_GRACE):
+        return "retry"
+    return "reuse"
 
 
 def new_refresh_token() -> tuple[str, str]:

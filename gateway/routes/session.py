@@ -2,8 +2,10 @@
 
 Sign-in answers a short-lived access token and a refresh token. A refresh
 token is used once: `POST /auth/refresh` revokes it and answers a new pair of
-the same family; presenting a revoked one again means it was copied, so the
-whole family is revoked (RFC 6819 5.2.2.3). Sign-out revokes the family too.
+the same family; presenting a used one again means it was copied, so the whole
+family is revoked (RFC 6819 5.2.2.3), unless it is a retry right after a
+rotation whose answer was lost (`gateway.auth.refresh_outcome`). Sign-out
+revokes the family too.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from sqlalchemy import select, update
 
 from c2p.errors import InvalidInput
 from gateway.auth import (ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL, Unauthorized, check_password,
-                          new_refresh_token, refresh_token_hash)
+                          new_refresh_token, refresh_outcome, refresh_token_hash)
 from gateway.http import API, http, json_response, problem, read_json
 from gateway.models import Account, RefreshToken
 from gateway.openapi import route
@@ -85,9 +87,13 @@ class SessionRoutes:
         token = session.scalars(select(RefreshToken).where(
             RefreshToken.token_hash == refresh_token_hash(presented))
             .with_for_update()).first()
-        if token is None or token.expires_at <= now:
-            return _refused("unknown or expired refresh token")
-        if token.revoked_at is not None:
+        replacement = None
+        if token is not None and token.replaced_by is not None:
+            replacement = session.get(RefreshToken, token.replaced_by, with_for_update=True)
+        outcome = refresh_outcome(token, replacement, now)
+        if outcome == "refused":
+            return _refused("unknown, expired or revoked refresh token")
+        if outcome == "reuse":
             # Answered, not raised: the family's revocation must be committed.
             self._revoke_family(token.family_id, now)
             return _refused("refresh token already used: every session of its family "
@@ -96,7 +102,11 @@ class SessionRoutes:
         if account is None or not account.active:
             return _refused("account disabled")
         pair, new_id = self._open_session(account, family_id=token.family_id)
-        token.revoked_at, token.replaced_by = now, new_id
+        if outcome == "rotate":
+            token.revoked_at, token.replaced_by = now, new_id
+        else:  # "retry": the unused replacement, never received, is simply revoked
+            replacement.revoked_at = now
+            token.replaced_by = new_id
         return json_response(pair)
 
     @route(summary="Sign out: the refresh token (and its family) is revoked",

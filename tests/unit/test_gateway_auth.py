@@ -10,8 +10,8 @@ import jwt
 import pytest
 
 from gateway import policy
-from gateway.auth import (ACCESS_TOKEN_TTL, LOCK_MAX_S, AccountStates, Tokens, Unauthorized,
-                          check_password, hash_password, lock_seconds, new_refresh_token,
+from gateway.auth import (ACCESS_TOKEN_TTL, LOCK_MAX_S, REFRESH_RETRY_GRACE, AccountStates,
+                          Tokens, Unauthorized, check_password, refresh_outcome, hash_password, lock_seconds, new_refresh_token,
                           refresh_token_hash)
 from gateway.routes.accounts import check_account
 
@@ -165,3 +165,24 @@ def test_a_coach_following_facilities_of_their_area_holds_together():
          "facility_path": "/ML/ML-SEG/ML-SEG-NIO/ML-SEG-NIO-CEN"}]}) == {}
     assert check_account({"role": "coachee", "facility_id": "ML-SEG-NIO-CEN",
                           "scope": ["/ML/ML-SEG/ML-SEG-NIO/ML-SEG-NIO-CEN"]}) == {}
+
+
+def test_a_refresh_token_rotates_once_and_a_copy_revokes_its_family():
+    now = datetime.now(timezone.utc)
+    later = now + timedelta(days=1)
+
+    def token(revoked_at=None, replaced_by=None, expires_at=later):
+        return SimpleNamespace(revoked_at=revoked_at, replaced_by=replaced_by,
+                               expires_at=expires_at)
+    unused = token()
+    assert refresh_outcome(None, None, now) == "refused"
+    assert refresh_outcome(token(expires_at=now), None, now) == "refused"
+    assert refresh_outcome(unused, None, now) == "rotate"
+    rotated = token(revoked_at=now - timedelta(seconds=5), replaced_by="b")
+    # The answer was lost and the phone retries at once: a new pair, no alarm.
+    assert refresh_outcome(rotated, unused, now) == "retry"
+    # Once the replacement has been used, or after the grace, it is a copy.
+    assert refresh_outcome(rotated, token(revoked_at=now, replaced_by="c"), now) == "reuse"
+    assert refresh_outcome(rotated, unused, now + REFRESH_RETRY_GRACE) == "reuse"
+    # Revoked by sign-out, disabling or re-scoping: refused, nothing more to revoke.
+    assert refresh_outcome(token(revoked_at=now), None, now) == "refused"
