@@ -410,6 +410,8 @@ def test_download_links_are_short_lived_and_only_for_users_in_scope(api, setting
         refused = requests.get(f"{api.base}{path}", headers=api.kayes, timeout=10)
         assert refused.status_code == 404, path
         assert "url" not in refused.text
+    _, streamed = stream_upload(api, PDF, auth=api.kayes)
+    assert streamed.status_code == 404  # refused before a byte is piped
     # Nothing in the bucket is public.
     key = f"evidence/{api.actions[0]}/{evidence_id}"
     assert requests.get(f"http://{settings.s3_endpoint}/{api.bucket}/{key}",
