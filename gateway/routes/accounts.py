@@ -12,7 +12,7 @@ import re
 import uuid
 from datetime import datetime, timezone
 
-from marshmallow import (Schema, ValidationError, fields, post_load, pre_load, validate,
+from marshmallow import (EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate,
                          validates_schema)
 from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -115,6 +115,9 @@ class AccountView(Schema):
 
 
 class AccountQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE  # a query string's extra parameters are ignored, as usual
+
     page = fields.Integer(validate=validate.Range(min=1, max=100000), load_default=1)
     per_page = fields.Integer(validate=validate.Range(min=1, max=100), load_default=20)
     role = fields.String(validate=validate.OneOf(ROLES))

@@ -118,7 +118,7 @@ def test_no_access_outside_scope_on_any_route(platform, engines):
                 "champion": Client(platform, "champion.segou"),
                 "manager": Client(platform, "manager.national"), "admin": admin}
 
-    leaks, unknown, reached = [], [], set()
+    leaks, unknown, reached, listed_to_outsiders, lists = [], [], set(), set(), set()
     for name, method, url in routes:
         if name in NOT_CALLED:
             continue
@@ -137,6 +137,10 @@ def test_no_access_outside_scope_on_any_route(platform, engines):
             if names and 200 <= response.status_code < 300:
                 leaks.append((role, method, concrete, response.status_code))
             elif not names and name not in REFERENCE_ROUTES:
+                if method == "GET":
+                    lists.add(name)
+                    if response.ok:
+                        listed_to_outsiders.add(name)
                 leak = mentions(response, markers) or miscounts(response)
                 if leak:
                     leaks.append((role, method, concrete, leak))
@@ -150,6 +154,9 @@ def test_no_access_outside_scope_on_any_route(platform, engines):
             reached.add(name)
 
     assert not unknown, f"routes with path parameters the matrix does not know: {unknown}"
+    # The list checks bite only if lists answer: most must, to outsiders too.
+    assert {"list_accounts", "get_inbox"} <= listed_to_outsiders
+    assert len(listed_to_outsiders) * 2 >= len(lists), (listed_to_outsiders, lists)
     assert not leaks, "\n".join(map(str, leaks))
     assert {"get_submission", "get_plan", "get_plan_for_submission", "get_account"} <= reached
     if objects["evidence_id"] and any(n == "get_evidence" for n, _, _ in routes):
