@@ -501,10 +501,9 @@ def check_withdrawal_before_review_and_purge_after_retention(api, settings):
     with entrypoint_hook(api.container, "purge_withdrawn") as purge:
         assert purge() == 1
     assert objects(api) == []
-    # (a timer's unit of work commits at worker teardown, just after the hook returns)
-    record = eventually(lambda: (r := requests.get(
-        f"{api.base}/evidence/{evidence_id}", headers=api.dtc, timeout=10).json())["purged_at"]
-        and r)
+    record = requests.get(f"{api.base}/evidence/{evidence_id}", headers=api.dtc,
+                          timeout=10).json()
+    assert record["purged_at"]
     assert record["withdrawn_at"] and record["status"] == "withdrawn"
     assert count(api.engine, "select count(*) from evidence_log where what = 'purged' "
                              "and actor = 'system'") == 1

@@ -371,9 +371,6 @@ class EvidenceService(PlatformService):
                 self.store.remove(key)
             evidence.purged_at = _now()
             self._log(evidence, "system", "purged", retention_days=domain.RETENTION_DAYS)
-        # Committed here: c2p.database's worker_teardown pops the unit of work
-        # before settling it, so a timer's changes are otherwise never committed.
-        session.commit()
         if due:
             log.info("purged the files of %d withdrawn evidence records", len(due))
         return len(due)
@@ -396,7 +393,6 @@ class EvidenceService(PlatformService):
             self.store.remove(evidence.upload_key)  # a missing key is no error
             evidence.upload_swept_at = _now()
             self._log(evidence, "system", "upload_swept", status=evidence.status)
-        session.commit()  # see purge_withdrawn
         return len(stale)
 
     # --- helpers --------------------------------------------------------------
