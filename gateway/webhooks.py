@@ -255,7 +255,7 @@ def claim_due(session, limit: int, lease_s: float, now: datetime | None = None,
 
 def record_attempt(session, claimed: Claimed, result: Result, policy: Policy,
                    now: datetime | None = None) -> str:
-    """Log the attempt and move the delivery on; returns its new status."""
+    """Log the attempt and move the delivery on (not committed); returns its new status."""
     now = now or datetime.now(timezone.utc)
     status, attempts, next_at = next_state(result, claimed.attempts, policy, now)
     session.add(WebhookAttempt(delivery_id=claimed.id, attempted_at=now,
@@ -271,8 +271,7 @@ def record_attempt(session, claimed: Claimed, result: Result, policy: Policy,
                            WebhookDelivery.status == "pending",
                            WebhookDelivery.attempts == claimed.attempts)
                     .values(**values))
-    session.commit()
-    return status
+    return status  # the caller commits (once per batch)
 
 
 def deliver(claimed: Claimed, timeout_s: float, now: float | None = None) -> Result:

@@ -311,7 +311,7 @@ class WebhookRoutes:
         # the speed of the endpoints, and the worker is still given back regularly.
         budget_ends = time.monotonic() + TICK_BUDGET_S
         while time.monotonic() < budget_ends:
-            claimed = webhooks.claim_due(session, BATCH, lease)
+            claimed = webhooks.claim_due(session, BATCH, lease, per_endpoint=CONCURRENCY)
             if not claimed:
                 return
             pool = eventlet.GreenPool(CONCURRENCY)
@@ -320,6 +320,9 @@ class WebhookRoutes:
                 if status != "delivered":
                     log.warning("webhook delivery %s attempt %d: %s", item.id,
                                 item.attempts + 1, result.error)
+            # One commit per batch; a crash before it re-sends the batch after the
+            # lease (at least once: receivers deduplicate on C2P-Event-Id).
+            session.commit()
 
     @timer(3600)
     def purge_webhook_deliveries(self):
