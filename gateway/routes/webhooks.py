@@ -20,6 +20,7 @@ import eventlet
 from marshmallow import Schema, fields, validate
 from nameko import config
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from c2p.contracts import event_types
 from c2p.entrypoints import subscribe, timer
@@ -177,8 +178,12 @@ class WebhookRoutes:
                                    event_types=wanted["event_types"],
                                    description=wanted["description"], secret=secret,
                                    active=True, created_by=caller.id)
-        session.add(endpoint)
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(endpoint)
+        except IntegrityError:
+            raise Conflict(f"webhook {wanted['id']} was created at the same moment; "
+                           "send again to get it") from None
         session.refresh(endpoint)
         return json_response(webhooks.endpoint_view(endpoint, secret=secret), status=201,
                              headers={"Location": f"{API}/webhooks/{endpoint.id}"})

@@ -193,6 +193,14 @@ def test_bad_registrations_are_refused_naming_the_field(gateway, engines):
     assert retried.status_code == 200 and "secret" not in retried.json()
     assert requests.post(f"{gateway}{API}/webhooks", json={**good, "url": "https://other.org/"},
                          headers=admin, timeout=10).status_code == 409
+    # A phone syncing twice at once: one creation, never a server error.
+    import eventlet
+    same = {**good, "id": str(uuid.uuid4())}
+    pool = eventlet.GreenPool(6)
+    codes = sorted(pool.imap(lambda _: requests.post(f"{gateway}{API}/webhooks", json=same,
+                                                     headers=admin, timeout=10).status_code,
+                             range(6)))
+    assert codes.count(201) == 1 and set(codes) <= {200, 201, 409}, codes
 
 
 def test_replicas_claiming_at_once_take_different_deliveries(engines):
