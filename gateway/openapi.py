@@ -26,8 +26,9 @@ How a route module declares its schemas (put `@route` above `@http`)::
 - `response`: the 2xx body schema (`Page(Item)` for a paginated list:
   `{"total", "page", "per_page", "items": [Item]}`); `status`: its code(s);
 - `errors`: problem+json statuses besides 401/403 (and 422 when there is input);
-- `public=True`: no bearer token needed; `stream="text/event-stream"` for a
-  streaming answer (generated tests skip it).
+- `public=True`: no bearer token needed; `media="text/html"` for an answer
+  that is not JSON; `stream="text/event-stream"` for a streaming answer
+  (generated tests skip it).
 
 Or, without touching the route module: `register("list_plans", summary=...)`.
 Routes owned elsewhere are registered that way in `_register_known_routes`.
@@ -93,13 +94,14 @@ def Page(item: type[Schema]) -> type[Schema]:  # noqa: N802  (reads as a type)
 
 
 def register(name: str, *, summary=None, description=None, request=None, query=None,
-             response=None, status=200, errors=(), tags=(), public=False, stream=None):
+             response=None, status=200, errors=(), tags=(), public=False, stream=None,
+             media=None):
     """Declare what entrypoint `name` of GatewayService reads and answers."""
     _DOCS[name] = {"summary": summary, "description": description, "request": request,
                    "query": query, "response": response,
                    "status": status if isinstance(status, (tuple, list)) else (status,),
                    "errors": tuple(errors), "tags": list(tags), "public": public,
-                   "stream": stream}
+                   "stream": stream, "media": media}
 
 
 def route(**doc):
@@ -179,12 +181,15 @@ def _operation(name, method, params, service_cls):
         operation["requestBody"] = {"required": False, "content": {
             "application/json": {"schema": {"type": "object"}}}}
     for status in doc.get("status") or (200,):
-        if doc.get("stream"):
-            content = {doc["stream"]: {"schema": {"type": "string"}}}
+        if doc.get("stream") or doc.get("media"):
+            content = {doc.get("stream") or doc["media"]: {"schema": {"type": "string"}}}
         elif doc.get("response") is not None:
             content = {"application/json": {"schema": doc["response"]}}
         else:
             content = {"application/json": {"schema": {"type": "object"}}}
+        if status == 204:
+            operation["responses"]["204"] = {"description": "Done (no content)"}
+            continue
         operation["responses"][str(status)] = {
             "description": "Created" if status == 201 else "Replayed" if
             status == 200 and 201 in doc.get("status", ()) else "OK", "content": content}

@@ -36,14 +36,14 @@ class DocsRoutes:
         return json_response(build_asyncapi())
 
     @route(summary="Interactive API documentation (HTML)", public=True,
-           stream="text/html", tags=["documentation"])
+           media="text/html", tags=["documentation"])
     @http("GET", "/api/docs")
     def api_docs(self, request):
         return Response((STATIC / "docs.html").read_bytes(),
                         content_type="text/html; charset=utf-8")
 
     @route(summary="Files of the documentation viewer", public=True, errors=(404,),
-           stream="application/octet-stream", tags=["documentation"])
+           media="application/octet-stream", tags=["documentation"])
     @http("GET", "/api/docs/<asset>")
     def api_docs_asset(self, request, asset):
         if asset not in ASSETS:

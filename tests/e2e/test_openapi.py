@@ -73,13 +73,13 @@ def test_documents_are_served_and_generated_requests_find_no_server_error(platfo
         operation = result.ok()
         definition = document["paths"][operation.path][operation.method.lower()]
         if definition.get("x-c2p-stream"):
-            continue  # a stream stays open by design (SSE, HTML pages)
+            continue  # a stream stays open by design (SSE)
         label = f"{operation.method.upper()} {operation.path}"
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             fuzz(operation, mode, label, platform, auth, counts, server_errors)
     elapsed = time.monotonic() - started
     assert not server_errors, "\n".join(map(str, server_errors))
-    assert len(counts) >= len(operations) - 4  # every operation but streams was called
+    assert len(counts) >= len(operations) - 2  # every operation but streams was called
     print(f"schemathesis: {sum(counts.values())} requests over {len(counts)} operations "
           f"in {elapsed:.1f} s")
 
