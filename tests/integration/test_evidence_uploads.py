@@ -21,7 +21,9 @@ from sqlalchemy import text
 
 from c2p.contracts import Event
 from c2p.service import PlatformService
+from checklist.service import ChecklistService
 from evidence.dependencies import make_client
+from evidence.domain import Point, distance_m
 from evidence.service import EvidenceService
 from gateway.auth import Auth
 from gateway.routes.evidence import EvidenceRoutes
@@ -96,6 +98,7 @@ def count(engine, sql, **params):
 @pytest.fixture
 def api(start_service, service_config, settings, engines):
     evidence_container = start_service(EvidenceService)
+    start_service(ChecklistService)  # owns places: where the facility is
     start_service(EvidenceGateway)
     base = f"http://{service_config['WEB_SERVER_ADDRESS']}{API}"
     actions = [uuid.uuid4() for _ in range(3)]
@@ -113,7 +116,8 @@ def api(start_service, service_config, settings, engines):
     return SimpleNamespace(
         base=base, plan=plan, actions=actions, container=evidence_container,
         s3=make_client(settings), bucket=settings.evidence_bucket, settings=settings,
-        engine=engines["evidence"], dtc=sign_in("dtc.niono"), coach=sign_in("coach.niono"),
+        engine=engines["evidence"], checklist_engine=engines["checklist"],
+        dtc=sign_in("dtc.niono"), coach=sign_in("coach.niono"),
         kayes=sign_in("coach.kayes"), manager=sign_in("manager.national"))
 
 
@@ -172,6 +176,7 @@ def test_direct_upload_slot_post_then_confirm(api, settings):
     assert record["uploaded_at"] and record["facility"]["name"] == "CSCom central de Niono"
     assert record["facility"]["path"] == FACILITY_PATH
     assert record["hours_between_capture_and_upload"] is not None
+    assert record["facility"]["location"] is None  # not asked yet: confirming needs no map
     # The file moved to a key no upload slot can write to; a small thumbnail was made.
     assert objects(api) == [f"evidence/{api.actions[0]}/{evidence_id}",
                             f"thumbnails/{evidence_id}.jpg"]
@@ -196,6 +201,22 @@ def test_direct_upload_slot_post_then_confirm(api, settings):
     assert count(api.engine, "select count(*) from evidence") == 1
     time.sleep(0.3)
     assert uploaded() == []  # announced once
+
+    # The reviewer sees where the photo was taken beside where the facility is.
+    set_location = ("update org_units set latitude = :lat, longitude = :lon "
+                    "where id = 'ML-SEG-NIO-CEN'")
+    with api.checklist_engine.begin() as conn:  # reference data: restored below
+        conn.execute(text(set_location), {"lat": 14.26, "lon": -5.99})
+    try:
+        seen = requests.get(f"{api.base}/evidence/{evidence_id}", headers=api.coach,
+                            timeout=10).json()
+    finally:
+        with api.checklist_engine.begin() as conn:
+            conn.execute(text(set_location), {"lat": None, "lon": None})
+    assert seen["facility"]["location"] == {"lat": 14.26, "lon": -5.99}
+    assert seen["distance_from_facility_m"] == round(
+        distance_m(Point(14.2526, -5.993), Point(14.26, -5.99)))
+    assert 800 < seen["distance_from_facility_m"] < 900
 
 
 def check_confirm_before_any_upload_is_refused_and_the_slot_stays_usable(api):

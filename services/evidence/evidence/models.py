@@ -29,9 +29,12 @@ class EvidenceTarget(Base):
     status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
                                                                nullable=True)
     facility_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    # The facility's own coordinates, when an event ever carries them (none does yet).
+    # The facility's coordinates, asked of the checklist service (which owns places)
+    # the first time a reviewer looks; asked again at most hourly while unknown.
     facility_lat: Mapped[float | None] = mapped_column(Float, nullable=True)
     facility_lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    facility_located_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                                 nullable=True)
 
 
 class Evidence(Base):

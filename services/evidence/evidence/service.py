@@ -15,9 +15,11 @@ import tempfile
 import uuid
 from datetime import datetime, timedelta, timezone
 
+import eventlet
 from eventlet import tpool
 from marshmallow import ValidationError
 from nameko import config
+from nameko.rpc import ServiceRpc
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 
 SLOT_TTL = timedelta(minutes=30)  # long enough for 25 MB over a slow 2G link
 DOWNLOAD_TTL = timedelta(minutes=5)
+LOCATE_AGAIN_AFTER = timedelta(hours=1)
+LOCATE_TIMEOUT_S = 2
 PURGE_BATCH = 100
 
 
@@ -51,6 +55,7 @@ def _uuid(value):
 class EvidenceService(PlatformService):
     name = "evidence"
     store = ObjectStore()
+    checklist = ServiceRpc("checklist")
 
     # --- what may receive evidence ------------------------------------------
 
@@ -275,7 +280,10 @@ class EvidenceService(PlatformService):
 
     @rpc
     def get_evidence(self, evidence_id, caller):
-        return self._view(self._visible(evidence_id, caller), with_urls=True)
+        evidence = self._visible(evidence_id, caller)
+        target = self.db.session.get(EvidenceTarget, evidence.action_id)
+        self._locate(target)
+        return self._view(evidence, with_urls=True, target=target)
 
     @rpc
     def list_evidence(self, action_id, caller):
@@ -285,6 +293,7 @@ class EvidenceService(PlatformService):
             raise NotFound(f"action {action_id} not found")
         rows = session.scalars(select(Evidence).where(Evidence.action_id == target.action_id)
                                .order_by(Evidence.created_at)).all()
+        self._locate(target)
         return {"action_id": str(target.action_id), "action_status": target.status,
                 "items": [self._view(e, with_urls=True, target=target) for e in rows]}
 
@@ -396,6 +405,28 @@ class EvidenceService(PlatformService):
         return len(stale)
 
     # --- helpers --------------------------------------------------------------
+
+    def _locate(self, target):
+        """Learn the facility's coordinates from the checklist service, which owns
+        places (no event carries them). Best effort: a reviewer's page never
+        fails or waits long because of it."""
+        if target is None or target.facility_lat is not None:
+            return
+        if target.facility_located_at and _now() - target.facility_located_at \
+                < LOCATE_AGAIN_AFTER:
+            return
+        target.facility_located_at = _now()
+        # Asked with a scope of exactly this facility: the answer is that one unit.
+        asker = {"id": "service:evidence", "role": "service", "scope": [target.facility_path]}
+        try:
+            with eventlet.Timeout(LOCATE_TIMEOUT_S):
+                units = self.checklist.list_org_units(asker, "facility")
+        except (Exception, eventlet.Timeout) as exc:
+            log.warning("facility %s not located: %r", target.facility_id, exc)
+            return
+        for unit in units:
+            if unit.get("id") == target.facility_id and unit.get("latitude") is not None:
+                target.facility_lat, target.facility_lon = unit["latitude"], unit["longitude"]
 
     def _max_bytes(self):
         return config["C2P_SETTINGS"].evidence_max_bytes
