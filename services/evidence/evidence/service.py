@@ -166,6 +166,7 @@ class EvidenceService(PlatformService):
         if evidence.status not in domain.CONFIRMABLE:
             return result  # already verified: nothing more to upload
         evidence.slot_expires_at = _now() + SLOT_TTL
+        evidence.channel = channel  # a client may switch paths on a retry
         if channel == "direct":
             result["upload"] = self.store.upload_slot(
                 evidence.upload_key, request["content_type"], self._max_bytes(), SLOT_TTL)
@@ -201,12 +202,13 @@ class EvidenceService(PlatformService):
             self._refuse(evidence, caller, _rejection(size, max_bytes))
         # Copy first, then verify the copy: a slot still valid cannot swap the bytes.
         self.store.copy(evidence.upload_key, evidence.object_key)
-        self.store.remove(evidence.upload_key)
         try:
             facts = self._inspect(evidence.object_key, max_bytes)
         except domain.Rejected as rejected:
             self._refuse(evidence, caller, rejected)
         kind, size, digest, image = facts
+        # Only now: if anything above failed, a retried confirm finds the upload again.
+        self.store.remove(evidence.upload_key)
         thumbnail_key = None
         if image is not None and image.thumbnail:
             thumbnail_key = domain.thumbnail_key(evidence.id)
