@@ -34,7 +34,10 @@ from evidence.schemas import DirectUploadRequest, ReviewRequest, UploadRequest
 
 log = logging.getLogger(__name__)
 
-SLOT_TTL = timedelta(minutes=30)  # long enough for 25 MB over a slow 2G link
+# A POST policy's expiry is checked when the server reads the form fields, which
+# come before the file, so a slow 2G upload begun in time should complete; a
+# client that waited too long asks again with the same evidence id for a fresh slot.
+SLOT_TTL = timedelta(minutes=15)
 DOWNLOAD_TTL = timedelta(minutes=5)
 LOCATE_AGAIN_AFTER = timedelta(hours=1)
 LOCATE_TIMEOUT_S = 2
