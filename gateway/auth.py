@@ -33,9 +33,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import jwt
-from eventlet import tpool
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from eventlet import tpool
 from nameko import config
 from nameko.extensions import DependencyProvider
 from sqlalchemy import select, text

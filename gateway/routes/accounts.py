@@ -12,7 +12,7 @@ import re
 import uuid
 from datetime import datetime, timezone
 
-from marshmallow import (EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate,
+from marshmallow import (EXCLUDE, Schema, ValidationError, fields, post_load, validate,
                          validates_schema)
 from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError

@@ -12,9 +12,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from werkzeug.wrappers import Response
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select, update
+from werkzeug.wrappers import Response
 
 from c2p.errors import InvalidInput
 from gateway.auth import (ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL, Unauthorized, check_password,
