@@ -56,6 +56,7 @@ ACTIONS[DEFAULT_ACTION] = EVERYONE
 ROUTES: dict[str, str] = {
     "me": "session.read",
     "update_me": "session.update",
+    "my_coachees": "session.read",
     "list_accounts": "accounts.read",
     "get_account": "accounts.read",
     "create_account": "accounts.write",

@@ -114,12 +114,15 @@ class AccountView(Schema):
     updated_at = fields.String(required=True)
 
 
-class AccountQuery(Schema):
+class PageQuery(Schema):
     class Meta:
         unknown = EXCLUDE  # a query string's extra parameters are ignored, as usual
 
     page = fields.Integer(validate=validate.Range(min=1, max=100000), load_default=1)
     per_page = fields.Integer(validate=validate.Range(min=1, max=100), load_default=20)
+
+
+class AccountQuery(PageQuery):
     role = fields.String(validate=validate.OneOf(ROLES))
     cohort = fields.String(validate=validate.Length(max=64))
     facility_id = fields.String(validate=validate.Length(max=64))
@@ -358,6 +361,26 @@ class AccountRoutes:
         if account is None:
             raise NotFound("account not found")
         return json_response(view_of(account))
+
+    @route(summary="The coachees of the facilities the signed-in coach follows",
+           query=PageQuery, response=Page(AccountView), tags=["session"])
+    @http("GET", f"{API}/me/coachees")
+    def my_coachees(self, request):
+        caller = self.auth.caller(request)
+        page, per_page = page_params(request)
+        account = self.db.session.get(Account, caller.id)
+        followed = [a["facility_id"] for a in (account.coaching if account else None) or []]
+        # Scope still applies: a facility followed but since left out of the
+        # coach's scope shows nobody.
+        query = select(Account).where(scope_clause(caller.scope), Account.role == "coachee",
+                                      Account.active.is_(True),
+                                      Account.facility_id.in_(followed))
+        session = self.db.session
+        total = session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = session.scalars(query.order_by(Account.facility_id, Account.username)
+                               .offset((page - 1) * per_page).limit(per_page)).all()
+        return json_response({"total": total, "page": page, "per_page": per_page,
+                              "items": [view_of(a) for a in rows]})
 
     @route(summary="Change one's own name, language, contacts, preferences or password",
            request=MeUpdate, response=AccountView, tags=["session"])

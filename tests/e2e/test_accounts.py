@@ -137,8 +137,17 @@ def admin_creates_rescopes_and_disables_accounts_and_each_change_is_published(
     assert follows.json()["coaching"] == [{
         "facility_id": "ML-SEG-NIO-CEN", "facility_path": "/ML/ML-SEG/ML-SEG-NIO/ML-SEG-NIO-CEN"}]
 
-    # Only admins write accounts.
+    # A coach's coachees follow from the facilities the coach follows.
     coach = bearer(sign_in(platform, "coach.niono"))
+    coachees = requests.get(f"{platform}{API}/me/coachees", headers=coach, timeout=10).json()
+    assert "u-dtc-niono" in {c["id"] for c in coachees["items"]}
+    assert {(c["role"], c["facility_id"]) for c in coachees["items"]} <= {
+        ("coachee", "ML-SEG-NIO-CEN"), ("coachee", "ML-SEG-NIO-MOL")}
+    kayes = bearer(sign_in(platform, "coach.kayes"))
+    assert "u-dtc-niono" not in {c["id"] for c in requests.get(
+        f"{platform}{API}/me/coachees", headers=kayes, timeout=10).json()["items"]}
+
+    # Only admins write accounts.
     assert requests.post(f"{platform}{API}/accounts", headers=coach, timeout=10, json={
         **new_coach, "id": f"x-{suffix}", "username": f"x.{suffix}"}).status_code == 403
     assert requests.post(f"{platform}{API}/accounts/{account_id}/disable", headers=coach,
