@@ -40,6 +40,7 @@ from c2p import deadletters  # noqa: E402
 from c2p.database import driver_url  # noqa: E402
 from c2p.processes import LocalPlatform  # noqa: E402
 
+COACH_ID = "u-coach-niono"  # coach.niono, who sends every visit
 SERVICES_TO_KILL = ("gateway", "checklist", "planner", "notify", "evidence")
 FAULTS = ("kill", "broker", "database", "poison", "duplicates")
 ITEMS = ("cc_temp_twice_daily", "cc_in_range", "stock_no_expired", "stock_cards_up_to_date",
@@ -134,14 +135,16 @@ def check_outcome(box, accepted_ids, timeout=90) -> dict:
                                                  "select id from submissions")}
         plans = _count(box.database_urls["planner"],
                        "select submission_id, count(*) from plans group by submission_id")
+        # One "plan to agree" alert per plan and recipient (coach and coachees).
         alerts = _count(box.database_urls["notify"],
-                        "select link, count(*) from inbox_messages "
-                        "where kind = 'plan.to_agree' group by link")
+                        "select recipient_id, link, count(*) from inbox_messages "
+                        "where kind = 'plan.to_agree' group by recipient_id, link")
         unsent = sum(_count(box.database_urls[s], "select count(*) from outbox "
                             "where published_at is null")[0][0]
                      for s in ("checklist", "planner"))
         planned = {str(r[0]) for r in plans}
-        done = expected <= planned and len(alerts) >= len(expected) and unsent == 0
+        coach_alerts = [r for r in alerts if r[0] == COACH_ID]
+        done = expected <= planned and len(coach_alerts) >= len(expected) and unsent == 0
         if done or time.monotonic() > deadline:
             break
         time.sleep(1)
@@ -154,8 +157,8 @@ def check_outcome(box, accepted_ids, timeout=90) -> dict:
         "plans": len(plans),
         "visits_without_plan": len(expected - planned),
         "duplicate_plans": sum(1 for r in plans if r[1] > 1),
-        "coach_alerts": len(alerts),
-        "duplicate_alerts": sum(1 for r in alerts if r[1] > 1),
+        "coach_alerts": len(coach_alerts),
+        "duplicate_alerts": sum(1 for r in alerts if r[2] > 1),
         "unsent_outbox_rows": unsent,
         "parked_messages": len(parked),
         "parked": parked[:5],
