@@ -59,7 +59,16 @@ class TransactionalRpc(Rpc):
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         result, exc_info = settle(worker_ctx, result, exc_info)
-        return super().handle_result(message, worker_ctx, result, exc_info)
+        try:
+            return super().handle_result(message, worker_ctx, result, exc_info)
+        except Exception:
+            # The broker went away while we replied. nameko would let this kill
+            # the whole service; instead drop the reply: the request was not
+            # acked, so the broker redelivers it, and every RPC that changes
+            # something is idempotent (client-generated ids).
+            log.warning("%s: could not send the RPC reply (broker down?); the request "
+                        "will be redelivered", worker_ctx, exc_info=True)
+            return result, exc_info
 
 
 class TransactionalHttp(HttpRequestHandler):

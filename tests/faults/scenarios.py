@@ -273,7 +273,9 @@ def inject_poison(amqp_uri) -> int:
 
 def run(box, fault, visits, per_second=8, rounds=1, log_dir=None) -> dict:
     """One fault run on a sandbox; returns the outcome with `passed`."""
-    platform = LocalPlatform(box.env(C2P_RPC_TIMEOUT_S=5),
+    # Production retry delays (1 s, 5 s, 30 s): the test default (150 ms, 300 ms)
+    # would park messages during an outage of a few seconds instead of riding it out.
+    platform = LocalPlatform(box.env(C2P_RPC_TIMEOUT_S=5, C2P_RETRY_DELAYS_MS="1000,5000,30000"),
                              log_dir or tempfile.mkdtemp(prefix=f"c2p-fault-{fault}-")).start()
     try:
         phone = Phone(platform)
