@@ -304,7 +304,10 @@ def test_failing_provider_is_retried_then_delivers_once_or_ends_failed_without_b
     assert len(sinks.attempts("+22370000011")) == 3 and not sinks.texts("+22370000011")
     eventually(lambda: sinks.texts("+22370000010"))
     assert len(sinks.attempts("+22370000010")) == 3 and len(sinks.texts("+22370000010")) == 1
-    sms = deliveries(channel="sms")[0]
+    # The row is marked delivered just after the provider answers: poll for it.
+    sms = eventually(lambda: next((d for d in deliveries(channel="sms")
+                                   if d["recipient_id"] == "u-flaky"
+                                   and d["status"] == "delivered"), None))
     assert (sms["status"], sms["attempts"], sms["last_error"]) == ("delivered", 3, None)
     published = eventually(lambda: len(events()) >= 8 and events())
     by_channel = {(e["type"], e["data"]["channel"]): e["data"] for e in published}

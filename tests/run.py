@@ -1,0 +1,76 @@
+"""The whole suite, in a few parallel pytest sessions, then the fault runs alone.
+
+`./c2pctl test` (no arguments) runs this. Most of the suite waits on the broker,
+the databases and service processes rather than on the CPU, so independent
+sessions side by side finish in a fraction of the time. Each session has its
+own databases and vhosts (see tests/conftest.py), so they cannot interfere.
+The fault runs restart the broker and the database server, so they run last,
+alone. (pytest-xdist is no option: its workers hang once eventlet has patched
+the process.)
+"""
+import os
+import re
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def groups():
+    e2e = sorted(f"tests/e2e/{f}" for f in os.listdir(os.path.join(HERE, "e2e"))
+                 if f.startswith("test_") and f.endswith(".py"))
+    return [["tests/unit", "tests/integration"], e2e[0::2], e2e[1::2]]
+
+
+def run_session(paths, log_path, extra):
+    log = open(log_path, "w")
+    return subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *extra,
+                             *paths], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+
+def counts(log_path):
+    with open(log_path, errors="replace") as f:
+        lines = f.read().splitlines()
+    summary = next((line for line in reversed(lines) if re.search(r"\d+ (passed|failed)", line)),
+                   "")
+    found = {word: int(n) for n, word in re.findall(r"(\d+) (passed|failed|error|errors|skipped)",
+                                                     summary)}
+    return found, lines
+
+
+def main(extra):
+    log_dir = os.path.join(ROOT, ".c2p", "test-logs")
+    os.makedirs(log_dir, exist_ok=True)
+    started = time.monotonic()
+    sessions = []
+    for index, paths in enumerate(groups()):
+        log_path = os.path.join(log_dir, f"session-{index}.log")
+        sessions.append((paths, log_path, run_session(paths, log_path, extra)))
+    codes = [process.wait() for _, _, process in sessions]
+    fault_log = os.path.join(log_dir, "faults.log")
+    sessions.append((["tests/faults"], fault_log, None))
+    codes.append(run_session(["tests/faults"], fault_log, extra).wait())
+
+    total = {"passed": 0, "failed": 0, "skipped": 0, "errors": 0}
+    for (paths, log_path, _), code in zip(sessions, codes):
+        found, lines = counts(log_path)
+        total["passed"] += found.get("passed", 0)
+        total["failed"] += found.get("failed", 0)
+        total["skipped"] += found.get("skipped", 0)
+        total["errors"] += found.get("error", 0) + found.get("errors", 0)
+        print(f"== {' '.join(paths)}  (exit {code}, log {os.path.relpath(log_path, ROOT)})")
+        # Failures in full, otherwise just the closing lines.
+        tail = lines if code not in (0, 5) else lines[-2:]
+        print("\n".join(tail[-400:]))
+    elapsed = time.monotonic() - started
+    print(f"\nwhole suite in {elapsed / 60:.1f} min")
+    failed = total["failed"] + total["errors"] + sum(1 for c in codes if c not in (0, 5))
+    print(f"{total['passed']} passed, {total['failed'] + total['errors']} failed, "
+          f"{total['skipped']} skipped")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
