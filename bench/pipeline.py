@@ -18,11 +18,11 @@ import argparse  # noqa: E402
 import os  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-from queue import Queue as _unused  # noqa: E402,F401
 
 import eventlet  # noqa: E402
 from eventlet.queue import LightQueue  # noqa: E402
 
+from c2p import deadletters  # noqa: E402
 from c2p.processes import LocalPlatform  # noqa: E402
 
 P95_LIMIT_MS = 300
@@ -71,7 +71,8 @@ def run_step(gateway, tap, rate, seconds, connections=64):
     last = max((tap.seen[("plan.created", sid)] for sid in sent
                 if ("plan.created", sid) in tap.seen), default=send_done)
     return {"offered_per_s": rate, "sent": total, "accepted": len(sent),
-            "http_errors": len(errors), "planned": len(latencies), "missing_plans": missing,
+            "http_errors": len(errors), "error_kinds": sorted(set(map(str, errors))),
+            "planned": len(latencies), "missing_plans": missing,
             "achieved_per_s": round(len(latencies) / max(last - start, 1e-9), 1),
             **summarise(latencies)}
 
@@ -80,7 +81,7 @@ def run_config(replicas, rates, seconds):
     box, s3 = local_sandbox("pipe")
     platform = None
     try:
-        env = box.env(C2P_OUTBOX_INTERVAL_S=2)
+        env = box.env(C2P_OUTBOX_INTERVAL_S=2, C2P_RETRY_DELAYS_MS="1000,5000,30000")
         platform = LocalPlatform(env, tempfile.mkdtemp(prefix="c2p-bench-"),
                                  replicas={s: replicas for s in
                                            ("checklist", "planner", "notify", "evidence",
@@ -98,13 +99,16 @@ def run_config(replicas, rates, seconds):
             if step["missing_plans"] or (step["p95_ms"] or 0) > P95_LIMIT_MS * 3:
                 break  # latency broke: higher rates only queue up
         tap.close()
-        eventlet.sleep(3)
+        eventlet.sleep(10)  # let the queues drain before counting
         submissions = count_rows(box.database_urls["checklist"], "select count(*) from submissions")
         plans = count_rows(box.database_urls["planner"], "select count(*) from plans")
         alerts = count_rows(box.database_urls["notify"],
-                            "select count(*) from inbox_messages where kind = 'plan.to_agree'")
+                            "select count(*) from inbox_messages where kind = 'plan.to_agree' "
+                            "and recipient_id = 'u-coach-niono'")
+        parked = len(deadletters.list_parked(box.amqp_uri))
         return {"replicas": replicas, "steps": steps,
-                "totals": {"submissions": submissions, "plans": plans, "coach_alerts": alerts}}
+                "totals": {"submissions": submissions, "plans": plans, "coach_alerts": alerts,
+                           "parked": parked}}
     finally:
         if platform:
             platform.stop()

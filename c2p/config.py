@@ -93,6 +93,10 @@ class Settings:
     retry_delays_ms: tuple = (1000, 5000, 30000)
     outbox_interval_s: int = 2
     rpc_timeout_s: int = 10
+    # Connections per process = pool + overflow; times every process of every
+    # service, it must stay under PostgreSQL's max_connections (100 by default).
+    db_pool_size: int = 4
+    db_max_overflow: int = 4
     demo_data: bool = True
     # Webhooks: the delivery timer, outbound timeout, exponential back-off
     # (first delay, doubled per attempt, capped) and attempts before "failed".
@@ -154,6 +158,8 @@ def load_settings(env=None) -> Settings:
         retry_delays_ms=tuple(_int_list(env, "C2P_RETRY_DELAYS_MS", "1000,5000,30000")),
         outbox_interval_s=_int(env, "C2P_OUTBOX_INTERVAL_S", "2", minimum=1),
         rpc_timeout_s=_int(env, "C2P_RPC_TIMEOUT_S", "10", minimum=1),
+        db_pool_size=_int(env, "C2P_DB_POOL_SIZE", "4", minimum=1),
+        db_max_overflow=_int(env, "C2P_DB_MAX_OVERFLOW", "4", minimum=0),
         demo_data=_bool(env, "C2P_DEMO_DATA", "true"),
         webhook_interval_s=_int(env, "C2P_WEBHOOK_INTERVAL_MS", "2000", minimum=50) / 1000,
         webhook_timeout_s=_int(env, "C2P_WEBHOOK_TIMEOUT_S", "5", minimum=1),

@@ -65,8 +65,12 @@ def driver_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, pool_size: int = 10):
-    return create_engine(driver_url(url), pool_size=pool_size, max_overflow=pool_size,
+def make_engine(url: str, pool_size: int = 4, max_overflow: int | None = None):
+    # A worker waits for a free connection (pool_timeout) rather than opening
+    # more: that is the back-pressure that keeps the server under max_connections.
+    return create_engine(driver_url(url), pool_size=pool_size,
+                         max_overflow=pool_size if max_overflow is None else max_overflow,
+                         pool_timeout=30,
                          pool_pre_ping=True, pool_recycle=1800,
                          connect_args={"application_name": "c2p"})
 
@@ -113,8 +117,7 @@ class UnitOfWork:
 class Database(DependencyProvider):
     """A unit of work per worker over this service's own database."""
 
-    def __init__(self, pool_size: int = 10):
-        self.pool_size = pool_size
+    def __init__(self):
         self.units: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     @property
@@ -123,7 +126,8 @@ class Database(DependencyProvider):
 
     def setup(self):
         settings = config["C2P_SETTINGS"]
-        self.engine = make_engine(settings.database_url(self.service_name), self.pool_size)
+        self.engine = make_engine(settings.database_url(self.service_name),
+                                  settings.db_pool_size, settings.db_max_overflow)
         self.bus = Bus(config["AMQP_URI"])
 
     def stop(self):
