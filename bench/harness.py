@@ -18,13 +18,8 @@ import time  # noqa: E402
 import uuid  # noqa: E402
 from datetime import datetime, timezone  # noqa: E402
 
-import eventlet  # noqa: E402
-from kombu import Connection, Queue, binding  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
 
-from c2p import topology  # noqa: E402
-from c2p.database import driver_url  # noqa: E402
-from c2p.sandbox import Sandbox, start_s3_server  # noqa: E402
+from c2p.sandbox import EventListener, Sandbox, query, start_s3_server  # noqa: E402
 
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 COACH = ("coach.niono", "demo-c2p-2025")
@@ -117,54 +112,25 @@ def submission(failing=2, rng=None):
                         for code in ITEMS]}
 
 
-class Tap:
-    """Consumes copies of the events of the given types, noting when each arrived."""
+class Tap(EventListener):
+    """Copies of the events of the given types, noting when each first arrived."""
 
     def __init__(self, amqp_uri, routing_keys):
-        self.amqp_uri = amqp_uri
-        self.name = f"bench-tap-{uuid.uuid4().hex[:8]}"
         self.seen: dict[tuple[str, str], float] = {}
         self.counts: dict[str, int] = {}
-        self.connection = Connection(amqp_uri)
-        self.queue = Queue(self.name, bindings=[
-            binding(topology.EVENTS_EXCHANGE, routing_key=key) for key in routing_keys],
-            durable=False, auto_delete=False)
-        self.queue(self.connection.channel()).declare()
-        self.stopped = False
-        self.thread = eventlet.spawn(self._run)
+        super().__init__(amqp_uri, routing_keys)
 
-    def _run(self):
-        def on_message(body, message):
-            event = json.loads(body) if isinstance(body, (str, bytes)) else body
-            data = event["data"]
-            key = data.get("submission_id") or data.get("plan_id") or data.get("notification_id")
-            self.seen.setdefault((event["type"], str(key)), time.monotonic())
-            self.counts[event["type"]] = self.counts.get(event["type"], 0) + 1
-            message.ack()
-        with self.connection.Consumer(self.queue, callbacks=[on_message],
-                                      accept=["json"]) as consumer:
-            consumer.qos(prefetch_count=500)
-            while not self.stopped:
-                try:
-                    self.connection.drain_events(timeout=0.5)
-                except TimeoutError:
-                    continue
-
-    def close(self):
-        self.stopped = True
-        self.thread.wait()
-        with Connection(self.amqp_uri) as conn:
-            conn.channel().queue_delete(self.name)
-        self.connection.release()
+    def on_message(self, body, message):
+        event = json.loads(body) if isinstance(body, (str, bytes)) else body
+        data = event["data"]
+        key = data.get("submission_id") or data.get("plan_id") or data.get("notification_id")
+        self.seen.setdefault((event["type"], str(key)), time.monotonic())
+        self.counts[event["type"]] = self.counts.get(event["type"], 0) + 1
+        message.ack()
 
 
 def count_rows(database_url, sql) -> int:
-    engine = create_engine(driver_url(database_url))
-    try:
-        with engine.connect() as conn:
-            return conn.execute(text(sql)).scalar()
-    finally:
-        engine.dispose()
+    return query(database_url, sql)[0][0]
 
 
 def write_json(name, payload) -> str:

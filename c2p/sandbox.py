@@ -140,3 +140,54 @@ class Sandbox:
     def close(self):
         drop_databases(self.database_urls)
         self.vhosts.delete(self.name)
+
+
+def query(database_url: str, sql: str) -> list:
+    """Every row of one SQL query on a sandbox database (for checks after a run)."""
+    engine = create_engine(driver_url(database_url))
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(sql)).all()
+    finally:
+        engine.dispose()
+
+
+class EventListener:
+    """A private queue bound to c2p.events, consumed in a green thread.
+
+    Subclasses handle each message in `on_message(body, message)` (and ack it).
+    The queue is exclusive: the broker deletes it when `close()` drops the
+    connection. It is declared before the constructor returns, so no event
+    published afterwards is missed.
+    """
+
+    def __init__(self, amqp_uri: str, routing_keys=("#",), prefetch: int = 500):
+        import eventlet
+        from kombu import Connection, Queue, binding
+        from c2p import topology
+        self.stopped = False
+        self.connection = Connection(amqp_uri)
+        self.queue = Queue(f"sandbox-listener-{uuid.uuid4().hex[:8]}", exclusive=True,
+                           bindings=[binding(topology.EVENTS_EXCHANGE, routing_key=key)
+                                     for key in routing_keys])
+        self.queue(self.connection.default_channel).declare()
+        self.prefetch = prefetch
+        self.thread = eventlet.spawn(self._run)
+
+    def on_message(self, body, message):
+        raise NotImplementedError
+
+    def _run(self):
+        with self.connection.Consumer(self.queue, callbacks=[self.on_message],
+                                      accept=["json"]) as consumer:
+            consumer.qos(prefetch_count=self.prefetch)
+            while not self.stopped:
+                try:
+                    self.connection.drain_events(timeout=0.5)
+                except TimeoutError:
+                    continue
+
+    def close(self):
+        self.stopped = True
+        self.thread.wait()
+        self.connection.release()

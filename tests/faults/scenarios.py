@@ -34,11 +34,10 @@ from datetime import datetime, timezone  # noqa: E402
 
 import eventlet  # noqa: E402
 import requests  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
 
 from c2p import deadletters  # noqa: E402
-from c2p.database import driver_url  # noqa: E402
 from c2p.processes import LocalPlatform  # noqa: E402
+from c2p.sandbox import EventListener, query  # noqa: E402
 
 COACH_ID = "u-coach-niono"  # coach.niono, who sends every visit
 SERVICES_TO_KILL = ("gateway", "checklist", "planner", "notify", "evidence")
@@ -117,29 +116,20 @@ class Phone:
         return pool
 
 
-def _count(url, sql):
-    engine = create_engine(driver_url(url))
-    try:
-        with engine.connect() as conn:
-            return conn.execute(text(sql)).all()
-    finally:
-        engine.dispose()
-
-
 def check_outcome(box, accepted_ids, timeout=90) -> dict:
     """Wait for the cycle to finish, then verify: zero lost, zero duplicated."""
     deadline = time.monotonic() + timeout
     expected = set(accepted_ids)
     while True:
-        submissions = {str(r[0]) for r in _count(box.database_urls["checklist"],
+        submissions = {str(r[0]) for r in query(box.database_urls["checklist"],
                                                  "select id from submissions")}
-        plans = _count(box.database_urls["planner"],
+        plans = query(box.database_urls["planner"],
                        "select submission_id, count(*) from plans group by submission_id")
         # One "plan to agree" alert per plan and recipient (coach and coachees).
-        alerts = _count(box.database_urls["notify"],
+        alerts = query(box.database_urls["notify"],
                         "select recipient_id, link, count(*) from inbox_messages "
                         "where kind = 'plan.to_agree' group by recipient_id, link")
-        unsent = sum(_count(box.database_urls[s], "select count(*) from outbox "
+        unsent = sum(query(box.database_urls[s], "select count(*) from outbox "
                             "where published_at is null")[0][0]
                      for s in ("checklist", "planner"))
         planned = {str(r[0]) for r in plans}
@@ -213,42 +203,28 @@ def restart_database(down_s=3):
                    check=True, capture_output=True)
 
 
-class Duplicator:
+class Duplicator(EventListener):
     """Delivers every event twice to every consumer: it copies each event from the
     exchange and publishes the copy again (marked, so copies are not copied)."""
 
     MARK = "x-c2p-duplicate"
 
     def __init__(self, amqp_uri):
-        from kombu import Connection, Queue, binding
-        from c2p import topology
         from c2p.bus import Bus
-        self.bus, self.copied, self.stopped = Bus(amqp_uri), 0, False
-        self.connection = Connection(amqp_uri)
-        self.queue = Queue(f"fault-dup-{uuid.uuid4().hex[:6]}", exclusive=True,
-                           bindings=[binding(topology.EVENTS_EXCHANGE, routing_key="#")])
-        self.thread = eventlet.spawn(self._run)
+        self.bus, self.copied = Bus(amqp_uri), 0
+        super().__init__(amqp_uri)
 
-    def _run(self):
-        def on_message(body, message):
-            if not (message.headers or {}).get(self.MARK):
-                self.bus.publish(message.body, exchange="c2p.events",
-                                 routing_key=message.delivery_info["routing_key"],
-                                 headers={self.MARK: 1},
-                                 message_id=message.properties.get("message_id"))
-                self.copied += 1
-            message.ack()
-        with self.connection.Consumer(self.queue, callbacks=[on_message], accept=["json"]):
-            while not self.stopped:
-                try:
-                    self.connection.drain_events(timeout=0.5)
-                except TimeoutError:
-                    continue
+    def on_message(self, body, message):
+        if not (message.headers or {}).get(self.MARK):
+            self.bus.publish(message.body, exchange="c2p.events",
+                             routing_key=message.delivery_info["routing_key"],
+                             headers={self.MARK: 1},
+                             message_id=message.properties.get("message_id"))
+            self.copied += 1
+        message.ack()
 
     def close(self):
-        self.stopped = True
-        self.thread.wait()
-        self.connection.release()
+        super().close()
         self.bus.close()
 
 
