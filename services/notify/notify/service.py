@@ -116,9 +116,6 @@ class NotifyService(PlatformService):
         for _ in range(MAX_BATCHES):
             claimed = delivery.claim(session, self.clock.now(), batch=BATCH)
             # The claim (status sending, lease) is durable before anything is sent.
-            # (Every commit here is explicit: c2p.database's worker teardown pops
-            # the unit of work before settling it, so it does not commit what a
-            # timer wrote; reported to the platform's owner.)
             session.commit()
             if not claimed:
                 return

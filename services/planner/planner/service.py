@@ -122,10 +122,8 @@ class PlannerService(PlatformService):
 
     @sweep_timer(interval=None)
     def send_due_date_alerts(self):
-        # One transaction per batch, so a backlog does not hold thousands of locks.
-        # Commit here: c2p.database.Database.worker_teardown pops the unit of work
-        # before settling it, so a timer's changes would otherwise be rolled back.
-        # (Harmless once that is fixed: settling then commits an empty transaction.)
+        # One transaction per batch, so a backlog does not hold thousands of locks
+        # (the unit of work commits whatever is left when the timer's worker ends).
         while True:
             claimed, sent = self.sweep_due_dates()
             self.db.session.commit()
