@@ -37,6 +37,10 @@ class SubmissionQuery(PeriodQuery):
 
 class GapsQuery(PeriodQuery):
     level = fields.String(metadata={"enum": ["facility", "district", "region"]})
+    template_code = fields.String(metadata={"description": "only visits of this template "
+                                                           "(every version)"})
+    area_id = fields.String(metadata={"description": "only facilities under this region "
+                                                     "or district (an org-unit id)"})
     top = fields.Integer(metadata={"description": "how many failing items (1-100, default 10)"})
 
 
@@ -127,13 +131,15 @@ class ChecklistRoutes:
                    "most", query=GapsQuery, tags=["dashboards"])
     @http("GET", f"{API}/dashboards/gaps")
     def get_gaps_dashboard(self, request):
-        """?level=facility|district|region &since= &until= &top="""
+        """?level=facility|district|region &since= &until= &top= &template_code= &area_id="""
         caller = self.auth.caller(request)
         top = _int_arg(request, "top")
         return json_response(self.checklist.gap_report(
             caller.as_rpc(), level=request.args.get("level", "facility"),
             since=request.args.get("since"), until=request.args.get("until"),
-            top=10 if top is None else top))
+            top=10 if top is None else top,
+            template_code=request.args.get("template_code") or None,
+            area_id=request.args.get("area_id") or None))
 
     # --- templates ---------------------------------------------------------
 

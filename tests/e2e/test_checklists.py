@@ -99,6 +99,18 @@ def test_checklist_api(platform, engines, process_env):
     wrong = requests.get(f"{platform}{API}/dashboards/gaps", headers=champion, timeout=10,
                          params={"level": "country"})
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "level"
+    # The desk map's filters, over HTTP: a district and a template; an area out of
+    # scope is unknown, an unknown template is named.
+    niono = requests.get(f"{platform}{API}/dashboards/gaps", headers=champion, timeout=10,
+                         params={"area_id": "ML-SEG-NIO",
+                                 "template_code": "pev-integrated"}).json()
+    assert [row["facility_id"] for row in niono["rows"]] == ["ML-SEG-NIO-CEN"]
+    assert niono["rows"][0]["template_code"] == "pev-integrated"
+    assert requests.get(f"{platform}{API}/dashboards/gaps", headers=kayes, timeout=10,
+                        params={"area_id": "ML-SEG-NIO"}).status_code == 404
+    unknown = requests.get(f"{platform}{API}/dashboards/gaps", headers=champion, timeout=10,
+                           params={"template_code": "no-such"})
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "template_code"
 
     # Templates: listed for everyone, published by admins only.
     codes = {t["code"] for t in requests.get(f"{platform}{API}/templates", headers=coach,

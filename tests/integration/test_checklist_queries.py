@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
-from c2p.errors import NotFound
+from c2p.errors import InvalidInput, NotFound
 from checklist import queries, store
 
 UTC = timezone.utc
@@ -125,6 +125,24 @@ def test_lists_history_scores_and_gaps_on_hand_made_visits(engines, area):
         assert report["totals"]["facilities"] == 3 and report["totals"]["visits"] == 5
         region_row = queries.gap_report(session, [f"/ML/{r}"], "region")["rows"]
         assert region_row[0]["facilities"] == 3
+
+        # The desk map's filters: one template, one district; coordinates come along.
+        in_a = queries.gap_report(session, national, "facility", area_id=f"{r}-A",
+                                  template_code="pev-mini")
+        assert {row["facility_id"] for row in in_a["rows"]} == {a1, a2}
+        assert in_a["rows"][0]["template_code"] == "pev-mini"
+        assert "latitude" in in_a["rows"][0] and "longitude" in in_a["rows"][0]
+        assert [(g["item_code"], g["failures"]) for g in in_a["top_gaps"]] == [
+            ("dq_monitoring_chart", 3), ("cc_in_range", 2)]
+        assert in_a["totals"]["visits"] == 4
+        other = queries.gap_report(session, national, "facility", template_code="pev-integrated")
+        assert not any(row["facility_id"] in (a1, a2, b1) for row in other["rows"])
+        with pytest.raises(InvalidInput):
+            queries.gap_report(session, national, template_code="no-such-template")
+        with pytest.raises(NotFound):  # district B is outside district A's scope
+            queries.gap_report(session, district_a, area_id=f"{r}-B")
+        with pytest.raises(NotFound):  # a facility is not an area
+            queries.gap_report(session, national, area_id=a1)
 
 
 def capture_statements(engine):

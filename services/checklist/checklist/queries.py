@@ -86,9 +86,30 @@ def facility_history(session, scope, facility_id, start=None, end=None) -> dict:
                        and visits[-1]["percent"] is not None else None)}
 
 
-def facility_scores(session, scope, start=None, end=None) -> list[dict]:
+def area_filters(session, scope, template_code=None, area_id=None, table=Submission):
+    """Extra clauses of the dashboards: one template's visits (every version of its
+    code), and the visits under one region or district of the caller's scope."""
+    clauses = []
+    if template_code:
+        ids = session.scalars(select(TemplateVersion.id)
+                              .where(TemplateVersion.code == template_code)).all()
+        if not ids:
+            raise InvalidInput({"template_code": [f"unknown template {template_code!r}"]})
+        clauses.append(table.template_id.in_(ids))
+    if area_id:
+        unit = session.get(OrgUnit, area_id)
+        if unit is None or unit.level not in ("region", "district") \
+                or not in_scope(unit.path, scope):
+            # An area outside the scope reads as unknown, as everywhere else.
+            raise NotFound(f"area_id: no region or district {area_id!r} in your scope")
+        clauses.append(under(table.facility_path, unit.path))
+    return clauses
+
+
+def facility_scores(session, scope, start=None, end=None, extra=()) -> list[dict]:
     """One row per facility in scope with a visit in the period: latest score,
-    first score of the period and number of visits."""
+    first score of the period and number of visits. `extra`: more clauses on
+    the visits (see `area_filters`)."""
     s = Submission
     window = {"partition_by": s.facility_id}
     ranked = (select(
@@ -97,12 +118,15 @@ def facility_scores(session, scope, start=None, end=None) -> list[dict]:
         .label("latest_rank"),
         func.first_value(s.percent).over(**window, order_by=(s.visited_at, s.id))
         .label("first_percent"),
-        func.count().over(**window).label("visits"))
-        .where(submission_filters(scope, start, end))
+        func.count().over(**window).label("visits"),
+        TemplateVersion.code.label("template_code"))
+        .join(TemplateVersion, TemplateVersion.id == s.template_id)
+        .where(submission_filters(scope, start, end), *extra)
         .subquery())
     district, region = aliased(OrgUnit), aliased(OrgUnit)
     rows = session.execute(
         select(ranked, OrgUnit.name.label("facility_name"), OrgUnit.path.label("facility_path"),
+               OrgUnit.latitude, OrgUnit.longitude,
                district.id.label("district_id"), district.name.label("district_name"),
                region.id.label("region_id"), region.name.label("region_name"))
         .join(OrgUnit, OrgUnit.id == ranked.c.facility_id)
@@ -118,14 +142,19 @@ def facility_scores(session, scope, start=None, end=None) -> list[dict]:
         "latest_visited_at": row.visited_at.isoformat(), "percent": row.percent,
         "colour": row.colour, "flagged": bool(row.flagged),
         "first_percent": row.first_percent, "visits": row.visits,
+        "template_code": row.template_code,
+        "latitude": row.latitude, "longitude": row.longitude,
     } for row in rows]
 
 
-def gap_report(session, scope, level="facility", start=None, end=None, top=10) -> dict:
+def gap_report(session, scope, level="facility", start=None, end=None, top=10,
+               template_code=None, area_id=None) -> dict:
     if level not in dashboards.LEVELS:
         raise InvalidInput({"level": [f"must be one of {', '.join(dashboards.LEVELS)}, "
                                       f"got {level!r}"]})
-    facilities = facility_scores(session, scope, start, end)
+    extra = area_filters(session, scope, template_code, area_id)
+    gap_extra = area_filters(session, scope, template_code, area_id, table=SubmissionGap)
+    facilities = facility_scores(session, scope, start, end, extra)
     if level == "facility":
         rows = facilities
     else:
@@ -134,17 +163,18 @@ def gap_report(session, scope, level="facility", start=None, end=None, top=10) -
     counts = [{"item_code": code, "failures": failures, "partial": int(partial or 0)}
               for code, failures, partial in session.execute(
                   select(g.item_code, func.count(), func.sum(func.cast(g.partial, Integer)))
-                  .where(submission_filters(scope, start, end, table=g))
+                  .where(submission_filters(scope, start, end, table=g), *gap_extra)
                   .group_by(g.item_code)
                   .order_by(func.count().desc()).limit(max(top * 3, 30)))]
     visits_by_template = dict(session.execute(
         select(Submission.template_id, func.count())
-        .where(submission_filters(scope, start, end))
+        .where(submission_filters(scope, start, end), *extra)
         .group_by(Submission.template_id)).all())
     templates = {row.id: row.definition for row in session.scalars(
         select(TemplateVersion).where(TemplateVersion.id.in_(list(visits_by_template))))}
     return {
-        "level": level, "since": start.isoformat() if start else None,
+        "level": level, "template_code": template_code, "area_id": area_id,
+        "since": start.isoformat() if start else None,
         "until": end.isoformat() if end else None,
         "rows": rows,
         "totals": {"facilities": len(facilities),

@@ -190,12 +190,19 @@ class ChecklistService(PlatformService):
         return queries.facility_scores(self.db.session, caller["scope"], start, end)
 
     @rpc
-    def gap_report(self, caller, level="facility", since=None, until=None, top=10):
-        """Latest scores by facility, district or region, and the items failed most."""
+    def gap_report(self, caller, level="facility", since=None, until=None, top=10,
+                   template_code=None, area_id=None):
+        """Latest scores by facility, district or region, and the items failed most;
+        optionally of one template's visits and within one region or district."""
         start, end = _period(since, until)
         if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= 100:
             raise InvalidInput({"top": ["must be an integer between 1 and 100"]})
-        return queries.gap_report(self.db.session, caller["scope"], level, start, end, top)
+        for name, value in (("template_code", template_code), ("area_id", area_id)):
+            if value is not None and (not isinstance(value, str) or len(value) > 64):
+                raise InvalidInput({name: ["must be a string of at most 64 characters"]})
+        return queries.gap_report(self.db.session, caller["scope"], level, start, end, top,
+                                  template_code=template_code or None,
+                                  area_id=area_id or None)
 
     # --- templates ---------------------------------------------------------
 
