@@ -122,6 +122,9 @@ class Settings:
     notify_retry_delays_s: tuple = (30, 120, 600, 1800)
     notify_digest_hour: int = 18
     notify_link_base: str = "http://localhost:8000"
+    # Visit planning: days between two supervision visits of a facility when its
+    # template does not say (`visit_interval_days`); quarterly by default.
+    visit_interval_days: int = 90
 
     def database_url(self, service: str) -> str:
         return self.database_urls[service]
@@ -182,6 +185,7 @@ def load_settings(env=None) -> Settings:
         notify_digest_hour=_int(env, "NOTIFY_DIGEST_HOUR", "18", minimum=0),
         notify_link_base=_url(env, "NOTIFY_LINK_BASE", "http://localhost:8000",
                               ("http", "https")),
+        visit_interval_days=_int(env, "C2P_VISIT_INTERVAL_DAYS", "90", minimum=1),
     )
 
 

@@ -48,6 +48,9 @@ ACTIONS: dict[str, frozenset] = {
     "accounts.write": frozenset({"admin"}),
     "deliveries.read": frozenset({"admin"}),
     "webhooks.manage": frozenset({"admin"}),
+    # A coach's working day: which facilities to visit next, exports of the area.
+    "visits.plan": SUPERVISORS,
+    "exports.read": SUPERVISORS,
 }
 DEFAULT_ACTION = "signed_in"
 ACTIONS[DEFAULT_ACTION] = EVERYONE
@@ -106,6 +109,12 @@ ROUTES: dict[str, str] = {
     "list_webhook_deliveries": "webhooks.manage",
     "get_webhook_delivery": "webhooks.manage",
     "redeliver_webhook": "webhooks.manage",
+    "get_facility_page": "checklists.read",
+    "visit_planning": "visits.plan",
+    "export_visits_csv": "exports.read",
+    "export_gaps_csv": "exports.read",
+    # A visit's report: whoever may read the visit (a coachee shares theirs too).
+    "visit_report": "checklists.read",
 }
 
 # Entrypoints answered without a caller (they never call `auth.caller`).

@@ -8,6 +8,8 @@ from gateway.routes.checklists import ChecklistRoutes
 from gateway.routes.dashboards import DashboardRoutes
 from gateway.routes.docs import DocsRoutes
 from gateway.routes.evidence import EvidenceRoutes
+from gateway.routes.exports import ExportRoutes
+from gateway.routes.facilities import FacilityRoutes
 from gateway.routes.inbox import InboxRoutes
 from gateway.routes.live import LiveRoutes
 from gateway.routes.plans import PlanRoutes
@@ -16,6 +18,7 @@ from gateway.routes.webhooks import WebhookRoutes
 
 
 class GatewayService(SessionRoutes, AccountRoutes, DocsRoutes, ChecklistRoutes, PlanRoutes, InboxRoutes, EvidenceRoutes,
-                     WebhookRoutes, LiveRoutes, DashboardRoutes, PlatformService):
+                     WebhookRoutes, LiveRoutes, DashboardRoutes, FacilityRoutes, ExportRoutes,
+                     PlatformService):
     name = "gateway"
     auth = Auth()

@@ -1,7 +1,7 @@
 """Events published by the checklist service."""
 from marshmallow import fields, validate
 
-from c2p.contracts.events import Data, contract
+from c2p.contracts.events import UPCASTERS, Data, contract
 from c2p.contracts.common import Person, Score, Gap
 
 
@@ -19,3 +19,23 @@ class ChecklistSubmitted(Data):
     received_at = fields.AwareDateTime(required=True)
     score = fields.Nested(Score, required=True)
     gaps = fields.List(fields.Nested(Gap), required=True)
+
+
+@contract("checklist.submitted", 2)
+class ChecklistSubmittedV2(ChecklistSubmitted):
+    """Version 2 adds what a follow-up visit needs to verify open actions, and who
+    answers for staff without an account."""
+    # Items that earned all their points on this visit: an open action on one of
+    # them is verified by the visit.
+    passed_items = fields.List(fields.String(), required=True)
+    # The facility's DTC account (the coachee named as DTC, else the facility's
+    # oldest active coachee account), or None.
+    dtc_id = fields.String(load_default=None, dump_default=None, allow_none=True)
+
+
+def _v1_to_v2(data):
+    # A v1 visit said nothing of passing items: it verifies no action.
+    return {**data, "passed_items": [], "dtc_id": None}
+
+
+UPCASTERS[("checklist.submitted", 1)] = _v1_to_v2

@@ -46,3 +46,6 @@ class Person(Data):
     id = fields.String(required=True)
     role = fields.String(load_default="", dump_default="")
     name = fields.String(load_default="", dump_default="")
+    # False: staff named on a visit who have no C2P account; what would be theirs
+    # (actions, alerts) goes to the facility's DTC.
+    account = fields.Boolean(load_default=True, dump_default=True)

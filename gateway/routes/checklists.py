@@ -6,12 +6,15 @@ along; routes only read the request and shape the response.
 """
 from __future__ import annotations
 
+from datetime import date
+
 from marshmallow import Schema, fields
 
-from c2p.errors import InvalidInput
+from c2p.errors import InvalidInput, NotFound
 from gateway.dependencies import TimedRpc
 from gateway.http import API, http, json_response, page_params, read_json
 from gateway.openapi import route
+from gateway.people import check_people
 
 try:  # the gateway may be deployed without the checklist package
     from checklist.schemas import SubmissionRequest, TemplateDefinition
@@ -91,10 +94,27 @@ class ChecklistRoutes:
     @http("POST", f"{API}/submissions")
     def submit_checklist(self, request):
         caller = self.auth.caller(request)
-        result = self.checklist.submit_checklist(read_json(request), caller.as_rpc())
+        # The people named are checked against the accounts (gateway.people).
+        payload, wrong_people = check_people(self.db.session, read_json(request))
+        if wrong_people and self._facility_known(caller, payload.get("facility_id")):
+            raise InvalidInput(wrong_people)
+        # (An unknown or foreign facility: the checklist service says so, as usual.)
+        result = self.checklist.submit_checklist(payload, caller.as_rpc())
         status = 200 if result["replayed"] else 201
         return json_response(result, status=status,
                              headers={"Location": f"{API}/submissions/{result['id']}"})
+
+    def _facility_known(self, caller, facility_id) -> bool:
+        """Is this a facility in the caller's scope? Asked only when a visit names
+        someone else's account, so that a wrong facility is reported as before."""
+        if not isinstance(facility_id, str) or not facility_id:
+            return False
+        try:
+            self.checklist.get_facility_history(caller.as_rpc(), facility_id,
+                                                since=date.today().isoformat())
+        except (NotFound, InvalidInput):
+            return False
+        return True
 
     @route(summary="Visits in the caller's area, newest first", query=SubmissionQuery,
            errors=(404,), tags=TAGS)

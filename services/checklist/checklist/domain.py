@@ -101,6 +101,17 @@ def outcome(item, value) -> Outcome:
     return Outcome(points * ratio, points)
 
 
+def passed_items(template, answers: dict) -> list[str]:
+    """Codes of the items that earned all their points (not-applicable ones did
+    not pass: nothing was checked). A follow-up visit verifies open actions on them."""
+    passed = []
+    for _, item in items(template):
+        result = outcome(item, (answers.get(item["code"]) or {}).get("value"))
+        if result.possible > 0 and result.earned >= result.possible:
+            passed.append(item["code"])
+    return passed
+
+
 def colour(template, percent):
     if percent is None:
         return "grey"

@@ -33,6 +33,9 @@ class Coachee(Strict):
     id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     role = fields.String(load_default="other", validate=validate.OneOf(COACHEE_ROLES))
     name = fields.String(load_default="", validate=validate.Length(max=200))
+    # Set by the gateway from its accounts (a phone's value is overwritten):
+    # False for staff without a C2P account, whose actions go to the DTC.
+    account = fields.Boolean(load_default=True)
 
 
 class Answer(Strict):
@@ -60,6 +63,10 @@ class SubmissionRequest(Strict):
     answers = fields.List(fields.Nested(Answer), required=True)
     gps = fields.Nested(GpsPoint, load_default=None, allow_none=True)
     comment = fields.String(load_default="", validate=validate.Length(max=4000))
+    # Set by the gateway: the facility's DTC account, who answers for staff
+    # without an account.
+    dtc_id = fields.String(load_default=None, allow_none=True,
+                           validate=validate.Length(min=1, max=64))
 
     @validates("visited_at")
     def plausible_visit_time(self, value, **kwargs):
@@ -191,6 +198,10 @@ class TemplateDefinition(Strict):
     description_fr = fields.String(validate=validate.Length(max=4000))
     description_en = fields.String(validate=validate.Length(max=4000))
     thresholds = fields.Nested(Thresholds, load_default=lambda: {"green": 80, "amber": 50})
+    # Days between two visits of a facility on this checklist (visit planning);
+    # absent: the C2P_VISIT_INTERVAL_DAYS setting. No default filled in, so a
+    # version published before this field existed still replays as the same.
+    visit_interval_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=730))
     sections = fields.List(fields.Nested(Section), required=True,
                            validate=validate.Length(min=1))
 

@@ -3,7 +3,10 @@ shipped templates. Loaded by `python -m c2p.seed`.
 
 The org units are in `org_units.csv` (regions, the districts of the first
 deployment and the Bamako pilot, with their CSComs), imported the same way as
-any CSV (`checklist.importer`). Templates are every `templates/*.json`; a
+any CSV (`checklist.importer`). Their coordinates are plausible, not surveyed:
+the town or neighbourhood of each CSCom to about a kilometre, enough for the
+photo-to-facility distance and the map; a DHIS2 import with `geometry`
+replaces them with the real points. Templates are every `templates/*.json`; a
 version already published is left as it is.
 """
 from __future__ import annotations

@@ -8,8 +8,10 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from datetime import datetime, timezone
 
 from marshmallow import ValidationError
+from nameko import config
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -17,7 +19,7 @@ from c2p.entrypoints import rpc
 from c2p.errors import Conflict, Forbidden, InvalidInput, NotFound
 from c2p.scope import in_scope
 from c2p.service import PlatformService
-from checklist import dashboards, domain, places, queries, store
+from checklist import dashboards, domain, facilities, places, queries, store
 from checklist.models import OrgUnit, Submission, SubmissionGap, TemplateVersion
 from checklist.schemas import SubmissionRequest
 
@@ -67,6 +69,15 @@ def _answers_by_item(errors, payload):
 def request_hash(request: dict) -> str:
     canonical = json.dumps(request, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _visit_interval() -> int:
+    settings = config.get("C2P_SETTINGS")
+    return getattr(settings, "visit_interval_days", 90)
+
+
+def _today():
+    return datetime.now(timezone.utc).date()
 
 
 class ChecklistService(PlatformService):
@@ -144,6 +155,8 @@ class ChecklistService(PlatformService):
             "template_code": template.code, "template_version": template.version,
             "visited_at": submission.visited_at, "received_at": submission.received_at,
             "score": score, "gaps": gaps,
+            "passed_items": domain.passed_items(template.definition, answers),
+            "dtc_id": request["dtc_id"],
         })
         return self._view(submission, replayed=False)
 
@@ -203,6 +216,46 @@ class ChecklistService(PlatformService):
         return queries.gap_report(self.db.session, caller["scope"], level, start, end, top,
                                   template_code=template_code or None,
                                   area_id=area_id or None)
+
+    # --- a coach's working day ------------------------------------------------
+
+    @rpc
+    def facility_overview(self, caller, facility_id):
+        """A facility, its latest score per template, its score trend by section and
+        when its next visit is due (NotFound outside the caller's scope)."""
+        return facilities.facility_overview(self.db.session, caller["scope"], facility_id,
+                                            _visit_interval(), _today())
+
+    @rpc
+    def visit_plan(self, caller, district_id=None, template_code=None, within_days=0,
+                   include_all=False, page=1, per_page=20):
+        """Facilities in scope due for a visit: never visited first, then most overdue."""
+        _page(page, per_page)
+        if isinstance(within_days, bool) or not isinstance(within_days, int) \
+                or not 0 <= within_days <= 365:
+            raise InvalidInput({"within_days": ["must be an integer between 0 and 365"]})
+        rows = facilities.visit_plan(
+            self.db.session, caller["scope"], _visit_interval(), _today(),
+            district_id=district_id, template_code=template_code, within_days=within_days,
+            include_all=bool(include_all))
+        start = (page - 1) * per_page
+        return {"items": rows[start:start + per_page], "page": page, "per_page": per_page,
+                "total": len(rows), "today": _today().isoformat()}
+
+    @rpc
+    def export_visits(self, caller, since=None, until=None, facility_id=None,
+                      district_id=None, template_code=None, page=1, per_page=500):
+        """Visits in scope and period, oldest first, with section scores and gaps (a
+        page at a time: the gateway writes the CSV)."""
+        start, end = _period(since, until)
+        if isinstance(page, bool) or not isinstance(page, int) or page < 1 \
+                or isinstance(per_page, bool) or not isinstance(per_page, int) \
+                or not 1 <= per_page <= 1000:
+            raise InvalidInput({"per_page": ["must be an integer between 1 and 1000"]})
+        return facilities.export_visits(
+            self.db.session, caller["scope"], start=start, end=end, facility_id=facility_id,
+            district_id=district_id, template_code=template_code, page=page,
+            per_page=per_page)
 
     # --- templates ---------------------------------------------------------
 

@@ -1,0 +1,251 @@
+"""A facility's page and visit planning: where a coach starts the day.
+
+- `GET /facilities/{id}`: the facility (with its coordinates), its latest score
+  per template, the score trend by section, open plans with their open actions,
+  recent evidence, its coachees with an account, and when the next visit is due;
+- `GET /visit-planning`: the facilities in the caller's scope due for a visit,
+  never visited first, then the most overdue (interval: the template's
+  `visit_interval_days`, else the C2P_VISIT_INTERVAL_DAYS setting).
+
+Scope is enforced by the services from the caller passed along (a facility
+elsewhere is 404); the page gathers what each service owns.
+"""
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from sqlalchemy import select
+
+from c2p.errors import InvalidInput
+from c2p.scope import in_scope
+from gateway.dependencies import TimedRpc
+from gateway.http import API, http, json_response, page_params
+from gateway.models import Account
+from gateway.openapi import Page, route
+
+TAGS = ["workday"]
+OPEN_PLANS = ("draft", "agreed", "in_progress")
+MAX_OPEN_PLANS = 10
+RECENT_EVIDENCE = 10
+
+
+def load_query(schema: Schema, request) -> dict:
+    """The query string through `schema`: a parameter it does not know, or a bad
+    value, is refused naming it (a client must not believe it filtered)."""
+    try:
+        return schema.load(request.args.to_dict(), unknown=RAISE)
+    except ValidationError as exc:
+        raise InvalidInput({f"query.{k}" if k != "_schema" else "query": v
+                            for k, v in exc.messages.items()}) from None
+
+
+# --- shapes ------------------------------------------------------------------
+
+class PlaceRef(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class FacilityView(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    path = fields.String(required=True)
+    code = fields.String(required=True, allow_none=True)
+    dhis2_id = fields.String(required=True, allow_none=True)
+    latitude = fields.Float(required=True, allow_none=True)
+    longitude = fields.Float(required=True, allow_none=True)
+    district = fields.Nested(PlaceRef, required=True, allow_none=True)
+    region = fields.Nested(PlaceRef, required=True, allow_none=True)
+
+
+class LatestScore(Schema):
+    template_code = fields.String(required=True)
+    template_version = fields.Integer(required=True)
+    title_fr = fields.String(required=True)
+    title_en = fields.String(required=True)
+    submission_id = fields.String(required=True)
+    visited_at = fields.String(required=True)
+    percent = fields.Float(required=True, allow_none=True)
+    colour = fields.String(required=True, allow_none=True)
+    flagged = fields.Boolean(required=True)
+    gaps = fields.Integer(required=True)
+
+
+class TrendPoint(Schema):
+    submission_id = fields.String(required=True)
+    visited_at = fields.String(required=True)
+    percent = fields.Float(required=True, allow_none=True)
+
+
+class SectionTrend(Schema):
+    code = fields.String(required=True)
+    title_fr = fields.String(required=True)
+    title_en = fields.String(required=True)
+    points = fields.List(fields.Nested(TrendPoint), required=True,
+                         metadata={"description": "oldest first"})
+
+
+class TemplateTrend(Schema):
+    template_code = fields.String(required=True)
+    overall = fields.List(fields.Nested(TrendPoint), required=True)
+    sections = fields.List(fields.Nested(SectionTrend), required=True)
+
+
+class NextVisit(Schema):
+    interval_days = fields.Integer(required=True)
+    interval_source = fields.String(required=True, metadata={"enum": ["template", "setting"]})
+    due_on = fields.String(required=True, allow_none=True,
+                           metadata={"description": "null: never visited, due now"})
+    days_overdue = fields.Integer(required=True, allow_none=True)
+    status = fields.String(required=True, metadata={
+        "enum": ["never_visited", "overdue", "due", "due_soon", "not_due"]})
+
+
+class OpenAction(Schema):
+    id = fields.String(required=True)
+    item_code = fields.String(required=True, allow_none=True)
+    text_fr = fields.String(required=True)
+    text_en = fields.String(required=True)
+    owner_id = fields.String(required=True, allow_none=True)
+    due_date = fields.String(required=True)
+    status = fields.String(required=True)
+    critical = fields.Boolean(required=True)
+    overdue = fields.Boolean(required=True)
+
+
+class OpenPlan(Schema):
+    id = fields.String(required=True)
+    submission_id = fields.String(required=True)
+    status = fields.String(required=True)
+    visited_at = fields.String(required=True, allow_none=True)
+    created_at = fields.String(required=True)
+    actions = fields.List(fields.Nested(OpenAction), required=True,
+                          metadata={"description": "its open actions only"})
+
+
+class EvidenceBrief(Schema):
+    id = fields.String(required=True)
+    action_id = fields.String(required=True)
+    status = fields.String(required=True)
+    uploaded_by = fields.String(required=True)
+    uploaded_at = fields.String(required=True, allow_none=True)
+    content_type = fields.String(required=True, allow_none=True)
+    thumbnail_url = fields.String(metadata={"description": "photos only; valid 5 minutes"})
+
+
+class StaffMember(Schema):
+    id = fields.String(required=True)
+    display_name = fields.String(required=True)
+
+
+class FacilityPage(Schema):
+    facility = fields.Nested(FacilityView, required=True)
+    visits = fields.Integer(required=True, metadata={"description": "visits on record"})
+    last_visited_at = fields.String(required=True, allow_none=True)
+    latest_scores = fields.List(fields.Nested(LatestScore), required=True,
+                                metadata={"description": "one per template"})
+    trend = fields.List(fields.Nested(TemplateTrend), required=True,
+                        metadata={"description": "per template, its last 12 visits"})
+    next_visit = fields.Nested(NextVisit, required=True)
+    open_plans = fields.List(fields.Nested(OpenPlan), required=True)
+    recent_evidence = fields.List(fields.Nested(EvidenceBrief), required=True)
+    coachees = fields.List(fields.Nested(StaffMember), required=True,
+                           metadata={"description": "active coachee accounts of the facility"})
+
+
+class LastVisit(Schema):
+    submission_id = fields.String(required=True)
+    visited_at = fields.String(required=True)
+    template_code = fields.String(required=True)
+    percent = fields.Float(required=True, allow_none=True)
+    colour = fields.String(required=True, allow_none=True)
+    flagged = fields.Boolean(required=True)
+
+
+class PlannedVisit(NextVisit):
+    facility_id = fields.String(required=True)
+    facility_name = fields.String(required=True)
+    facility_path = fields.String(required=True)
+    district_id = fields.String(required=True, allow_none=True)
+    district_name = fields.String(required=True, allow_none=True)
+    latitude = fields.Float(required=True, allow_none=True)
+    longitude = fields.Float(required=True, allow_none=True)
+    last_visit = fields.Nested(LastVisit, required=True, allow_none=True)
+
+
+class VisitPlanQuery(Schema):
+    district_id = fields.String(validate=validate.Length(min=1, max=64))
+    template = fields.String(validate=validate.Length(min=1, max=64),
+                             metadata={"description": "plan visits on this template only"})
+    within_days = fields.Integer(load_default=0, validate=validate.Range(min=0, max=365),
+                                 metadata={"description": "also list visits due within "
+                                                          "this many days (default 0)"})
+    all = fields.Boolean(load_default=False,
+                         metadata={"description": "every facility, due or not"})
+    page = fields.Integer(validate=validate.Range(min=1, max=100000))
+    per_page = fields.Integer(validate=validate.Range(min=1, max=100))
+
+
+VisitPlanPage = type("VisitPlanPage", (Page(PlannedVisit),), {
+    "today": fields.String(required=True, metadata={"description": "the day planned for"})})
+
+
+# --- routes ------------------------------------------------------------------
+
+class FacilityRoutes:
+    checklist = TimedRpc("checklist")
+    planner = TimedRpc("planner")
+    evidence = TimedRpc("evidence")
+
+    @route(summary="A facility's page: scores, trend, open plans, evidence, next visit",
+           response=FacilityPage, errors=(404,), tags=TAGS)
+    @http("GET", f"{API}/facilities/<facility_id>")
+    def get_facility_page(self, request, facility_id):
+        caller = self.auth.caller(request)
+        load_query(Schema(), request)
+        rpc_caller = caller.as_rpc()
+        overview = self.checklist.facility_overview(rpc_caller, facility_id)
+        plans = self.planner.list_plans(rpc_caller, {"facility_id": overview["facility"]["id"],
+                                                     "page": 1, "per_page": 50})
+        open_plans = []
+        for summary in [p for p in plans["items"] if p["status"] in OPEN_PLANS][
+                :MAX_OPEN_PLANS]:
+            plan = self.planner.get_plan(summary["id"], rpc_caller)
+            open_plans.append({
+                **{k: plan[k] for k in ("id", "submission_id", "status", "visited_at",
+                                        "created_at")},
+                "actions": [{k: a[k] for k in OpenAction._declared_fields}
+                            for a in plan["actions"] if a["status"] in
+                            ("todo", "in_progress", "awaiting_review")]})
+        page = {**overview, "open_plans": open_plans,
+                "recent_evidence": self._recent_evidence(rpc_caller, facility_id),
+                "coachees": self._facility_coachees(caller, overview["facility"])}
+        return json_response(FacilityPage().dump(page))
+
+    def _recent_evidence(self, rpc_caller, facility_id):
+        """The facility's latest evidence (all statuses), newest first."""
+        return []
+
+    def _facility_coachees(self, caller, facility):
+        rows = self.db.session.scalars(
+            select(Account).where(Account.role == "coachee", Account.active.is_(True),
+                                  Account.facility_id == facility["id"])
+            .order_by(Account.display_name, Account.id)).all()
+        return [{"id": a.id, "display_name": a.display_name} for a in rows
+                if in_scope(facility["path"], caller.scope)]
+
+    @route(summary="Visit planning: facilities due for a visit, never-visited first",
+           query=VisitPlanQuery, response=VisitPlanPage, errors=(404,), tags=TAGS,
+           description="Facilities in the caller's scope (or one district) with when their "
+                       "next visit is due: never visited first, then the most overdue. "
+                       "The interval is the template's `visit_interval_days`, else the "
+                       "C2P_VISIT_INTERVAL_DAYS setting (90 days by default).")
+    @http("GET", f"{API}/visit-planning")
+    def visit_planning(self, request):
+        caller = self.auth.caller(request)
+        query = load_query(VisitPlanQuery(), request)
+        page, per_page = page_params(request)
+        found = self.checklist.visit_plan(
+            caller.as_rpc(), district_id=query.get("district_id"),
+            template_code=query.get("template"), within_days=query["within_days"],
+            include_all=query["all"], page=page, per_page=per_page)
+        return json_response(VisitPlanPage().dump(found))

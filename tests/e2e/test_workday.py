@@ -1,0 +1,156 @@
+"""A coach's and a coachee's working day, over HTTP, every service its own process.
+
+- the coach: visit planning (never-visited first) -> a visit -> the facility's page
+  -> the exports of the area (CSV of visits and of gaps, the visit's PDF report);
+- the people named on a visit are checked against the accounts;
+- scope holds on every new route (also covered route by route by the access matrix).
+"""
+import csv
+import io
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+from pypdf import PdfReader
+
+from support import MINI_ITEMS, eventually
+
+API = "/api/v1"
+PASSWORD = "demo-c2p-2025"
+NIONO_FACILITIES = 13
+
+
+class User:
+    def __init__(self, base, username, password=PASSWORD):
+        response = requests.post(f"{base}{API}/auth/token", timeout=10,
+                                 json={"username": username, "password": password})
+        assert response.status_code == 200, response.text
+        self.base = base
+        self.headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    def get(self, path, **kwargs):
+        return requests.get(f"{self.base}{API}{path}", headers=self.headers, timeout=20,
+                            **kwargs)
+
+    def post(self, path, **kwargs):
+        return requests.post(f"{self.base}{API}{path}", headers=self.headers, timeout=20,
+                             **kwargs)
+
+    def ok(self, method, path, status=200, **kwargs):
+        response = getattr(self, method)(path, **kwargs)
+        assert response.status_code == status, (path, response.status_code, response.text)
+        return response
+
+
+def visit(failing, days_ago=1, facility_id="ML-SEG-NIO-CEN", coachees=None):
+    return {
+        "id": str(uuid.uuid4()), "facility_id": facility_id, "template_code": "pev-mini",
+        "visited_at": (datetime.now(timezone.utc) - timedelta(days=days_ago)).isoformat(),
+        "coachees": coachees if coachees is not None else [
+            {"id": "u-dtc-niono", "role": "dtc", "name": "Fatoumata Diarra"},
+            {"id": "vacc-sans-compte", "role": "vaccinator", "name": "Oumar Sidibé"}],
+        "answers": [{"item": code, "value": "no" if code in failing else "yes"}
+                    for code in MINI_ITEMS],
+        "comment": "Équipe motivée ; la chaîne du froid reste à consolider.",
+    }
+
+
+def read_csv(response):
+    assert response.headers["Content-Type"].startswith("text/csv")
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")  # spreadsheets read the accents right
+    return list(csv.DictReader(io.StringIO(text[1:])))
+
+
+@pytest.mark.slow
+def test_a_coachs_day(platform):
+    coach, kayes = User(platform, "coach.niono"), User(platform, "coach.kayes")
+
+    # --- visit planning: nothing visited yet, every facility of Niono is due ------
+    planning = coach.ok("get", "/visit-planning", params={"per_page": 100}).json()
+    assert planning["total"] == NIONO_FACILITIES
+    assert {f["status"] for f in planning["items"]} == {"never_visited"}
+    assert all(f["facility_path"].startswith("/ML/ML-SEG/ML-SEG-NIO/")
+               for f in planning["items"])
+    assert all(f["latitude"] and f["longitude"] for f in planning["items"])  # seeded
+
+    # --- a visit; the people named are checked -----------------------------------
+    stranger = visit(("cc_temp_twice_daily",), coachees=[
+        {"id": "u-coach-kayes", "role": "dtc", "name": "Moussa Keïta"}])
+    refused = coach.post("/submissions", json=stranger)
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["coachees.0.id"]
+    done = visit(("cc_temp_twice_daily", "stock_no_expired"))
+    created = coach.ok("post", "/submissions", 201, json=done).json()
+    assert [c["account"] for c in created["coachees"]] == [True, False]
+
+    # The facility visited yesterday is no longer due; the others still are,
+    # never-visited first; with all=true it comes last, not due.
+    planning = coach.ok("get", "/visit-planning", params={"per_page": 100}).json()
+    assert planning["total"] == NIONO_FACILITIES - 1
+    assert "ML-SEG-NIO-CEN" not in {f["facility_id"] for f in planning["items"]}
+    everything = coach.ok("get", "/visit-planning", params={"all": "true",
+                                                            "per_page": 100}).json()
+    last = everything["items"][-1]
+    assert last["facility_id"] == "ML-SEG-NIO-CEN" and last["status"] == "not_due"
+    assert last["interval_days"] == 90 and last["interval_source"] == "setting"
+    assert last["last_visit"]["submission_id"] == done["id"]
+    assert kayes.ok("get", "/visit-planning").json()["total"] > 0
+    assert "NIO" not in kayes.get("/visit-planning", params={"all": "true",
+                                                             "per_page": 100}).text
+    assert coach.get("/visit-planning", params={"surprise": "1"}).status_code in (400, 422)
+
+    # --- the facility's page --------------------------------------------------------
+    page = eventually(lambda: (p := coach.ok("get", "/facilities/ML-SEG-NIO-CEN").json())
+                      ["open_plans"] and p)
+    assert page["facility"]["name"] == "CSCom central de Niono"
+    assert page["facility"]["district"] == {"id": "ML-SEG-NIO", "name": "Niono"}
+    assert page["facility"]["latitude"] is not None
+    assert page["visits"] == 1
+    [latest] = page["latest_scores"]
+    assert latest["submission_id"] == done["id"] and latest["template_code"] == "pev-mini"
+    [trend] = page["trend"]
+    assert trend["overall"][0]["percent"] == latest["percent"]
+    assert [s["code"] for s in trend["sections"]] == ["cold_chain", "stock", "data_quality"]
+    assert page["next_visit"]["status"] == "not_due"
+    [plan] = page["open_plans"]
+    assert {a["item_code"] for a in plan["actions"]} == {"cc_temp_twice_daily",
+                                                         "stock_no_expired"}
+    assert page["coachees"] == [{"id": "u-dtc-niono", "display_name": "Fatoumata Diarra"}]
+    assert kayes.get("/facilities/ML-SEG-NIO-CEN").status_code == 404
+    assert coach.get("/facilities/NOPE").status_code == 404
+
+    # --- exports of the area ----------------------------------------------------------
+    visits = read_csv(coach.ok("get", "/exports/visits.csv"))
+    assert [row["submission_id"] for row in visits] == [done["id"]]
+    assert visits[0]["facility_name"] == "CSCom central de Niono"
+    assert visits[0]["district"] == "Niono" and visits[0]["region"] == "Ségou"
+    section_columns = [c for c in visits[0] if c.startswith("section_")]
+    assert section_columns and all(visits[0][c] != "" for c in section_columns)
+    gaps = read_csv(coach.ok("get", "/exports/gaps.csv"))
+    assert sorted(g["item_code"] for g in gaps) == ["cc_temp_twice_daily", "stock_no_expired"]
+    assert all(g["submission_id"] == done["id"] for g in gaps)
+    assert read_csv(kayes.ok("get", "/exports/visits.csv")) == []
+    assert read_csv(kayes.ok("get", "/exports/gaps.csv")) == []
+    old = coach.ok("get", "/exports/visits.csv", params={"until": "2020-01-31"})
+    assert read_csv(old) == []
+    assert coach.get("/exports/visits.csv", params={"since": "nope"}).status_code == 422
+
+    # --- the visit's report, in French and in English ---------------------------------
+    for lang, words in (("fr", ("Rapport de visite", "Chaîne du froid", "Écarts constatés",
+                                "Fatoumata Diarra", "Équipe motivée")),
+                        ("en", ("Supervision visit report", "Gaps found", "Awa Traoré"))):
+        response = coach.ok("get", f"/submissions/{done['id']}/report.pdf",
+                            params={"lang": lang})
+        assert response.headers["Content-Type"] == "application/pdf"
+        text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+        for word in words:
+            assert word in text, (lang, word, text[:500])
+    assert kayes.get(f"/submissions/{done['id']}/report.pdf").status_code == 404
+    assert coach.get(f"/submissions/{done['id']}/report.pdf",
+                     params={"lang": "de"}).status_code == 422
+    # A coachee may read (and share) the report of their facility's visit.
+    coachee = User(platform, "dtc.niono")
+    coachee.ok("get", f"/submissions/{done['id']}/report.pdf")
+    assert coachee.get("/exports/visits.csv").status_code == 403
