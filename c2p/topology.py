@@ -33,6 +33,8 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "notify.on_evidence_reviewed": ("evidence.reviewed",),
     "notify.on_action_due_soon": ("action.due_soon",),
     "notify.on_action_overdue": ("action.overdue",),
+    "notify.on_action_verified": ("action.verified",),
+    "notify.on_action_commented": ("action.commented",),
     "gateway.on_event_for_webhooks": ("#",),
 }
 

@@ -83,3 +83,24 @@ class ActionDueSoon(ActionRef):
 @contract("action.overdue", 1)
 class ActionOverdue(ActionRef):
     days_late = fields.Integer(required=True)
+
+
+@contract("action.verified", 1)
+class ActionVerified(ActionRef):
+    """A follow-up visit found the action's item passing: the action is closed
+    (done) as verified by that visit."""
+    from_status = fields.String(required=True, validate=validate.OneOf(ACTION_STATUSES))
+    submission_id = fields.UUID(required=True)  # the visit that verified it
+    visited_at = fields.AwareDateTime(required=True)
+    verified_by = fields.String(required=True)  # the coach of that visit
+    late = fields.Boolean(required=True)
+
+
+@contract("action.commented", 1)
+class ActionCommented(ActionRef):
+    """A message in the conversation on an action (coach and coachees)."""
+    comment_id = fields.UUID(required=True)
+    author_id = fields.String(required=True)
+    author_role = fields.String(required=True)
+    text = fields.String(required=True)
+    commented_at = fields.AwareDateTime(required=True)

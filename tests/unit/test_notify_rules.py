@@ -176,7 +176,8 @@ KIND_OF_EVENT = [
     ("evidence.to_review", "evidence.uploaded"), ("evidence.approved", "evidence.reviewed"),
     ("evidence.rejected", "evidence.reviewed"), ("evidence.needs_more", "evidence.reviewed"),
     ("action.due_soon", "action.due_soon"), ("action.overdue", "action.overdue"),
-    ("visit.flagged", "checklist.submitted"),
+    ("visit.flagged", "checklist.submitted"), ("action.verified", "action.verified"),
+    ("action.comment", "action.commented"),
 ]
 
 
@@ -188,7 +189,9 @@ def test_every_kind_renders_in_both_languages_with_nothing_left_unfilled():
                days_late=2, submission_id=uuid.uuid4(),
                score={"percent": 55.5, "flagged": True},
                gaps=[{"critical": True, "label_fr": "Chaîne du froid",
-                      "label_en": "Cold chain"}])
+                      "label_en": "Cold chain"}],
+               visited_at=datetime(2026, 12, 3, tzinfo=UTC), author_role="coach",
+               text="Où en est le frigo ?")
     assert {k for k, _ in KIND_OF_EVENT} == set(templates.TEMPLATES) - {"digest"}
     for kind, event_type in KIND_OF_EVENT:
         texts = templates.compose(kind, event_type, data)
@@ -200,3 +203,39 @@ def test_every_kind_renders_in_both_languages_with_nothing_left_unfilled():
         {"title": "Un", "body": "corps"}, {"title": "Deux", "body": ""}], "fr")
     assert title == "C2P : votre résumé du 23/11/2026 (2 alerte(s))"
     assert body == "- Un\n  corps\n- Deux"
+
+
+def action_ref(**more):
+    return ref(action_id=uuid.uuid4(), item_code="cc_in_range", text_fr="Réparer le frigo",
+               text_en="Repair the fridge", owner_id="u-dtc", due_date=date(2026, 12, 1),
+               status="done", **more)
+
+
+def test_a_verified_action_is_good_news_for_the_team_in_both_languages():
+    data = action_ref(from_status="in_progress", submission_id=uuid.uuid4(),
+                      visited_at=datetime(2026, 12, 3, 9, tzinfo=UTC), verified_by="c-visit",
+                      late=True)
+    assert who("action.verified", data) == [("u-dtc", "action.verified"),
+                                            ("u-vacc", "action.verified")]
+    texts = templates.compose("action.verified", "action.verified", data)
+    assert "03/12/2026" in texts["body_fr"] and "« Réparer le frigo »" in texts["body_fr"]
+    assert "2026-12-03" in texts["body_en"] and "Repair the fridge" in texts["body_en"]
+    assert texts["link"] == f"/api/v1/plans/{data['plan_id']}"
+
+
+def test_a_comment_alerts_the_other_side_never_the_author():
+    by_coachee = action_ref(comment_id=uuid.uuid4(), author_id="u-dtc", author_role="coachee",
+                            text="Le frigo est réparé, photo demain.",
+                            commented_at=datetime(2026, 12, 2, tzinfo=UTC))
+    assert [k for _, k in who("action.commented", by_coachee)] == ["action.comment"] * 3
+    assert [i for i, _ in who("action.commented", by_coachee)] == [
+        "c-visit", "c-district", "c-assigned"]
+    by_coach = {**by_coachee, "author_id": "c-visit", "author_role": "coach"}
+    assert [i for i, _ in who("action.commented", by_coach)] == ["u-dtc", "u-vacc"]
+    texts = templates.compose("action.comment", "action.commented", by_coachee,
+                              {"author": "Fatoumata Diarra"})
+    assert texts["body_fr"] == ("Fatoumata Diarra à propos de « Réparer le frigo » : "
+                                "Le frigo est réparé, photo demain.")
+    assert texts["title_en"] == "New message on an action: CSCom central de Niono"
+    anonymous = templates.compose("action.comment", "action.commented", by_coach)
+    assert anonymous["body_en"].startswith("The coach about")

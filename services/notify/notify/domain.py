@@ -105,6 +105,18 @@ def recipients_for(event_type: str, data: dict, accounts: Accounts) -> list[Reci
         # Escalation: the owner, then the coach.
         owners = [data["owner_id"]] if data.get("owner_id") else []
         found = [(i, "action.overdue") for i in [*owners, *coaches()]]
+    elif event_type == "action.verified":
+        # Good news for whoever did the work; the coach saw it on the visit.
+        owners = [data["owner_id"]] if data.get("owner_id") else []
+        found = [(i, "action.verified") for i in [*owners, *data.get("coachee_ids", [])]]
+    elif event_type == "action.commented":
+        # A conversation: the other side is told, never the author.
+        if data["author_role"] == "coachee":
+            others = coaches()
+        else:
+            others = [data["owner_id"]] if data.get("owner_id") else []
+            others += data.get("coachee_ids", [])
+        found = [(i, "action.comment") for i in others if i != data["author_id"]]
     elif event_type == "checklist.submitted":
         # The coach who made the visit saw the flag when submitting it: the
         # alert is for the facility's other coaches and the district's champion.

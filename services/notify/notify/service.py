@@ -96,6 +96,15 @@ class NotifyService(PlatformService):
     def on_action_overdue(self, event):
         self._notify(event)
 
+    @subscribe("action.verified")
+    def on_action_verified(self, event):
+        self._notify(event)
+
+    @subscribe("action.commented")
+    def on_action_commented(self, event):
+        author = self.db.session.get(Recipient, event.data["author_id"])
+        self._notify(event, {"author": author.display_name} if author else None)
+
     def _known_action(self, action_id):
         action = self.db.session.get(KnownAction, action_id)
         if action is None:

@@ -71,6 +71,20 @@ TEMPLATES = {
                "\"{action}\" was due on {due}. "
                "Talk with the team about what is in the way."),
     },
+    "action.verified": {
+        "fr": ("Action vérifiée lors de la visite : {facility}",
+               "La visite du {day} a constaté que « {action} » est en place : "
+               "l'action est close. Bravo à toute l'équipe !"),
+        "en": ("Action verified on the visit: {facility}",
+               "The visit of {day} found \"{action}\" in place: the action is closed. "
+               "Well done to the whole team!"),
+    },
+    "action.comment": {
+        "fr": ("Nouveau message sur une action : {facility}",
+               "{author} à propos de « {action} » : {text}"),
+        "en": ("New message on an action: {facility}",
+               "{author} about \"{action}\": {text}"),
+    },
     "visit.flagged": {
         "fr": ("Visite signalée pour écart critique : {facility}",
                "Score {score}. Écart(s) critique(s) : {gaps}."),
@@ -138,6 +152,16 @@ def compose(kind: str, event_type: str, data: dict, known: dict | None = None) -
         values = {"facility": facility, "action": action, "days": days,
                   "due": {lang: _date(data["due_date"], lang) for lang in LANGUAGES}}
         link = f"{API}/plans/{data['plan_id']}"
+    elif event_type == "action.verified":
+        values = {"facility": facility, "action": action,
+                  "day": {lang: _date(data["visited_at"], lang) for lang in LANGUAGES}}
+        link = f"{API}/plans/{data['plan_id']}"
+    elif event_type == "action.commented":
+        values = {"facility": facility, "action": action, "text": data["text"],
+                  "author": (known or {}).get("author") or {
+                      "fr": "Le coach" if data["author_role"] != "coachee" else "L'équipe",
+                      "en": "The coach" if data["author_role"] != "coachee" else "The team"}}
+        link = f"{API}/plans/{data['plan_id']}/actions/{data['action_id']}/comments"
     elif event_type == "checklist.submitted":
         gaps = [g for g in data["gaps"] if g["critical"]]
         values = {"facility": facility, "score": _percent(data["score"]["percent"]),
