@@ -6,6 +6,7 @@ than failing later on the first request that needs it.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -62,6 +63,16 @@ def _optional(env, name, default=""):
     return str(env.get(name, default) or "").strip()
 
 
+def _networks(env, name):
+    """Comma-separated addresses or CIDR networks; empty means none."""
+    raw = _optional(env, name)
+    try:
+        return tuple(ipaddress.ip_network(part.strip(), strict=False)
+                     for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r}: {exc}") from None
+
+
 def _bool(env, name, default):
     raw = _get(env, name, default).lower()
     if raw in ("1", "true", "yes", "on"):
@@ -105,6 +116,12 @@ class Settings:
     webhook_backoff_ms: int = 30000
     webhook_backoff_max_ms: int = 3600000
     webhook_max_attempts: int = 15  # 30 s doubling, capped at 1 h: about 8 h of outage
+    # Webhooks to loopback, private, link-local or reserved addresses: refused
+    # unless the operator allows them (a partner on the same intranet; tests).
+    webhook_allow_private: bool = False
+    # Proxies in front of the gateway (addresses or CIDR networks): only their
+    # X-Forwarded-For is believed when counting failed sign-ins per address.
+    trusted_proxies: tuple = ()
     # Live updates (SSE): heartbeat comment period, events buffered per stream
     # before a slow client is dropped.
     live_heartbeat_s: int = 15
@@ -169,6 +186,8 @@ def load_settings(env=None) -> Settings:
         webhook_backoff_ms=_int(env, "C2P_WEBHOOK_BACKOFF_MS", "30000", minimum=1),
         webhook_backoff_max_ms=_int(env, "C2P_WEBHOOK_BACKOFF_MAX_MS", "3600000", minimum=1),
         webhook_max_attempts=_int(env, "C2P_WEBHOOK_MAX_ATTEMPTS", "15", minimum=1),
+        webhook_allow_private=_bool(env, "C2P_WEBHOOK_ALLOW_PRIVATE", "false"),
+        trusted_proxies=_networks(env, "C2P_TRUSTED_PROXIES"),
         live_heartbeat_s=_int(env, "C2P_LIVE_HEARTBEAT_S", "15", minimum=1),
         live_queue_size=_int(env, "C2P_LIVE_QUEUE_SIZE", "200", minimum=1),
         smtp_host=_get(env, "SMTP_HOST", "localhost"),

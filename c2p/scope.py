@@ -1,6 +1,53 @@
-"""Geographic scope: a user sees what lies under one of their org-unit paths."""
+"""Geographic scope: a user sees what lies under one of their org-unit paths.
+
+Also where an event happens (`event_places`), so that every consumer that fans
+events out to people (live updates, webhooks) applies one rule: an event is
+shown to a scope when each of its places lies in that scope; an event with no
+place (a notification outcome, say) only to a national scope.
+"""
 
 
 def in_scope(path: str, scope) -> bool:
     """True when `path` is one of the scope's paths or lies under one of them."""
     return any(path == root or path.startswith(root.rstrip("/") + "/") for root in scope or ())
+
+
+def all_in_scope(paths, scope) -> bool:
+    """True when there is at least one path and every one lies in `scope`."""
+    paths = list(paths or ())
+    return bool(paths) and all(isinstance(p, str) and in_scope(p, scope) for p in paths)
+
+
+def is_national(scope) -> bool:
+    """A scope holding a country (an org-unit path of one level, e.g. `/ML`)."""
+    return any(isinstance(root, str) and root.strip("/") != "" and "/" not in root.strip("/")
+               for root in scope or ())
+
+
+def event_places(event_type: str, data) -> list[str] | None:
+    """The org-unit paths an event is about, or None when it is about no place.
+
+    Facility events carry `facility_path`. Account events are about the account,
+    which lives where its scope (and the facilities it coaches) are: a Kayes
+    admin must not learn a Niono coach's phone number from `account.updated`.
+    """
+    if not isinstance(data, dict):
+        return None
+    if event_type.startswith("account."):
+        paths = [p for p in data.get("scope") or () if isinstance(p, str)]
+        paths += [a.get("facility_path") for a in data.get("coaching") or ()
+                  if isinstance(a, dict) and isinstance(a.get("facility_path"), str)]
+        # An account with no place at all is only seen nationally.
+        return paths or None
+    path = data.get("facility_path")
+    if isinstance(path, str) and path:
+        return [path]
+    return None
+
+
+def event_in_scope(event_type: str, data, scope) -> bool:
+    """May a holder of `scope` learn of this event (by its places alone)?"""
+    places = event_places(event_type, data)
+    if places is None:
+        return is_national(scope)
+    return all_in_scope(places, scope)

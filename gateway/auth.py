@@ -10,21 +10,38 @@
   version is checked on every request against a small per-process cache
   (`STATE_TTL_S`): the replica that made the change updates its cache at once,
   other replicas within `STATE_TTL_S` seconds.
-- Refresh tokens are opaque random strings stored as SHA-256 only, rotated on
-  every use; a used one presented again revokes its family, except for a retry
-  within REFRESH_RETRY_GRACE of a rotation whose answer never arrived
-  (`refresh_outcome`; see `gateway.models.RefreshToken`).
-- Failed sign-ins are counted per username and per client address; past a few
-  free attempts each further failure locks the key for an exponentially longer
-  time (`lock_seconds`), answered 429 with Retry-After. The counters live in
-  their own transaction, so the refused request's rollback does not undo them.
+  Claims are checked for their types too (RFC 8725 §3.11): `exp`, `iat`, `nbf`
+  numbers, a lifetime of at most ACCESS_TOKEN_TTL, `ver` an integer, `scope` a
+  list of org-unit paths, `role` a known role (`check_claims`).
+- Refresh tokens are opaque strings stored as SHA-256 only, rotated on every
+  use; a used one presented again revokes its family, except for a retry within
+  REFRESH_RETRY_GRACE of a rotation whose answer never arrived
+  (`refresh_outcome`; see `gateway.models.RefreshToken`). The successor of a
+  token is derived from it with a server key (`Tokens.successor`), so such a
+  retry is answered the *same* refresh token, never a second, independent one:
+  whoever uses it second (the real client or a thief replaying the old one)
+  presents a used token, and the whole family is revoked.
+- Failed sign-ins slow guessing without locking the real user out (OWASP's
+  "device cookies"): a successful sign-in answers a `device_token`, which the
+  app sends with later sign-ins. From a device known that way, failures count
+  against that device only. From unknown devices they count per (username,
+  address) pair, per username and per address, with more free attempts for the
+  wider keys so that a district office or a carrier's NAT sharing one address
+  is not locked out by one person's typos; past the free attempts each failure
+  locks the key for an exponentially longer time (`lock_seconds`), answered 429
+  with Retry-After. The address is the client's as seen through trusted proxies
+  (`gateway.security.client_address`). The counters live in their own
+  transaction, so the refused request's rollback does not undo them.
 - Route permissions (`gateway.policy`) are applied when a route asks for its
   caller: the entrypoint name travels with the request.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import math
+import re
 import secrets
 import threading
 import time
@@ -53,8 +70,12 @@ STATE_TTL_S = 5.0        # how stale an account's (active, version) may be on a 
 ROUTE_KEY = "c2p.route"  # request.environ key naming the entrypoint (gateway.http)
 
 # Sign-in slowing: free failures per key, then a lock doubling from BASE up to MAX.
-USER_FREE_FAILURES = 5
-ADDRESS_FREE_FAILURES = 30
+DEVICE_FREE_FAILURES = 5     # a device the user signed in from before
+PAIR_FREE_FAILURES = 5       # one unknown client guessing one user's password
+USER_FREE_FAILURES = 20      # unknown clients, many addresses, one user
+ADDRESS_FREE_FAILURES = 100  # unknown clients behind one address (NAT), many users
+DEVICE_TOKEN_TTL = timedelta(days=365)
+DEVICE_TOKEN_TYPE = "device+jwt"
 LOCK_BASE_S = 15
 LOCK_MAX_S = 900
 FAILURE_WINDOW = timedelta(minutes=15)  # a key's count restarts after this long quiet
@@ -183,19 +204,95 @@ class Tokens:
                 raise Unauthorized("invalid token: not an access token")
             claims = jwt.decode(token, self.secret, algorithms=[ALGORITHM],
                                 issuer=self.issuer, audience=self.audience, leeway=LEEWAY_S,
-                                options={"require": ["exp", "iat", "iss", "aud", "sub"]})
-            caller = Caller(id=str(claims["sub"]), role=str(claims["role"]),
-                            scope=tuple(str(p) for p in claims["scope"]),
-                            language=str(claims.get("lang") or "fr"),
-                            facility_id=claims.get("fac"))
-            version = int(claims.get("ver", 0))
+                                options={"require": list(REQUIRED_CLAIMS)})
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"invalid token: {exc}") from None
-        except (KeyError, TypeError, ValueError):
-            raise Unauthorized("invalid token: malformed claims") from None
-        if caller.role not in policy.ROLES:
-            raise Unauthorized("invalid token: unknown role")
-        return caller, version
+        problem = check_claims(claims)
+        if problem:
+            raise Unauthorized(f"invalid token: {problem}")
+        caller = Caller(id=claims["sub"], role=claims["role"], scope=tuple(claims["scope"]),
+                        language=claims.get("lang") or "fr", facility_id=claims.get("fac"))
+        return caller, claims["ver"]
+
+    # --- refresh-token successors and device tokens ------------------------------
+
+    def successor(self, refresh_token: str) -> str:
+        """The refresh token that replaces `refresh_token`: the same every time it
+        is asked for, unguessable without the server key."""
+        mac = hmac.new(self._refresh_key, refresh_token.encode("utf-8"), hashlib.sha256)
+        return base64.urlsafe_b64encode(mac.digest()).decode("ascii").rstrip("=")
+
+    @property
+    def _refresh_key(self) -> bytes:
+        return hashlib.sha256(b"c2p refresh successor\x00" + self.secret.encode()).digest()
+
+    def issue_device(self, account, now=None) -> str:
+        """A token naming this device as one `account` signed in from."""
+        now = now or datetime.now(timezone.utc)
+        return jwt.encode({"iss": self.issuer, "aud": self.audience + "/device",
+                           "sub": account.id, "usr": account.username, "iat": now,
+                           "exp": now + DEVICE_TOKEN_TTL, "jti": secrets.token_urlsafe(16)},
+                          self.secret, algorithm=ALGORITHM, headers={"typ": DEVICE_TOKEN_TYPE})
+
+    def device_of(self, token, username: str) -> str | None:
+        """The id of a device `username` signed in from before, or None (unknown,
+        forged, expired, or another user's)."""
+        if not isinstance(token, str) or not token or len(token) > 2000:
+            return None
+        try:
+            if jwt.get_unverified_header(token).get("typ") != DEVICE_TOKEN_TYPE:
+                return None
+            claims = jwt.decode(token, self.secret, algorithms=[ALGORITHM],
+                                issuer=self.issuer, audience=self.audience + "/device",
+                                options={"require": ["exp", "iat", "sub", "usr", "jti"]})
+        except jwt.PyJWTError:
+            return None
+        if (not isinstance(claims.get("jti"), str) or not isinstance(claims.get("usr"), str)
+                or claims["usr"] != username.strip().lower()):
+            return None
+        return claims["jti"]
+
+
+REQUIRED_CLAIMS = ("exp", "iat", "nbf", "iss", "aud", "sub", "jti", "ver", "role", "scope")
+_PATH = re.compile(r"^(/[A-Za-z0-9][A-Za-z0-9._-]{0,63}){1,8}$")
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) \
+        and math.isfinite(value)
+
+
+def check_claims(claims: dict) -> str | None:
+    """Why these (signature-checked) claims are not those of one of our access
+    tokens, or None. Strict types: a string `exp`, a `scope` that is a string
+    (whose characters would each become a path), or a token living for a year
+    are refused even when signed with the key."""
+    for name in ("exp", "iat", "nbf"):
+        if not _number(claims.get(name)):
+            return f"{name} must be a number"
+    lifetime = claims["exp"] - claims["iat"]
+    if not 0 < lifetime <= ACCESS_TOKEN_TTL.total_seconds() + LEEWAY_S:
+        return "lifetime longer than allowed"
+    if claims["nbf"] < claims["iat"] - LEEWAY_S or claims["iat"] > time.time() + LEEWAY_S:
+        return "issued in the future"
+    if not isinstance(claims.get("sub"), str) or not 1 <= len(claims["sub"]) <= 64:
+        return "sub must be an account id"
+    if not isinstance(claims.get("jti"), str) or not claims["jti"]:
+        return "jti must be a string"
+    if not isinstance(claims.get("ver"), int) or isinstance(claims["ver"], bool) \
+            or claims["ver"] < 0:
+        return "ver must be a non-negative integer"
+    if claims.get("role") not in policy.ROLES:
+        return "unknown role"
+    scope = claims.get("scope")
+    if (not isinstance(scope, list) or not 1 <= len(scope) <= 20
+            or not all(isinstance(p, str) and _PATH.match(p) for p in scope)):
+        return "scope must be a list of org-unit paths"
+    if claims.get("lang", "fr") not in ("fr", "en"):
+        return "lang must be fr or en"
+    if claims.get("fac") is not None and not isinstance(claims["fac"], str):
+        return "fac must be a string or null"
+    return None
 
 
 def bearer_token(request) -> str:
@@ -292,14 +389,26 @@ class Access:
 
     # --- sign-in throttling --------------------------------------------------
 
-    @staticmethod
-    def _keys(username, address):
-        return [(f"user:{username.strip().lower()}"[:200], USER_FREE_FAILURES),
-                (f"ip:{address or 'unknown'}"[:200], ADDRESS_FREE_FAILURES)]
+    def device_of(self, device_token, username):
+        return self.tokens.device_of(device_token, username)
 
-    def check_throttle(self, username, address, now=None):
+    def issue_device(self, account) -> str:
+        return self.tokens.issue_device(account)
+
+    @staticmethod
+    def _keys(username, address, device=None):
+        """The counters a sign-in attempt is checked and counted against."""
+        user = username.strip().lower()[:120]
+        if device:
+            return [(f"device:{device}"[:200], DEVICE_FREE_FAILURES)]
+        address = address or "unknown"
+        return [(f"pair:{user}|{address}"[:200], PAIR_FREE_FAILURES),
+                (f"user:{user}"[:200], USER_FREE_FAILURES),
+                (f"ip:{address}"[:200], ADDRESS_FREE_FAILURES)]
+
+    def check_throttle(self, username, address, device=None, now=None):
         now = now or datetime.now(timezone.utc)
-        keys = [key for key, _ in self._keys(username, address)]
+        keys = [key for key, _ in self._keys(username, address, device)]
         with self._provider.engine.connect() as conn:
             until = conn.execute(text(
                 "select max(locked_until) from sign_in_failures "
@@ -308,10 +417,10 @@ class Access:
         if until is not None:
             raise Throttled(max(1, math.ceil((until - now).total_seconds())))
 
-    def record_failure(self, username, address, now=None):
+    def record_failure(self, username, address, device=None, now=None):
         now = now or datetime.now(timezone.utc)
         with self._provider.engine.begin() as conn:
-            for key, free in self._keys(username, address):
+            for key, free in self._keys(username, address, device):
                 failures = conn.execute(text(
                     "insert into sign_in_failures (key, failures, last_failure_at) "
                     "values (:key, 1, :now) on conflict (key) do update set "
@@ -325,7 +434,11 @@ class Access:
                                       "where key = :key"),
                                  {"key": key, "until": now + timedelta(seconds=seconds)})
 
-    def record_success(self, username):
-        key, _ = self._keys(username, None)[0]
+    def record_success(self, username, address, device=None):
+        """Forget the failures of this client only: the per-user and per-address
+        counts go on (a real user's success must not reset a thief's budget)."""
+        keys = [key for key, _ in self._keys(username, address, device)
+                if key.startswith(("pair:", "device:"))]
         with self._provider.engine.begin() as conn:
-            conn.execute(text("delete from sign_in_failures where key = :key"), {"key": key})
+            conn.execute(text("delete from sign_in_failures where key = any(:keys)"),
+                         {"keys": keys})

@@ -4,14 +4,17 @@ from __future__ import annotations
 import json
 import logging
 
+from nameko import config
 from nameko.exceptions import RemoteError, RpcTimeout
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Request, Response
 
+from c2p import safejson
 from c2p.entrypoints import TransactionalHttp
 from c2p.errors import C2PError, InvalidInput, flatten_errors
 from gateway.auth import ROUTE_KEY, Throttled, Unauthorized
+from gateway.security import apply_security_headers
 
 log = logging.getLogger(__name__)
 
@@ -34,42 +37,32 @@ def problem(status, title, detail, errors=None) -> Response:
 
 
 def read_json(request) -> dict:
-    """The request body as a JSON object, or InvalidInput saying why not."""
+    """The request body as a JSON object, or InvalidInput saying why not.
+
+    The one reader of JSON bodies (`c2p.safejson`): too deep a nesting, and any
+    text that cannot be stored (NUL, lone surrogates), are refused here with the
+    field named, rather than failing deep in a service as a 500.
+    """
     if request.content_length and request.content_length > MAX_JSON_BYTES:
         raise InvalidInput({"body": [f"larger than {MAX_JSON_BYTES} bytes"]})
     raw = request.get_data(cache=False)
     try:
-        body = json.loads(raw.decode("utf-8"))
+        body = safejson.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise InvalidInput({"body": ["must be UTF-8"]}) from None
+    except safejson.TooDeep as exc:
+        raise InvalidInput({"body": [str(exc)]}) from None
     except ValueError as exc:
         raise InvalidInput({"body": [f"not valid JSON: {exc}"]}) from None
     if not isinstance(body, dict):
         raise InvalidInput({"body": ["must be a JSON object"]})
-    nul = _nul_paths(body)
-    if nul:
-        raise InvalidInput({path: [NUL_REASON] for path in nul})
+    problems = safejson.text_problems(body)
+    if problems:
+        raise InvalidInput(problems)
     return body
 
 
-# PostgreSQL text cannot hold U+0000: refused at the door, naming the field,
-# rather than failing deep in a service as a 500.
-NUL_REASON = "must not contain the NUL character (U+0000)"
-
-
-def _nul_paths(value, path="") -> list[str]:
-    if isinstance(value, str):
-        return [path or "body"] if "\x00" in value else []
-    if isinstance(value, dict):
-        found = []
-        for key, item in value.items():
-            child = f"{path}.{key}" if path else str(key)
-            found += [child] if "\x00" in str(key) else _nul_paths(item, child)
-        return found
-    if isinstance(value, list):
-        return [p for i, item in enumerate(value) for p in _nul_paths(
-            item, f"{path}.{i}" if path else str(i))]
-    return []
+NUL_REASON = safejson.NUL_REASON
 
 
 def page_params(request) -> tuple[int, int]:
@@ -91,7 +84,8 @@ def page_params(request) -> tuple[int, int]:
 
 
 class _ProblemWsgiApp(WsgiApp):
-    """nameko's WSGI app, but an unknown path or method is problem+json too."""
+    """nameko's WSGI app, but an unknown path or method is problem+json too, and
+    every answer carries the security headers of `gateway.security`."""
 
     def __call__(self, environ, start_response):
         request = Request(environ, shallow=True)
@@ -107,6 +101,9 @@ class _ProblemWsgiApp(WsgiApp):
                 response = problem(exc.code, exc.name, exc.description)
                 if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
                     response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+        if isinstance(response, HTTPException):
+            response = response.get_response(environ)
+        apply_security_headers(response, request.path, config.get("C2P_SETTINGS"))
         return response(environ, start_response)
 
 

@@ -29,7 +29,7 @@ from kombu import Connection, Queue
 from nameko import config
 from nameko.extensions import DependencyProvider, SharedExtension
 
-from c2p.scope import in_scope
+from c2p.scope import event_in_scope, in_scope
 from c2p.topology import EVENTS_EXCHANGE
 
 log = logging.getLogger(__name__)
@@ -41,9 +41,11 @@ CLOSE = object()
 
 def visible(event_type: str, data: dict, caller_id: str, role: str, scope) -> bool:
     """May this user see this event? Facility events by scope; account events only
-    for admins; notification outcomes only for their recipient; nothing else."""
+    for admins whose scope holds the whole account (`c2p.scope.event_places`: a
+    Kayes admin does not see a Niono coach's phone number); notification outcomes
+    only for their recipient; nothing else."""
     if event_type.startswith("account."):
-        return role == "admin"
+        return role == "admin" and event_in_scope(event_type, data, scope)
     path = data.get("facility_path") if isinstance(data, dict) else None
     if isinstance(path, str) and path:
         return in_scope(path, scope)

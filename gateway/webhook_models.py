@@ -31,7 +31,11 @@ class WebhookEndpoint(Base):
     secret: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(String(500), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The owner (an admin) and the org-unit paths whose events it receives: within
+    # the owner's scope when made; deliveries also stay within the owner's
+    # current scope (`gateway.webhooks.record_event`).
     created_by: Mapped[str] = mapped_column(String(64))
+    scope: Mapped[list[str]] = mapped_column(ARRAY(String(400)), default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                  server_default=func.now())
 

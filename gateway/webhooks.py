@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import re
 import secrets
+import socket
 import time
 import uuid
 from dataclasses import dataclass
@@ -26,10 +28,14 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import requests
+from requests_hardened import Config as HardenedConfig, Manager
+from requests_hardened.ip_filter import InvalidIPAddress
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from c2p.scope import event_in_scope
 from c2p.topology import topic_matches
+from gateway.models import Account
 from gateway.webhook_models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 SIGNATURE_VERSION = "v1"
@@ -59,16 +65,58 @@ def wants(patterns, event_type: str) -> bool:
     return any(topic_matches(pattern, event_type) for pattern in patterns)
 
 
-def url_errors(url) -> list[str]:
+def url_errors(url, allow_private: bool = False, resolve=None) -> list[str]:
+    """Reasons the URL is refused as a webhook target (empty when acceptable).
+
+    Unless an operator allows private targets (`C2P_WEBHOOK_ALLOW_PRIVATE`), every
+    address the host resolves to must be public: a webhook to the gateway itself,
+    the database or a cloud metadata address would let an admin probe the inside.
+    Checked again at each delivery against the address actually connected to
+    (`post`), so a name that later resolves elsewhere (DNS rebinding) gets nothing.
+    """
     if not isinstance(url, str) or len(url) > 2000:
         return ["must be an http(s) URL of at most 2000 characters"]
     try:
         parts = urlsplit(url)
         valid = parts.scheme in ("http", "https") and bool(parts.hostname)
-        parts.port  # noqa: B018  (raises ValueError on a malformed port)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         valid = False
-    return [] if valid else ["must be an absolute http:// or https:// URL"]
+    if not valid:
+        return ["must be an absolute http:// or https:// URL"]
+    if parts.username or parts.password:
+        return ["must not carry a user name or password (the signature authenticates)"]
+    if allow_private:
+        return []
+    try:
+        addresses = (resolve or _resolve)(parts.hostname, port)
+    except OSError:
+        # Not known (yet): accepted; each delivery checks where it really goes.
+        return []
+    if any(not public_address(ip) for ip in addresses):
+        return [f"the host {parts.hostname!r} resolves to a loopback, private, link-local "
+                "or reserved address; webhooks only go to public addresses"]
+    return []
+
+
+# Ranges `ipaddress` does not call private but that reach internal workloads.
+_EXTRA_BLOCKED = tuple(ipaddress.ip_network(n) for n in (
+    "100.64.0.0/10", "192.0.0.0/24", "192.88.99.0/24", "64:ff9b::/96", "64:ff9b:1::/48",
+    "2002::/16", "5f00::/16"))
+
+
+def public_address(ip) -> bool:
+    """Whether `ip` is a public unicast address (IPv4-mapped IPv6 judged as IPv4)."""
+    ip = ipaddress.ip_address(str(ip).split("%", 1)[0])
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
+                or ip.is_reserved or ip.is_unspecified or not ip.is_global
+                or any(ip in net for net in _EXTRA_BLOCKED))
+
+
+def _resolve(host: str, port: int) -> list:
+    return [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
 
 
 def new_secret() -> str:
@@ -156,42 +204,74 @@ def next_state(result: Result, attempts_before: int, policy: Policy, now: dateti
 
 # --- outbound HTTP ---------------------------------------------------------------
 
-def post(url: str, body: bytes, headers: dict, timeout_s: float) -> Result:
-    """POST with short timeouts, no redirects; never raises."""
+def post(url: str, body: bytes, headers: dict, timeout_s: float,
+         allow_private: bool = False) -> Result:
+    """POST with short timeouts, no redirects; never raises.
+
+    The address is resolved and checked when connecting, and the connection goes
+    to the address that was checked (requests-hardened pins it), so a host that
+    resolved to a public address when registered and to 127.0.0.1 now is refused.
+    Only the status code of the answer is kept: its body is never read, so a
+    webhook cannot be used to read back what an internal service answers.
+    """
     started = time.monotonic()
     status, error = None, None
+    manager = _PRIVATE_ALLOWED if allow_private else _PUBLIC_ONLY
     try:
-        response = requests.post(url, data=body, headers=headers, allow_redirects=False,
-                                 timeout=(min(3.0, timeout_s), timeout_s), stream=True)
+        response = manager.send_request("POST", url, data=body, headers=headers,
+                                        allow_redirects=False, stream=True,
+                                        timeout=(min(3.0, timeout_s), timeout_s))
         try:
             status = response.status_code
             if not 200 <= status < 300:
-                snippet = response.raw.read(200, decode_content=True) or b""
-                error = f"HTTP {status}: {snippet.decode('utf-8', 'replace')}".strip()
+                error = f"HTTP {status}"
         finally:
             response.close()
+    except InvalidIPAddress:
+        error = "refused: the host resolves to a loopback, private or reserved address"
     except requests.RequestException as exc:
-        error = f"{exc.__class__.__name__}: {exc}"
+        error = f"{exc.__class__.__name__}: could not deliver"
     except Exception as exc:  # e.g. a total deadline from the caller's green timeout
         error = f"{exc.__class__.__name__}: {exc}"
     duration = int((time.monotonic() - started) * 1000)
     return Result(status, error[:MAX_ERROR_CHARS] if error else None, duration)
 
 
+def _manager(filter_ips: bool) -> Manager:
+    return Manager(HardenedConfig(ip_filter_enable=filter_ips,
+                                  ip_filter_allow_loopback_ips=False, never_redirect=True,
+                                  default_timeout=(3, 5)))
+
+
+_PUBLIC_ONLY, _PRIVATE_ALLOWED = _manager(True), _manager(False)
+
+
 # --- the delivery queue in the database ---------------------------------------------
 
 def record_event(session, envelope: dict) -> int:
-    """One pending delivery per active endpoint that wants this event.
+    """One pending delivery per active endpoint that wants this event and may see it.
+
+    May see it: every place of the event (`c2p.scope.event_places`) lies in the
+    endpoint's scope and in its owner's current scope, and the owner is still an
+    active admin. An event with no place goes to national endpoints only.
 
     Called in the transaction that also records the event as processed; the
     unique (endpoint, event) pair makes a redelivered event add nothing.
     """
-    endpoints = session.execute(select(WebhookEndpoint.id, WebhookEndpoint.event_types)
-                                .where(WebhookEndpoint.active.is_(True))).all()
+    endpoints = session.execute(
+        select(WebhookEndpoint.id, WebhookEndpoint.event_types, WebhookEndpoint.scope,
+               Account.scope.label("owner_scope"))
+        .join(Account, Account.id == WebhookEndpoint.created_by)
+        .where(WebhookEndpoint.active.is_(True), Account.active.is_(True),
+               Account.role == "admin")).all()
+    event_type, data = envelope["type"], envelope.get("data")
     rows = [{"id": uuid.uuid4(), "endpoint_id": endpoint_id,
-             "event_id": uuid.UUID(str(envelope["id"])), "event_type": envelope["type"],
+             "event_id": uuid.UUID(str(envelope["id"])), "event_type": event_type,
              "envelope": envelope, "status": "pending", "attempts": 0}
-            for endpoint_id, patterns in endpoints if wants(patterns, envelope["type"])]
+            for endpoint_id, patterns, scope, owner_scope in endpoints
+            if wants(patterns, event_type)
+            and event_in_scope(event_type, data, scope or ())
+            and event_in_scope(event_type, data, owner_scope or ())]
     if not rows:
         return 0
     result = session.execute(insert(WebhookDelivery).values(rows).on_conflict_do_nothing(
@@ -274,10 +354,11 @@ def record_attempt(session, claimed: Claimed, result: Result, policy: Policy,
     return status  # the caller commits (once per batch)
 
 
-def deliver(claimed: Claimed, timeout_s: float, now: float | None = None) -> Result:
+def deliver(claimed: Claimed, timeout_s: float, now: float | None = None,
+            allow_private: bool = False) -> Result:
     body = encode(claimed.envelope)
     return post(claimed.url, body, signed_headers(claimed.envelope, claimed.secret, body, now),
-                timeout_s)
+                timeout_s, allow_private=allow_private)
 
 
 def purge_settled(session, older_than_days: int) -> int:
@@ -294,7 +375,7 @@ def purge_settled(session, older_than_days: int) -> int:
 def endpoint_view(endpoint: WebhookEndpoint, secret: str | None = None) -> dict:
     view = {"id": endpoint.id, "url": endpoint.url, "event_types": list(endpoint.event_types),
             "description": endpoint.description, "active": endpoint.active,
-            "created_by": endpoint.created_by,
+            "created_by": endpoint.created_by, "scope": list(endpoint.scope or ()),
             "created_at": endpoint.created_at.isoformat() if endpoint.created_at else None}
     if secret is not None:
         view["secret"] = secret  # only in the answer that created (or rotated) it

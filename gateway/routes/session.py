@@ -4,8 +4,9 @@ Sign-in answers a short-lived access token and a refresh token. A refresh
 token is used once: `POST /auth/refresh` revokes it and answers a new pair of
 the same family; presenting a used one again means it was copied, so the whole
 family is revoked (RFC 6819 5.2.2.3), unless it is a retry right after a
-rotation whose answer was lost (`gateway.auth.refresh_outcome`). Sign-out
-revokes the family too.
+rotation whose answer was lost (`gateway.auth.refresh_outcome`): that retry is
+answered the same successor token, so a replayed copy never opens a second,
+independent session. Sign-out revokes the family too.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import uuid
 from datetime import datetime, timezone
 
 from marshmallow import Schema, ValidationError, fields, validate
+from nameko import config
 from sqlalchemy import select, update
 from werkzeug.wrappers import Response
 
@@ -22,11 +24,15 @@ from gateway.auth import (ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL, Unauthorized, che
 from gateway.http import API, http, json_response, problem, read_json
 from gateway.models import Account, RefreshToken
 from gateway.openapi import route
+from gateway.security import client_address
 
 
 class SignIn(Schema):
     username = fields.String(required=True, validate=validate.Length(min=1, max=120))
     password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    device_token = fields.String(validate=validate.Length(max=2000), metadata={
+        "description": "the `device_token` of this user's last sign-in on this device: "
+                       "failed guesses elsewhere then never lock this device out"})
 
 
 class RefreshRequest(Schema):
@@ -39,6 +45,9 @@ class SessionTokens(Schema):
     expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
     refresh_token = fields.String(required=True)
     refresh_expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
+    device_token = fields.String(metadata={
+        "description": "sign-in only: keep it on the device and send it with the next "
+                       "sign-in (see `device_token` of the request)"})
 
 
 class Health(Schema):
@@ -63,17 +72,21 @@ class SessionRoutes:
     @http("POST", f"{API}/auth/token")
     def sign_in(self, request):
         credentials = _load(SignIn(), read_json(request))
-        username, address = credentials["username"], request.remote_addr
-        self.auth.check_throttle(username, address)
+        username = credentials["username"]
+        address = client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
+                                 config["C2P_SETTINGS"].trusted_proxies)
+        device = self.auth.device_of(credentials.get("device_token"), username)
+        self.auth.check_throttle(username, address, device)
         account = self.db.session.scalars(select(Account).where(
             Account.username == username.strip().lower())).first()
         valid = check_password(account.password_hash if account else None,
                                credentials["password"])
         if not (valid and account.active):
-            self.auth.record_failure(username, address)
+            self.auth.record_failure(username, address, device)
             raise Unauthorized("unknown username or wrong password")
-        self.auth.record_success(username)
+        self.auth.record_success(username, address, device)
         pair, _ = self._open_session(account, family_id=uuid.uuid4())
+        pair["device_token"] = self.auth.issue_device(account)
         return json_response(pair)
 
     @route(summary="A new token pair for a refresh token (which is used up)",
@@ -101,12 +114,21 @@ class SessionRoutes:
         account = session.get(Account, token.account_id)
         if account is None or not account.active:
             return _refused("account disabled")
-        pair, new_id = self._open_session(account, family_id=token.family_id)
-        if outcome == "rotate":
-            token.revoked_at, token.replaced_by = now, new_id
-        else:  # "retry": the unused replacement, never received, is simply revoked
-            replacement.revoked_at = now
-            token.replaced_by = new_id
+        successor = self.auth.tokens.successor(presented)
+        if outcome == "retry":
+            # The answer to the rotation was lost, or someone else holds a copy of
+            # the old token: either way the same successor is answered (with a new
+            # access token), never a second refresh token. Its second use, by
+            # whichever party is late, is a reuse and revokes the family.
+            if replacement.token_hash != refresh_token_hash(successor):
+                self._revoke_family(token.family_id, now)  # made before successors
+                return _refused("refresh token already used: every session of its "
+                                "family is revoked")
+            pair = self._pair(account, successor)
+            return json_response(pair)
+        pair, new_id = self._open_session(account, family_id=token.family_id,
+                                          plain=successor)
+        token.revoked_at, token.replaced_by = now, new_id
         return json_response(pair)
 
     @route(summary="Sign out: the refresh token (and its family) is revoked",
@@ -120,18 +142,24 @@ class SessionRoutes:
             self._revoke_family(token.family_id, datetime.now(timezone.utc))
         return Response(status=204)
 
-    def _open_session(self, account, family_id) -> tuple[dict, uuid.UUID]:
-        plain, digest = new_refresh_token()
+    def _open_session(self, account, family_id, plain=None) -> tuple[dict, uuid.UUID]:
+        if plain is None:
+            plain, digest = new_refresh_token()
+        else:
+            digest = refresh_token_hash(plain)
         now = datetime.now(timezone.utc)
         token = RefreshToken(id=uuid.uuid4(), account_id=account.id, family_id=family_id,
                              token_hash=digest, issued_at=now,
                              expires_at=now + REFRESH_TOKEN_TTL)
         self.db.session.add(token)
+        return self._pair(account, plain), token.id
+
+    def _pair(self, account, plain) -> dict:
         pair = self.auth.issue(account)
         pair.update(refresh_token=plain,
                     refresh_expires_in=int(REFRESH_TOKEN_TTL.total_seconds()),
                     expires_in=int(ACCESS_TOKEN_TTL.total_seconds()))
-        return pair, token.id
+        return pair
 
     def _revoke_family(self, family_id, now):
         self.db.session.execute(update(RefreshToken).where(

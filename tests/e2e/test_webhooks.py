@@ -23,7 +23,7 @@ WANTED = ["checklist.*", "plan.*", "action.*", "evidence.*", "account.*"]
 def replicas(process_env, tmp_path):
     env = {**process_env, "C2P_WEBHOOK_INTERVAL_MS": "200", "C2P_WEBHOOK_BACKOFF_MS": "200",
            "C2P_WEBHOOK_BACKOFF_MAX_MS": "1000", "C2P_WEBHOOK_MAX_ATTEMPTS": "60",
-           "C2P_WEBHOOK_TIMEOUT_S": "2"}
+           "C2P_WEBHOOK_TIMEOUT_S": "2", "C2P_WEBHOOK_ALLOW_PRIVATE": "true"}
     running = LocalPlatform(env, str(tmp_path / "logs"), replicas={"gateway": 2}).start()
     yield [f"http://127.0.0.1:{port}" for port in running.gateway_ports]
     stuck = running.stop()

@@ -26,7 +26,7 @@ def process_env(process_env):
     # Fast delivery and back-off for tests.
     return {**process_env, "C2P_WEBHOOK_INTERVAL_MS": "100", "C2P_WEBHOOK_BACKOFF_MS": "100",
             "C2P_WEBHOOK_BACKOFF_MAX_MS": "400", "C2P_WEBHOOK_MAX_ATTEMPTS": "3",
-            "C2P_WEBHOOK_TIMEOUT_S": "2"}
+            "C2P_WEBHOOK_TIMEOUT_S": "2", "C2P_WEBHOOK_ALLOW_PRIVATE": "true"}
 
 
 class Receiver:

@@ -26,6 +26,9 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from c2p import safejson
+from c2p.scope import in_scope
+
 LEVELS = ("country", "region", "district", "facility")
 DHIS2_LEVELS = {1: "country", 2: "region", 3: "district", 4: "facility"}
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -80,6 +83,11 @@ def _float(raw, low, high, name, errors):
 
 
 def _check_common(values, errors):
+    for field_name in ("name", "code"):
+        reason = safejson.text_reason(values[field_name]) if isinstance(
+            values.get(field_name), str) else None
+        if reason:
+            errors.setdefault(field_name, []).append(reason)
     name = values.get("name")
     if name is not None:
         if not name.strip():
@@ -158,9 +166,13 @@ def read_dhis2(content) -> list[Line]:
     path), parent.id, code and a Point geometry."""
     if isinstance(content, (str, bytes)):
         try:
-            content = json.loads(content)
+            content = safejson.loads(content)
+        except safejson.TooDeep as exc:
+            raise UnreadableFile(str(exc)) from None
         except ValueError as exc:
             raise UnreadableFile(f"not valid JSON: {exc}") from None
+    elif safejson.depth(content) > safejson.MAX_DEPTH:
+        raise UnreadableFile(f"nested more than {safejson.MAX_DEPTH} levels deep")
     units = content.get("organisationUnits") if isinstance(content, dict) else content
     if not isinstance(units, list):
         raise UnreadableFile("expected a DHIS2 export with an \"organisationUnits\" list")
@@ -169,7 +181,10 @@ def read_dhis2(content) -> list[Line]:
         if not isinstance(unit, dict):
             lines.append(Line(number, None, None, errors={"_": ["not an object"]}))
             continue
-        errors: dict = {}
+        errors: dict = dict(safejson.text_problems(unit, root="_"))
+        if errors:  # text that cannot be stored: nothing else of the line is read
+            lines.append(Line(number, None, None, errors=errors))
+            continue
         key = _check_id(unit.get("id") if isinstance(unit.get("id"), str) else None,
                         "id", errors)
         parent_ref = unit.get("parent")
@@ -209,7 +224,7 @@ def _dhis2_point(unit):
         coordinates = geometry.get("coordinates")
     elif unit.get("featureType") == "POINT" and isinstance(unit.get("coordinates"), str):
         try:  # DHIS2 before 2.32: "[lon,lat]" as a string
-            coordinates = json.loads(unit["coordinates"])
+            coordinates = safejson.loads(unit["coordinates"])
         except ValueError:
             return None
     else:
@@ -221,9 +236,15 @@ def _dhis2_point(unit):
 
 # --- planning ------------------------------------------------------------
 
-def plan_import(existing: list[dict], lines: list[Line]) -> Plan:
+def plan_import(existing: list[dict], lines: list[Line], scope=None) -> Plan:
     """Work out what importing `lines` does to the `existing` units (dicts with
-    id and FIELDS). Pure: nothing is written."""
+    id and FIELDS). Pure: nothing is written.
+
+    With a `scope` (the importer's org-unit paths), a line may only touch a unit
+    that lies in it now and will lie in it after: a regional admin can neither
+    change a unit of another region nor move one of theirs out of (or another
+    into) their region. Moving a unit across regions needs a scope holding both,
+    i.e. national scope. Lines outside are rejected, like any other bad line."""
     units = {u["id"]: dict(u) for u in existing}
     by_dhis2 = {u["dhis2_id"]: u["id"] for u in units.values() if u.get("dhis2_id")}
     report: dict[int, dict] = {}
@@ -268,7 +289,7 @@ def plan_import(existing: list[dict], lines: list[Line]) -> Plan:
                 continue
             progress = True
             _place(line, units, by_dhis2, writes, created, moves, report, reject, resolve,
-                   rejected_keys)
+                   rejected_keys, scope)
         if not progress:  # a cycle in the file: parents waiting for each other
             for line in still:
                 reject(line, {"parent_id": [f"{line.parent_key} is part of a parent cycle"]})
@@ -277,8 +298,13 @@ def plan_import(existing: list[dict], lines: list[Line]) -> Plan:
     return Plan([report[n] for n in sorted(report)], writes, created, moves)
 
 
+OUTSIDE_SCOPE = "lies outside your scope"
+MOVE_OUTSIDE_SCOPE = ("would place the unit outside your scope (moving a unit across "
+                      "scopes needs national scope)")
+
+
 def _place(line, units, by_dhis2, writes, created, moves, report, reject, resolve,
-           rejected_keys):
+           rejected_keys, scope=None):
     values = line.values
     level = values["level"]
     parent_field = "parent.id" if line.by_dhis2 else "parent_id"
@@ -287,6 +313,9 @@ def _place(line, units, by_dhis2, writes, created, moves, report, reject, resolv
     current = units.get(unit_id) if unit_id else None
     if current is None:
         unit_id = line.key
+    if scope is not None and current is not None and not in_scope(current["path"], scope):
+        reject(line, {"id": [f"{unit_id} {OUTSIDE_SCOPE}"]}, unit_id)
+        return
 
     parent = None
     if line.parent_key is None:
@@ -313,6 +342,10 @@ def _place(line, units, by_dhis2, writes, created, moves, report, reject, resolv
             reject(line, {parent_field: ["a unit cannot be its own parent"]}, unit_id)
             return
 
+    if scope is not None and not in_scope((parent["path"] if parent else "") + "/" + unit_id,
+                                          scope):
+        reject(line, {parent_field if parent else "id": [MOVE_OUTSIDE_SCOPE]}, unit_id)
+        return
     dhis2_id = values.get("dhis2_id")
     if dhis2_id and by_dhis2.get(dhis2_id, unit_id) != unit_id:
         reject(line, {"dhis2_id": [f"{dhis2_id} already belongs to {by_dhis2[dhis2_id]}"]},

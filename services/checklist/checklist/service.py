@@ -315,7 +315,10 @@ class ChecklistService(PlatformService):
     def import_org_units(self, caller, fmt, content, dry_run=False):
         """Import org units from CSV text or a DHIS2 export (admins); line-by-line report."""
         require_role(caller, ADMINS, "import org units")
-        return store.import_org_units(self.db.session, fmt, content, dry_run=bool(dry_run))
+        # Only units within the importer's scope are touched (a regional admin
+        # cannot move a facility of another region into theirs).
+        return store.import_org_units(self.db.session, fmt, content, dry_run=bool(dry_run),
+                                      scope=list(caller.get("scope") or ()))
 
     @rpc
     def list_org_units(self, caller, level=None, parent_id=None):

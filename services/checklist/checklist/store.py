@@ -49,8 +49,9 @@ def unit_view(unit: OrgUnit) -> dict:
             "code": unit.code, "latitude": unit.latitude, "longitude": unit.longitude}
 
 
-def import_org_units(session, fmt: str, content, dry_run: bool = False) -> dict:
-    """Import a CSV or DHIS2 file; returns the line-by-line report.
+def import_org_units(session, fmt: str, content, dry_run: bool = False, scope=None) -> dict:
+    """Import a CSV or DHIS2 file; returns the line-by-line report. With a
+    `scope`, lines touching units outside it are rejected (`places.plan_import`).
 
     Raises InvalidInput when the file as a whole cannot be read.
     """
@@ -68,7 +69,7 @@ def import_org_units(session, fmt: str, content, dry_run: bool = False) -> dict:
     except places.UnreadableFile as exc:
         raise InvalidInput({"file": [str(exc)]}) from None
     units = {unit.id: unit for unit in session.scalars(select(OrgUnit))}
-    plan = places.plan_import([unit_state(u) for u in units.values()], lines)
+    plan = places.plan_import([unit_state(u) for u in units.values()], lines, scope)
     if not dry_run:
         write_plan(session, plan, units)
     return {"format": fmt, "dry_run": dry_run, **plan.summary()}

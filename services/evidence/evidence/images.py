@@ -1,21 +1,44 @@
-"""What a coach on 2G needs from a photo: a small thumbnail, when and where it was taken.
+"""What a coach on 2G needs from a photo: a small thumbnail, when and where it was taken;
+and what the service needs: proof that the file is a whole, decodable image that
+cannot exhaust its memory.
 
 Reads EXIF (capture time, GPS) and makes a JPEG thumbnail of a few kilobytes with
-Pillow. A file whose bytes claim to be an image but cannot be decoded is refused.
-HEIC (iPhones) is decoded by the pillow-heif plugin; where it is not installed,
-HEIC files are accepted on their signature alone, with no thumbnail and no EXIF
-(said in the record's note).
+Pillow. HEIC (iPhones) is decoded by the pillow-heif plugin; where it is not
+installed, HEIC files are accepted on their signature alone, with no thumbnail and
+no EXIF (said in the record's note).
 
-Plain Python (no nameko): unit-tested on images made in the test.
+Decoding is bounded before it starts (decompression bombs: a 249 KB PNG can
+decode to 256 MB), for every format Pillow may open:
+
+- the header gives the size; `decoded_bytes` is what Pillow will hold for the
+  image (after JPEG's reduced-scale decoding), times `PEAK_FACTOR` for the
+  formats whose decoder keeps a buffer of its own (HEIC, WebP); an image over
+  `Limits.image_bytes` is refused without being decoded;
+- every decode in the process reserves its bytes from one `DecodeBudget`
+  (`Limits.process_bytes`): ten bombs at once wait for each other instead of
+  taking gigabytes; a decode that cannot get its bytes in time is `Busy` (the
+  upload is kept; the client confirms again);
+- the image is decoded fully: Pillow reads every scanline (a truncated PNG or
+  WebP fails), and a JPEG is also decoded at 1/8 scale by libjpeg-turbo in
+  strict mode (simplejpeg), which refuses the "premature end of data" that
+  Pillow silently pads with grey (a truncated JPEG with `FF D9` appended);
+- Pillow opens the file only as the format its bytes announced (no polyglot
+  read as something else), with PNG text chunks capped.
+
+Plain Python (no nameko): unit-tested on images made in the test; peak memory
+is measured in `tests/unit/test_evidence_bombs.py`.
 """
 from __future__ import annotations
 
 import io
+import threading
+import time
 import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+import simplejpeg
+from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from evidence.domain import Point, Rejected
 
@@ -31,6 +54,17 @@ THUMBNAIL_QUALITY = 70
 # Phone photos are 8 to 50 megapixels; a "photo" far bigger than that is a
 # decompression bomb, not evidence.
 MAX_PIXELS = 64_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own guard, for any other caller too
+# zTXt/iTXt/iCCP chunks are inflated by Pillow when the PNG is opened.
+PngImagePlugin.MAX_TEXT_CHUNK = 1024 * 1024
+PngImagePlugin.MAX_TEXT_MEMORY = 4 * 1024 * 1024
+
+# The Pillow format an allowed kind may be opened as, and nothing else.
+PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "heic": "HEIF"}
+# Decoders that fill a buffer of their own before Pillow copies it (measured:
+# libheif's planes plus the RGB copy; libwebp's RGBA frame plus the copy).
+PEAK_FACTOR = {"HEIF": 2.5, "WEBP": 2.0}
+THUMBNAIL_OVERHEAD = 1.3  # reduce() before resize() keeps a quarter-size copy
 
 EXIF_IFD, GPS_IFD = 0x8769, 0x8825
 DATETIME, DATETIME_ORIGINAL, OFFSET_TIME_ORIGINAL = 306, 36867, 36881
@@ -47,8 +81,76 @@ class ImageFacts:
     note: str = ""
 
 
-def inspect(fp, kind: str) -> ImageFacts:
-    """Decode the image in `fp` (a seekable file), or Rejected if it cannot be read."""
+@dataclass(frozen=True)
+class Limits:
+    """Memory for decoding: per image, and for all decodes of this process at once."""
+    image_bytes: int = 128 * 1024 * 1024
+    process_bytes: int = 384 * 1024 * 1024
+    wait_s: float = 30.0
+
+
+class Busy(Exception):
+    """Every byte of the decoding budget is taken for longer than we wait: retry."""
+
+
+class DecodeBudget:
+    """A counting semaphore of bytes shared by the decoding threads of a process."""
+
+    def __init__(self, total: int):
+        self.total, self.used = total, 0
+        self._cond = threading.Condition()
+
+    def acquire(self, amount: int, wait_s: float) -> int:
+        amount = min(amount, self.total)  # the largest allowed image still fits alone
+        deadline = time.monotonic() + wait_s
+        with self._cond:
+            while self.used + amount > self.total:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise Busy("the evidence service is decoding other images; retry")
+                self._cond.wait(left)
+            self.used += amount
+        return amount
+
+    def release(self, amount: int):
+        with self._cond:
+            self.used -= amount
+            self._cond.notify_all()
+
+
+_budgets: dict[int, DecodeBudget] = {}
+_budgets_lock = threading.Lock()
+
+
+def budget_for(total: int) -> DecodeBudget:
+    """The process's budget (one per configured size: tests use several)."""
+    with _budgets_lock:
+        if total not in _budgets:
+            _budgets[total] = DecodeBudget(total)
+        return _budgets[total]
+
+
+def decoded_bytes(image) -> int:
+    """Bytes Pillow holds for `image` once loaded at its current (draft) size:
+    1 per pixel for 1, L and P, 2 for 16-bit modes, 4 for everything else
+    (Pillow stores RGB in 32 bits)."""
+    mode = image.mode
+    per_pixel = 1 if mode in ("1", "L", "P") else 2 if mode.startswith("I;16") else 4
+    return image.width * image.height * per_pixel
+
+
+TOO_BIG = Rejected("too_large_to_decode",
+                   "the image has too many pixels to be a photo (send a JPEG photo, or a "
+                   "smaller image)",
+                   "l'image a trop de pixels pour être une photo (envoyez une photo JPEG, ou "
+                   "une image plus petite)")
+UNREADABLE = Rejected("unreadable", "the image cannot be read (damaged or incomplete file?)",
+                      "l'image est illisible (fichier endommagé ou incomplet ?)")
+
+
+def inspect(fp, kind: str, limits: Limits = Limits()) -> ImageFacts:
+    """Decode the image in `fp` (a seekable file) within `limits`, or Rejected if it
+    cannot be read, or Busy if the process has no decoding memory to spare now."""
     if kind == "heic" and not HEIF_DECODER:
         return ImageFacts(None, None, None, None, None,
                           note="HEIC: no thumbnail nor EXIF (no HEIF decoder installed)")
@@ -56,30 +158,59 @@ def inspect(fp, kind: str) -> ImageFacts:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(fp)
-            if image.width * image.height > MAX_PIXELS:
-                raise Image.DecompressionBombError("too many pixels")
-            exif = image.getexif()
+            image = Image.open(fp, formats=[PIL_FORMATS[kind]])
             width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise TOO_BIG
+            exif = image.getexif()
             # Decode at 1/2..1/8 scale when the format allows (JPEG): fast, little memory.
             image.draft("RGB", (THUMBNAIL_SIZE[0] * 2, THUMBNAIL_SIZE[1] * 2))
-            image.load()
+            need = decoded_bytes(image)
+            if need > limits.image_bytes:
+                raise TOO_BIG
+            peak = int(need * (PEAK_FACTOR.get(image.format, 1.0) + THUMBNAIL_OVERHEAD))
+            budget = budget_for(limits.process_bytes)
+            reserved = budget.acquire(peak, limits.wait_s)
+            try:
+                if kind == "jpeg":
+                    _check_whole_jpeg(fp)
+                image.load()
+                thumbnail = _thumbnail(image)
+            finally:
+                image.close()
+                budget.release(reserved)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise Rejected("unreadable", "the image has too many pixels to be a photo",
-                       "l'image a trop de pixels pour être une photo") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise Rejected("unreadable", "the image cannot be read (damaged file?)",
-                       "l'image est illisible (fichier endommagé ?)") from None
+        raise TOO_BIG from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError,
+            MemoryError, KeyError, IndexError, TypeError):
+        raise UNREADABLE from None
+    return ImageFacts(thumbnail, width, height, captured_at(exif), gps(exif))
+
+
+def _check_whole_jpeg(fp):
+    """libjpeg-turbo, strict: every entropy-coded segment present and well formed.
+    Decoded at 1/8 scale: the whole file is read, a few megabytes at most held."""
+    fp.seek(0)
+    data = fp.read()
+    fp.seek(0)
+    colorspace = simplejpeg.decode_jpeg_header(data, strict=True)[2]
+    simplejpeg.decode_jpeg(data, colorspace="CMYK" if colorspace in ("CMYK", "YCCK")
+                           else "GRAY", min_factor=8, strict=True)
+
+
+def _thumbnail(image) -> bytes:
+    # Shrink first (in place), then turn and flatten the small copy: the full-size
+    # image is never copied. (Its EXIF orientation survives the shrinking.)
+    image.thumbnail(THUMBNAIL_SIZE)
     thumb = ImageOps.exif_transpose(image)
     if thumb.mode not in ("RGB", "L"):
         thumb = thumb.convert("RGBA")
         background = Image.new("RGB", thumb.size, (255, 255, 255))
         background.paste(thumb, mask=thumb.getchannel("A"))
         thumb = background
-    thumb.thumbnail(THUMBNAIL_SIZE)
     out = io.BytesIO()
     thumb.save(out, "JPEG", quality=THUMBNAIL_QUALITY, optimize=True)
-    return ImageFacts(out.getvalue(), width, height, captured_at(exif), gps(exif))
+    return out.getvalue()
 
 
 def captured_at(exif) -> datetime | None:
