@@ -78,6 +78,7 @@ ROUTES: dict[str, str] = {
     "list_plans": "plans.read",
     "get_plan": "plans.read",
     "get_plan_for_submission": "plans.read",
+    "list_evidence_queue": "evidence.read",
     "plan_history": "plans.read",
     "agree_plan": "plans.progress",
     "change_action_status": "plans.progress",

@@ -13,12 +13,14 @@ from gateway.routes.facilities import FacilityRoutes
 from gateway.routes.inbox import InboxRoutes
 from gateway.routes.live import LiveRoutes
 from gateway.routes.plans import PlanRoutes
+from gateway.routes.review_queue import ReviewQueueRoutes
 from gateway.routes.session import SessionRoutes
 from gateway.routes.webhooks import WebhookRoutes
 
 
 class GatewayService(SessionRoutes, AccountRoutes, DocsRoutes, ChecklistRoutes, PlanRoutes, InboxRoutes, EvidenceRoutes,
                      WebhookRoutes, LiveRoutes, DashboardRoutes, FacilityRoutes, ExportRoutes,
+                     ReviewQueueRoutes,
                      PlatformService):
     name = "gateway"
     auth = Auth()

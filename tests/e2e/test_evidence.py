@@ -71,9 +71,26 @@ def test_approved_evidence_completes_the_action(platform):
     link = requests.get(f"{base}/evidence/{photo_id}/download", headers=coach, timeout=10)
     assert requests.get(link.json()["url"], timeout=10).content == data
 
+    # The review queue: both waiting, oldest upload first; nothing seen from Kayes.
+    queue = requests.get(f"{base}/evidence", headers=coach, timeout=10).json()
+    assert [item["id"] for item in queue["items"]] == [photo_id, scan_id]
+    assert queue["total"] == 2 and queue["items"][0]["thumbnail_url"]
+    kayes = sign_in(platform, "coach.kayes")
+    assert requests.get(f"{base}/evidence", headers=kayes, timeout=10).json() == {
+        "items": [], "page": 1, "per_page": 20, "total": 0}
+    wrong = requests.get(f"{base}/evidence", headers=coach, timeout=10,
+                         params={"status": "waiting"})
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "status"
+
     approved = requests.post(f"{base}/evidence/{photo_id}/review", headers=coach, timeout=10,
                              json={"decision": "approved", "comment": "Bien, merci"})
     assert approved.status_code == 200, approved.text
+    assert [item["id"] for item in requests.get(f"{base}/evidence", headers=coach,
+                                                timeout=10).json()["items"]] == [scan_id]
+    # The coachee sees the decision and the coach's comment in their own area's list.
+    mine = requests.get(f"{base}/evidence", headers=dtc, timeout=10,
+                        params={"status": "approved"}).json()["items"]
+    assert [(i["id"], i["review"]["comment"]) for i in mine] == [(photo_id, "Bien, merci")]
 
     # The planner completes the action...
     def action_status():

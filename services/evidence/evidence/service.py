@@ -20,7 +20,7 @@ from eventlet import tpool
 from marshmallow import ValidationError
 from nameko import config
 from nameko.rpc import ServiceRpc
-from sqlalchemy import or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from c2p.entrypoints import rpc, subscribe, timer
@@ -303,6 +303,39 @@ class EvidenceService(PlatformService):
                 "items": [self._view(e, with_urls=True, target=target) for e in rows]}
 
     @rpc
+    def list_evidence_queue(self, caller, status=domain.ACCEPTED, facility_id=None, page=1,
+                            per_page=20):
+        """Evidence of the caller's scope in one status, oldest upload first: with
+        `accepted` (verified, waiting for review), the coach's review queue."""
+        errors = {}
+        known = (domain.PENDING, domain.REFUSED, domain.WITHDRAWN, *domain.VERIFIED)
+        if status not in known:
+            errors["status"] = [f"must be one of {', '.join(known)}"]
+        for name, value, high in (("page", page, 100000), ("per_page", per_page, 100)):
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
+                errors[name] = [f"must be an integer between 1 and {high}"]
+        if facility_id is not None and (not isinstance(facility_id, str)
+                                        or not 0 < len(facility_id) <= 64):
+            errors["facility_id"] = ["must be an org-unit id of at most 64 characters"]
+        if errors:
+            raise InvalidInput(errors)
+        query = select(Evidence).where(Evidence.status == status,
+                                       _scope_clause(Evidence.facility_path, caller["scope"]))
+        if facility_id:
+            query = query.where(Evidence.facility_id == facility_id)
+        session = self.db.session
+        total = session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = session.scalars(query.order_by(
+            func.coalesce(Evidence.uploaded_at, Evidence.created_at), Evidence.id)
+            .offset((page - 1) * per_page).limit(per_page)).all()
+        targets = {row.action_id: session.get(EvidenceTarget, row.action_id) for row in rows}
+        for target in targets.values():
+            self._locate(target)
+        return {"items": [self._view(row, with_urls=True, target=targets[row.action_id])
+                          for row in rows],
+                "page": page, "per_page": per_page, "total": total}
+
+    @rpc
     def download_url(self, evidence_id, caller, variant="original"):
         """A presigned GET valid for a few minutes, for users whose scope covers the facility."""
         evidence = self._visible(evidence_id, caller)
@@ -498,6 +531,16 @@ class EvidenceService(PlatformService):
             view["thumbnail_url"] = self.store.download_url(evidence.thumbnail_key,
                                                             DOWNLOAD_TTL, "image/jpeg")
         return view
+
+
+def _scope_clause(column, scope):
+    """SQL twin of c2p.scope.in_scope: the path is a root of the scope or lies under it."""
+    clauses = []
+    for root in scope or ():
+        prefix = root.rstrip("/") + "/"
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        clauses += [column == root, column.like(escaped + "%", escape="\\")]
+    return or_(*clauses) if clauses else false()
 
 
 def _iso(value):
