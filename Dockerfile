@@ -6,6 +6,14 @@
 #
 # See deploy/README.md and docker-compose.yml.
 
+# --- web: the field app and desk view (web/), built by Vite ------------------
+FROM node:20-slim AS web
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY web/ ./
+RUN npm run build
+
 # --- build: install the project (non-editable) into a virtualenv -------------
 FROM python:3.11-slim AS build
 
@@ -43,6 +51,9 @@ RUN groupadd --system --gid 10001 c2p \
  && mkdir /app && chown c2p:c2p /app
 
 COPY --from=build /opt/c2p /opt/c2p
+# The built web app, served by the gateway at `/` (C2P_WEB_DIST).
+COPY --from=web /web/dist /opt/c2p-web
+ENV C2P_WEB_DIST=/opt/c2p-web
 
 # An empty working directory: `python -m` puts it first on sys.path, so it must
 # not hold a source tree that would shadow the installed packages.

@@ -142,6 +142,9 @@ class Settings:
     # Visit planning: days between two supervision visits of a facility when its
     # template does not say (`visit_interval_days`); quarterly by default.
     visit_interval_days: int = 90
+    # The built web app (web/dist) that the gateway serves at `/`; empty: the
+    # repository's own web/dist.
+    web_dist: str = ""
 
     def database_url(self, service: str) -> str:
         return self.database_urls[service]
@@ -205,6 +208,7 @@ def load_settings(env=None) -> Settings:
         notify_link_base=_url(env, "NOTIFY_LINK_BASE", "http://localhost:8000",
                               ("http", "https")),
         visit_interval_days=_int(env, "C2P_VISIT_INTERVAL_DAYS", "90", minimum=1),
+        web_dist=_optional(env, "C2P_WEB_DIST"),
     )
 
 

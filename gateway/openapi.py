@@ -201,7 +201,7 @@ def _operation(name, method, params, service_cls):
         operation["security"] = []
     if params or has_body or doc.get("query") is not None:
         errors.add(422 if has_body or doc.get("query") is not None else 404)
-    if not name.startswith("api_docs") and name not in ("health", "openapi_document",
+    if not name.startswith(("api_docs", "web_app")) and name not in ("health", "openapi_document",
                                                          "asyncapi_document"):
         errors.add(503)
     for status in sorted(errors):

@@ -120,7 +120,9 @@ ROUTES: dict[str, str] = {
 
 # Entrypoints answered without a caller (they never call `auth.caller`).
 PUBLIC = frozenset({"health", "sign_in", "refresh_session", "sign_out", "openapi_document",
-                    "asyncapi_document", "api_docs", "api_docs_asset"})
+                    "asyncapi_document", "api_docs", "api_docs_asset",
+                    # the web app's files (web/dist): the app itself signs in
+                    "web_app", "web_app_root", "web_app_asset", "web_app_screen"})
 
 
 def action_of(route: str | None) -> str:

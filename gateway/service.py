@@ -4,6 +4,7 @@ from __future__ import annotations
 from c2p.service import PlatformService
 from gateway.auth import Auth
 from gateway.routes.accounts import AccountRoutes
+from gateway.routes.app import AppRoutes
 from gateway.routes.checklists import ChecklistRoutes
 from gateway.routes.dashboards import DashboardRoutes
 from gateway.routes.docs import DocsRoutes
@@ -20,7 +21,7 @@ from gateway.routes.webhooks import WebhookRoutes
 
 class GatewayService(SessionRoutes, AccountRoutes, DocsRoutes, ChecklistRoutes, PlanRoutes, InboxRoutes, EvidenceRoutes,
                      WebhookRoutes, LiveRoutes, DashboardRoutes, FacilityRoutes, ExportRoutes,
-                     ReviewQueueRoutes,
+                     ReviewQueueRoutes, AppRoutes,
                      PlatformService):
     name = "gateway"
     auth = Auth()

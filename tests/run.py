@@ -30,6 +30,16 @@ def run_session(paths, log_path, extra):
                              *paths], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
 
 
+def run_web_session(log_path):
+    """The web app's checks (web/package.json `test:ci`): the API types generated from
+    the current OpenAPI document, the type-check of the app against them, and the
+    Vitest unit tests. Its browser tests are pytest e2e tests (tests/e2e/test_web_app.py)."""
+    log = open(log_path, "w")
+    return subprocess.Popen(["npm", "run", "--silent", "test:ci"], cwd=os.path.join(ROOT, "web"),
+                            stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, "C2P_PYTHON": sys.executable, "CI": "1"})
+
+
 def counts(log_path):
     with open(log_path, errors="replace") as f:
         lines = f.read().splitlines()
@@ -48,6 +58,8 @@ def main(extra):
     for index, paths in enumerate(groups()):
         log_path = os.path.join(log_dir, f"session-{index}.log")
         sessions.append((paths, log_path, run_session(paths, log_path, extra)))
+    web_log = os.path.join(log_dir, "web.log")
+    sessions.append((["web (types, type-check, vitest)"], web_log, run_web_session(web_log)))
     codes = [process.wait() for _, _, process in sessions]
     fault_log = os.path.join(log_dir, "faults.log")
     sessions.append((["tests/faults"], fault_log, None))

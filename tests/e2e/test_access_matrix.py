@@ -37,10 +37,11 @@ KAYES_REGION, KAYES_FACILITY = "/ML/ML-KAY", "/ML/ML-KAY/ML-KAY-KAY/ML-KAY-KAY-L
 
 # Path parameters naming no object of a facility: reference data shared by all
 # (templates, the docs viewer's files) or programme-wide admin objects (webhooks).
-UNSCOPED_PARAMS = {"code", "asset", "endpoint_id", "delivery_id"}
+UNSCOPED_PARAMS = {"code", "asset", "endpoint_id", "delivery_id", "name", "section", "rest"}
 # Routes whose 2xx answers are the same for everyone (reference data, documents).
 REFERENCE_ROUTES = {"health", "openapi_document", "asyncapi_document", "api_docs",
-                    "api_docs_asset", "list_templates", "get_template", "list_org_units"}
+                    "api_docs_asset", "list_templates", "get_template", "list_org_units",
+                    "web_app", "web_app_root", "web_app_asset", "web_app_screen"}
 # Routes that cannot be exercised generically (a stream stays open; sign-in and
 # friends take no caller).
 NOT_CALLED = {"live_updates", "sign_in", "refresh_session", "sign_out"}

@@ -1,0 +1,47 @@
+/** The improvement plans the user follows, with a marker on those with changes
+ * not yet sent. */
+import { Shell } from "../../components/Shell";
+import { db } from "../../stores/db";
+import { list } from "../../stores/outbox";
+import { useLocal } from "../../hooks";
+import { t, formatDate } from "../../i18n";
+
+export function planStatus(status: string): string {
+  switch (status) {
+    case "draft": return t("plan.status.draft");
+    case "agreed": return t("plan.status.agreed");
+    case "in_progress": return t("plan.status.in_progress");
+    case "completed": return t("plan.status.completed");
+    default: return status;
+  }
+}
+
+export default function Plans() {
+  const plans = useLocal(async () => (await db()).getAll("plans"));
+  const pending = useLocal(async () => new Set((await list()).map((i) => i.plan_id ?? i.ref)));
+  const sorted = (plans ?? []).sort((a, b) => (b.visited_at ?? b.created_at).localeCompare(a.visited_at ?? a.created_at));
+  return (
+    <Shell title={t("plans.title")}>
+      {plans && !sorted.length && <p class="muted">{t("plans.none")}</p>}
+      <ul class="list">
+        {sorted.map((p) => {
+          const done = p.actions.filter((a) => a.status === "done").length;
+          const overdue = p.actions.filter((a) => a.overdue).length;
+          return (
+            <li>
+              <a class={`card link-card ${overdue ? "overdue" : ""}`} href={`/plans/${p.id}`}>
+                <span class="title">{p.facility_name}</span>
+                <span class="meta">
+                  {formatDate(p.visited_at ?? p.created_at)} · {planStatus(p.status)} ·{" "}
+                  {t("plans.progress", { done, total: p.actions.length })}
+                  {overdue > 0 && <strong class="late"> · {t("plans.overdue", { n: overdue })}</strong>}
+                  {pending?.has(p.id) && <span class="tag unsynced">{t("common.unsynced")}</span>}
+                </span>
+              </a>
+            </li>
+          );
+        })}
+      </ul>
+    </Shell>
+  );
+}

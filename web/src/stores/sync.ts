@@ -1,0 +1,298 @@
+/** Sync: send the outbox, then bring the phone's copy up to date; and the state the
+ * user always sees (online or not, how many records wait, the last sync, what
+ * needs them).
+ *
+ * The first sync downloads the templates, the org units in scope, the coach's
+ * coachees, the user's plans with their actions and evidence, and the inbox;
+ * later ones skip what has not changed (template versions already held,
+ * completed plans whose summary is the same). Sync starts by itself at sign-in,
+ * when the network comes back, after every change made on the phone, on a timer
+ * while something waits, and when a live update (SSE) says something changed. */
+import { signal } from "@preact/signals";
+import { api } from "../api/client";
+import { db, getKv, setKv, type OutboxItem } from "./db";
+import * as outbox from "./outbox";
+import { send } from "./transport";
+import { ensureFresh, session, needsSignIn } from "./session";
+import type { Evidence, InboxMessage, OrgUnit, Plan, Template } from "../api/types";
+
+export const online = signal(typeof navigator === "undefined" ? true : navigator.onLine);
+export const syncing = signal(false);
+export const lastSync = signal<string | null>(null);
+export const lastError = signal<string | null>(null);
+export const unread = signal(0);
+/** Bumped whenever the local copy changes: screens re-read what they show. */
+export const dataVersion = signal(0);
+export const touched = () => { dataVersion.value += 1; };
+
+const PER_PAGE = 100;
+const LAST_SYNC = "sync.last";
+
+let pending: Promise<void> | null = null;
+let again = false;
+
+/** Sync now (joins a sync already running, and runs once more after it if asked meanwhile). */
+export function syncNow(): Promise<void> {
+  if (pending) { again = true; return pending; }
+  pending = (async () => {
+    do {
+      again = false;
+      await syncOnce();
+    } while (again);
+  })().finally(() => { pending = null; });
+  return pending;
+}
+
+async function syncOnce(): Promise<void> {
+  if (!session.value) return;
+  online.value = navigator.onLine;
+  if (!online.value) return;
+  syncing.value = true;
+  try {
+    if (!(await ensureFresh())) {
+      lastError.value = needsSignIn.value ? "sign_in" : "network";
+      return;
+    }
+    const report = await outbox.flush(send, applySent);
+    for (const item of report.refused) await markRefused(item);
+    if (report.stopped === "auth") {
+      await ensureFresh(true);
+      return;
+    }
+    await pull();
+    const now = new Date().toISOString();
+    lastSync.value = now;
+    await setKv(LAST_SYNC, now);
+    lastError.value = report.stopped === "retry" ? "retry" : null;
+  } catch (error) {
+    lastError.value = String(error);
+  } finally {
+    syncing.value = false;
+    touched();
+    scheduleRetry();
+  }
+}
+
+/** What an accepted change means for the local copy. */
+async function applySent(item: OutboxItem, data: unknown): Promise<void> {
+  const database = await db();
+  if (item.kind === "submission") {
+    const draft = await database.get("drafts", item.ref);
+    if (draft) {
+      draft.state = "sent";
+      draft.problem = null;
+      const score = (data as { score?: { percent?: number | null } } | undefined)?.score;
+      if (score) draft.score_percent = score.percent ?? null;
+      await database.put("drafts", draft);
+    }
+  } else if (item.kind === "evidence") {
+    await database.delete("files", item.ref);
+    if (data && typeof data === "object" && "id" in data) await database.put("evidence", data as Evidence);
+  } else if (item.kind === "evidence.review" && data && typeof data === "object" && "id" in data) {
+    await database.put("evidence", data as Evidence);
+  } else if (data && typeof data === "object" && "actions" in data) {
+    await database.put("plans", data as Plan);
+  }
+  touched();
+}
+
+async function markRefused(item: OutboxItem): Promise<void> {
+  if (item.kind !== "submission") return;
+  const database = await db();
+  const draft = await database.get("drafts", item.ref);
+  if (draft) {
+    draft.state = "needs_fix";
+    draft.problem = item.problem ?? null;
+    await database.put("drafts", draft);
+  }
+}
+
+async function allPages<T>(fetchPage: (page: number) => Promise<{ items: T[]; total: number } | undefined>): Promise<T[]> {
+  const found: T[] = [];
+  for (let page = 1; page < 1000; page += 1) {
+    const got = await fetchPage(page);
+    if (!got) break;
+    found.push(...got.items);
+    if (found.length >= got.total || got.items.length === 0) break;
+  }
+  return found;
+}
+
+/** Bring the local copy up to date. */
+export async function pull(): Promise<void> {
+  const database = await db();
+  const me = session.value?.account;
+  if (!me) return;
+
+  // Templates: a published version never changes, so only new versions are fetched.
+  const listed = await api.GET("/api/v1/templates", {});
+  const summaries = ((listed.data as unknown as { items?: { code: string; version: number }[] })?.items) ?? [];
+  const latest = new Map<string, number>();
+  for (const t of summaries) latest.set(t.code, Math.max(latest.get(t.code) ?? 0, t.version));
+  for (const [code, version] of latest) {
+    const held = await database.get("templates", code);
+    if (held && held.version >= version) continue;
+    const full = await api.GET("/api/v1/templates/{code}", { params: { path: { code } } });
+    if (full.data) await database.put("templates", full.data as unknown as Template);
+  }
+
+  // Org units in scope (the facility list with coordinates).
+  const units = await api.GET("/api/v1/org-units", {});
+  const unitItems = (units.data as unknown as { items?: OrgUnit[] })?.items;
+  if (unitItems) {
+    const tx = database.transaction("org_units", "readwrite");
+    await tx.store.clear();
+    for (const unit of unitItems) await tx.store.put(unit);
+    await tx.done;
+  }
+
+  if (me.role === "coach" || me.role === "admin") {
+    const coachees = await allPages(async (page) =>
+      (await api.GET("/api/v1/me/coachees", { params: { query: { page, per_page: PER_PAGE } } })).data);
+    const tx = database.transaction("coachees", "readwrite");
+    await tx.store.clear();
+    for (const c of coachees) await tx.store.put(c);
+    await tx.done;
+  }
+
+  // Plans: the list's summaries say which plans changed.
+  type Summary = { id: string; status: string; actions: unknown };
+  const plans = await allPages(async (page) =>
+    (await api.GET("/api/v1/plans", { params: { query: { page, per_page: PER_PAGE } } }))
+      .data as unknown as { items: Summary[]; total: number } | undefined);
+  const keep = new Set(plans.map((p) => p.id));
+  for (const held of await database.getAllKeys("plans")) {
+    if (!keep.has(held)) await database.delete("plans", held);
+  }
+  for (const summary of plans) {
+    const key = JSON.stringify([summary.status, summary.actions]);
+    const held = await database.get("plans", summary.id);
+    if (held && held.summary_key === key && summary.status === "completed") continue;
+    const full = await api.GET("/api/v1/plans/{plan_id}", { params: { path: { plan_id: summary.id } } });
+    const plan = full.data as unknown as Plan | undefined;
+    if (!plan) continue;
+    await database.put("plans", { ...plan, summary_key: key });
+    // Evidence of actions under way: the coachee sees the review's outcome.
+    for (const action of plan.actions) {
+      if (action.status === "todo" || action.status === "dropped") continue;
+      const ev = await api.GET("/api/v1/actions/{action_id}/evidence", { params: { path: { action_id: action.id } } });
+      const items = (ev.data as unknown as { items?: Evidence[] })?.items ?? [];
+      for (const e of items) await database.put("evidence", e);
+    }
+  }
+
+  // Visits sent from this phone: find the plan written from each.
+  for (const draft of await database.getAllFromIndex("drafts", "state", "sent")) {
+    if (draft.plan_id) continue;
+    const found = await api.GET("/api/v1/submissions/{submission_id}/plan", {
+      params: { path: { submission_id: draft.id } },
+    });
+    const plan = found.data as unknown as Plan | undefined;
+    if (plan) {
+      draft.plan_id = plan.id;
+      await database.put("drafts", draft);
+      if (!(await database.get("plans", plan.id))) await database.put("plans", plan);
+    }
+  }
+
+  await pullInbox();
+}
+
+export async function pullInbox(): Promise<void> {
+  const database = await db();
+  const inbox = await api.GET("/api/v1/inbox", { params: { query: { page: 1, per_page: 50 } } });
+  const items = (inbox.data as unknown as { items?: InboxMessage[] })?.items;
+  if (items) {
+    const tx = database.transaction("inbox", "readwrite");
+    await tx.store.clear();
+    for (const m of items) await tx.store.put(m);
+    await tx.done;
+  }
+  const count = await api.GET("/api/v1/inbox/unread-count", {});
+  if (count.data) unread.value = (count.data as { unread: number }).unread;
+  else if (items) unread.value = items.filter((m) => !m.read).length;
+  touched();
+}
+
+let retryTimer: ReturnType<typeof setTimeout> | null = null;
+
+/** While something waits, try again when it is due (and at least every minute). */
+async function scheduleRetry() {
+  if (retryTimer) clearTimeout(retryTimer);
+  retryTimer = null;
+  const due = await outbox.nextDue();
+  if (due === null || !session.value) return;
+  const wait = Math.min(Math.max(due - Date.now(), 1_000), 60_000);
+  retryTimer = setTimeout(() => { void syncNow(); }, wait);
+}
+
+const LIVE_TYPES = ["checklist.submitted", "plan.created", "plan.agreed", "plan.completed",
+  "action.status_changed", "action.due_soon", "action.overdue", "evidence.uploaded",
+  "evidence.reviewed", "evidence.withdrawn", "notification.delivered", "notification.failed"];
+
+let live: EventSource | null = null;
+let liveTimer: ReturnType<typeof setTimeout> | null = null;
+
+/** Live updates over SSE while online: any event the user may see triggers a quiet pull. */
+function openLive() {
+  closeLive();
+  const token = session.value?.access_token;
+  if (!token || !online.value) return;
+  const source = new EventSource(`/api/v1/live?access_token=${encodeURIComponent(token)}`);
+  live = source;
+  const changed = () => {
+    if (liveTimer) clearTimeout(liveTimer);
+    // The notify service writes the inbox just after the event: read both a moment later.
+    liveTimer = setTimeout(() => { void pull().then(() => setTimeout(() => void pullInbox(), 2_000)); }, 400);
+  };
+  for (const type of LIVE_TYPES) source.addEventListener(type, changed);
+  source.onerror = () => {
+    // Closed by the server when the token expires: reopen with a fresh one.
+    if (source.readyState === EventSource.CLOSED || source.readyState === EventSource.CONNECTING) {
+      source.close();
+      if (live === source) live = null;
+      setTimeout(() => {
+        if (online.value && session.value) void ensureFresh().then((ok) => ok && openLive());
+      }, 5_000);
+    }
+  };
+}
+
+function closeLive() {
+  live?.close();
+  live = null;
+}
+
+let started = false;
+
+/** Start watching the network and syncing (once, after sign-in or at start-up with a session). */
+export async function startSync(): Promise<void> {
+  lastSync.value = (await getKv<string>(LAST_SYNC)) ?? null;
+  await outbox.refreshCounts();
+  const database = await db();
+  unread.value = (await database.getAll("inbox")).filter((m) => !m.read).length;
+  if (!started) {
+    started = true;
+    window.addEventListener("online", () => { online.value = true; void syncNow().then(openLive); });
+    window.addEventListener("offline", () => { online.value = false; closeLive(); });
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible" && online.value) void syncNow();
+    });
+    setInterval(() => { if (online.value && session.value) void syncNow(); }, 5 * 60_000);
+  }
+  await syncNow();
+  openLive();
+}
+
+export function stopSync() {
+  closeLive();
+  if (retryTimer) clearTimeout(retryTimer);
+}
+
+/** Queue a change and try to send it at once. */
+export async function queue(...args: Parameters<typeof outbox.enqueue>): Promise<OutboxItem> {
+  const item = await outbox.enqueue(...args);
+  touched();
+  void syncNow();
+  return item;
+}
