@@ -266,7 +266,7 @@ export interface paths {
         };
         /**
          * Latest scores by facility, district or region, and the items failed most
-         * @description ?level=facility|district|region &since= &until= &top=
+         * @description ?level=facility|district|region &since= &until= &top= &template_code= &area_id=
          */
         get: operations["get_gaps_dashboard"];
         put?: never;
@@ -435,6 +435,57 @@ export interface paths {
         put?: never;
         /** An upload slot (presigned POST) for evidence */
         post: operations["request_evidence_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/gaps.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** CSV of the gaps (failed or partial items) of the visits in the caller's scope and period */
+        get: operations["export_gaps_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/visits.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** CSV of the visits in the caller's scope and period, with section scores */
+        get: operations["export_visits_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/facilities/{facility_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A facility's page: scores, trend, open plans, evidence, next visit */
+        get: operations["get_facility_page"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -829,6 +880,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/submissions/{submission_id}/report.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A visit's printable report (PDF, French or English)
+         * @description Scores by section, the gaps with their corrective actions and the improvement plan's actions, ready to share.
+         */
+        get: operations["visit_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/templates": {
         parameters: {
             query?: never;
@@ -859,6 +930,26 @@ export interface paths {
         };
         /** One template in full (latest version, or ?version=) */
         get: operations["get_template"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/visit-planning": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Visit planning: facilities due for a visit, never-visited first
+         * @description Facilities in the caller's scope (or one district) with when their next visit is due: never visited first, then the most overdue. The interval is the template's `visit_interval_days`, else the C2P_VISIT_INTERVAL_DAYS setting (90 days by default).
+         */
+        get: operations["visit_planning"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1092,7 +1183,7 @@ export interface components {
         };
         Answer: {
             /** @default  */
-            comment: string;
+            comment?: string;
             item: string;
             value: unknown;
         };
@@ -1109,14 +1200,16 @@ export interface components {
             value: string;
         };
         Coachee: {
+            /** @default true */
+            account?: boolean;
             id: string;
             /** @default  */
-            name: string;
+            name?: string;
             /**
              * @default other
              * @enum {string}
              */
-            role: "dtc" | "vaccinator" | "nurse" | "midwife" | "community_health_worker" | "manager" | "other";
+            role?: "dtc" | "vaccinator" | "nurse" | "midwife" | "community_health_worker" | "manager" | "other";
         };
         CoachingAssignment: {
             facility_id: string;
@@ -1130,9 +1223,9 @@ export interface components {
             text_en: string;
             text_fr: string;
             /** @default  */
-            verification_en: string;
+            verification_en?: string;
             /** @default  */
-            verification_fr: string;
+            verification_fr?: string;
         };
         DeliveryDetail: {
             attempt_log: components["schemas"]["AttemptView"][];
@@ -1180,15 +1273,51 @@ export interface components {
             /** @enum {string} */
             content_type: "application/pdf" | "image/heic" | "image/jpeg" | "image/png" | "image/webp";
             /** @default  */
-            filename: string;
+            filename?: string;
             /** Format: uuid */
             id: string;
             /** @default null */
-            size_bytes: number | null;
+            size_bytes?: number | null;
+        };
+        EvidenceBrief: {
+            action_id: string;
+            content_type: string | null;
+            id: string;
+            status: string;
+            /** @description photos only; valid 5 minutes */
+            thumbnail_url?: string;
+            uploaded_at: string | null;
+            uploaded_by: string;
+        };
+        FacilityPage: {
+            /** @description active coachee accounts of the facility */
+            coachees: components["schemas"]["StaffMember"][];
+            facility: components["schemas"]["FacilityView"];
+            last_visited_at: string | null;
+            /** @description one per template */
+            latest_scores: components["schemas"]["LatestScore"][];
+            next_visit: components["schemas"]["NextVisit"];
+            open_plans: components["schemas"]["OpenPlan"][];
+            recent_evidence: components["schemas"]["EvidenceBrief"][];
+            /** @description per template, its last 12 visits */
+            trend: components["schemas"]["TemplateTrend"][];
+            /** @description visits on record */
+            visits: number;
+        };
+        FacilityView: {
+            code: string | null;
+            dhis2_id: string | null;
+            district: components["schemas"]["PlaceRef"] | null;
+            id: string;
+            latitude: number | null;
+            longitude: number | null;
+            name: string;
+            path: string;
+            region: components["schemas"]["PlaceRef"] | null;
         };
         GpsPoint: {
             /** @default null */
-            accuracy_m: number | null;
+            accuracy_m?: number | null;
             lat: number;
             lon: number;
         };
@@ -1228,25 +1357,45 @@ export interface components {
         Item: {
             action: components["schemas"]["CorrectiveAction"];
             /** @default true */
-            allow_na: boolean;
+            allow_na?: boolean;
             choices?: components["schemas"]["Choice"][];
             code: string;
             /** @default false */
-            critical: boolean;
+            critical?: boolean;
             /** @default  */
-            help_en: string;
+            help_en?: string;
             /** @default  */
-            help_fr: string;
+            help_fr?: string;
             label_en: string;
             label_fr: string;
             pass_range?: (number | null)[];
             points: number;
             /** @default true */
-            required: boolean;
+            required?: boolean;
             /** @enum {string} */
             type: "yes_no" | "numeric" | "choice";
             unit?: string;
             valid_range?: (number | null)[];
+        };
+        LastVisit: {
+            colour: string | null;
+            flagged: boolean;
+            percent: number | null;
+            submission_id: string;
+            template_code: string;
+            visited_at: string;
+        };
+        LatestScore: {
+            colour: string | null;
+            flagged: boolean;
+            gaps: number;
+            percent: number | null;
+            submission_id: string;
+            template_code: string;
+            template_version: number;
+            title_en: string;
+            title_fr: string;
+            visited_at: string;
         };
         LeaderboardView: {
             cohort: string | null;
@@ -1275,21 +1424,31 @@ export interface components {
         };
         NewAction: {
             /** @default false */
-            critical: boolean;
+            critical?: boolean;
             /** Format: date */
             due_date: string;
             /** Format: uuid */
             id: string;
             /** @default null */
-            owner_id: string | null;
+            owner_id?: string | null;
             /** @default  */
-            responsible_role: string;
+            responsible_role?: string;
             text_en?: string;
             text_fr?: string;
             /** @default  */
-            verification_en: string;
+            verification_en?: string;
             /** @default  */
-            verification_fr: string;
+            verification_fr?: string;
+        };
+        NextVisit: {
+            days_overdue: number | null;
+            /** @description null: never visited, due now */
+            due_on: string | null;
+            interval_days: number;
+            /** @enum {string} */
+            interval_source: "template" | "setting";
+            /** @enum {string} */
+            status: "never_visited" | "overdue" | "due" | "due_soon" | "not_due";
         };
         NotificationDeliveryView: {
             address?: string | null;
@@ -1327,16 +1486,58 @@ export interface components {
             /** @description items matching, all pages */
             total: number;
         };
+        OpenAction: {
+            critical: boolean;
+            due_date: string;
+            id: string;
+            item_code: string | null;
+            overdue: boolean;
+            owner_id: string | null;
+            status: string;
+            text_en: string;
+            text_fr: string;
+        };
+        OpenPlan: {
+            /** @description its open actions only */
+            actions: components["schemas"]["OpenAction"][];
+            created_at: string;
+            id: string;
+            status: string;
+            submission_id: string;
+            visited_at: string | null;
+        };
+        PlaceRef: {
+            id: string;
+            name: string;
+        };
+        PlannedVisit: {
+            days_overdue: number | null;
+            district_id: string | null;
+            district_name: string | null;
+            /** @description null: never visited, due now */
+            due_on: string | null;
+            facility_id: string;
+            facility_name: string;
+            facility_path: string;
+            interval_days: number;
+            /** @enum {string} */
+            interval_source: "template" | "setting";
+            last_visit: components["schemas"]["LastVisit"] | null;
+            latitude: number | null;
+            longitude: number | null;
+            /** @enum {string} */
+            status: "never_visited" | "overdue" | "due" | "due_soon" | "not_due";
+        };
         Preferences: {
             channels?: ("inbox" | "email" | "sms" | "whatsapp")[];
             /** @default false */
-            digest: boolean;
+            digest?: boolean;
             /** @default null */
-            quiet_hours: {
+            quiet_hours?: {
                 [key: string]: unknown;
             } | null;
             /** @default Africa/Bamako */
-            timezone: string;
+            timezone?: string;
         };
         Problem: {
             detail: string;
@@ -1355,7 +1556,7 @@ export interface components {
         };
         ReviewRequest: {
             /** @default  */
-            comment: string;
+            comment?: string;
             /** @enum {string} */
             decision: "approved" | "rejected" | "needs_more";
         };
@@ -1365,8 +1566,17 @@ export interface components {
             title_en: string;
             title_fr: string;
         };
+        SectionTrend: {
+            code: string;
+            /** @description oldest first */
+            points: components["schemas"]["TrendPoint"][];
+            title_en: string;
+            title_fr: string;
+        };
         SessionTokens: {
             access_token: string;
+            /** @description sign-in only: keep it on the device and send it with the next sign-in (see `device_token` of the request) */
+            device_token?: string;
             /** @description seconds */
             expires_in: number;
             /** @description seconds */
@@ -1376,14 +1586,20 @@ export interface components {
             token_type: string;
         };
         SignIn: {
+            /** @description the `device_token` of this user's last sign-in on this device: failed guesses elsewhere then never lock this device out */
+            device_token?: string;
             password: string;
             username: string;
         };
+        StaffMember: {
+            display_name: string;
+            id: string;
+        };
         StatusChange: {
             /** @default  */
-            comment: string;
+            comment?: string;
             /** @default  */
-            reason: string;
+            reason?: string;
             /** @enum {string} */
             status: "todo" | "in_progress" | "awaiting_review" | "done" | "dropped";
         };
@@ -1391,15 +1607,17 @@ export interface components {
             answers: components["schemas"]["Answer"][];
             coachees?: components["schemas"]["Coachee"][];
             /** @default  */
-            comment: string;
+            comment?: string;
+            /** @default null */
+            dtc_id?: string | null;
             facility_id: string;
             /** @default null */
-            gps: components["schemas"]["GpsPoint"] | null;
+            gps?: components["schemas"]["GpsPoint"] | null;
             /** Format: uuid */
             id: string;
             template_code: string;
             /** @default null */
-            template_version: number | null;
+            template_version?: number | null;
             /** Format: date-time */
             visited_at: string;
         };
@@ -1437,14 +1655,34 @@ export interface components {
             title_en: string;
             title_fr: string;
             /** @default null */
-            version: number | null;
+            version?: number | null;
+            visit_interval_days?: number;
+        };
+        TemplateTrend: {
+            overall: components["schemas"]["TrendPoint"][];
+            sections: components["schemas"]["SectionTrend"][];
+            template_code: string;
         };
         Thresholds: {
             amber: number;
             green: number;
         };
+        TrendPoint: {
+            percent: number | null;
+            submission_id: string;
+            visited_at: string;
+        };
         UnreadCountView: {
             unread: number;
+        };
+        VisitPlanPage: {
+            items: components["schemas"]["PlannedVisit"][];
+            page: number;
+            per_page: number;
+            /** @description the day planned for */
+            today: string;
+            /** @description items matching, all pages */
+            total: number;
         };
         WebhookCreate: {
             description?: string;
@@ -1454,6 +1692,8 @@ export interface components {
              * @description generated by the client
              */
             id: string;
+            /** @description org-unit paths whose events it receives, within the caller's scope; left out, the caller's scope */
+            scope?: string[];
             /** @description HMAC key; left out, one is made and answered once */
             secret?: string;
             /** @description absolute http(s) URL */
@@ -1462,10 +1702,12 @@ export interface components {
         WebhookView: {
             active: boolean;
             created_at: string | null;
+            /** @description its owner */
             created_by: string;
             description: string;
             event_types: string[];
             id: string;
+            scope: string[];
             /** @description only when created or rotated */
             secret?: string;
             url: string;
@@ -2350,9 +2592,13 @@ export interface operations {
     get_gaps_dashboard: {
         parameters: {
             query?: {
+                /** @description only facilities under this region or district (an org-unit id) */
+                area_id?: string;
                 level?: "facility" | "district" | "region";
                 /** @description first day included (ISO date or date-time) */
                 since?: string;
+                /** @description only visits of this template (every version) */
+                template_code?: string;
                 /** @description how many failing items (1-100, default 10) */
                 top?: number;
                 /** @description last day included (ISO date or date-time) */
@@ -2982,6 +3228,210 @@ export interface operations {
             };
             /** @description Invalid input: `errors` names each field and reason */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_gaps_csv: {
+        parameters: {
+            query?: {
+                district_id?: string;
+                facility_id?: string;
+                /** @description default: until − 90 days */
+                since?: string;
+                template?: string;
+                /** @description default: today (both ends included) */
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or outside the caller's scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and reason */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_visits_csv: {
+        parameters: {
+            query?: {
+                district_id?: string;
+                facility_id?: string;
+                /** @description default: until − 90 days */
+                since?: string;
+                template?: string;
+                /** @description default: today (both ends included) */
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or outside the caller's scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and reason */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_facility_page: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                facility_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FacilityPage"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or outside the caller's scope) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4501,6 +4951,75 @@ export interface operations {
             };
         };
     };
+    visit_report: {
+        parameters: {
+            query?: {
+                lang?: "fr" | "en";
+            };
+            header?: never;
+            path: {
+                submission_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or outside the caller's scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and reason */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_templates: {
         parameters: {
             query?: {
@@ -4659,6 +5178,81 @@ export interface operations {
                 };
                 content: {
                     "application/json": Record<string, never>;
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or outside the caller's scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and reason */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    visit_planning: {
+        parameters: {
+            query?: {
+                /** @description every facility, due or not */
+                all?: boolean;
+                district_id?: string;
+                page?: number;
+                per_page?: number;
+                /** @description plan visits on this template only */
+                template?: string;
+                /** @description also list visits due within this many days (default 0) */
+                within_days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitPlanPage"];
                 };
             };
             /** @description No valid bearer token */
