@@ -338,6 +338,35 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Evidence of the caller's area in one status, oldest first (the review queue)
+         * @description The review queue: evidence of the caller's area in one status, oldest first.
+         *
+         *         GET /api/v1/evidence?status=accepted&facility_id=&page=&per_page=
+         *
+         *     `accepted` (the default) is evidence whose file was verified and that waits for
+         *     a coach's review: the coach's queue, oldest upload first, each item with its
+         *     thumbnail link, the photo's capture time and place and its distance from the
+         *     facility. Other statuses list the rest (a coachee sees what was rejected, with
+         *     the coach's comment). Scope is enforced by the evidence service in SQL: nothing
+         *     outside the caller's area is listed or counted.
+         */
+        get: operations["list_evidence_queue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/evidence/{evidence_id}": {
         parameters: {
             query?: never;
@@ -2727,6 +2756,70 @@ export interface operations {
                 by: "plan" | "coachee" | "facility" | "district";
                 since?: string | null;
                 until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and reason */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_evidence_queue: {
+        parameters: {
+            query?: {
+                facility_id?: string;
+                /** @description from 1 */
+                page?: number;
+                /** @description 1 to 100 (default 20) */
+                per_page?: number;
+                /** @description default `accepted`: waiting for review */
+                status?: "accepted" | "approved" | "rejected" | "needs_more" | "refused" | "pending_upload" | "withdrawn";
             };
             header?: never;
             path?: never;
