@@ -102,6 +102,16 @@ class UnitOfWork:
         self.emitted.append(event.id)
         return event
 
+    def commit(self) -> None:
+        """Make what the worker did so far durable, before the worker ends.
+
+        The one mid-worker commit, for the few entrypoints that need it: a timer
+        working through a backlog in batches (fewer locks held at once), or a
+        refusal that must stay on record although the entrypoint then answers
+        with an error (which rolls back the rest). Helpers never commit; the
+        entrypoint settles the unit of work."""
+        self.session.commit()
+
     def relay_outbox(self, min_age_s: float) -> int:
         """Publish what earlier workers left unsent (see `publish_pending`)."""
         return publish_pending(self._provider.engine, self._provider.bus, min_age_s=min_age_s)

@@ -31,7 +31,7 @@ from c2p import topology
 from c2p.bus import Bus
 from c2p.contracts import Event
 from c2p.database import Database
-from c2p.errors import C2PError
+from c2p.errors import C2PError, Refused
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +52,21 @@ def settle(worker_ctx, result, exc_info, consumed_event_id=None):
     return (None if exc_info else result), exc_info
 
 
+def _refusal_as_error(exc_info):
+    """A domain rule's refusal crosses RPC as the C2PError it stands for."""
+    if exc_info is not None and isinstance(exc_info[1], Refused):
+        error = exc_info[1].as_error()
+        return type(error), error, exc_info[2]
+    return exc_info
+
+
 class TransactionalRpc(Rpc):
-    def __init__(self, expected_exceptions=(C2PError,), **kwargs):
+    def __init__(self, expected_exceptions=(C2PError, Refused), **kwargs):
         # A refused request is the caller's problem: log it as a warning, not a crash.
         super().__init__(expected_exceptions=expected_exceptions, **kwargs)
 
     def handle_result(self, message, worker_ctx, result, exc_info):
+        exc_info = _refusal_as_error(exc_info)
         result, exc_info = settle(worker_ctx, result, exc_info)
         try:
             return super().handle_result(message, worker_ctx, result, exc_info)

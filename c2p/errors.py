@@ -65,3 +65,27 @@ def flatten_errors(errors, prefix=""):
 class ServiceUnavailable(C2PError):
     status = 503
     title = "Service unavailable"
+
+
+class Refused(Exception):
+    """A request a domain rule refuses. Domain modules raise it (they stay free of
+    the error types' transport concerns); `c2p.entrypoints.rpc` turns it into the
+    matching C2PError with `as_error()`.
+
+    `kind`: 'conflict' (409: not in this state), 'invalid' (422: bad input, `field`
+    names it), 'forbidden' (403: not for this role)."""
+
+    KINDS = ("conflict", "invalid", "forbidden")
+
+    def __init__(self, kind: str, message: str, field: str | None = None):
+        if kind not in self.KINDS:
+            raise ValueError(f"unknown refusal kind {kind!r}")
+        super().__init__(message)
+        self.kind, self.message, self.field = kind, message, field
+
+    def as_error(self) -> C2PError:
+        if self.kind == "invalid":
+            return InvalidInput({self.field or "_": [self.message]})
+        if self.kind == "forbidden":
+            return Forbidden(self.message)
+        return Conflict(self.message)

@@ -1,15 +1,48 @@
 """Geographic scope: a user sees what lies under one of their org-unit paths.
 
+`in_scope` answers for one path in Python; `in_scope_clause` is the same rule as a
+SQL condition for queries. They are one rule written twice on purpose (a row
+filtered in SQL must be exactly a row `in_scope` would accept), and a property
+test runs both against PostgreSQL. Blank roots grant nothing: an account whose
+scope was never set sees nothing, rather than everything under "/".
+
 Also where an event happens (`event_places`), so that every consumer that fans
 events out to people (live updates, webhooks) applies one rule: an event is
 shown to a scope when each of its places lies in that scope; an event with no
 place (a notification outcome, say) only to a national scope.
 """
+from __future__ import annotations
+
+from sqlalchemy import false, or_
+
+
+def _roots(scope) -> list[str]:
+    return [root for root in (scope or ()) if isinstance(root, str) and root.strip()]
 
 
 def in_scope(path: str, scope) -> bool:
     """True when `path` is one of the scope's paths or lies under one of them."""
-    return any(path == root or path.startswith(root.rstrip("/") + "/") for root in scope or ())
+    return any(path == root or path.startswith(root.rstrip("/") + "/")
+               for root in _roots(scope))
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def under_clause(column, root: str):
+    """`column` is `root` or lies under it (LIKE on a prefix: uses the
+    varchar_pattern_ops indexes)."""
+    prefix = root.rstrip("/") + "/"
+    return or_(column == root, column.like(_like_escape(prefix) + "%", escape="\\"))
+
+
+def in_scope_clause(column, scope):
+    """SQL form of `in_scope` for a path column; an empty scope matches nothing."""
+    roots = _roots(scope)
+    if not roots:
+        return false()
+    return or_(*[under_clause(column, root) for root in roots])
 
 
 def all_in_scope(paths, scope) -> bool:

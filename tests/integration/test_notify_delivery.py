@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from c2p.config import load_settings
 from c2p.contracts import Event
-from notify.dependencies import Clock
+from c2p.clock import Clock
 from notify.service import NotifyService
 from support import eventually, publish_raw, queue_depth, rpc_client, tap
 from test_notify_sinks import Sinks

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from c2p.contracts import Event
 from c2p.errors import Conflict, Forbidden, InvalidInput, NotFound
-from planner.dependencies import Clock, FixedClock
+from c2p.clock import Clock, FixedClock
 from planner.service import PlannerService
 from support import eventually, publish_raw, rpc_client, tap
 

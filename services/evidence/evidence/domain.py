@@ -17,6 +17,8 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 
+from c2p.errors import Refused  # the one refusal type; c2p.entrypoints maps it to HTTP
+
 # kind -> the Content-Type stored and served for it.
 ALLOWED = {
     "jpeg": "image/jpeg",
@@ -174,6 +176,51 @@ def can_withdraw(caller_id: str, uploaded_by: str, status: str) -> str | None:
     if status not in (PENDING, REFUSED, ACCEPTED):
         return f"evidence that is {status} can no longer be withdrawn"
     return None
+
+
+def check_uploader(role: str) -> None:
+    if role not in UPLOADER_ROLES:
+        raise Refused("forbidden", f"a {role} cannot upload evidence")
+
+
+def check_reviewer(role: str) -> None:
+    if role not in REVIEWER_ROLES:
+        raise Refused("forbidden", "only a coach may review evidence")
+
+
+def check_review(role: str, status: str) -> None:
+    """Refused unless a reviewer of this role may review evidence in this status."""
+    check_reviewer(role)
+    reason = can_review(role, status)
+    if reason:
+        raise Refused("conflict", reason)
+
+
+def check_withdraw(caller_id: str, uploaded_by: str, status: str) -> None:
+    """Refused (forbidden for anyone but the uploader, conflict once reviewed)."""
+    reason = can_withdraw(caller_id, uploaded_by, status)
+    if reason:
+        raise Refused("forbidden" if caller_id != uploaded_by else "conflict", reason)
+
+
+def check_takes_evidence(action_status: str) -> None:
+    if action_status in CLOSED_ACTION_STATUSES:
+        raise Refused("conflict", f"the action is {action_status}: it takes no more evidence")
+
+
+def check_declared_size(size_bytes: int | None, max_bytes: int) -> None:
+    if size_bytes is not None and size_bytes > max_bytes:
+        raise Refused("invalid", f"larger than the {format_size(max_bytes)} limit",
+                      "size_bytes")
+
+
+def rejection_for_size(size: int, max_bytes: int) -> Rejected:
+    """Why a file of this size is refused without reading it (empty or too large)."""
+    try:
+        verify(size, b"", b"", max_bytes)
+    except Rejected as rejected:
+        return rejected
+    raise ValueError(f"a size of {size} is within the limits")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,9 @@ reason; review can send it back to in_progress.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+
+from c2p.errors import Refused  # the one refusal type; c2p.entrypoints maps it to HTTP
 
 DTC = "dtc"  # the centre's technical director answers for what nobody else does
 
@@ -74,18 +76,6 @@ def plan_actions(gaps: list[dict], coachees: list[dict], visit_day: date,
             carried_over=open_by_item.get(gap["item_code"]))
         for position, gap in enumerate(ordered, start=1)
     ]
-
-
-# --- refusals --------------------------------------------------------------------
-
-class Refused(Exception):
-    """A request the rules refuse; `kind` says how the service answers it:
-    'conflict' (409: not in this state), 'invalid' (422: bad input, `field` names it),
-    'forbidden' (403: not for this role)."""
-
-    def __init__(self, kind: str, message: str, field: str | None = None):
-        super().__init__(message)
-        self.kind, self.message, self.field = kind, message, field
 
 
 # --- plan life cycle ---------------------------------------------------------------
@@ -169,6 +159,45 @@ def check_editable(status: str, role: str) -> None:
         raise Refused("forbidden", f"a {role} cannot change actions")
     if status in CLOSED:
         raise Refused("conflict", f"the action is {status}; it cannot be changed any more")
+
+
+def check_due_date(visit_day: date, due: date) -> None:
+    """An action cannot be due before the visit that found it."""
+    if due < visit_day:
+        raise Refused("invalid", f"must not be before the visit ({visit_day.isoformat()})",
+                      "due_date")
+
+
+def change_action(action, changes: dict) -> dict:
+    """Apply a coach's edits to an action; return the previous value of each field
+    that really changed. A new due date deserves its own alerts."""
+    before = {}
+    for name, value in changes.items():
+        if getattr(action, name) != value:
+            before[name] = getattr(action, name)
+            setattr(action, name, value)
+    if "due_date" in before:
+        action.alert_state = "none"
+    return before
+
+
+def move_action(action, target: str, at: datetime, comment: str = "",
+                reason: str = "") -> str:
+    """Put an action in its new status (the move was checked by `check_transition`
+    or `review_outcome`); return the status it had."""
+    previous = action.status
+    action.status = target
+    if comment:
+        action.comment = comment
+    if target == "in_progress" and action.started_at is None:
+        action.started_at = at
+    if target in CLOSED:
+        action.closed_at = at
+        if target == "dropped":
+            action.drop_reason = reason
+        else:
+            action.late = is_late(action.due_date, at.date())
+    return previous
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,6 @@
-"""Deliveries in the database: created by event handlers, sent by a timer.
+"""Reading and writing the notify tables: the replica of recipients, the inbox, and
+the deliveries, created by event handlers and sent by a timer. Functions take a
+SQLAlchemy session and never commit: the caller's unit of work does.
 
 An event handler only writes rows (inbox message, one delivery per recipient
 and channel) in its own transaction; nothing leaves the machine there. The
@@ -8,7 +10,7 @@ delivery timer then:
    delivery per person, channel and day, once the day's digest hour has come;
 2. `claim`: takes due rows with `FOR UPDATE SKIP LOCKED` (replicas never take
    the same row), re-checks quiet hours and the account, marks the rest
-   `sending` with a lease, and commits;
+   `sending` with a lease (the timer commits that before sending);
 3. sends them outside any transaction (see `notify.channels`);
 4. `record`: marks each one delivered, or schedules a retry with back-off, or
    marks it failed, and emits `notification.delivered` / `notification.failed`.
@@ -26,12 +28,14 @@ import uuid
 from collections import defaultdict
 from datetime import timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from c2p.ids import parse_uuid
+from c2p.scope import in_scope_clause
 from notify import domain, templates
 from notify.channels import Outgoing
-from notify.models import Delivery, InboxMessage, Recipient
+from notify.models import Delivery, InboxMessage, KnownAction, Recipient
 
 LEASE = timedelta(minutes=5)
 DIGEST_EVENT_TYPE = "notify.digest"
@@ -205,3 +209,66 @@ def record(session, emit, out: Outgoing, error, now, delays_s) -> str | None:
         row.status, row.finished_at = "failed", now
         emit("notification.failed", delivery_event(row, now, error=row.last_error))
     return row.status
+
+
+# --- the replica of recipients and actions ----------------------------------------
+
+def save_recipient(session, account_id: str, values: dict) -> None:
+    """Insert or update what notify knows of an account. An older state arriving
+    late (a retried event) never overwrites a newer one (`as_of`)."""
+    statement = insert(Recipient).values(account_id=account_id, **values)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[Recipient.account_id], set_=values,
+        where=Recipient.as_of <= statement.excluded.as_of))
+
+
+def remember_action(session, **values) -> None:
+    session.execute(insert(KnownAction).values(**values).on_conflict_do_nothing())
+
+
+def known_action(session, action_id) -> KnownAction | None:
+    return session.get(KnownAction, action_id)
+
+
+# --- the inbox ---------------------------------------------------------------------
+
+def inbox(session, recipient_id, page, per_page, unread_only=False):
+    """(total, messages of the page), newest first."""
+    query = select(InboxMessage).where(InboxMessage.recipient_id == recipient_id)
+    if unread_only:
+        query = query.where(InboxMessage.read_at.is_(None))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(InboxMessage.created_at.desc(), InboxMessage.id)
+                           .offset((page - 1) * per_page).limit(per_page)).all()
+    return total, rows
+
+
+def count_unread(session, recipient_id) -> int:
+    return session.scalar(select(func.count()).select_from(InboxMessage).where(
+        InboxMessage.recipient_id == recipient_id, InboxMessage.read_at.is_(None)))
+
+
+def inbox_message(session, message_id, lock=False) -> InboxMessage | None:
+    key = parse_uuid(message_id)
+    return None if key is None else session.get(InboxMessage, key, with_for_update=lock)
+
+
+def mark_all_read(session, recipient_id, now) -> int:
+    return session.execute(
+        update(InboxMessage).where(InboxMessage.recipient_id == recipient_id,
+                                   InboxMessage.read_at.is_(None))
+        .values(read_at=now)).rowcount
+
+
+# --- the delivery log ----------------------------------------------------------------
+
+def deliveries(session, scope, filters: dict, page, per_page):
+    """(total, deliveries of the page) in the scope, newest first; `filters` maps
+    a Delivery column to the value it must have."""
+    query = select(Delivery).where(in_scope_clause(Delivery.facility_path, scope))
+    for name, value in filters.items():
+        query = query.where(getattr(Delivery, name) == value)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(Delivery.created_at.desc(), Delivery.id)
+                           .offset((page - 1) * per_page).limit(per_page)).all()
+    return total, rows

@@ -1,0 +1,61 @@
+"""The one clock: what time and what day it is, for every service.
+
+"Today" decides what is due soon, overdue or late; tests give a service a clock
+of their own (`Clock(FixedClock(...))` on a subclass) instead of waiting for days.
+Mali keeps UTC all year, so the UTC day is the day in Bamako.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+from nameko.extensions import DependencyProvider
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware (UTC)."""
+    return datetime.now(timezone.utc)
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return utcnow()
+
+    def today(self) -> date:
+        return self.now().date()
+
+
+class FixedClock(SystemClock):
+    """A clock that says what it is told (tests)."""
+
+    def __init__(self, today: date):
+        self.day = today
+
+    def now(self) -> datetime:
+        return datetime(self.day.year, self.day.month, self.day.day, 12, tzinfo=timezone.utc)
+
+    def today(self) -> date:
+        return self.day
+
+    def advance(self, days: int):
+        self.day += timedelta(days=days)
+
+
+class SourceClock(SystemClock):
+    """A clock reading the time from a function (tests: a controllable `now`)."""
+
+    def __init__(self, source):
+        self._source = source
+
+    def now(self) -> datetime:
+        return self._source()
+
+
+class Clock(DependencyProvider):
+    """Gives each worker the service's clock: the system clock unless given one
+    (`Clock(FixedClock(day))`) or a function that tells the time (`Clock(source=f)`)."""
+
+    def __init__(self, clock=None, source=None):
+        self.clock = clock or (SourceClock(source) if source else SystemClock())
+
+    def get_dependency(self, worker_ctx):
+        return self.clock

@@ -1,0 +1,86 @@
+"""Reading and writing the evidence tables. Functions take a SQLAlchemy session and
+never commit: the caller's unit of work does. (The bytes are in the object store,
+`evidence.dependencies`.)"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from c2p.ids import parse_uuid
+from c2p.scope import in_scope_clause
+from evidence.models import Evidence, EvidenceLog, EvidenceTarget
+
+
+def target(session, action_id, lock=False) -> EvidenceTarget | None:
+    key = parse_uuid(action_id)
+    if key is None:
+        return None
+    return session.get(EvidenceTarget, key, with_for_update=lock)
+
+
+def evidence(session, evidence_id, lock=False) -> Evidence | None:
+    key = parse_uuid(evidence_id)
+    if key is None:
+        return None
+    return session.get(Evidence, key, with_for_update=lock)
+
+
+def count_targets(session, plan_id) -> int:
+    return session.scalar(select(func.count()).select_from(EvidenceTarget)
+                          .where(EvidenceTarget.plan_id == plan_id))
+
+
+def add_evidence(session, row: Evidence) -> bool:
+    """Store a new evidence record; False when its id was stored meanwhile (the
+    same client id twice at once): the transaction is then rolled back whole, so
+    the caller reads the first one afresh."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
+def evidence_of_action(session, action_id) -> list[Evidence]:
+    return session.scalars(select(Evidence).where(Evidence.action_id == action_id)
+                           .order_by(Evidence.created_at)).all()
+
+
+def evidence_queue(session, scope, status, facility_id, page, per_page):
+    """(total, evidence of the page) in the scope and status, oldest upload first."""
+    query = select(Evidence).where(Evidence.status == status,
+                                   in_scope_clause(Evidence.facility_path, scope))
+    if facility_id:
+        query = query.where(Evidence.facility_id == facility_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(
+        func.coalesce(Evidence.uploaded_at, Evidence.created_at), Evidence.id)
+        .offset((page - 1) * per_page).limit(per_page)).all()
+    return total, rows
+
+
+def log(session, evidence: Evidence, actor: str, what: str, **detail) -> None:
+    session.add(EvidenceLog(evidence_id=evidence.id, actor=actor, what=what, detail=detail))
+
+
+def due_for_purge(session, now: datetime, limit: int) -> list[Evidence]:
+    """Withdrawn evidence past its retention, claimed SKIP LOCKED (replicas share)."""
+    return session.scalars(select(Evidence).where(
+        Evidence.purge_after <= now, Evidence.purged_at.is_(None))
+        .order_by(Evidence.purge_after).limit(limit)
+        .with_for_update(skip_locked=True)).all()
+
+
+def stale_uploads(session, now: datetime, limit: int) -> list[Evidence]:
+    """Evidence whose upload slot expired since its upload key was last emptied."""
+    return session.scalars(select(Evidence).where(
+        Evidence.slot_expires_at < now,
+        or_(Evidence.upload_swept_at.is_(None),
+            Evidence.upload_swept_at < Evidence.slot_expires_at))
+        .order_by(Evidence.slot_expires_at).limit(limit)
+        .with_for_update(skip_locked=True)).all()

@@ -1,0 +1,222 @@
+"""Reading and writing the planner tables. Functions take a SQLAlchemy session and
+never commit: the caller's unit of work does.
+
+Changes that touch a plan's status lock the plans concerned (SELECT ... FOR NO KEY
+UPDATE, in id order, then the action) so that two workers closing the last two
+actions of a plan at once still complete it, exactly once. NO KEY: the foreign-key
+checks of rows written meanwhile (history, entries) take KEY SHARE locks on plans,
+which FOR UPDATE would block, deadlocking with the due-date sweep.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import String, case, cast, func, null, or_, select, text
+from sqlalchemy.orm import selectinload
+
+from c2p.ids import parse_uuid
+from c2p.scope import in_scope_clause
+from planner.domain import OPEN
+from planner.models import Action, HistoryEntry, ImprovementPlan, PlanEntry
+
+
+# --- plans -----------------------------------------------------------------------
+
+def plan(session, plan_id, lock=False) -> ImprovementPlan | None:
+    key = parse_uuid(plan_id)
+    if key is None:
+        return None
+    query = select(ImprovementPlan).where(ImprovementPlan.id == key)
+    if lock:
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
+    return session.scalars(query).first()
+
+
+def plan_for_submission(session, submission_id) -> ImprovementPlan | None:
+    key = parse_uuid(submission_id)
+    if key is None:
+        return None
+    return session.scalars(select(ImprovementPlan).where(
+        ImprovementPlan.submission_id == key)).first()
+
+
+def has_plan(session, submission_id) -> bool:
+    return session.scalars(select(ImprovementPlan.id).where(
+        ImprovementPlan.submission_id == submission_id)).first() is not None
+
+
+def list_plans(session, scope, facility_id=None, status=None, page=1, per_page=20):
+    """(total, plans of the page), newest first."""
+    query = select(ImprovementPlan).where(in_scope_clause(ImprovementPlan.facility_path, scope))
+    if facility_id:
+        query = query.where(ImprovementPlan.facility_id == facility_id)
+    if status:
+        query = query.where(ImprovementPlan.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    plans = session.scalars(
+        query.options(selectinload(ImprovementPlan.entries))
+        .order_by(ImprovementPlan.created_at.desc(), ImprovementPlan.id)
+        .offset((page - 1) * per_page).limit(per_page)).all()
+    return total, plans
+
+
+def history(session, plan: ImprovementPlan) -> list[HistoryEntry]:
+    """Every change to the plan or to any of its actions, oldest first."""
+    action_ids = [e.action_id for e in plan.entries]
+    return session.scalars(
+        select(HistoryEntry).where(or_(HistoryEntry.plan_id == plan.id,
+                                       HistoryEntry.action_id.in_(action_ids)))
+        .order_by(HistoryEntry.at, HistoryEntry.id)).all()
+
+
+def record(session, plan_id, action_id, actor, change, details, at) -> None:
+    """Add a history entry (who changed what and when)."""
+    session.add(HistoryEntry(plan_id=plan_id, action_id=action_id, actor_id=actor or "system",
+                             change=change, details=details, at=at))
+
+
+# --- actions -----------------------------------------------------------------------
+
+def action_in_plan(session, plan: ImprovementPlan, action_id, lock=False) -> Action | None:
+    key = parse_uuid(action_id)
+    if key is None:
+        return None
+    query = (select(Action).join(PlanEntry, PlanEntry.action_id == Action.id)
+             .where(PlanEntry.plan_id == plan.id, Action.id == key))
+    if lock:
+        query = (query.with_for_update(of=Action, key_share=True)
+                 .execution_options(populate_existing=True))
+    return session.scalars(query).first()
+
+
+def lock_action(session, action_id):
+    """(action, every plan it is in), locked (plans first, in id order); None if unknown."""
+    key = parse_uuid(action_id)
+    if key is None:
+        return None
+
+    def plans_of_action():
+        return session.scalars(
+            select(ImprovementPlan)
+            .join(PlanEntry, PlanEntry.plan_id == ImprovementPlan.id)
+            .where(PlanEntry.action_id == key)
+            .order_by(ImprovementPlan.id).with_for_update(of=ImprovementPlan, key_share=True)
+            .execution_options(populate_existing=True)).all()
+    plans_of_action()
+    action = session.scalars(
+        select(Action).where(Action.id == key).with_for_update(key_share=True)
+        .execution_options(populate_existing=True)).first()
+    if action is None:
+        return None
+    # Again: a visit may have carried the action into a new plan while we waited.
+    plans = plans_of_action()
+    for plan in plans:  # re-read the entries: other actions may have moved meanwhile
+        session.refresh(plan, ["entries"])
+    return action, plans
+
+
+def open_actions_for(session, plan: ImprovementPlan, item_codes) -> dict:
+    """Still-open actions of earlier visits to this facility, by item (locked)."""
+    if not item_codes:
+        return {}
+    rows = session.scalars(
+        select(Action).join(ImprovementPlan, ImprovementPlan.id == Action.plan_id)
+        .where(ImprovementPlan.facility_id == plan.facility_id,
+               ImprovementPlan.id != plan.id,
+               or_(ImprovementPlan.visited_at.is_(None),
+                   ImprovementPlan.visited_at <= plan.visited_at),
+               Action.item_code.in_(item_codes), Action.status.in_(OPEN))
+        .order_by(Action.created_at)
+        .with_for_update(of=Action, key_share=True)).all()
+    return {action.item_code: action for action in rows}
+
+
+def add_to_plan(session, plan: ImprovementPlan, action: Action, position: int,
+                carried_over: bool = False) -> None:
+    """Link an action to a plan at a position (a new action is stored first)."""
+    if action not in session:
+        session.add(action)
+        session.flush()
+    session.add(PlanEntry(plan_id=plan.id, action_id=action.id, position=position,
+                          carried_over=carried_over))
+
+
+def claim_due_actions(session, today: date, window_days: int, limit: int):
+    """Open actions that need a due-soon or overdue alert, with their plan, claimed
+    FOR UPDATE SKIP LOCKED so that replicas sweeping at once never both take one."""
+    return session.execute(
+        select(Action, ImprovementPlan)
+        .join(ImprovementPlan, ImprovementPlan.id == Action.plan_id)
+        .where(Action.status.in_(OPEN),
+               or_(Action.due_date < today,
+                   (Action.alert_state == "none")
+                   & (Action.due_date <= today + timedelta(days=window_days))),
+               Action.alert_state != "overdue")
+        .order_by(Action.due_date)
+        .limit(limit)
+        .with_for_update(of=Action, skip_locked=True, key_share=True)).all()
+
+
+# --- progress ------------------------------------------------------------------------
+
+def progress_groups(session, scope, by, since, until, today):
+    """Per group: key, label, facility_path, done, open, overdue, dropped, median
+    (days to close, done actions only)."""
+    if by == "plan":  # a carried-over action counts in every plan it is in
+        stmt = (select().select_from(Action)
+                .join(PlanEntry, PlanEntry.action_id == Action.id)
+                .join(ImprovementPlan, ImprovementPlan.id == PlanEntry.plan_id))
+        window_on = ImprovementPlan.created_at
+    else:  # each action once, with the facility and owner of its latest plan
+        stmt = (select().select_from(Action)
+                .join(ImprovementPlan, ImprovementPlan.id == Action.plan_id))
+        window_on = Action.created_at
+    stmt = stmt.where(in_scope_clause(ImprovementPlan.facility_path, scope))
+    if since:
+        stmt = stmt.where(func.date(window_on) >= since)
+    if until:
+        stmt = stmt.where(func.date(window_on) <= until)
+    key, label, path = _grouping(by)
+    is_open = Action.status.in_(OPEN)
+    done = Action.status == "done"
+    # percentile_cont skips NULLs: only done actions count towards the median.
+    days_to_close = case((done, func.greatest(
+        func.extract("epoch", Action.closed_at - Action.created_at), 0) / 86400))
+    stmt = stmt.add_columns(
+        key.label("key"), label.label("label"), path.label("facility_path"),
+        func.count().filter(done).label("done"),
+        func.count().filter(is_open).label("open"),
+        func.count().filter(is_open & (Action.due_date < today)).label("overdue"),
+        func.count().filter(Action.status == "dropped").label("dropped"),
+        func.percentile_cont(0.5).within_group(days_to_close).label("median"),
+    ).group_by(key)
+    return session.execute(stmt).all()
+
+
+def coachee_names(session, ids) -> dict:
+    """Coachees' names as the visits recorded them."""
+    ids = [i for i in ids if i]
+    if not ids:
+        return {}
+    rows = session.execute(text(
+        "select distinct person->>'id', person->>'name' from plans, "
+        "jsonb_array_elements(plans.coachees) as person "
+        "where person->>'id' = any(:ids)"), {"ids": ids}).all()
+    return {person_id: name for person_id, name in rows if name}
+
+
+def _grouping(by):
+    """Key, label and facility path (SQL expressions) of the groups of `progress`."""
+    if by == "plan":
+        day = func.to_char(func.coalesce(ImprovementPlan.visited_at,
+                                         ImprovementPlan.created_at), "YYYY-MM-DD")
+        return (cast(ImprovementPlan.id, String),
+                func.max(ImprovementPlan.facility_name + " (" + day + ")"),
+                func.max(ImprovementPlan.facility_path))
+    if by == "facility":
+        return (ImprovementPlan.facility_id, func.max(ImprovementPlan.facility_name),
+                func.max(ImprovementPlan.facility_path))
+    if by == "district":
+        district = func.regexp_replace(ImprovementPlan.facility_path, "/[^/]+$", "")
+        return district, func.max(func.regexp_replace(district, "^.*/", "")), null()
+    return Action.owner_id, func.max(Action.owner_id), null()
