@@ -12,10 +12,10 @@ from sqlalchemy import Integer, func, select
 from sqlalchemy.orm import aliased
 
 from c2p.errors import InvalidInput, NotFound
-from c2p.scope import in_scope
+from c2p.scope import in_scope, under_clause
 from checklist import dashboards
 from checklist.models import OrgUnit, Submission, SubmissionGap, TemplateVersion
-from checklist.store import submission_filters, under
+from checklist.store import submission_filters
 
 
 def _unit_in_scope(session, unit_id, scope, level, field):
@@ -46,7 +46,7 @@ def list_submissions(session, scope, *, facility_id=None, district_id=None, regi
     for unit_id, level in ((district_id, "district"), (region_id, "region")):
         if unit_id:
             unit = _unit_in_scope(session, unit_id, scope, level, f"{level}_id")
-            where.append(under(Submission.facility_path, unit.path))
+            where.append(under_clause(Submission.facility_path, unit.path))
     if coach_id:
         where.append(Submission.coach_id == coach_id)
     total = session.scalar(select(func.count()).select_from(Submission).where(*where))

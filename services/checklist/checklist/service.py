@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from c2p.entrypoints import rpc
 from c2p.errors import Conflict, Forbidden, InvalidInput, NotFound
-from c2p.scope import in_scope
+from c2p.scope import in_scope, in_scope_clause
 from c2p.service import PlatformService
 from checklist import dashboards, domain, facilities, places, queries, store
 from checklist.models import OrgUnit, Submission, SubmissionGap, TemplateVersion
@@ -325,7 +325,7 @@ class ChecklistService(PlatformService):
         """Org units in the caller's scope, by path (a phone's list of facilities)."""
         if level and level not in places.LEVELS:
             raise InvalidInput({"level": [f"must be one of {', '.join(places.LEVELS)}"]})
-        query = select(OrgUnit).where(store.in_scope_clause(OrgUnit.path, caller["scope"]))
+        query = select(OrgUnit).where(in_scope_clause(OrgUnit.path, caller["scope"]))
         if level:
             query = query.where(OrgUnit.level == level)
         if parent_id:

@@ -8,33 +8,13 @@ import json
 from datetime import datetime, timezone
 
 from marshmallow import ValidationError
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, select, update
 
 from c2p.errors import Conflict, InvalidInput
+from c2p.scope import in_scope_clause, under_clause
 from checklist import places
 from checklist.models import OrgUnit, Submission, SubmissionGap, TemplateVersion
 from checklist.schemas import TemplateDefinition
-
-
-# --- scope ---------------------------------------------------------------
-
-def _like_prefix(path: str) -> str:
-    escaped = path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + "/%"
-
-
-def under(column, path: str):
-    """`column` is `path` or lies under it (uses the varchar_pattern_ops indexes)."""
-    path = path.rstrip("/")
-    return or_(column == path, column.like(_like_prefix(path), escape="\\"))
-
-
-def in_scope_clause(column, scope):
-    """SQL twin of `c2p.scope.in_scope`; an empty scope sees nothing."""
-    roots = [root for root in (scope or ()) if root]
-    if not roots:
-        return column.is_(None) & column.isnot(None)  # always false
-    return or_(*[under(column, root) for root in roots])
 
 
 # --- org units -----------------------------------------------------------
@@ -91,7 +71,7 @@ def write_plan(session, plan: places.Plan, units: dict) -> None:
         # Visits follow their facility, so scopes and district queries stay right.
         for table in (Submission.__table__, SubmissionGap.__table__):
             column = table.c.facility_path
-            session.execute(update(table).where(under(column, old)).values(
+            session.execute(update(table).where(under_clause(column, old)).values(
                 facility_path=func.concat(new, func.substr(column, len(old) + 1))))
 
 

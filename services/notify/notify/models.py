@@ -5,7 +5,7 @@
 - `Recipient`: what notify knows of an account, kept from `account.*` events.
 - `Delivery`: one message to one person on one channel for one event: unique
   on (event, recipient, channel), so an event that comes twice sends once.
-  Sending happens after this row is committed (see `notify.delivery`).
+  Sending happens after this row is committed (see `notify.store`).
 - `KnownAction`: an action's text and facility, from `plan.created`, to word
   the evidence alerts (evidence events carry only ids).
 """
