@@ -102,7 +102,7 @@ def area_filters(session, scope, template_code=None, area_id=None, table=Submiss
                 or not in_scope(unit.path, scope):
             # An area outside the scope reads as unknown, as everywhere else.
             raise NotFound(f"area_id: no region or district {area_id!r} in your scope")
-        clauses.append(under(table.facility_path, unit.path))
+        clauses.append(under_clause(table.facility_path, unit.path))
     return clauses
 
 
