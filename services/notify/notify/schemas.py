@@ -87,6 +87,11 @@ def known_action_view(action) -> dict | None:
             "text_en": action.text_en}
 
 
+def author_view(author) -> dict | None:
+    """Who wrote a comment, for the alert's text."""
+    return {"author": author.display_name} if author else None
+
+
 def recipient_values(event) -> dict:
     """The replica's columns from an `account.*` event."""
     data = event.data

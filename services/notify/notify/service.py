@@ -91,8 +91,8 @@ class NotifyService(PlatformService):
 
     @subscribe("action.commented")
     def on_action_commented(self, event):
-        author = self.db.session.get(Recipient, event.data["author_id"])
-        self._notify(event, {"author": author.display_name} if author else None)
+        author = store.recipient(self.db.session, event.data["author_id"])
+        self._notify(event, schemas.author_view(author))
 
     def _known_action(self, action_id):
         return schemas.known_action_view(store.known_action(self.db.session, action_id))

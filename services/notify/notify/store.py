@@ -222,6 +222,10 @@ def save_recipient(session, account_id: str, values: dict) -> None:
         where=Recipient.as_of <= statement.excluded.as_of))
 
 
+def recipient(session, account_id) -> Recipient | None:
+    return session.get(Recipient, account_id)
+
+
 def remember_action(session, **values) -> None:
     session.execute(insert(KnownAction).values(**values).on_conflict_do_nothing())
 
