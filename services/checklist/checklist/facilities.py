@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from c2p.errors import InvalidInput
+from c2p.scope import in_scope_clause, under_clause
 from checklist import planning
 from checklist.models import OrgUnit, Submission, TemplateVersion
 from checklist.queries import _unit_in_scope
-from checklist.store import in_scope_clause, submission_filters, under
+from checklist.store import submission_filters
 
 TREND_VISITS = 12  # visits per template on a facility's score trend
 MAX_PLAN_FACILITIES = 5000
@@ -104,7 +105,7 @@ def visit_plan(session, scope, default_interval: int, today: date, *, district_i
     where = [OrgUnit.level == "facility", in_scope_clause(OrgUnit.path, scope)]
     if district_id:
         district = _unit_in_scope(session, district_id, scope, "district", "district_id")
-        where.append(under(OrgUnit.path, district.path))
+        where.append(under_clause(OrgUnit.path, district.path))
     if template_code and session.scalar(select(func.count()).select_from(TemplateVersion)
                                         .where(TemplateVersion.code == template_code)) == 0:
         raise InvalidInput({"template": [f"unknown template {template_code!r}"]})
@@ -168,7 +169,7 @@ def export_visits(session, scope, *, start=None, end=None, facility_id=None,
             session, facility_id, scope, "facility", "facility_id").id)
     if district_id:
         unit = _unit_in_scope(session, district_id, scope, "district", "district_id")
-        where.append(under(Submission.facility_path, unit.path))
+        where.append(under_clause(Submission.facility_path, unit.path))
     if template_code:
         where.append(TemplateVersion.code == template_code)
     district, region = aliased(OrgUnit), aliased(OrgUnit)
