@@ -1,9 +1,10 @@
 """Streaming evidence through the gateway: throughput against a direct upload, and memory.
 
-A file of several hundred MB (a generated PDF: valid header and end marker,
-random-looking body) is PUT to the gateway, which pipes it to the S3 server in
+A file of several hundred MB (a generated one-page PDF whose page content is
+random-looking bytes) is PUT to the gateway, which pipes it to the S3 server in
 multipart parts; the evidence service then verifies it (copy, read back,
-SHA-256). The same file is uploaded straight to the same S3 server with the
+SHA-256, and a parse of the PDF's structure, which never reads its page data).
+The same file is uploaded straight to the same S3 server with the
 minio SDK as the baseline. Reported:
 
 - throughput of each path, and their ratio (gateway store phase / direct);
@@ -42,14 +43,28 @@ RSS_LIMIT_MB = 64
 
 
 def make_file(path, megabytes):
-    """A PDF as far as verification goes: header, a body of random bytes, end marker."""
+    """A real one-page PDF (the evidence service parses PDFs) whose page content
+    stream is `megabytes` of random bytes, written block by block."""
     block = os.urandom(MB)
+    offsets = []
     with open(path, "wb") as f:
         f.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+        for text in (b"<< /Type /Catalog /Pages 2 0 R >>",
+                     b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                     b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] "
+                     b"/Contents 4 0 R >>"):
+            offsets.append(f.tell())
+            f.write(b"%d 0 obj\n" % (len(offsets)) + text + b"\nendobj\n")
+        offsets.append(f.tell())
+        f.write(b"4 0 obj\n<< /Length %d >>\nstream\n" % (megabytes * MB))
         for i in range(megabytes):
             # Vary each block a little so nothing downstream can deduplicate it.
             f.write(i.to_bytes(8, "big") + block[8:])
-        f.write(b"\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+        f.write(b"\nendstream\nendobj\n")
+        xref = f.tell()
+        f.write(b"xref\n0 5\n0000000000 65535 f \n"
+                + b"".join(b"%010d 00000 n \n" % at for at in offsets)
+                + b"trailer << /Size 5 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref)
     return os.path.getsize(path)
 
 

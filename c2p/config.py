@@ -97,6 +97,10 @@ class Settings:
     s3_region: str = "us-east-1"
     evidence_bucket: str = "c2p-evidence"
     evidence_max_bytes: int = 25 * 1024 * 1024  # largest evidence file accepted
+    # Memory for decoding images (decompression bombs): what one image may take
+    # decoded, and what all decodes of one evidence process may take at once.
+    evidence_max_decoded_bytes: int = 128 * 1024 * 1024
+    evidence_decode_budget_bytes: int = 384 * 1024 * 1024
     token_secret: str = ""
     token_issuer: str = "c2p"
     token_audience: str = "c2p-clients"
@@ -174,6 +178,10 @@ def load_settings(env=None) -> Settings:
         s3_region=_get(env, "S3_REGION", "us-east-1"),
         evidence_bucket=_get(env, "EVIDENCE_BUCKET", "c2p-evidence"),
         evidence_max_bytes=_int(env, "EVIDENCE_MAX_BYTES", str(25 * 1024 * 1024), minimum=1),
+        evidence_max_decoded_bytes=_int(env, "EVIDENCE_MAX_DECODED_BYTES",
+                                        str(128 * 1024 * 1024), minimum=1024 * 1024),
+        evidence_decode_budget_bytes=_int(env, "EVIDENCE_DECODE_BUDGET_BYTES",
+                                          str(384 * 1024 * 1024), minimum=1024 * 1024),
         token_secret=_secret(env),
         token_issuer=_get(env, "TOKEN_ISSUER", "c2p"),
         token_audience=_get(env, "TOKEN_AUDIENCE", "c2p-clients"),

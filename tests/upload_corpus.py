@@ -57,11 +57,7 @@ def image_bytes(fmt: str, size, color=(200, 40, 40), mode="RGB", **save) -> byte
 
 def photo_jpeg(size=(1600, 1200)) -> bytes:
     """A real-looking photo (noise compresses badly, like a photo)."""
-    import random
-    rnd = random.Random(7)
-    image = Image.frombytes("RGB", size, bytes(rnd.getrandbits(8) for _ in range(
-        size[0] * size[1] * 3)) if size[0] * size[1] <= 400_000 else b"\x80" * (
-        size[0] * size[1] * 3))
+    image = Image.merge("RGB", [Image.effect_noise(size, 40 + 10 * i) for i in range(3)])
     out = io.BytesIO()
     image.save(out, "JPEG", quality=85)
     return out.getvalue()
@@ -85,11 +81,21 @@ def truncated_webp() -> bytes:
 
 
 def gif_bomb() -> bytes:
-    """A 30000x30000 GIF (LZW): refused by its bytes, never decoded."""
-    return image_bytes("GIF", (30000, 30000), color=0, mode="P") if False else (
-        b"GIF89a" + struct.pack("<HH", 30000, 30000) + b"\x80\x00\x00" + b"\x00" * 6
-        + b",\x00\x00\x00\x00" + struct.pack("<HH", 30000, 30000) + b"\x00\x08"
-        + b"\x02\x4c\x01\x00;")
+    """A GIF claiming 30000x30000 (LZW): refused by its bytes, never decoded."""
+    return (b"GIF89a" + struct.pack("<HH", 30000, 30000) + b"\x80\x00\x00" + b"\x00" * 6
+            + b",\x00\x00\x00\x00" + struct.pack("<HH", 30000, 30000) + b"\x00\x08"
+            + b"\x02\x4c\x01\x00;")
+
+
+def heic_claiming(width: int, height: int) -> bytes:
+    """A small real HEIC whose image extents (`ispe` boxes) claim another size:
+    what a bomb looks like to a decoder that trusts the header."""
+    data = bytearray(image_bytes("HEIF", (256, 256), quality=50))
+    at = data.find(b"ispe")
+    while at != -1:
+        data[at + 8:at + 16] = struct.pack(">II", width, height)
+        at = data.find(b"ispe", at + 4)
+    return bytes(data)
 
 
 def tiff_bomb() -> bytes:
@@ -103,15 +109,26 @@ def tiff_bomb() -> bytes:
 
 
 def pdf(*, javascript=None, open_action=False, launch=False, attachment=False,
-        obfuscated=False, compressed=False, annotation_action=False) -> bytes:
-    """A one-page PDF made with pypdf, with the active content asked for."""
+        obfuscated=False, annotation_action=False, padding=0) -> bytes:
+    """A one-page PDF made with pypdf, with the active content asked for (and a
+    page content stream of `padding` bytes, to make it larger)."""
     from pypdf import PdfWriter
     from pypdf.generic import (ArrayObject, DictionaryObject, NameObject, NumberObject,
-                               TextStringObject)
+                               StreamObject, TextStringObject)
     writer = PdfWriter()
     page = writer.add_blank_page(200, 200)
-    if javascript:
-        writer.add_js(javascript)
+    if padding:
+        content = StreamObject()
+        content.set_data(b"% scanned sheet\n" * (padding // 16 + 1))
+        page[NameObject("/Contents")] = writer._add_object(content)
+    if javascript:  # document-level JavaScript, in the catalogue's names tree
+        action = writer._add_object(DictionaryObject({
+            NameObject("/S"): NameObject("/JavaScript"),
+            NameObject("/JS"): TextStringObject(javascript)}))
+        names = DictionaryObject({NameObject("/Names"): ArrayObject([
+            TextStringObject("init"), action])})
+        writer._root_object[NameObject("/Names")] = DictionaryObject({
+            NameObject("/JavaScript"): writer._add_object(names)})
     if open_action:
         action = DictionaryObject({NameObject("/S"): NameObject("/JavaScript"),
                                    NameObject("/JS"): TextStringObject("app.alert(1)")})
@@ -130,17 +147,9 @@ def pdf(*, javascript=None, open_action=False, launch=False, attachment=False,
             NameObject("/Rect"): ArrayObject([NumberObject(0)] * 4),
             NameObject("/A"): writer._add_object(action)})
         page[NameObject("/Annots")] = ArrayObject([writer._add_object(annot)])
-    if compressed:
-        writer.compress_identical_objects()
-        for p in writer.pages:
-            p.compress_content_streams()
     out = io.BytesIO()
-    if compressed:
-        writer.write(out)
-        data = out.getvalue()
-    else:
-        writer.write(out)
-        data = out.getvalue()
+    writer.write(out)
+    data = out.getvalue()
     if obfuscated:  # the same names, spelt with #xx escapes
         data = data.replace(b"/JavaScript", b"/J#61vaScript").replace(b"/OpenAction",
                                                                        b"/Open#41ction")
@@ -181,8 +190,10 @@ def corpus() -> dict:
                            "photo.jpg", "image/jpeg", "accepted"),
         "bomb-webp-6000": (image_bytes("WEBP", (6000, 6000), lossless=True), "p.webp",
                            "image/webp", "too_large_to_decode"),
-        "bomb-heic-7000": (image_bytes("HEIF", (7000, 7000), quality=10), "p.heic",
-                           "image/heic", "too_large_to_decode"),
+        "bomb-heic-7000": (heic_claiming(7000, 7000), "p.heic", "image/heic",
+                           "too_large_to_decode"),
+        "bomb-heic-40000": (heic_claiming(40000, 40000), "p.heic", "image/heic",
+                            "too_large_to_decode"),
         "bomb-gif-as-jpeg": (gif_bomb(), "photo.jpg", "image/jpeg", "type_not_allowed"),
         "bomb-tiff-as-png": (tiff_bomb(), "photo.png", "image/png", "type_not_allowed"),
         # Truncated files.

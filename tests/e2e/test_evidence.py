@@ -9,10 +9,11 @@ import pytest
 import requests
 from PIL import Image
 
+import upload_corpus
 from support import eventually, sample_submission
 
 API = "/api/v1"
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = upload_corpus.pdf()  # a real one-page PDF (it is parsed)
 
 
 def sign_in(base, username):

@@ -28,6 +28,7 @@ from evidence.service import EvidenceService
 from gateway.auth import Auth
 from gateway.routes.evidence import EvidenceRoutes
 from gateway.routes.session import SessionRoutes
+import upload_corpus
 from support import eventually, publish_raw, tap
 
 API = "/api/v1"
@@ -59,8 +60,7 @@ def photo(gps=True):
     return out.getvalue()
 
 
-PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n" + b"% filler\n" * 2000
-       + b"trailer << /Root 1 0 R >>\n%%EOF\n")
+PDF = upload_corpus.pdf(padding=18_000)  # a real one-page PDF (it is parsed)
 PHP = b"<?php system($_GET['cmd']); ?>\n" * 10
 
 
@@ -498,10 +498,18 @@ def check_withdrawal_before_review_and_purge_after_retention(api, settings):
     withdrawn = tap(settings.amqp_uri, "evidence.withdrawn")
     evidence_id, _, confirmed = direct_upload(api, photo())
     assert confirmed.status_code == 201
+    # Links handed out before the withdrawal (presigned, valid five minutes)...
+    links = [requests.get(f"{api.base}/evidence/{evidence_id}/download", headers=api.coach,
+                          params={"variant": variant}, timeout=10).json()["url"]
+             for variant in ("original", "thumbnail")]
+    assert all(requests.get(url, timeout=10).status_code == 200 for url in links)
     assert requests.delete(f"{api.base}/evidence/{evidence_id}", headers=api.coach,
                            timeout=10).status_code == 403  # not the uploader
     gone = requests.delete(f"{api.base}/evidence/{evidence_id}", headers=api.dtc, timeout=10)
     assert gone.status_code == 200 and gone.json()["status"] == "withdrawn"
+    # ...stop working at once, thumbnail too (issue 12, finding 8).
+    # (S3 answers 403 rather than 404 for a missing key to those who may not list.)
+    assert all(requests.get(url, timeout=10).status_code in (403, 404) for url in links)
     assert requests.delete(f"{api.base}/evidence/{evidence_id}", headers=api.dtc,
                            timeout=10).status_code == 200  # a retry changes nothing
     assert requests.post(f"{api.base}/evidence/{evidence_id}/review", headers=api.coach,
@@ -514,7 +522,8 @@ def check_withdrawal_before_review_and_purge_after_retention(api, settings):
     # Within the retention period the timer leaves the bytes alone...
     with entrypoint_hook(api.container, "purge_withdrawn") as purge:
         assert purge() == 0
-    assert len(objects(api, "evidence/")) == 1
+    assert objects(api, "evidence/") == [] and len(objects(api, "thumbnails/")) == 0
+    assert len(objects(api, "withdrawn/")) == 2  # the file and its thumbnail, kept aside
     # ...after it, they go, and that is recorded.
     with api.engine.begin() as conn:
         conn.execute(text("update evidence set purge_after = now() - interval '1 minute' "

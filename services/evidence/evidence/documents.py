@@ -1,18 +1,20 @@
 """What a PDF of evidence must be: a document that a maintained parser reads,
 with pages, and nothing in it that runs.
 
-The file is parsed with pypdf (pinned), not just sniffed: a file that starts
-with `%PDF-` and ends with `%%EOF` but whose body is a web page, or that no
-parser can read, is refused. So is active content, found by walking every
+The file is parsed with pikepdf (qpdf; pinned), not just sniffed: a file that
+starts with `%PDF-` and ends with `%%EOF` but whose body is a web page, or that
+no parser can read, is refused. So is active content, found by walking every
 object reachable from the document's trailer (catalogue, pages, annotations,
 names trees, forms): JavaScript, actions run on opening or on events
 (`/OpenAction`, `/AA`), launching programs (`/Launch`), embedded or attached
-files, rich media, XFA forms, form submission and data import. A coach opening
-evidence should only ever see a document.
+files, rich media, XFA forms, form submission and data import. qpdf reads
+names as written (`/J#61vaScript` is `/JavaScript`), and compressed object
+streams too. A coach opening evidence should only ever see a document.
 
-pypdf's own resource limits are lowered for this (streams decoded, objects
-walked), so a PDF bomb costs a bounded amount of memory and work; the memory
-of the whole verification is measured in the tests.
+pikepdf rather than pypdf: qpdf reads an object's stream data only when asked,
+so walking a 1 GB PDF holds its dictionaries, never its pages' bytes (pypdf
+reads each stream it meets into memory); the memory of the whole verification
+is measured in the tests.
 
 Plain Python (no nameko): unit-tested on PDFs made in the test.
 """
@@ -21,9 +23,7 @@ from __future__ import annotations
 import logging
 import re
 
-import pypdf
-from pypdf.errors import PyPdfError
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+import pikepdf
 
 from evidence.domain import Rejected
 
@@ -39,14 +39,6 @@ ACTIVE_SUBTYPES = {"/FileAttachment", "/RichMedia", "/Movie", "/Sound", "/Screen
 MAX_OBJECTS = 200_000       # objects walked before giving up (and refusing)
 HEAD_MARKUP = re.compile(rb"<\s*(html|script|body|iframe|!doctype|svg|object|embed)\b",
                          re.IGNORECASE)
-LIMITS = {  # bytes pypdf may inflate while we read the structure
-    "zlib_maximum_output_length": 16_000_000,
-    "lzw_maximum_output_length": 16_000_000,
-    "run_length_maximum_output_length": 16_000_000,
-    "array_based_stream_maximum_output_length": 16_000_000,
-    "stream_decoding_work_maximum_length": 64_000_000,
-    "jbig2dec_binary": None,  # never call out to a program
-}
 
 
 def _unreadable(detail):
@@ -67,30 +59,27 @@ ACTIVE = Rejected("active_content",
 def inspect_pdf(fp) -> str:
     """Read the PDF in `fp` (seekable); its note for the reviewer, or Rejected."""
     fp.seek(0)
-    head = fp.read(2048)
-    if HEAD_MARKUP.search(head):
+    if HEAD_MARKUP.search(fp.read(2048)):
         raise Rejected("polyglot", "the file is a web page dressed as a PDF",
                        "le fichier est une page web déguisée en PDF")
     fp.seek(0)
     try:
-        with pypdf.apply_configuration(**LIMITS):
-            reader = pypdf.PdfReader(fp, strict=False)
-            if reader.is_encrypted:
-                raise Rejected("encrypted", "the PDF is password-protected: send it without "
-                               "a password", "le PDF est protégé par un mot de passe : "
-                               "envoyez-le sans mot de passe")
-            root = reader.trailer.get("/Root")
-            root = root.get_object() if root is not None else None
-            if not isinstance(root, DictionaryObject) or root.get("/Type") != "/Catalog":
+        with pikepdf.open(fp, suppress_warnings=True) as pdf:
+            root = pdf.trailer.get("/Root")
+            if not isinstance(root, pikepdf.Dictionary) or root.get("/Type") != "/Catalog":
                 raise _unreadable("no document catalogue")
-            pages = len(reader.pages)
+            pages = len(pdf.pages)
             if pages < 1:
                 raise _unreadable("no page")
-            found = active_content(reader.trailer)
+            found = active_content(pdf.trailer)
+    except pikepdf.PasswordError:
+        raise Rejected("encrypted", "the PDF is password-protected: send it without a "
+                       "password", "le PDF est protégé par un mot de passe : envoyez-le "
+                       "sans mot de passe") from None
     except Rejected:
         raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,
-            RecursionError, OSError, AssertionError) as exc:
+    except (pikepdf.PdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+            RecursionError, OSError, RuntimeError) as exc:
         raise _unreadable(exc) from None
     if found:
         log.info("PDF refused: active content %s", sorted(found))
@@ -99,34 +88,40 @@ def inspect_pdf(fp) -> str:
 
 
 def active_content(start) -> set[str]:
-    """The active-content markers found in objects reachable from `start`."""
+    """The active-content markers found in objects reachable from `start`
+    (iterative, each indirect object once; stream data is never read)."""
     found: set[str] = set()
     seen: set[tuple] = set()
     stack = [start]
     walked = 0
     while stack:
         item = stack.pop()
-        if isinstance(item, IndirectObject):
-            key = (item.idnum, item.generation)
-            if key in seen:
+        if isinstance(item, (pikepdf.Dictionary, pikepdf.Array, pikepdf.Stream)) \
+                and item.is_indirect:
+            if item.objgen in seen:
                 continue
-            seen.add(key)
-            item = item.get_object()
+            seen.add(item.objgen)
         walked += 1
         if walked > MAX_OBJECTS:
             found.add("too many objects to check")
             break
-        if isinstance(item, DictionaryObject):  # streams are dictionaries too
-            for name, value in item.items():
+        if isinstance(item, pikepdf.Stream):
+            item = item.stream_dict
+        if isinstance(item, pikepdf.Dictionary):
+            for name in item.keys():
+                value = item.get(name)
                 if name in ACTIVE_KEYS:
                     found.add(name)
-                if name == "/S" and isinstance(value, NameObject) and value in ACTIVE_ACTIONS:
+                if name == "/S" and isinstance(value, pikepdf.Name) \
+                        and str(value) in ACTIVE_ACTIONS:
                     found.add(f"/S {value}")
-                if name == "/Subtype" and isinstance(value, NameObject) \
-                        and value in ACTIVE_SUBTYPES:
+                if name == "/Subtype" and isinstance(value, pikepdf.Name) \
+                        and str(value) in ACTIVE_SUBTYPES:
                     found.add(f"/Subtype {value}")
-                if name != "/Parent":  # the way back up: already walked
+                if name != "/Parent" and isinstance(value, (pikepdf.Dictionary, pikepdf.Array,
+                                                            pikepdf.Stream)):
                     stack.append(value)
-        elif isinstance(item, ArrayObject):
-            stack.extend(item)
+        elif isinstance(item, pikepdf.Array):
+            stack.extend(v for v in item if isinstance(v, (pikepdf.Dictionary, pikepdf.Array,
+                                                           pikepdf.Stream)))
     return found

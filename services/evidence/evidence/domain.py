@@ -33,6 +33,13 @@ HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"}
 HEIF_GENERIC_BRANDS = {b"mif1", b"msf1"}
 
 HEAD_BYTES = 64  # enough for every signature above
+# Files read whole to be verified: images are decoded, PDFs parsed.
+DECODED_KINDS = IMAGE_KINDS | {"pdf"}
+# Old browsers sniffed the first bytes for markup and ran it as a page: a file
+# whose start reads as HTML is refused whatever else it also is (a polyglot).
+MARKUP_BYTES = 1024
+_MARKUP = re.compile(rb"<\s*(html|script|body|iframe|!doctype|svg|object|embed|frameset)\b",
+                     re.IGNORECASE)
 TAIL_BYTES = 1024  # where end markers are looked for (PDF allows trailing junk)
 
 # Statuses of an evidence record.
@@ -91,8 +98,9 @@ def _ends_properly(kind: str, tail: bytes) -> bool:
     return True  # WebP and HEIC carry their length up front: checked by decoding
 
 
-def verify(size: int, head: bytes, tail: bytes, max_bytes: int) -> str:
-    """The file's kind, or Rejected saying why it cannot be evidence."""
+def verify(size: int, head: bytes, tail: bytes, max_bytes: int, start: bytes = b"") -> str:
+    """The file's kind, or Rejected saying why it cannot be evidence. `start` is
+    its first MARKUP_BYTES (checked for markup)."""
     if size <= 0:
         raise Rejected("empty", "the file is empty", "le fichier est vide")
     if size > max_bytes:
@@ -109,6 +117,10 @@ def verify(size: int, head: bytes, tail: bytes, max_bytes: int) -> str:
     if not _ends_properly(kind, tail):
         raise Rejected("truncated", f"the {kind.upper()} file is incomplete (truncated upload?)",
                        f"le fichier {kind.upper()} est incomplet (envoi interrompu ?)")
+    if _MARKUP.search(start or head):
+        raise Rejected("polyglot", "the file also reads as a web page: it cannot be evidence",
+                       "le fichier se lit aussi comme une page web : il ne peut pas servir "
+                       "de preuve")
     return kind
 
 
@@ -155,6 +167,13 @@ def upload_key(evidence_id) -> str:
     `object_key` before it is verified, so a slot still valid after acceptance
     cannot swap the verified bytes."""
     return f"uploads/{uuid.UUID(str(evidence_id))}"
+
+
+def withdrawn_key(evidence_id, variant: str = "original") -> str:
+    """Where a withdrawn file waits for its purge. Moving it there on withdrawal
+    makes every download link handed out before (presigned, valid a few more
+    minutes) point at nothing."""
+    return f"withdrawn/{uuid.UUID(str(evidence_id))}/{variant}"
 
 
 def thumbnail_key(evidence_id) -> str:

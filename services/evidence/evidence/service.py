@@ -25,11 +25,11 @@ from nameko.rpc import ServiceRpc
 
 from c2p.clock import utcnow
 from c2p.entrypoints import rpc, subscribe, timer
-from c2p.errors import Conflict, Forbidden, InvalidInput, NotFound
+from c2p.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from c2p.scope import in_scope
 from c2p.service import PlatformService
 from c2p.validation import load
-from evidence import domain, images, schemas, store
+from evidence import documents, domain, images, schemas, store
 from evidence.dependencies import ObjectStore
 from evidence.models import Evidence, EvidenceTarget
 from evidence.schemas import DirectUploadRequest, ReviewRequest, UploadRequest
@@ -213,33 +213,46 @@ class EvidenceService(PlatformService):
 
     def _inspect(self, key, max_bytes):
         """Read the object once: size, SHA-256, first and last bytes, and (for
-        images) a spooled copy to decode. Memory stays bounded whatever the size."""
+        images and PDFs) a spooled copy to decode or parse. Memory stays bounded
+        whatever the size; decoding is bounded by `images.Limits`."""
         digest = hashlib.sha256()
-        head, tail, size = b"", b"", 0
+        head, start, tail, size = b"", b"", b"", 0
         with tempfile.SpooledTemporaryFile(max_size=1024 * 1024) as spool:
-            is_image, early = None, []  # only images are kept to be decoded
+            keep, early = None, []  # only what is decoded or parsed is kept
             for chunk in self.store.read(key, max_bytes + 1):
                 digest.update(chunk)
                 if len(head) < domain.HEAD_BYTES:
                     head += chunk[:domain.HEAD_BYTES - len(head)]
+                if len(start) < domain.MARKUP_BYTES:
+                    start += chunk[:domain.MARKUP_BYTES - len(start)]
                 tail = (tail + chunk)[-domain.TAIL_BYTES:]
                 size += len(chunk)
-                if is_image is None:
+                if keep is None:
                     early.append(chunk)
                     if len(head) >= domain.HEAD_BYTES:
-                        is_image = domain.sniff(head) in domain.IMAGE_KINDS
-                        spool.writelines(early if is_image else ())
+                        keep = domain.sniff(head) in domain.DECODED_KINDS
+                        spool.writelines(early if keep else ())
                         early = []
-                elif is_image:
+                elif keep:
                     spool.write(chunk)
-            if is_image is None and domain.sniff(head) in domain.IMAGE_KINDS:
+            if keep is None and domain.sniff(head) in domain.DECODED_KINDS:
                 spool.writelines(early)
-            kind = domain.verify(size, head, tail, max_bytes)
-            image = None
-            if kind in domain.IMAGE_KINDS:
-                # Decoding is CPU work in C: off the eventlet hub, in a real thread.
-                image = tpool.execute(images.inspect, spool, kind)
+            kind = domain.verify(size, head, tail, max_bytes, start)
+            # Decoding and parsing are CPU work in C: off the eventlet hub, in a thread.
+            try:
+                if kind in domain.IMAGE_KINDS:
+                    image = tpool.execute(images.inspect, spool, kind, self._limits())
+                else:  # a PDF: parsed, its active content refused
+                    image = images.ImageFacts(None, None, None, None, None,
+                                              note=tpool.execute(documents.inspect_pdf, spool))
+            except images.Busy as exc:
+                raise ServiceUnavailable(str(exc)) from None
         return kind, size, digest.hexdigest(), image
+
+    def _limits(self):
+        settings = config["C2P_SETTINGS"]
+        return images.Limits(image_bytes=settings.evidence_max_decoded_bytes,
+                             process_bytes=settings.evidence_decode_budget_bytes)
 
     def _refuse(self, evidence, caller, rejected, status=422):
         """Remove the bytes, record why, commit that record, then tell the caller."""
@@ -344,6 +357,7 @@ class EvidenceService(PlatformService):
         domain.check_withdraw(caller["id"], evidence.uploaded_by, evidence.status)
         announced = evidence.status == domain.ACCEPTED
         self.store.remove(evidence.upload_key)  # unverified bytes are worth nothing
+        self._hide_withdrawn(evidence)
         evidence.status = domain.WITHDRAWN
         evidence.withdrawn_by, evidence.withdrawn_at = caller["id"], utcnow()
         evidence.purge_after = evidence.withdrawn_at + timedelta(days=domain.RETENTION_DAYS)
@@ -354,6 +368,20 @@ class EvidenceService(PlatformService):
             self.db.emit("evidence.withdrawn", {**schemas.evidence_ref(evidence, target),
                                                 "withdrawn_at": evidence.withdrawn_at})
         return self._view(evidence)
+
+    def _hide_withdrawn(self, evidence):
+        """Move the file and its thumbnail to keys never handed out, so that a
+        download link given before the withdrawal (presigned, valid a few more
+        minutes) finds nothing; the purge removes them after retention."""
+        for attribute, variant in (("object_key", "original"), ("thumbnail_key", "thumbnail")):
+            key = getattr(evidence, attribute)
+            if not key or key.startswith("withdrawn/"):
+                continue
+            hidden = domain.withdrawn_key(evidence.id, variant)
+            if self.store.size(key) is not None:
+                self.store.copy(key, hidden)
+                self.store.remove(key)
+            setattr(evidence, attribute, hidden)
 
     @timer(3600)
     def purge_withdrawn(self):
