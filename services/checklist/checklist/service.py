@@ -1,26 +1,25 @@
 """Checklist service entrypoints: places, templates, submissions and their scores.
 
-Thin: checking and scoring live in `domain`, reading files in `places`, queries
-in `queries`, writes shared with the seed and the importer in `store`.
+Entrypoints only: checking and scoring live in `domain`, reading files in `places`,
+queries and writes (shared with the seed and the importer) in `store`, with the
+read-side lists and dashboards in `queries` and a facility's page and the visit
+plan in `facilities`; requests, views and event data in `schemas`.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import uuid
-from datetime import datetime, timezone
 
 from marshmallow import ValidationError
 from nameko import config
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
+from c2p.clock import utcnow
 from c2p.entrypoints import rpc
 from c2p.errors import Conflict, Forbidden, InvalidInput, NotFound
-from c2p.scope import in_scope, in_scope_clause
+from c2p.scope import in_scope
 from c2p.service import PlatformService
-from checklist import dashboards, domain, facilities, places, queries, store
-from checklist.models import OrgUnit, Submission, SubmissionGap, TemplateVersion
+from checklist import dashboards, domain, facilities, places, queries, schemas, store
+from checklist.models import OrgUnit, Submission, TemplateVersion
 from checklist.schemas import SubmissionRequest
 
 SUBMITTERS = ("coach", "admin")
@@ -77,7 +76,7 @@ def _visit_interval() -> int:
 
 
 def _today():
-    return datetime.now(timezone.utc).date()
+    return utcnow().date()
 
 
 class ChecklistService(PlatformService):
@@ -128,36 +127,19 @@ class ChecklistService(PlatformService):
             request_hash=fingerprint)
         points = {item["code"]: float(item["points"])
                   for _, item in domain.items(template.definition)}
-        try:
-            with session.begin_nested():
-                session.add(submission)
-                session.flush()
-        except IntegrityError:
+        if not store.add_submission(session, submission):
             # The same client id arrived twice at once: answer with the first.
-            session.rollback()
             first = session.get(Submission, request["id"])
             if first is None:  # not a duplicate id: the facility or template went away
                 raise Conflict("the facility or template changed while storing the visit; "
-                               "send it again") from None
+                               "send it again")
             return self._replay(first, coach, fingerprint)
-        session.add_all(SubmissionGap(
-            submission_id=submission.id, item_code=gap["item_code"],
-            section_code=gap["section_code"], template_id=template.id,
-            facility_path=facility.path, visited_at=submission.visited_at,
-            critical=gap["critical"], partial=gap["points_lost"] < points[gap["item_code"]])
-            for gap in gaps)
+        store.add_gaps(session, submission, template, facility, gaps, points)
         session.flush()
         session.refresh(submission)
-        self.db.emit("checklist.submitted", {
-            "submission_id": submission.id, "facility_id": facility.id,
-            "facility_name": facility.name, "facility_path": facility.path,
-            "coach_id": coach["id"], "coachees": request["coachees"],
-            "template_code": template.code, "template_version": template.version,
-            "visited_at": submission.visited_at, "received_at": submission.received_at,
-            "score": score, "gaps": gaps,
-            "passed_items": domain.passed_items(template.definition, answers),
-            "dtc_id": request["dtc_id"],
-        })
+        self.db.emit("checklist.submitted", schemas.submitted(
+            submission, facility, template, request, score, gaps,
+            domain.passed_items(template.definition, answers)))
         return self._view(submission, replayed=False)
 
     def _replay(self, existing, coach, fingerprint):
@@ -169,11 +151,7 @@ class ChecklistService(PlatformService):
 
     @rpc
     def get_submission(self, submission_id, scope):
-        try:
-            key = uuid.UUID(str(submission_id))
-        except ValueError:
-            raise NotFound(f"submission {submission_id} not found") from None
-        submission = self.db.session.get(Submission, key)
+        submission = store.submission(self.db.session, submission_id)
         if submission is None or not in_scope(submission.facility_path, scope):
             raise NotFound(f"submission {submission_id} not found")
         return self._view(submission)
@@ -238,9 +216,7 @@ class ChecklistService(PlatformService):
             self.db.session, caller["scope"], _visit_interval(), _today(),
             district_id=district_id, template_code=template_code, within_days=within_days,
             include_all=bool(include_all))
-        start = (page - 1) * per_page
-        return {"items": rows[start:start + per_page], "page": page, "per_page": per_page,
-                "total": len(rows), "today": _today().isoformat()}
+        return schemas.visit_plan_page(rows, page, per_page, _today())
 
     @rpc
     def export_visits(self, caller, since=None, until=None, facility_id=None,
@@ -264,44 +240,29 @@ class ChecklistService(PlatformService):
         """Publish a template version (admins); returns it with `created`."""
         require_role(caller, ADMINS, "publish checklist templates")
         row, created = store.publish_template(self.db.session, definition, caller["id"])
-        return {**self._template_view(row), "created": created}
+        return schemas.published_template_view(row, created)
 
     @rpc
     def list_templates(self, caller, code=None):
         """Every published version, newest first per code (summaries only)."""
-        query = select(TemplateVersion).order_by(TemplateVersion.code,
-                                                 TemplateVersion.version.desc())
-        if code:
-            query = query.where(TemplateVersion.code == code)
-        return [store.template_summary(row) for row in self.db.session.scalars(query)]
+        return [schemas.template_summary(row)
+                for row in store.template_versions(self.db.session, code)]
 
     @rpc
     def get_template(self, caller, code, version=None):
         """A template version in full (the latest when no version is given)."""
         if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
             raise InvalidInput({"version": ["must be an integer"]})
-        query = select(TemplateVersion).where(TemplateVersion.code == code)
-        if version is not None:
-            query = query.where(TemplateVersion.version == version)
-        row = self.db.session.scalars(query.order_by(TemplateVersion.version.desc())
-                                      .limit(1)).first()
+        row = store.template(self.db.session, code, version)
         if row is None:
             raise NotFound(f"template {code}" + (f" version {version}" if version else "")
                            + " not found")
-        return self._template_view(row)
-
-    def _template_view(self, row):
-        return {**store.template_summary(row), "definition": row.definition}
+        return schemas.template_view(row)
 
     def _template(self, code, version):
-        query = select(TemplateVersion).where(TemplateVersion.code == code)
-        if version is not None:
-            query = query.where(TemplateVersion.version == version)
-        template = self.db.session.scalars(
-            query.order_by(TemplateVersion.version.desc()).limit(1)).first()
+        template = store.template(self.db.session, code, version)
         if template is None:
-            known = self.db.session.scalars(select(TemplateVersion.version).where(
-                TemplateVersion.code == code)).all()
+            known = store.template_version_numbers(self.db.session, code)
             if version is not None and known:
                 raise InvalidInput({"template_version": [
                     f"template {code} has no version {version} "
@@ -325,28 +286,13 @@ class ChecklistService(PlatformService):
         """Org units in the caller's scope, by path (a phone's list of facilities)."""
         if level and level not in places.LEVELS:
             raise InvalidInput({"level": [f"must be one of {', '.join(places.LEVELS)}"]})
-        query = select(OrgUnit).where(in_scope_clause(OrgUnit.path, caller["scope"]))
-        if level:
-            query = query.where(OrgUnit.level == level)
-        if parent_id:
-            query = query.where(OrgUnit.parent_id == parent_id)
-        return [store.unit_view(u) for u in self.db.session.scalars(query.order_by(OrgUnit.path))]
+        return [schemas.unit_view(u) for u in store.org_units(
+            self.db.session, caller["scope"], level=level, parent_id=parent_id)]
 
     # --- views -------------------------------------------------------------
 
     def _view(self, submission, replayed=False):
         session = self.db.session
-        template = session.get(TemplateVersion, submission.template_id)
-        facility = session.get(OrgUnit, submission.facility_id)
-        return {
-            "id": str(submission.id), "facility_id": submission.facility_id,
-            "facility_name": facility.name,
-            "facility_path": submission.facility_path, "coach_id": submission.coach_id,
-            "template_code": template.code, "template_version": template.version,
-            "visited_at": submission.visited_at.isoformat(),
-            "received_at": submission.received_at.isoformat(),
-            "coachees": submission.coachees, "answers": submission.answers,
-            "gps": submission.gps, "comment": submission.comment or "",
-            "score": submission.score, "gaps": submission.gaps,
-            "replayed": replayed,
-        }
+        return schemas.submission_view(
+            submission, session.get(OrgUnit, submission.facility_id),
+            session.get(TemplateVersion, submission.template_id), replayed)

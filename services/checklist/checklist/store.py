@@ -5,12 +5,14 @@ caller's unit of work does.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 
 from marshmallow import ValidationError
 from sqlalchemy import and_, func, select, update
+from sqlalchemy.exc import IntegrityError
 
+from c2p.clock import utcnow
 from c2p.errors import Conflict, InvalidInput
+from c2p.ids import parse_uuid
 from c2p.scope import in_scope_clause, under_clause
 from checklist import places
 from checklist.models import OrgUnit, Submission, SubmissionGap, TemplateVersion
@@ -21,12 +23,6 @@ from checklist.schemas import TemplateDefinition
 
 def unit_state(unit: OrgUnit) -> dict:
     return {"id": unit.id, **{name: getattr(unit, name) for name in places.FIELDS}}
-
-
-def unit_view(unit: OrgUnit) -> dict:
-    return {"id": unit.id, "name": unit.name, "level": unit.level,
-            "parent_id": unit.parent_id, "path": unit.path, "dhis2_id": unit.dhis2_id,
-            "code": unit.code, "latitude": unit.latitude, "longitude": unit.longitude}
 
 
 def import_org_units(session, fmt: str, content, dry_run: bool = False, scope=None) -> dict:
@@ -56,7 +52,7 @@ def import_org_units(session, fmt: str, content, dry_run: bool = False, scope=No
 
 
 def write_plan(session, plan: places.Plan, units: dict) -> None:
-    now = datetime.now(timezone.utc)
+    now = utcnow()
     # Parents before children, so that every parent_id refers to a stored row.
     for unit_id, state in sorted(plan.writes.items(), key=lambda kv: kv[1]["path"].count("/")):
         unit = units.get(unit_id)
@@ -117,17 +113,71 @@ def _canonical(definition) -> str:
     return json.dumps(definition, sort_keys=True, ensure_ascii=False)
 
 
-def template_summary(row: TemplateVersion) -> dict:
-    definition = row.definition
-    return {"code": row.code, "version": row.version, "title_fr": definition["title_fr"],
-            "title_en": definition["title_en"],
-            "sections": len(definition["sections"]),
-            "items": sum(len(s["items"]) for s in definition["sections"]),
-            "published_at": row.published_at.isoformat() if row.published_at else None,
-            "published_by": row.published_by}
+def template(session, code, version=None) -> TemplateVersion | None:
+    """A template version (the latest when no version is given)."""
+    query = select(TemplateVersion).where(TemplateVersion.code == code)
+    if version is not None:
+        query = query.where(TemplateVersion.version == version)
+    return session.scalars(query.order_by(TemplateVersion.version.desc()).limit(1)).first()
+
+
+def template_version_numbers(session, code) -> list[int]:
+    return session.scalars(select(TemplateVersion.version).where(
+        TemplateVersion.code == code)).all()
+
+
+def template_versions(session, code=None) -> list[TemplateVersion]:
+    """Every published version, newest first per code."""
+    query = select(TemplateVersion).order_by(TemplateVersion.code,
+                                             TemplateVersion.version.desc())
+    if code:
+        query = query.where(TemplateVersion.code == code)
+    return session.scalars(query).all()
+
+
+# --- org units, read -------------------------------------------------------
+
+def org_units(session, scope, level=None, parent_id=None) -> list[OrgUnit]:
+    """Org units in the scope, by path."""
+    query = select(OrgUnit).where(in_scope_clause(OrgUnit.path, scope))
+    if level:
+        query = query.where(OrgUnit.level == level)
+    if parent_id:
+        query = query.where(OrgUnit.parent_id == parent_id)
+    return session.scalars(query.order_by(OrgUnit.path)).all()
 
 
 # --- submissions ---------------------------------------------------------
+
+def submission(session, submission_id) -> Submission | None:
+    key = parse_uuid(submission_id)
+    return None if key is None else session.get(Submission, key)
+
+
+def add_submission(session, row: Submission) -> bool:
+    """Store a new visit; False when its id was stored meanwhile (the same client
+    id twice at once): the transaction is then rolled back whole, so the caller
+    reads the first one afresh."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
+def add_gaps(session, submission: Submission, template: TemplateVersion, facility: OrgUnit,
+             gaps: list[dict], points: dict) -> None:
+    """One row per gap, for the dashboards (a partial answer lost only some points)."""
+    session.add_all(SubmissionGap(
+        submission_id=submission.id, item_code=gap["item_code"],
+        section_code=gap["section_code"], template_id=template.id,
+        facility_path=facility.path, visited_at=submission.visited_at,
+        critical=gap["critical"], partial=gap["points_lost"] < points[gap["item_code"]])
+        for gap in gaps)
+
 
 def submission_filters(scope, start=None, end=None, table=Submission):
     clauses = [in_scope_clause(table.facility_path, scope)]
