@@ -95,3 +95,19 @@ def test_the_gateway_s_url_map_sends_screens_to_the_app_and_api_paths_to_the_api
     for api_path in ("/api/v1/nothing", "/api/v1/plans/x/nothing", "/unknown/deeper"):
         with pytest.raises(NoRoute):
             urls.match(api_path)
+
+
+def test_text_files_go_compressed_to_browsers_that_accept_gzip(dist):
+    import gzip
+    (dist / "assets" / "big-def456.js").write_text("const x = 1;\n" * 2000, encoding="utf-8")
+    zipped = routes.web_app_asset(
+        Request(EnvironBuilder(path="/assets/big-def456.js",
+                               headers={"Accept-Encoding": "gzip, deflate, br"}).get_environ()),
+        "big-def456.js")
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert zipped.headers["Vary"] == "Accept-Encoding"
+    assert gzip.decompress(zipped.get_data()) == ("const x = 1;\n" * 2000).encode()
+    assert len(zipped.get_data()) < 1000
+    plain = routes.web_app_asset(request("/assets/big-def456.js"), "big-def456.js")
+    assert "Content-Encoding" not in plain.headers
+    assert plain.get_data() == ("const x = 1;\n" * 2000).encode()

@@ -16,19 +16,26 @@ const TABS: Tab[] = [
   { href: "/settings", label: "nav.settings", roles: ["coach", "coachee", "admin", "champion", "manager"] },
 ];
 
-export function Shell({ title, children, back }: { title: string; children: ComponentChildren; back?: string }) {
+export function Shell({ title, children, back, sub }: {
+  title: string; children: ComponentChildren; back?: string;
+  /** shown under the sync state, in the part that stays on screen (a visit's live score) */
+  sub?: ComponentChildren;
+}) {
   const { path, route } = useLocation();
   const current = role.value ?? "";
   const count = unread.value;
   return (
     <div class="shell">
-      <header class="topbar">
-        {back && (
-          <button type="button" class="icon-button" onClick={() => route(back)} aria-label={t("nav.back")}>‹</button>
-        )}
-        <h1>{title}</h1>
+      <header class="head">
+        <div class="topbar">
+          {back && (
+            <button type="button" class="icon-button" onClick={() => route(back)} aria-label={t("nav.back")}>‹</button>
+          )}
+          <h1>{title}</h1>
+        </div>
+        <SyncBadge />
+        {sub}
       </header>
-      <SyncBadge />
       <main id="main" class="content">{children}</main>
       <nav class="tabbar" aria-label={t("nav.main")}>
         {TABS.filter((tab) => tab.roles.includes(current)).map((tab) => (

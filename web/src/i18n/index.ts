@@ -51,3 +51,9 @@ export function formatDate(iso: string | null | undefined): string {
   if (Number.isNaN(date.getTime())) return iso;
   return date.toLocaleDateString(locales[lang.value], { dateStyle: "medium" });
 }
+
+/** "88,2 %" in French, "88.2%" in English; "—" when there is nothing to score. */
+export function formatPercent(value: number | null | undefined): string {
+  if (value === null || value === undefined) return "—";
+  return (value / 100).toLocaleString(locales[lang.value], { style: "percent", maximumFractionDigits: 1 });
+}

@@ -88,7 +88,11 @@ export async function refreshCounts(): Promise<void> {
   needsFixCount.value = items.filter((i) => i.state === "needs_fix").length;
 }
 
-export interface FlushReport { sent: OutboxItem[]; refused: OutboxItem[]; stopped: "done" | "retry" | "auth" }
+export interface FlushReport {
+  sent: OutboxItem[]; refused: OutboxItem[]; stopped: "done" | "retry" | "auth";
+  /** why it stopped on a retry: "network" when a request got no answer at all */
+  error?: string;
+}
 
 let flushing: Promise<FlushReport> | null = null;
 
@@ -112,7 +116,8 @@ async function run(transport: Transport, onDone: ((item: OutboxItem, data: unkno
     try {
       outcome = await transport(item);
     } catch (error) {
-      outcome = { kind: "retry", error: String(error) };
+      // fetch rejects with a TypeError when no answer came (offline, DNS, reset)
+      outcome = { kind: "retry", error: error instanceof TypeError ? "network" : String(error) };
     }
     if (outcome.kind === "done") {
       await remove(item.id);
@@ -130,6 +135,7 @@ async function run(transport: Transport, onDone: ((item: OutboxItem, data: unkno
       item.last_error = outcome.error;
       await update(item);
       report.stopped = "retry";
+      report.error = outcome.error;
       break;
     } else {
       report.stopped = "auth";

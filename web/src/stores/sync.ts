@@ -45,8 +45,8 @@ export function syncNow(): Promise<void> {
 
 async function syncOnce(): Promise<void> {
   if (!session.value) return;
-  online.value = navigator.onLine;
-  if (!online.value) return;
+  if (!navigator.onLine) { online.value = false; return; }
+  online.value = true; // until a request gets no answer
   syncing.value = true;
   try {
     if (!(await ensureFresh())) {
@@ -54,6 +54,12 @@ async function syncOnce(): Promise<void> {
       return;
     }
     const report = await outbox.flush(send, applySent);
+    // navigator.onLine says only that there is a link (Wi-Fi without Internet, 2G
+    // without data): a request that got no answer at all means offline too.
+    if (report.stopped === "retry" && report.error === "network") {
+      online.value = false;
+      return;
+    }
     for (const item of report.refused) await markRefused(item);
     if (report.stopped === "auth") {
       await ensureFresh(true);
@@ -64,7 +70,10 @@ async function syncOnce(): Promise<void> {
     lastSync.value = now;
     await setKv(LAST_SYNC, now);
     lastError.value = report.stopped === "retry" ? "retry" : null;
+    // Back online however we noticed (event, timer, a tap): live updates again.
+    if (!live) openLive();
   } catch (error) {
+    if (error instanceof TypeError) online.value = false; // fetch got no answer
     lastError.value = String(error);
   } finally {
     syncing.value = false;
@@ -133,7 +142,10 @@ export async function pull(): Promise<void> {
     const held = await database.get("templates", code);
     if (held && held.version >= version) continue;
     const full = await api.GET("/api/v1/templates/{code}", { params: { path: { code } } });
-    if (full.data) await database.put("templates", full.data as unknown as Template);
+    // Untyped: checklist service `get_template`: the summary with the template as published
+    // under `definition`.
+    const published = full.data as unknown as { version: number; definition: Template } | undefined;
+    if (published?.definition) await database.put("templates", { ...published.definition, version: published.version });
   }
 
   // Org units in scope (the facility list with coordinates).
@@ -221,7 +233,12 @@ async function scheduleRetry() {
   if (retryTimer) clearTimeout(retryTimer);
   retryTimer = null;
   const due = await outbox.nextDue();
-  if (due === null || !session.value) return;
+  if (!session.value) return;
+  if (due === null) {
+    // Nothing waits, but the network seemed gone while the phone has a link: look again soon.
+    if (!online.value && navigator.onLine) retryTimer = setTimeout(() => { void syncNow(); }, 30_000);
+    return;
+  }
   const wait = Math.min(Math.max(due - Date.now(), 1_000), 60_000);
   retryTimer = setTimeout(() => { void syncNow(); }, wait);
 }
@@ -273,7 +290,7 @@ export async function startSync(): Promise<void> {
   unread.value = (await database.getAll("inbox")).filter((m) => !m.read).length;
   if (!started) {
     started = true;
-    window.addEventListener("online", () => { online.value = true; void syncNow().then(openLive); });
+    window.addEventListener("online", () => { online.value = true; void syncNow(); });
     window.addEventListener("offline", () => { online.value = false; closeLive(); });
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "visible" && online.value) void syncNow();
@@ -281,7 +298,6 @@ export async function startSync(): Promise<void> {
     setInterval(() => { if (online.value && session.value) void syncNow(); }, 5 * 60_000);
   }
   await syncNow();
-  openLive();
 }
 
 export function stopSync() {

@@ -95,7 +95,8 @@ describe("outbox", () => {
     await outbox.enqueue("plan.agree", "plan-1");
     const report = await outbox.flush(async () => { throw new TypeError("Failed to fetch"); });
     expect(report.stopped).toBe("retry");
-    expect((await outbox.list())[0].last_error).toContain("Failed to fetch");
+    expect((await outbox.list())[0].last_error).toBe("network");
+    expect(report.error).toBe("network");
   });
 
   it("lets only one flush run at a time", async () => {

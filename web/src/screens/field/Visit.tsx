@@ -11,7 +11,7 @@ import { editDraft, getDraft, setAnswer, setItemComment, submitDraft, deleteDraf
 import { score, isAnswered, answerProblem, type AnswerValue, type VisitScore } from "../../domain/scoring";
 import { currentPosition } from "../../domain/geo";
 import { useLocal } from "../../hooks";
-import { t, pick, type Key } from "../../i18n";
+import { t, pick, formatPercent, type Key } from "../../i18n";
 import type { Item, Template, Account } from "../../api/types";
 import { DraftState } from "./Visits";
 
@@ -72,11 +72,11 @@ export default function Visit() {
   };
 
   return (
-    <Shell title={draft.facility_name} back="/visits">
+    <Shell title={draft.facility_name} back="/visits" sub={
       <div class="visit-head">
         <ScoreBadge live={live} />
         <DraftState draft={draft} />
-      </div>
+      </div>}>
       {draft.problem && (
         <div class="problem" role="alert">
           <p><strong>{t("visit.refused")}</strong> {draft.problem.detail}</p>
@@ -101,7 +101,7 @@ export default function Visit() {
           <h2 id="section-title">
             {t("visit.section_of", { n: sectionIndex + 1, total: sections.length })} — {pick(section, "title")}
             {live?.sections[sectionIndex]?.percent !== null && live?.sections[sectionIndex] && (
-              <span class={`score-chip ${live.sections[sectionIndex].colour}`}> {live.sections[sectionIndex].percent} %</span>
+              <span class={`score-chip ${live.sections[sectionIndex].colour}`}> {formatPercent(live.sections[sectionIndex].percent)}</span>
             )}
           </h2>
           {section.items.map((item) => (
@@ -136,7 +136,7 @@ function ScoreBadge({ live }: { live: VisitScore | null }) {
   if (!live) return null;
   return (
     <p class={`score ${live.colour}`} aria-live="polite">
-      {t("visit.score")}: <strong>{live.percent === null ? "—" : `${live.percent} %`}</strong>
+      {t("visit.score")}: <strong>{formatPercent(live.percent)}</strong>
       {" · "}{t("visit.answered", { n: live.answered, total: live.total })}
       {live.flagged && <strong class="tag critical">{t("visit.flagged")}</strong>}
     </p>
@@ -312,7 +312,7 @@ function Closing({ draft, template, live, coachees, locked, fieldErrors, change,
           <ul class="list compact">
             {template.sections.map((s, i) => (
               <li><span>{pick(s, "title")}</span>
-                <span class={`score-chip ${live.sections[i].colour}`}>{live.sections[i].percent === null ? "—" : `${live.sections[i].percent} %`}</span></li>
+                <span class={`score-chip ${live.sections[i].colour}`}>{formatPercent(live.sections[i].percent)}</span></li>
             ))}
           </ul>
         </div>

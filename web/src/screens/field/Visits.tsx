@@ -2,7 +2,7 @@
 import { Shell } from "../../components/Shell";
 import { db, type Draft } from "../../stores/db";
 import { useLocal } from "../../hooks";
-import { t, formatDateTime } from "../../i18n";
+import { t, formatDateTime, formatPercent } from "../../i18n";
 
 export function DraftState({ draft }: { draft: Draft }) {
   switch (draft.state) {
@@ -27,7 +27,7 @@ export default function Visits() {
               <span class="title">{d.facility_name}</span>
               <span class="meta">
                 {formatDateTime(d.started_at)} · <DraftState draft={d} />
-                {typeof d.score_percent === "number" && ` · ${d.score_percent} %`}
+                {typeof d.score_percent === "number" && ` · ${formatPercent(d.score_percent)}`}
               </span>
             </a>
           </li>
