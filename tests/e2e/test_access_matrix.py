@@ -36,8 +36,9 @@ NIONO = "/ML/ML-SEG/ML-SEG-NIO"
 KAYES_REGION, KAYES_FACILITY = "/ML/ML-KAY", "/ML/ML-KAY/ML-KAY-KAY/ML-KAY-KAY-LAF"
 
 # Path parameters naming no object of a facility: reference data shared by all
-# (templates, the docs viewer's files) or programme-wide admin objects (webhooks).
-UNSCOPED_PARAMS = {"code", "asset", "endpoint_id", "delivery_id", "name", "section", "rest"}
+# (templates, the docs viewer's files). Webhooks are not among them: an endpoint
+# belongs to its owner, and only a national admin sees another's (issue 12).
+UNSCOPED_PARAMS = {"code", "asset", "name", "section", "rest"}
 # Routes whose 2xx answers are the same for everyone (reference data, documents).
 REFERENCE_ROUTES = {"health", "openapi_document", "asyncapi_document", "api_docs",
                     "api_docs_asset", "list_templates", "get_template", "list_org_units",
@@ -86,15 +87,23 @@ def test_no_access_outside_scope_on_any_route(platform, engines):
 
     # --- objects of Niono ------------------------------------------------------
     target = make_account(admin, "coachee", [f"{NIONO}/ML-SEG-NIO-MOL"], "ML-SEG-NIO-MOL")
+    hook_id = str(uuid.uuid4())
+    hook = admin.call("POST", f"{API}/webhooks", json={
+        "id": hook_id, "url": "https://partner.example.org/c2p", "event_types": ["#"]})
+    assert hook.status_code == 201, hook.text
     visit = sample_submission(failing=("cc_temp_twice_daily", "stock_no_expired"))
     assert owner.call("POST", f"{API}/submissions", json=visit).status_code == 201
     plan = eventually(lambda: (r := owner.call(
         "GET", f"{API}/submissions/{visit['id']}/plan")).ok and r.json())
     action_id = plan["actions"][0]["id"]
     message = eventually(lambda: owner.call("GET", f"{API}/inbox").json()["items"])[0]
+    # The national admin's webhook (receiving Niono's events) and one of its deliveries.
+    delivery = eventually(lambda: admin.call(
+        "GET", f"{API}/webhooks/{hook_id}/deliveries").json()["items"])[0]
     objects = {"submission_id": visit["id"], "plan_id": plan["id"], "action_id": action_id,
                "account_id": target["id"], "message_id": message["id"],
-               "facility_id": "ML-SEG-NIO-CEN", "evidence_id": str(uuid.uuid4())}
+               "facility_id": "ML-SEG-NIO-CEN", "evidence_id": str(uuid.uuid4()),
+               "endpoint_id": hook_id, "delivery_id": delivery["id"]}
     routes = http_routes(GatewayService)
     if any(name == "stream_evidence" for name, _, _ in routes):
         evidence_id = str(uuid.uuid4())

@@ -90,7 +90,7 @@ class Limits:
     """Memory for decoding: per image, and for all decodes of this process at once."""
     image_bytes: int = 128 * 1024 * 1024
     process_bytes: int = 384 * 1024 * 1024
-    wait_s: float = 30.0
+    wait_s: float = 8.0  # under the gateway's RPC timeout: Busy (503) rather than a timeout
 
 
 class Busy(Exception):
