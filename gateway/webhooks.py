@@ -290,7 +290,8 @@ class Claimed:
 
 def claim_due(session, limit: int, lease_s: float, now: datetime | None = None,
               per_endpoint: int = 5) -> list[Claimed]:
-    """Take up to `limit` due deliveries for this replica and commit the claim.
+    """Take up to `limit` due deliveries for this replica (the caller commits the
+    claim before sending: helpers never commit).
 
     FOR UPDATE SKIP LOCKED: two replicas claiming at once take different rows.
     Pushing `next_attempt_at` past the lease then keeps the rows ours after the
@@ -329,7 +330,6 @@ def claim_due(session, limit: int, lease_s: float, now: datetime | None = None,
     if disabled:
         session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(disabled))
                         .values(status="failed", last_error="endpoint disabled"))
-    session.commit()
     return claimed
 
 

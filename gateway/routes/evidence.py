@@ -20,8 +20,7 @@ from nameko import config
 from nameko.extensions import DependencyProvider
 
 from c2p.errors import InvalidInput
-from evidence.dependencies import make_client, stream_to_store
-from evidence.domain import format_size
+from c2p.objectstore import format_size, make_client, stream_to_store
 from gateway.dependencies import TimedRpc
 from gateway.http import API, http, json_response, read_json
 

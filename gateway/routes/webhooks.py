@@ -349,6 +349,8 @@ class WebhookRoutes:
         budget_ends = time.monotonic() + TICK_BUDGET_S
         while time.monotonic() < budget_ends:
             claimed = webhooks.claim_due(session, BATCH, lease, per_endpoint=CONCURRENCY)
+            # The claim (lease) is durable before anything is sent.
+            self.db.commit()
             if not claimed:
                 return
             pool = eventlet.GreenPool(CONCURRENCY)
@@ -359,7 +361,7 @@ class WebhookRoutes:
                                 item.attempts + 1, result.error)
             # One commit per batch; a crash before it re-sends the batch after the
             # lease (at least once: receivers deduplicate on C2P-Event-Id).
-            session.commit()
+            self.db.commit()
 
     @timer(3600)
     def purge_webhook_deliveries(self):

@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 
 from c2p.errors import Refused  # the one refusal type; c2p.entrypoints maps it to HTTP
+from c2p.objectstore import format_size  # noqa: F401 (also used by the gateway)
 
 # kind -> the Content-Type stored and served for it.
 ALLOWED = {
@@ -122,14 +123,6 @@ def verify(size: int, head: bytes, tail: bytes, max_bytes: int, start: bytes = b
                        "le fichier se lit aussi comme une page web : il ne peut pas servir "
                        "de preuve")
     return kind
-
-
-def format_size(n: int) -> str:
-    if n >= 1024 * 1024 and n % (1024 * 1024) == 0:
-        return f"{n // (1024 * 1024)} MB"
-    if n >= 1024 * 1024:
-        return f"{n / (1024 * 1024):.1f} MB"
-    return f"{n} bytes"
 
 
 _UNSAFE = re.compile(r"[^\w .()\-]+", re.UNICODE)
