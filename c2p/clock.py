@@ -1,4 +1,4 @@
-"""The one clock: what time and what day it is, for every service.
+"""Time, once for every service: the clock, and dates as ISO 8601 text.
 
 "Today" decides what is due soon, overdue or late; tests give a service a clock
 of their own (`Clock(FixedClock(...))` on a subclass) instead of waiting for days.
@@ -14,6 +14,28 @@ from nameko.extensions import DependencyProvider
 def utcnow() -> datetime:
     """The current time, timezone-aware (UTC)."""
     return datetime.now(timezone.utc)
+
+
+def iso(moment: date | datetime | None) -> str | None:
+    """A date or date-time as ISO 8601 text; None stays None."""
+    return moment.isoformat() if moment else None
+
+
+def parse_iso(text: str) -> date | datetime:
+    """A day (`YYYY-MM-DD`) as a date, anything longer as a timezone-aware
+    date-time (`Z` accepted; without an offset, UTC). ValueError if neither."""
+    text = text.strip()
+    if len(text) == 10:
+        return date.fromisoformat(text)
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def day_of(value: str | date | datetime) -> date:
+    """The day of a date, a date-time or their ISO text (as written, not converted)."""
+    if isinstance(value, str):
+        value = parse_iso(value)
+    return value.date() if isinstance(value, datetime) else value
 
 
 class SystemClock:

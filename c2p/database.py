@@ -20,7 +20,6 @@ import logging
 import sys
 import uuid
 import weakref
-from datetime import datetime, timezone
 
 from nameko import config
 from nameko.extensions import DependencyProvider
@@ -31,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from c2p.bus import Bus
+from c2p.clock import utcnow
 from c2p.contracts import Event, latest_version
 from c2p.topology import EVENTS_EXCHANGE
 
@@ -254,7 +254,7 @@ def publish_pending(engine, bus: Bus, ids=None, min_age_s: float = 0, batch: int
                 done.append(row.id)
             if done:
                 session.execute(update(outbox).where(outbox.c.id.in_(done))
-                                .values(published_at=datetime.now(timezone.utc)))
+                                .values(published_at=utcnow()))
             sent += len(done)
         if failure is not None:
             raise failure

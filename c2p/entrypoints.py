@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import traceback
-from datetime import datetime, timezone
 from functools import partial
 
 from marshmallow import ValidationError
@@ -29,6 +28,7 @@ from nameko.web.handlers import HttpRequestHandler
 
 from c2p import topology
 from c2p.bus import Bus
+from c2p.clock import utcnow
 from c2p.contracts import Event
 from c2p.database import Database
 from c2p.errors import C2PError, Refused
@@ -185,7 +185,7 @@ class Subscription(Consumer):
                         routing_key=topology.parked_queue(self.queue_name).name,
                         headers={ATTEMPTS_HEADER: attempts, ERROR_HEADER: reason[:1000],
                                  QUEUE_HEADER: self.queue_name,
-                                 FAILED_AT_HEADER: datetime.now(timezone.utc).isoformat()})
+                                 FAILED_AT_HEADER: utcnow().isoformat()})
         log.error("%s: message %s parked: %s", self.queue_name,
                   message.properties.get("message_id"), reason)
 

@@ -47,7 +47,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import jwt
 from argon2 import PasswordHasher
@@ -57,6 +57,7 @@ from nameko import config
 from nameko.extensions import DependencyProvider
 from sqlalchemy import select, text
 
+from c2p.clock import utcnow
 from c2p.database import make_engine
 from c2p.errors import Forbidden
 from gateway import policy
@@ -181,7 +182,7 @@ class Tokens:
         self.secret, self.issuer, self.audience = secret, issuer, audience
 
     def issue(self, account, now=None) -> dict:
-        now = now or datetime.now(timezone.utc)
+        now = now or utcnow()
         claims = {"iss": self.issuer, "aud": self.audience, "sub": account.id,
                   "iat": now, "nbf": now, "exp": now + ACCESS_TOKEN_TTL,
                   "jti": str(uuid.uuid4()),
@@ -228,7 +229,7 @@ class Tokens:
 
     def issue_device(self, account, now=None) -> str:
         """A token naming this device as one `account` signed in from."""
-        now = now or datetime.now(timezone.utc)
+        now = now or utcnow()
         return jwt.encode({"iss": self.issuer, "aud": self.audience + "/device",
                            "sub": account.id, "usr": account.username, "iat": now,
                            "exp": now + DEVICE_TOKEN_TTL, "jti": secrets.token_urlsafe(16)},
@@ -407,7 +408,7 @@ class Access:
                 (f"ip:{address}"[:200], ADDRESS_FREE_FAILURES)]
 
     def check_throttle(self, username, address, device=None, now=None):
-        now = now or datetime.now(timezone.utc)
+        now = now or utcnow()
         keys = [key for key, _ in self._keys(username, address, device)]
         with self._provider.engine.connect() as conn:
             until = conn.execute(text(
@@ -418,7 +419,7 @@ class Access:
             raise Throttled(max(1, math.ceil((until - now).total_seconds())))
 
     def record_failure(self, username, address, device=None, now=None):
-        now = now or datetime.now(timezone.utc)
+        now = now or utcnow()
         with self._provider.engine.begin() as conn:
             for key, free in self._keys(username, address, device):
                 failures = conn.execute(text(

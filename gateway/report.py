@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import os
 import unicodedata
-from datetime import date, datetime
 from xml.sax.saxutils import escape
 
 import reportlab
@@ -29,6 +28,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from c2p.clock import day_of
 
 FONT, BOLD = "C2PVera", "C2PVera-Bold"
 _FONT_DIR = os.path.join(os.path.dirname(reportlab.__file__), "fonts")
@@ -123,11 +124,7 @@ def _percent(value, lang):
 
 
 def _day(value, lang):
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00")) if "T" in value \
-            else date.fromisoformat(value)
-    if isinstance(value, datetime):
-        value = value.date()
+    value = day_of(value)
     return value.strftime("%d/%m/%Y") if lang == "fr" else value.isoformat()
 
 

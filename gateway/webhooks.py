@@ -24,7 +24,7 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import requests
@@ -33,6 +33,7 @@ from requests_hardened.ip_filter import InvalidIPAddress
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from c2p.clock import utcnow
 from c2p.scope import event_in_scope
 from c2p.topology import topic_matches
 from gateway.models import Account
@@ -301,7 +302,7 @@ def claim_due(session, limit: int, lease_s: float, now: datetime | None = None,
     At most `per_endpoint` rows of one endpoint per claim: a partner that is
     down or slow, with a large backlog, cannot take every slot from the others.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or utcnow()
     due = (WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
     # (FOR UPDATE is not allowed beside a window function: rank in a subquery.)
     ranked = (select(WebhookDelivery.id, func.row_number().over(
@@ -336,7 +337,7 @@ def claim_due(session, limit: int, lease_s: float, now: datetime | None = None,
 def record_attempt(session, claimed: Claimed, result: Result, policy: Policy,
                    now: datetime | None = None) -> str:
     """Log the attempt and move the delivery on (not committed); returns its new status."""
-    now = now or datetime.now(timezone.utc)
+    now = now or utcnow()
     status, attempts, next_at = next_state(result, claimed.attempts, policy, now)
     session.add(WebhookAttempt(delivery_id=claimed.id, attempted_at=now,
                                status_code=result.status_code, error=result.error,
@@ -363,7 +364,7 @@ def deliver(claimed: Claimed, timeout_s: float, now: float | None = None,
 
 def purge_settled(session, older_than_days: int) -> int:
     """Forget delivered and failed deliveries (and their attempt logs) past retention."""
-    cutoff = datetime.now(timezone.utc) - timedelta(days=older_than_days)
+    cutoff = utcnow() - timedelta(days=older_than_days)
     result = session.execute(delete(WebhookDelivery).where(
         WebhookDelivery.status.in_(("delivered", "failed")),
         WebhookDelivery.created_at < cutoff))

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timezone
 
 from marshmallow import (EXCLUDE, Schema, ValidationError, fields, post_load, validate,
                          validates_schema)
 from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from c2p.clock import iso, utcnow
 from c2p.contracts.accounts import Preferences
 from c2p.errors import Conflict, Forbidden, InvalidInput, NotFound
 from c2p.scope import in_scope
@@ -174,13 +174,10 @@ def state_of(account) -> dict:
 def view_of(account) -> dict:
     state = state_of(account)
     state["id"] = state.pop("account_id")
-    state["created_at"] = _iso(account.created_at)
-    state["updated_at"] = _iso(account.updated_at)
+    state["created_at"] = iso(account.created_at)
+    state["updated_at"] = iso(account.updated_at)
     return state
 
-
-def _iso(moment):
-    return moment.isoformat() if moment else None
 
 
 def _load(schema, payload, **kwargs):
@@ -204,7 +201,7 @@ def scope_clause(scope):
 
 def revoke_sessions(session, account, now=None):
     """Refresh tokens revoked and access tokens outdated (token_version bumped)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or utcnow()
     account.token_version = (account.token_version or 0) + 1
     session.execute(update(RefreshToken).where(RefreshToken.account_id == account.id,
                                                RefreshToken.revoked_at.is_(None))
@@ -269,7 +266,7 @@ class AccountRoutes:
         if session.scalars(select(Account.id).where(
                 Account.username == data["username"])).first():
             raise Conflict(f"username {data['username']} is already taken")
-        now = datetime.now(timezone.utc)
+        now = utcnow()
         account = Account(id=data["id"], username=data["username"],
                           password_hash=hash_password(data["password"]),
                           display_name=data["display_name"], role=data["role"],
@@ -317,7 +314,7 @@ class AccountRoutes:
         if rescoped or "password" in changes:
             revoke_sessions(self.db.session, account)
         if state_of(account) != before or "password" in changes:
-            account.updated_at = datetime.now(timezone.utc)
+            account.updated_at = utcnow()
             self.db.emit("account.updated", state_of(account))
         self.auth.account_changed(account)
         return json_response(view_of(account))
@@ -333,7 +330,7 @@ class AccountRoutes:
         if account.active:
             account.active = False
             revoke_sessions(self.db.session, account)
-            account.updated_at = datetime.now(timezone.utc)
+            account.updated_at = utcnow()
             self.db.emit("account.disabled", state_of(account))
             self.auth.account_changed(account)
         return json_response(view_of(account))
@@ -346,7 +343,7 @@ class AccountRoutes:
         account = self._account_in_scope(account_id, caller, lock=True)
         if not account.active:
             account.active = True
-            account.updated_at = datetime.now(timezone.utc)
+            account.updated_at = utcnow()
             self.db.emit("account.updated", state_of(account))
             self.auth.account_changed(account)
         return json_response(view_of(account))
@@ -401,7 +398,7 @@ class AccountRoutes:
             if name in changes:
                 setattr(account, name, changes[name])
         if state_of(account) != before or "password" in changes:
-            account.updated_at = datetime.now(timezone.utc)
+            account.updated_at = utcnow()
             self.db.emit("account.updated", state_of(account))
         self.auth.account_changed(account)
         return json_response(view_of(account))

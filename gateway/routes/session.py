@@ -11,13 +11,13 @@ independent session. Sign-out revokes the family too.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
 
 from marshmallow import Schema, ValidationError, fields, validate
 from nameko import config
 from sqlalchemy import select, update
 from werkzeug.wrappers import Response
 
+from c2p.clock import utcnow
 from c2p.errors import InvalidInput
 from gateway.auth import (ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL, Unauthorized, check_password,
                           new_refresh_token, refresh_outcome, refresh_token_hash)
@@ -96,7 +96,7 @@ class SessionRoutes:
     def refresh_session(self, request):
         presented = _load(RefreshRequest(), read_json(request))["refresh_token"]
         session = self.db.session
-        now = datetime.now(timezone.utc)
+        now = utcnow()
         token = session.scalars(select(RefreshToken).where(
             RefreshToken.token_hash == refresh_token_hash(presented))
             .with_for_update()).first()
@@ -139,7 +139,7 @@ class SessionRoutes:
         token = self.db.session.scalars(select(RefreshToken).where(
             RefreshToken.token_hash == refresh_token_hash(presented))).first()
         if token is not None:
-            self._revoke_family(token.family_id, datetime.now(timezone.utc))
+            self._revoke_family(token.family_id, utcnow())
         return Response(status=204)
 
     def _open_session(self, account, family_id, plain=None) -> tuple[dict, uuid.UUID]:
@@ -147,7 +147,7 @@ class SessionRoutes:
             plain, digest = new_refresh_token()
         else:
             digest = refresh_token_hash(plain)
-        now = datetime.now(timezone.utc)
+        now = utcnow()
         token = RefreshToken(id=uuid.uuid4(), account_id=account.id, family_id=family_id,
                              token_hash=digest, issued_at=now,
                              expires_at=now + REFRESH_TOKEN_TTL)

@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from c2p.contracts import event_types
 from c2p.entrypoints import subscribe, timer
 from c2p.errors import Conflict, Forbidden, InvalidInput, NotFound
+from c2p.ids import parse_uuid
 from c2p.scope import in_scope, is_national
 from gateway import webhooks
 from gateway.http import API, http, json_response, page_params, read_json
@@ -165,13 +166,6 @@ def _endpoint_input(body, caller, allow_private=False) -> dict:
         raise InvalidInput(errors)
     return {"id": endpoint_id, "url": url, "event_types": list(body["event_types"]),
             "description": description, "secret": secret, "scope": scope}
-
-
-def _uuid_or_none(value):
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 class WebhookRoutes:
@@ -315,7 +309,7 @@ class WebhookRoutes:
 
     def _delivery(self, request, endpoint_id, delivery_id) -> WebhookDelivery:
         self._endpoint(request, endpoint_id)
-        delivery_uuid = _uuid_or_none(delivery_id)
+        delivery_uuid = parse_uuid(delivery_id)
         delivery = (self.db.session.get(WebhookDelivery, delivery_uuid)
                     if delivery_uuid else None)
         if delivery is None or delivery.endpoint_id != str(endpoint_id):

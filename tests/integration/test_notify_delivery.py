@@ -430,7 +430,7 @@ def test_inbox_read_state_admin_only_log_and_claims_of_dead_workers(
         assert len(notify.list_inbox("u-coach", 1, 20, True)["items"]) == 2
         with pytest.raises(NotFound):  # someone else's message does not exist for you
             notify.mark_read("u-dtc", items[1]["id"])
-        with pytest.raises(InvalidInput):
+        with pytest.raises(NotFound):  # a malformed id names nothing, like any unknown id
             notify.mark_read("u-coach", "not-a-uuid")
         assert notify.mark_all_read("u-coach") == {"marked": 2}
         assert notify.count_unread("u-coach") == {"unread": 0}

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
 
+from c2p.clock import parse_iso
+
 COLOURS = ("green", "amber", "red", "grey")
 LEVELS = ("facility", "district", "region")
 
@@ -23,16 +25,14 @@ def _moment(raw, field, end, errors):
         value = datetime.combine(raw, time.min)
         return value.replace(tzinfo=timezone.utc) + (timedelta(days=1) if end else timedelta())
     else:
-        text = str(raw).strip()
         try:
-            if len(text) == 10:  # a day: until includes the whole of it
-                day = date.fromisoformat(text)
-                start = datetime.combine(day, time.min, tzinfo=timezone.utc)
-                return start + timedelta(days=1) if end else start
-            value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            value = parse_iso(str(raw))
         except ValueError:
             errors[field] = [f"must be an ISO date (YYYY-MM-DD) or date-time, got {raw!r}"]
             return None
+        if not isinstance(value, datetime):  # a day: until includes the whole of it
+            start = datetime.combine(value, time.min, tzinfo=timezone.utc)
+            return start + timedelta(days=1) if end else start
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from marshmallow import (RAISE, Schema, ValidationError, fields, validate, validates,
                          validates_schema)
 
+from c2p.clock import utcnow
 from checklist import domain
 from checklist.models import OrgUnit, Submission, TemplateVersion
 
@@ -72,7 +73,7 @@ class SubmissionRequest(Strict):
 
     @validates("visited_at")
     def plausible_visit_time(self, value, **kwargs):
-        if value > datetime.now(timezone.utc) + CLOCK_SKEW:
+        if value > utcnow() + CLOCK_SKEW:
             raise ValidationError("is in the future: check the phone's date and time")
         if value < EARLIEST_VISIT:
             raise ValidationError(f"is before {EARLIEST_VISIT.date()}")

@@ -6,7 +6,7 @@ presigned GETs, removal. The bucket is private: nothing is ever made public.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from minio import Minio
 from minio.datatypes import PostPolicy
@@ -15,6 +15,7 @@ from nameko import config
 from nameko.extensions import DependencyProvider
 
 # The client and the bucket are made as the gateway makes them for streamed uploads.
+from c2p.clock import utcnow
 from c2p.objectstore import ensure_bucket, make_client
 
 READ_CHUNK = 256 * 1024
@@ -30,7 +31,7 @@ class Store:
         """A presigned POST accepting one file at `key`, 1..max_bytes long, of the
         declared type. (Real MinIO enforces the size; moto does not, so the
         service checks the size again when the upload is confirmed.)"""
-        expires_at = datetime.now(timezone.utc) + expires
+        expires_at = utcnow() + expires
         policy = PostPolicy(self.bucket, expires_at)
         policy.add_equals_condition("key", key)
         policy.add_equals_condition("Content-Type", content_type)

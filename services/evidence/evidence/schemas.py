@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from c2p.clock import iso
 from evidence import domain
 from evidence.domain import ALLOWED, DECISIONS, NEEDS_MORE, REJECTED
 
@@ -61,9 +62,6 @@ class EvidenceQueueQuery(Schema):
 
 # --- views: what the RPCs answer -----------------------------------------------------
 
-def _iso(value):
-    return value.isoformat() if value else None
-
 
 def evidence_view(evidence, target, thumbnail_url: str | None = None) -> dict:
     """An evidence record as callers see it; `target` is its action (for the
@@ -89,8 +87,8 @@ def evidence_view(evidence, target, thumbnail_url: str | None = None) -> dict:
         "size_bytes": evidence.size_bytes, "sha256": evidence.sha256,
         "width": evidence.width, "height": evidence.height,
         "created_at": evidence.created_at.isoformat() if evidence.created_at else None,
-        "uploaded_at": _iso(evidence.uploaded_at),
-        "captured_at": _iso(evidence.captured_at), "gps": gps,
+        "uploaded_at": iso(evidence.uploaded_at),
+        "captured_at": iso(evidence.captured_at), "gps": gps,
         # How long before upload the photo was taken, and how far from the
         # facility: an old photo, or one taken elsewhere, stands out.
         "hours_between_capture_and_upload": age_h,
@@ -101,10 +99,10 @@ def evidence_view(evidence, target, thumbnail_url: str | None = None) -> dict:
                     if evidence.refusal_code else None),
         "review": ({"decision": evidence.decision, "comment": evidence.review_comment,
                     "reviewed_by": evidence.reviewed_by,
-                    "reviewed_at": _iso(evidence.reviewed_at)}
+                    "reviewed_at": iso(evidence.reviewed_at)}
                    if evidence.decision else None),
-        "withdrawn_at": _iso(evidence.withdrawn_at),
-        "purged_at": _iso(evidence.purged_at),
+        "withdrawn_at": iso(evidence.withdrawn_at),
+        "purged_at": iso(evidence.purged_at),
     }
     if thumbnail_url is not None:
         view["thumbnail_url"] = thumbnail_url

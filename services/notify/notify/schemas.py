@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, pre_load, validate
 
+from c2p.clock import iso
 from c2p.contracts.notify import CHANNELS
 from notify.models import DELIVERY_STATUSES
 
@@ -53,9 +54,6 @@ class DeliveryFilters(Schema):
 
 # --- views: what the RPCs answer -----------------------------------------------------
 
-def _iso(value):
-    return value.isoformat() if value else None
-
 
 def page(total, page_number, per_page, items) -> dict:
     return {"total": total, "page": page_number, "per_page": per_page, "items": items}
@@ -64,8 +62,8 @@ def page(total, page_number, per_page, items) -> dict:
 def inbox_view(m) -> dict:
     return {"id": str(m.id), "kind": m.kind, "title_fr": m.title_fr, "title_en": m.title_en,
             "body_fr": m.body_fr, "body_en": m.body_en, "link": m.link,
-            "created_at": _iso(m.created_at), "read": m.read_at is not None,
-            "read_at": _iso(m.read_at)}
+            "created_at": iso(m.created_at), "read": m.read_at is not None,
+            "read_at": iso(m.read_at)}
 
 
 def delivery_view(d) -> dict:
@@ -73,10 +71,10 @@ def delivery_view(d) -> dict:
             "event_id": str(d.event_id), "event_type": d.event_type, "kind": d.kind,
             "recipient_id": d.recipient_id, "channel": d.channel, "address": d.address,
             "language": d.language, "subject": d.subject, "status": d.status,
-            "attempts": d.attempts, "next_attempt_at": _iso(d.next_attempt_at),
+            "attempts": d.attempts, "next_attempt_at": iso(d.next_attempt_at),
             "facility_path": d.facility_path, "last_error": d.last_error,
             "digest_id": str(d.digest_id) if d.digest_id else None,
-            "created_at": _iso(d.created_at), "finished_at": _iso(d.finished_at)}
+            "created_at": iso(d.created_at), "finished_at": iso(d.finished_at)}
 
 
 def known_action_view(action) -> dict | None:

@@ -20,8 +20,7 @@ from nameko import config
 
 from c2p.clock import Clock
 from c2p.entrypoints import rpc, subscribe, timer
-from c2p.errors import Forbidden, InvalidInput, NotFound
-from c2p.ids import parse_uuid
+from c2p.errors import Forbidden, NotFound
 from c2p.service import PlatformService
 from c2p.validation import load
 from notify import schemas, store
@@ -156,8 +155,6 @@ class NotifyService(PlatformService):
 
     @rpc
     def mark_read(self, recipient_id, message_id):
-        if parse_uuid(message_id) is None:
-            raise InvalidInput({"message_id": ["must be a UUID"]})
         message = store.inbox_message(self.db.session, message_id, lock=True)
         if message is None or message.recipient_id != recipient_id:
             raise NotFound(f"inbox message {message_id} not found")

@@ -8,7 +8,7 @@ Supervision is formative: the tone is "what will we change".
 """
 from __future__ import annotations
 
-from datetime import date
+from c2p.clock import day_of
 
 API = "/api/v1"
 
@@ -102,7 +102,7 @@ LANGUAGES = ("fr", "en")
 
 def _date(value, language):
     if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
+        value = day_of(value)
     return value.strftime("%d/%m/%Y") if language == "fr" else value.isoformat()
 
 

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from marshmallow import (RAISE, Schema, ValidationError, fields, validate, validates_schema)
 
+from c2p.clock import iso
 from planner.domain import ACTION_STATUSES, OPEN, PLAN_STATUSES
 
 TEXT = validate.Length(min=1, max=2000)
@@ -114,9 +115,6 @@ def caller(value) -> dict:
 
 # --- views: what the RPCs answer ---------------------------------------------------
 
-def _iso(moment):
-    return moment.isoformat() if moment else None
-
 
 def plain(value):
     """A history detail as JSON: dates as ISO text."""
@@ -138,8 +136,8 @@ def plan_view(plan, today: date) -> dict:
         "agreement": {
             "coach": _confirmation(plan.coach_agreed_by, plan.coach_agreed_at),
             "coachee": _confirmation(plan.coachee_agreed_by, plan.coachee_agreed_at),
-            "agreed_at": _iso(plan.agreed_at)},
-        "completed_at": _iso(plan.completed_at),
+            "agreed_at": iso(plan.agreed_at)},
+        "completed_at": iso(plan.completed_at),
         "grow": {"goal": plan.grow_goal, "reality": plan.grow_reality,
                  "options": plan.grow_options, "will": plan.grow_will},
         "actions": [action_view(entry, today) for entry in plan.entries],
@@ -159,8 +157,8 @@ def action_view(entry, today: date) -> dict:
         "origin_plan_id": str(a.origin_plan_id) if a.origin_plan_id else None,
         "comment": a.comment, "drop_reason": a.drop_reason, "late": a.late,
         "overdue": a.status in OPEN and a.due_date < today,
-        "created_at": _iso(a.created_at), "started_at": _iso(a.started_at),
-        "closed_at": _iso(a.closed_at),
+        "created_at": iso(a.created_at), "started_at": iso(a.started_at),
+        "closed_at": iso(a.closed_at),
     }
 
 
@@ -171,7 +169,7 @@ def plan_summary(plan, today: date) -> dict:
         "facility_id": plan.facility_id, "facility_name": plan.facility_name,
         "facility_path": plan.facility_path, "coach_id": plan.coach_id,
         "status": plan.status, "created_at": plan.created_at.isoformat(),
-        "visited_at": _iso(plan.visited_at),
+        "visited_at": iso(plan.visited_at),
         "actions": {"total": len(statuses),
                     "done": sum(1 for s, _ in statuses if s == "done"),
                     "dropped": sum(1 for s, _ in statuses if s == "dropped"),
