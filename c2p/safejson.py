@@ -8,7 +8,10 @@ Every JSON body the gateway reads, and every JSON file it imports, goes through
   a few hundred levels deep would too; no C2P document nests past a dozen);
 - a lone UTF-16 surrogate (`"\\ud800"` in JSON) is valid JSON but not Unicode
   text: PostgreSQL, UTF-8 encoders and every client would choke on it later;
-- NUL (U+0000), which PostgreSQL text cannot hold.
+- NUL (U+0000), which PostgreSQL text cannot hold;
+- `NaN` and `Infinity` (Python's parser takes them, JSON has no such numbers and
+  PostgreSQL's jsonb refuses them) and integers beyond ±2^53 (what a JavaScript
+  client can represent; no C2P number comes near).
 
 Plain Python: unit-tested in milliseconds.
 """
@@ -18,6 +21,7 @@ import json
 import re
 
 MAX_DEPTH = 64
+MAX_INTEGER = 2 ** 53
 NUL_REASON = "must not contain the NUL character (U+0000)"
 SURROGATE_REASON = ("must be valid Unicode text: it contains a lone surrogate "
                     "(an escape such as \\ud800 without its pair)")
@@ -28,10 +32,30 @@ class TooDeep(ValueError):
     """The document nests deeper than MAX_DEPTH."""
 
 
+def _no_constant(name):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _integer(text):
+    value = int(text)
+    if abs(value) > MAX_INTEGER:
+        raise ValueError(f"the integer {text[:20]}{'...' if len(text) > 20 else ''} is "
+                         f"larger than 2^53")
+    return value
+
+
+def _float(text):
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:20]} is too large")
+    return value
+
+
 def loads(raw: str | bytes, max_depth: int = MAX_DEPTH):
     """Parse JSON text; TooDeep past `max_depth` levels, ValueError if not JSON."""
     try:
-        value = json.loads(raw)
+        value = json.loads(raw, parse_constant=_no_constant, parse_int=_integer,
+                           parse_float=_float)
     except RecursionError:
         raise TooDeep(f"nested more than {max_depth} levels deep") from None
     if depth(value, max_depth) > max_depth:

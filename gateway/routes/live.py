@@ -80,7 +80,7 @@ class LiveRoutes:
         return Response(_events(hub, caller, expires_at, last_event_id, still_allowed),
                         status=200,
                         mimetype="text/event-stream",
-                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+                        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
                         direct_passthrough=True)
 
 

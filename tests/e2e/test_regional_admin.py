@@ -160,6 +160,9 @@ def org_unit_imports_stay_in_scope(kayes, admin):
 
 
 def accounts_of_another_region_are_out_of_reach(kayes):
+    # Nor programme-wide things: a checklist template scores every region's visits.
+    template = kayes.call("POST", f"{API}/templates", json={"code": "pev-mini"})
+    assert template.status_code == 403, template.text
     for method, path in (("GET", f"{API}/accounts/u-coach-niono"),
                          ("PATCH", f"{API}/accounts/u-coach-niono"),
                          ("POST", f"{API}/accounts/u-coach-niono/disable")):
@@ -170,6 +173,10 @@ def accounts_of_another_region_are_out_of_reach(kayes):
 
 
 def bad_json_is_refused_by_name(admin):
+    for raw in ('{"display_name": NaN}', '{"display_name": 1e999}'):
+        answer = admin.call("PATCH", f"{API}/me", data=raw,
+                            headers={"Content-Type": "application/json"})
+        assert answer.status_code in (400, 422), answer.text
     for raw in ("[" * 900 + "]" * 900, '{"a":' * 5000 + "1" + "}" * 5000):
         answer = admin.call("PATCH", f"{API}/me", data=raw,
                             headers={"Content-Type": "application/json"})

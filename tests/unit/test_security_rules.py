@@ -129,6 +129,14 @@ def test_deep_json_is_refused_by_name(raw):
         safejson.loads(raw)
 
 
+@pytest.mark.parametrize("raw", ['{"v": NaN}', '{"v": Infinity}', '{"v": -Infinity}',
+                                 '{"v": 1e999}', '{"v": 9007199254740993}'])
+def test_numbers_json_does_not_have_or_no_column_holds_are_refused(raw):
+    with pytest.raises(ValueError):
+        safejson.loads(raw)
+    assert safejson.loads('{"v": 9007199254740992, "w": -1.5e10}')["v"] == 2 ** 53
+
+
 def test_lone_surrogates_and_nul_are_named_by_field():
     body = safejson.loads('{"name": "a\\ud800b", "grow": {"goal": "ok", "reality": "x\\udfff"},'
                           ' "list": ["fine", "z\\u0000"], "k\\ud800": 1, "pair": "\\ud83d\\ude00"}')

@@ -16,7 +16,7 @@ from nameko import config
 from c2p.clock import utcnow
 from c2p.entrypoints import rpc
 from c2p.errors import Conflict, Forbidden, InvalidInput, NotFound
-from c2p.scope import in_scope
+from c2p.scope import in_scope, is_national
 from c2p.service import PlatformService
 from checklist import dashboards, domain, facilities, places, queries, schemas, store
 from checklist.models import OrgUnit, Submission, TemplateVersion
@@ -239,6 +239,11 @@ class ChecklistService(PlatformService):
     def create_template(self, caller, definition):
         """Publish a template version (admins); returns it with `created`."""
         require_role(caller, ADMINS, "publish checklist templates")
+        if not is_national(caller.get("scope")):
+            # A template scores every visit of the programme: a regional admin
+            # publishing a version would change the scores of other regions.
+            raise Forbidden("checklist templates are programme-wide: publishing one "
+                            "needs national scope")
         row, created = store.publish_template(self.db.session, definition, caller["id"])
         return schemas.published_template_view(row, created)
 
