@@ -12,8 +12,9 @@ from werkzeug.wrappers import Request, Response
 
 from c2p import safejson
 from c2p.entrypoints import TransactionalHttp
-from c2p.errors import C2PError, InvalidInput, flatten_errors
-from gateway.auth import ROUTE_KEY, Throttled, Unauthorized
+from c2p.errors import (C2PError, Conflict, Forbidden, InvalidInput, NotFound,
+                        ServiceUnavailable, Throttled, Unauthorized, flatten_errors)
+from gateway.auth import ROUTE_KEY
 from gateway.security import apply_security_headers
 
 log = logging.getLogger(__name__)
@@ -115,8 +116,7 @@ class GatewayWebServer(WebServer):
 class GatewayHttp(TransactionalHttp):
     server = GatewayWebServer()
 
-    def __init__(self, method, url, expected_exceptions=(C2PError, Unauthorized, Throttled),
-                 **kwargs):
+    def __init__(self, method, url, expected_exceptions=(C2PError,), **kwargs):
         # A refused caller is not a crash: logged as a warning, without traceback.
         super().__init__(method, url, expected_exceptions=expected_exceptions, **kwargs)
 
@@ -129,31 +129,59 @@ class GatewayHttp(TransactionalHttp):
         nul += [f"path.{k}" for k, v in (getattr(request, "path_values", None) or {}).items()
                 if "\x00" in str(v)]
         if nul:
-            return problem(422, InvalidInput.title, NUL_REASON, {k: [NUL_REASON] for k in nul})
+            status, title = ERROR_STATUS[InvalidInput]
+            return problem(status, title, NUL_REASON, {k: [NUL_REASON] for k in nul})
         return super().handle_request(request)
 
     def response_from_exception(self, exc):
+        return error_response(exc)
+
+
+# Which error answers which HTTP status, with which title: the one map, looked up
+# along the error's class hierarchy. Anything not in it is a bug: a logged 500.
+ERROR_STATUS = {
+    InvalidInput: (422, "Invalid input"),
+    Unauthorized: (401, "Unauthorized"),
+    Forbidden: (403, "Forbidden"),
+    NotFound: (404, "Not found"),
+    Conflict: (409, "Conflict"),
+    Throttled: (429, "Too many requests"),
+    ServiceUnavailable: (503, "Service unavailable"),
+    RpcTimeout: (503, "Service unavailable"),
+}
+
+# Headers that tell a client what to do next.
+ERROR_HEADERS = {
+    Unauthorized: lambda exc: {"WWW-Authenticate": 'Bearer realm="c2p"'},
+    Throttled: lambda exc: {"Retry-After": str(exc.retry_after)},
+}
+
+
+def _mapped(table, exc):
+    return next((table[cls] for cls in type(exc).__mro__ if cls in table), None)
+
+
+def error_response(exc) -> Response:
+    """The problem+json answer to an exception raised while handling a request."""
+    mapped = _mapped(ERROR_STATUS, exc)
+    if mapped is not None:
+        status, title = mapped
         if isinstance(exc, InvalidInput):
-            return problem(exc.status, exc.title, str(exc), exc.errors)
-        if isinstance(exc, C2PError):
-            return problem(exc.status, exc.title, str(exc.args[0]) if exc.args else exc.title)
-        if isinstance(exc, Unauthorized):
-            response = problem(401, "Unauthorized", str(exc))
-            response.headers["WWW-Authenticate"] = 'Bearer realm="c2p"'
-            return response
-        if isinstance(exc, Throttled):
-            response = problem(429, "Too many requests", str(exc))
-            response.headers["Retry-After"] = str(exc.retry_after)
-            return response
-        if isinstance(exc, HTTPException):
-            return problem(exc.code, exc.name, exc.description)
-        if isinstance(exc, RpcTimeout):
-            return problem(503, "Service unavailable", "a service did not answer in time")
-        if isinstance(exc, RemoteError):
-            log.error("remote error: %s", exc)
+            response = problem(status, title, str(exc), exc.errors)
+        elif isinstance(exc, RpcTimeout):
+            response = problem(status, title, "a service did not answer in time")
         else:
-            log.exception("unexpected error", exc_info=exc)
-        return problem(500, "Internal error", "an unexpected error occurred")
+            response = problem(status, title, str(exc.args[0]) if exc.args else title)
+        headers = _mapped(ERROR_HEADERS, exc)
+        response.headers.extend(headers(exc) if headers else {})
+        return response
+    if isinstance(exc, HTTPException):
+        return problem(exc.code, exc.name, exc.description)
+    if isinstance(exc, RemoteError):
+        log.error("remote error: %s", exc)
+    else:
+        log.exception("unexpected error", exc_info=exc)
+    return problem(500, "Internal error", "an unexpected error occurred")
 
 
 http = GatewayHttp.decorator

@@ -21,8 +21,7 @@ import jwt
 from eventlet.queue import Empty
 from werkzeug.wrappers import Response
 
-from c2p.errors import Forbidden, ServiceUnavailable
-from gateway.auth import Unauthorized
+from c2p.errors import Forbidden, ServiceUnavailable, Unauthorized
 from gateway.http import API, http
 from gateway.live import CLOSE, Live
 from gateway.openapi import route

@@ -18,8 +18,8 @@ from sqlalchemy import select, update
 from werkzeug.wrappers import Response
 
 from c2p.clock import utcnow
-from c2p.errors import InvalidInput
-from gateway.auth import (ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL, Unauthorized, check_password,
+from c2p.errors import InvalidInput, Unauthorized
+from gateway.auth import (ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL, check_password,
                           new_refresh_token, refresh_outcome, refresh_token_hash)
 from gateway.http import API, http, json_response, problem, read_json
 from gateway.models import Account, RefreshToken
