@@ -96,3 +96,11 @@ class Refused(Exception):
         if self.kind == "forbidden":
             return Forbidden(self.message)
         return Conflict(self.message)
+
+
+class UnknownParameter(InvalidInput):
+    """A query parameter the route does not know (or a single one given twice):
+    answered 400, so a client never believes it filtered or exported when it
+    did not. Raised by the gateway itself; it does not cross RPC."""
+    status = 400
+    title = "Unknown query parameter"

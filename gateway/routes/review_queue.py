@@ -11,34 +11,23 @@ outside the caller's area is listed or counted.
 """
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
-
+from c2p.api import Page
+from c2p.api.evidence import EvidenceQueueQuery, EvidenceView
 from gateway.dependencies import TimedRpc
-from gateway.http import API, http, json_response, page_params
+from gateway.http import API, http
 from gateway.openapi import route
-
-STATUSES = ["accepted", "approved", "rejected", "needs_more", "refused", "pending_upload",
-            "withdrawn"]
-
-
-class QueueQuery(Schema):
-    status = fields.String(load_default="accepted", validate=validate.OneOf(STATUSES),
-                           metadata={"description": "default `accepted`: waiting for review"})
-    facility_id = fields.String(validate=validate.Length(min=1, max=64))
-    page = fields.Integer(metadata={"description": "from 1"})
-    per_page = fields.Integer(metadata={"description": "1 to 100 (default 20)"})
 
 
 class ReviewQueueRoutes:
     evidence = TimedRpc("evidence")
 
     @route(summary="Evidence of the caller's area in one status, oldest first (the review "
-                   "queue)", query=QueueQuery, description=__doc__, tags=["evidence"])
+                   "queue)", query=EvidenceQueueQuery, response=Page(EvidenceView),
+           description=__doc__, tags=["evidence"])
     @http("GET", f"{API}/evidence")
     def list_evidence_queue(self, request):
         caller = self.auth.caller(request)
-        page, per_page = page_params(request)
-        return json_response(self.evidence.list_evidence_queue(
-            caller.as_rpc(), status=request.args.get("status") or "accepted",
-            facility_id=request.args.get("facility_id") or None, page=page,
-            per_page=per_page))
+        q = request.query
+        return self.evidence.list_evidence_queue(
+            caller.as_rpc(), status=q["status"], facility_id=q.get("facility_id"),
+            page=q["page"], per_page=q["per_page"])

@@ -20,14 +20,11 @@ from dataclasses import dataclass
 from c2p.errors import Refused  # the one refusal type; c2p.entrypoints maps it to HTTP
 from c2p.objectstore import format_size  # noqa: F401 (also used by the gateway)
 
-# kind -> the Content-Type stored and served for it.
-ALLOWED = {
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-    "webp": "image/webp",
-    "heic": "image/heic",
-    "pdf": "application/pdf",
-}
+# The file kinds (kind -> the Content-Type stored and served), the statuses of an
+# evidence record and the decisions are the API's (one definition, documented there).
+from c2p.api.evidence import (ACCEPTED, ALLOWED, APPROVED, DECISIONS,  # noqa: F401
+                              NEEDS_MORE, PENDING, REFUSED, REJECTED, WITHDRAWN)
+
 IMAGE_KINDS = {"jpeg", "png", "webp", "heic"}
 # Brands of an ISO-BMFF `ftyp` box that mean HEIF/HEIC still images.
 HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"}
@@ -43,13 +40,6 @@ _MARKUP = re.compile(rb"<\s*(html|script|body|iframe|!doctype|svg|object|embed|f
                      re.IGNORECASE)
 TAIL_BYTES = 1024  # where end markers are looked for (PDF allows trailing junk)
 
-# Statuses of an evidence record.
-PENDING = "pending_upload"  # a slot was issued, no verified file yet
-REFUSED = "refused"  # the file failed verification and was removed; may be re-uploaded
-ACCEPTED = "accepted"  # verified, waiting for the coach's review
-APPROVED, REJECTED, NEEDS_MORE = "approved", "rejected", "needs_more"
-WITHDRAWN = "withdrawn"  # taken back by its uploader before review
-DECISIONS = (APPROVED, REJECTED, NEEDS_MORE)
 CONFIRMABLE = (PENDING, REFUSED)
 VERIFIED = (ACCEPTED, APPROVED, REJECTED, NEEDS_MORE)
 CLOSED_ACTION_STATUSES = ("done", "dropped")

@@ -20,12 +20,10 @@ from datetime import date, datetime, timedelta
 
 from c2p.errors import Refused  # the one refusal type; c2p.entrypoints maps it to HTTP
 
-DTC = "dtc"  # the centre's technical director answers for what nobody else does
+# The statuses are the API's (one definition, also documented there).
+from c2p.api.plans import ACTION_STATUSES, CLOSED, OPEN, PLAN_STATUSES  # noqa: F401
 
-OPEN = ("todo", "in_progress", "awaiting_review")
-CLOSED = ("done", "dropped")
-ACTION_STATUSES = OPEN + CLOSED
-PLAN_STATUSES = ("draft", "agreed", "in_progress", "completed")
+DTC = "dtc"  # the centre's technical director answers for what nobody else does
 
 EDITORS = ("coach", "admin")  # may reword, re-date, re-assign, add, drop, review
 COACHEE = "coachee"
