@@ -102,5 +102,3 @@ class UnknownParameter(InvalidInput):
     """A query parameter the route does not know (or a single one given twice):
     answered 400, so a client never believes it filtered or exported when it
     did not. Raised by the gateway itself; it does not cross RPC."""
-    status = 400
-    title = "Unknown query parameter"

@@ -9,12 +9,14 @@ import pytest
 from nameko.exceptions import RemoteError, RpcTimeout
 
 from c2p.errors import (C2PError, Conflict, Forbidden, InvalidInput, NotFound, Refused,
-                        ServiceUnavailable, Throttled, Unauthorized)
+                        ServiceUnavailable, Throttled, Unauthorized, UnknownParameter)
 from gateway.http import ERROR_STATUS, error_response
 
 
 @pytest.mark.parametrize("error, status, title, headers", [
     (InvalidInput({"due_date": ["must not be before the visit"]}), 422, "Invalid input", {}),
+    (UnknownParameter({"overdue": ["unknown query parameter"]}), 400,
+     "Unknown query parameter", {}),
     (Unauthorized("token expired"), 401, "Unauthorized",
      {"WWW-Authenticate": 'Bearer realm="c2p"'}),
     (Forbidden("a coachee cannot add actions"), 403, "Forbidden", {}),
