@@ -1,20 +1,21 @@
-"""The failures a caller can act on, one type each, shared by services and gateway:
-one family under `C2PError`, and `Refused`, the one way a domain rule says no.
+"""The failures a caller can act on, one type each, shared by services and gateway.
 
 They cross RPC as themselves (nameko rebuilds registered exception types on the
-caller's side), so the gateway maps each to one HTTP status in one place: the
-table `gateway.http.ERROR_STATUS`.
+caller's side), so the gateway maps each to one HTTP status in one place.
 """
 from nameko.exceptions import deserialize_to_instance
 
 
 class C2PError(Exception):
-    """A failure the caller can act on; anything else is a bug (500)."""
+    status = 500
+    title = "Internal error"
 
 
 @deserialize_to_instance
 class InvalidInput(C2PError):
     """Input refused; `errors` maps each field (dotted path) to its reasons."""
+    status = 422
+    title = "Invalid input"
 
     def __init__(self, errors):
         super().__init__(errors)
@@ -27,29 +28,20 @@ class InvalidInput(C2PError):
 
 @deserialize_to_instance
 class NotFound(C2PError):
-    """No such object, or none the caller may know of (out of scope reads the same)."""
+    status = 404
+    title = "Not found"
 
 
 @deserialize_to_instance
 class Forbidden(C2PError):
-    """Not for this caller's role."""
+    status = 403
+    title = "Forbidden"
 
 
 @deserialize_to_instance
 class Conflict(C2PError):
-    """Not in the object's present state (or an id already used for other content)."""
-
-
-class Unauthorized(C2PError):
-    """No valid credentials."""
-
-
-class Throttled(C2PError):
-    """Too many failed sign-ins; `retry_after` seconds before the next try."""
-
-    def __init__(self, retry_after: int):
-        super().__init__(f"too many failed sign-ins; retry in {retry_after} s")
-        self.retry_after = retry_after
+    status = 409
+    title = "Conflict"
 
 
 def flatten_errors(errors, prefix=""):
@@ -71,7 +63,8 @@ def flatten_errors(errors, prefix=""):
 
 @deserialize_to_instance
 class ServiceUnavailable(C2PError):
-    """A service or resource the request needs is not answering; try again later."""
+    status = 503
+    title = "Service unavailable"
 
 
 class Refused(Exception):
@@ -96,9 +89,3 @@ class Refused(Exception):
         if self.kind == "forbidden":
             return Forbidden(self.message)
         return Conflict(self.message)
-
-
-class UnknownParameter(InvalidInput):
-    """A query parameter the route does not know (or a single one given twice):
-    answered 400, so a client never believes it filtered or exported when it
-    did not. Raised by the gateway itself; it does not cross RPC."""

@@ -162,7 +162,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The evidence of an action, oldest first */
+        /** List action evidence */
         get: operations["list_action_evidence"];
         put?: never;
         post?: never;
@@ -264,7 +264,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Latest scores of one template by facility, district or region, and the items failed most */
+        /**
+         * Latest scores by facility, district or region, and the items failed most
+         * @description ?level=facility|district|region &since= &until= &top= &template_code= &area_id=
+         */
         get: operations["get_gaps_dashboard"];
         put?: never;
         post?: never;
@@ -285,11 +288,9 @@ export interface paths {
          * Championship leaderboard of a cohort's teams over a period
          * @description Dashboards: the championship leaderboard of a cohort's teams over a period.
          *
-         *     GET /api/v1/dashboards/leaderboard?cohort=&template_code=&since=&until=&page=&per_page=
+         *     GET /api/v1/dashboards/leaderboard?cohort=&since=&until=&page=&per_page=
          *
-         *     Scores of one template only are compared (`template_code`, by default the
-         *     template with the most visits in the period): a 5-item demo checklist is never
-         *     set against the 49-item one. A team is a facility's staff. Each team of the cohort (the facilities of the
+         *     A team is a facility's staff. Each team of the cohort (the facilities of the
          *     accounts whose `cohort` is the one asked, and those their coaches follow;
          *     without `cohort`, every facility in the caller's scope) with a scored visit in
          *     the period gets
@@ -327,7 +328,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Actions done, open, overdue and dropped, by plan, coachee, facility or district */
+        /** Coachees' progress */
         get: operations["progress"];
         put?: never;
         post?: never;
@@ -373,11 +374,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One piece of evidence, with its thumbnail link */
+        /** Get evidence */
         get: operations["get_evidence"];
         put?: never;
         post?: never;
-        /** Withdraw one's own evidence before it is reviewed */
+        /** Withdraw evidence */
         delete: operations["withdraw_evidence"];
         options?: never;
         head?: never;
@@ -393,7 +394,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Verify the uploaded file: accepted (201), already accepted (200), or refused naming why */
+        /** Confirm evidence upload */
         post: operations["confirm_evidence_upload"];
         delete?: never;
         options?: never;
@@ -409,10 +410,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /**
-         * Upload a piece of evidence through the gateway (the body is the file)
-         * @description Send `Content-Length` (or `Transfer-Encoding: chunked`) and the file's Content-Type; verified like a direct upload. 200 for a retry after success.
-         */
+        /** Stream evidence */
         put: operations["stream_evidence"];
         post?: never;
         delete?: never;
@@ -428,7 +426,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A short-lived download link of the file or its thumbnail */
+        /** Get evidence download */
         get: operations["get_evidence_download"];
         put?: never;
         post?: never;
@@ -447,7 +445,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve, reject or ask for more (a comment is required but to approve) */
+        /** Approve, reject or ask for more */
         post: operations["review_evidence"];
         delete?: never;
         options?: never;
@@ -464,10 +462,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /**
-         * An upload slot (presigned POST) for a piece of evidence
-         * @description Send the slot's `fields`, then the file as `file_field`, to `url`; then confirm. The client-generated `id` makes a retry answer the same record (200), with a fresh slot until a verified file is there (`upload` is null then).
-         */
+        /** An upload slot (presigned POST) for evidence */
         post: operations["request_evidence_upload"];
         delete?: never;
         options?: never;
@@ -533,7 +528,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A facility's score history of one template, oldest first */
+        /** A facility's score history, oldest first */
         get: operations["get_facility_history"];
         put?: never;
         post?: never;
@@ -690,7 +685,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Org units in the caller's area, by path */
+        /** Org units in the caller's area */
         get: operations["list_org_units"];
         put?: never;
         post?: never;
@@ -727,7 +722,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Improvement plans in the caller's area, newest first */
+        /** Improvement plans in the caller's area */
         get: operations["list_plans"];
         put?: never;
         post?: never;
@@ -763,10 +758,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /**
-         * Add an action to a plan
-         * @description The client-generated `id` makes a retry return the plan (200).
-         */
+        /** Add an action to a plan */
         post: operations["add_action"];
         delete?: never;
         options?: never;
@@ -800,7 +792,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Move an action on (start, submit for review, done, drop) */
+        /** Move an action on */
         post: operations["change_action_status"];
         delete?: never;
         options?: never;
@@ -849,7 +841,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** What happened to a plan and its actions, oldest first */
+        /** What happened to a plan */
         get: operations["plan_history"];
         put?: never;
         post?: never;
@@ -866,7 +858,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Visits in the caller's area, newest first */
+        /**
+         * Visits in the caller's area, newest first
+         * @description ?facility_id= &district_id= &region_id= &coach_id= &since= &until= &page= &per_page=
+         */
         get: operations["list_submissions"];
         put?: never;
         /**
@@ -1165,13 +1160,6 @@ export interface components {
             scope: string[];
             username: string;
         };
-        AccountPage: {
-            items: components["schemas"]["AccountView"][];
-            page: number;
-            per_page: number;
-            /** @description items matching, all pages */
-            total: number;
-        };
         AccountUpdate: {
             coaching?: components["schemas"]["CoachingAssignment"][];
             cohort?: string | null;
@@ -1192,7 +1180,6 @@ export interface components {
             active: boolean;
             coaching: components["schemas"]["CoachingAssignment"][];
             cohort?: string | null;
-            /** Format: date-time */
             created_at: string;
             display_name: string;
             email?: string | null;
@@ -1204,9 +1191,15 @@ export interface components {
             /** @enum {string} */
             role: "coachee" | "coach" | "champion" | "manager" | "admin";
             scope: string[];
-            /** Format: date-time */
             updated_at: string;
             username: string;
+        };
+        AccountViewPage: {
+            items: components["schemas"]["AccountView"][];
+            page: number;
+            per_page: number;
+            /** @description items matching, all pages */
+            total: number;
         };
         ActionChange: {
             /** Format: date */
@@ -1217,91 +1210,17 @@ export interface components {
             verification_en?: string;
             verification_fr?: string;
         };
-        ActionCounts: {
-            done: number;
-            dropped: number;
-            open: number;
-            overdue: number;
-            total: number;
-        };
-        ActionEvidencePage: {
-            /** Format: uuid */
-            action_id: string;
-            action_status: string;
-            items: components["schemas"]["EvidenceView"][];
-            page: number;
-            per_page: number;
-            /** @description items matching, all pages */
-            total: number;
-        };
-        ActionView: {
-            carried_over: boolean;
-            /** Format: date-time */
-            closed_at: string | null;
-            comment: string | null;
-            /** Format: date-time */
-            created_at: string | null;
-            critical: boolean;
-            drop_reason: string | null;
-            /** Format: date */
-            due_date: string;
-            /** Format: uuid */
-            id: string;
-            /** @description null for a coach's own action */
-            item_code: string | null;
-            late: boolean;
-            /** Format: uuid */
-            origin_plan_id: string | null;
-            overdue: boolean;
-            owner_id: string | null;
-            points_lost: number;
-            position: number;
-            recurring: boolean;
-            responsible_role: string;
-            /** @enum {string} */
-            source: "gap" | "coach";
-            /** Format: date-time */
-            started_at: string | null;
-            /** @enum {string} */
-            status: "todo" | "in_progress" | "awaiting_review" | "done" | "dropped";
-            text_en: string;
-            text_fr: string;
-            verification_en: string;
-            verification_fr: string;
-        };
-        Agreement: {
-            /** Format: date-time */
-            agreed_at: string | null;
-            coach: components["schemas"]["Confirmation"] | null;
-            coachee: components["schemas"]["Confirmation"] | null;
-        };
         Answer: {
             /** @default  */
             comment?: string;
             item: string;
-            /** @description yes/no/partial/na, a number, or a choice value, by item type */
             value: unknown;
         };
-        AnswerValue: {
-            comment: string;
-            value: unknown;
-        };
-        AsyncApiDocument: {
-            asyncapi: string;
-            channels: {
-                [key: string]: unknown;
-            };
-            components?: {
-                [key: string]: unknown;
-            };
-            defaultContentType?: string;
-            id: string;
-            info: {
-                [key: string]: unknown;
-            };
-            servers?: {
-                [key: string]: unknown;
-            };
+        AttemptView: {
+            attempted_at: string;
+            duration_ms: number;
+            error: string | null;
+            status_code: number | null;
         };
         Choice: {
             label_en: string;
@@ -1310,10 +1229,7 @@ export interface components {
             value: string;
         };
         Coachee: {
-            /**
-             * @description set by the server: false for staff without a C2P account
-             * @default true
-             */
+            /** @default true */
             account?: boolean;
             id: string;
             /** @default  */
@@ -1329,17 +1245,6 @@ export interface components {
             /** @description filled in from the org units when left out */
             facility_path?: string;
         };
-        ColourCounts: {
-            amber: number;
-            green: number;
-            grey: number;
-            red: number;
-        };
-        Confirmation: {
-            /** Format: date-time */
-            at: string;
-            by: string;
-        };
         CorrectiveAction: {
             delay_days: number;
             /** @enum {string} */
@@ -1350,6 +1255,46 @@ export interface components {
             verification_en?: string;
             /** @default  */
             verification_fr?: string;
+        };
+        DeliveryDetail: {
+            attempt_log: components["schemas"]["AttemptView"][];
+            attempts: number;
+            created_at: string | null;
+            delivered_at: string | null;
+            endpoint_id: string;
+            /** @description what is POSTed */
+            envelope: {
+                [key: string]: unknown;
+            };
+            event_id: string;
+            event_type: string;
+            id: string;
+            last_error: string | null;
+            last_status_code: number | null;
+            next_attempt_at: string | null;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed";
+        };
+        DeliveryView: {
+            attempts: number;
+            created_at: string | null;
+            delivered_at: string | null;
+            endpoint_id: string;
+            event_id: string;
+            event_type: string;
+            id: string;
+            last_error: string | null;
+            last_status_code: number | null;
+            next_attempt_at: string | null;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed";
+        };
+        DeliveryViewPage: {
+            items: components["schemas"]["DeliveryView"][];
+            page: number;
+            per_page: number;
+            /** @description items matching, all pages */
+            total: number;
         };
         DirectUploadRequest: {
             /** Format: uuid */
@@ -1363,14 +1308,6 @@ export interface components {
             /** @default null */
             size_bytes?: number | null;
         };
-        DownloadView: {
-            /** Format: date-time */
-            expires_at: string;
-            /** @description seconds */
-            expires_in: number;
-            /** @description a presigned GET */
-            url: string;
-        };
         EvidenceBrief: {
             action_id: string;
             content_type: string | null;
@@ -1380,71 +1317,6 @@ export interface components {
             thumbnail_url?: string;
             uploaded_at: string | null;
             uploaded_by: string;
-        };
-        EvidenceFacility: {
-            id: string;
-            location: components["schemas"]["GeoPoint"] | null;
-            name: string | null;
-            path: string;
-        };
-        EvidencePage: {
-            items: components["schemas"]["EvidenceView"][];
-            page: number;
-            per_page: number;
-            /** @description items matching, all pages */
-            total: number;
-        };
-        EvidenceView: {
-            /** Format: uuid */
-            action_id: string;
-            /**
-             * Format: date-time
-             * @description from the photo's EXIF
-             */
-            captured_at: string | null;
-            /** @enum {string|null} */
-            channel: "direct" | "stream" | null;
-            content_type: string | null;
-            /** Format: date-time */
-            created_at: string | null;
-            distance_from_facility_m: number | null;
-            facility: components["schemas"]["EvidenceFacility"];
-            filename: string | null;
-            /** @description from the photo's EXIF */
-            gps: components["schemas"]["GeoPoint"] | null;
-            height: number | null;
-            hours_between_capture_and_upload: number | null;
-            /** Format: uuid */
-            id: string;
-            note: string;
-            /** Format: uuid */
-            plan_id: string;
-            /** Format: date-time */
-            purged_at: string | null;
-            refusal: components["schemas"]["Refusal"] | null;
-            review: components["schemas"]["ReviewView"] | null;
-            sha256: string | null;
-            size_bytes: number | null;
-            /** @enum {string} */
-            status: "pending_upload" | "refused" | "accepted" | "approved" | "rejected" | "needs_more" | "withdrawn";
-            /** @description a presigned GET of the thumbnail, valid a few minutes */
-            thumbnail_url?: string;
-            /** Format: date-time */
-            uploaded_at: string | null;
-            uploaded_by: string;
-            width: number | null;
-            /** Format: date-time */
-            withdrawn_at: string | null;
-        };
-        FacilityHistoryView: {
-            /** @description latest minus first percent, same template (null: fewer than 2) */
-            change: number | null;
-            facility_id: string;
-            facility_name: string;
-            facility_path: string;
-            /** @description the template compared (null: no visit) */
-            template_code: string | null;
-            visits: components["schemas"]["HistoryVisit"][];
         };
         FacilityPage: {
             /** @description active coachee accounts of the facility */
@@ -1472,71 +1344,6 @@ export interface components {
             path: string;
             region: components["schemas"]["PlaceRef"] | null;
         };
-        Gap: {
-            action: components["schemas"]["CorrectiveAction"];
-            answer: unknown;
-            critical: boolean;
-            item_code: string;
-            label_en: string;
-            label_fr: string;
-            points_lost: number;
-            section_code: string;
-        };
-        GapReportView: {
-            area_id: string | null;
-            items: components["schemas"]["GapRow"][];
-            /** @enum {string} */
-            level: "facility" | "district" | "region";
-            page: number;
-            per_page: number;
-            /** Format: date-time */
-            since: string | null;
-            /** @description the template compared (null: no visit in the period) */
-            template_code: string | null;
-            top_gaps: components["schemas"]["TopGap"][];
-            /** @description items matching, all pages */
-            total: number;
-            totals: components["schemas"]["GapTotals"];
-            /** Format: date-time */
-            until: string | null;
-        };
-        GapRow: {
-            /** @enum {string} */
-            colour?: "green" | "amber" | "red" | "grey";
-            colours?: components["schemas"]["ColourCounts"];
-            district_id?: string;
-            district_name?: string;
-            facilities?: number;
-            facility_id?: string;
-            facility_name?: string;
-            facility_path?: string;
-            first_percent?: number | null;
-            /** @description facility: boolean; roll-up: how many */
-            flagged?: unknown;
-            /** Format: uuid */
-            latest_submission_id?: string;
-            /** Format: date-time */
-            latest_visited_at?: string;
-            latitude?: number | null;
-            longitude?: number | null;
-            mean_percent?: number | null;
-            percent?: number | null;
-            region_id?: string;
-            region_name?: string;
-            template_code?: string;
-            visits?: number;
-        };
-        GapTotals: {
-            colours: components["schemas"]["ColourCounts"];
-            facilities: number;
-            flagged: number;
-            mean_percent: number | null;
-            visits: number;
-        };
-        GeoPoint: {
-            lat: number;
-            lon: number;
-        };
         GpsPoint: {
             /** @default null */
             accuracy_m?: number | null;
@@ -1549,72 +1356,8 @@ export interface components {
             reality?: string;
             will?: string;
         };
-        GrowView: {
-            goal: string;
-            options: string;
-            reality: string;
-            will: string;
-        };
         Health: {
-            /** @example ok */
             status: string;
-        };
-        HistoryEntryView: {
-            /** Format: uuid */
-            action_id: string | null;
-            /** @description an account, or system */
-            actor_id: string;
-            /** Format: date-time */
-            at: string;
-            /** @description plan.created, action.status_changed, grow.updated, ... */
-            change: string;
-            /** @description what changed (by change) */
-            details: {
-                [key: string]: unknown;
-            };
-            /** Format: uuid */
-            plan_id: string;
-        };
-        HistoryVisit: {
-            coach_id: string;
-            /** @enum {string} */
-            colour: "green" | "amber" | "red" | "grey";
-            flagged: boolean;
-            percent: number | null;
-            sections: components["schemas"]["VisitSectionScore"][];
-            /** Format: uuid */
-            submission_id: string;
-            template_code: string;
-            template_version: number;
-            /** Format: date-time */
-            visited_at: string;
-        };
-        ImportLine: {
-            /** @description updated lines */
-            changed?: string[];
-            /** @description rejected lines */
-            errors?: components["schemas"]["LineError"][];
-            id: string | null;
-            line: number;
-            /** @enum {string} */
-            status: "created" | "updated" | "unchanged" | "rejected";
-        };
-        ImportReportView: {
-            created: number;
-            dry_run: boolean;
-            /** @enum {string} */
-            format: "csv" | "dhis2";
-            lines: components["schemas"]["ImportLine"][];
-            rejected: number;
-            unchanged: number;
-            updated: number;
-        };
-        InboxMessagePage: {
-            items: components["schemas"]["InboxMessageView"][];
-            page: number;
-            per_page: number;
-            /** @description items matching, all pages */
-            total: number;
         };
         InboxMessageView: {
             body_en: string;
@@ -1632,6 +1375,36 @@ export interface components {
             read_at?: string | null;
             title_en: string;
             title_fr: string;
+        };
+        InboxMessageViewPage: {
+            items: components["schemas"]["InboxMessageView"][];
+            page: number;
+            per_page: number;
+            /** @description items matching, all pages */
+            total: number;
+        };
+        Item: {
+            action: components["schemas"]["CorrectiveAction"];
+            /** @default true */
+            allow_na?: boolean;
+            choices?: components["schemas"]["Choice"][];
+            code: string;
+            /** @default false */
+            critical?: boolean;
+            /** @default  */
+            help_en?: string;
+            /** @default  */
+            help_fr?: string;
+            label_en: string;
+            label_fr: string;
+            pass_range?: (number | null)[];
+            points: number;
+            /** @default true */
+            required?: boolean;
+            /** @enum {string} */
+            type: "yes_no" | "numeric" | "choice";
+            unit?: string;
+            valid_range?: (number | null)[];
         };
         LastVisit: {
             colour: string | null;
@@ -1659,19 +1432,10 @@ export interface components {
             items: components["schemas"]["TeamView"][];
             page: number;
             per_page: number;
-            /** Format: date */
             since: string;
-            /** @description the template compared (null: no visit in the period) */
-            template_code: string | null;
-            /** @description items matching, all pages */
             total: number;
             unranked: components["schemas"]["TeamView"][];
-            /** Format: date */
             until: string;
-        };
-        LineError: {
-            field: string;
-            reason: string;
         };
         MarkedView: {
             marked: number;
@@ -1715,13 +1479,6 @@ export interface components {
             /** @enum {string} */
             status: "never_visited" | "overdue" | "due" | "due_soon" | "not_due";
         };
-        NotificationDeliveryPage: {
-            items: components["schemas"]["NotificationDeliveryView"][];
-            page: number;
-            per_page: number;
-            /** @description items matching, all pages */
-            total: number;
-        };
         NotificationDeliveryView: {
             address?: string | null;
             attempts: number;
@@ -1751,6 +1508,13 @@ export interface components {
             status: "pending" | "held" | "digest" | "sending" | "delivered" | "failed" | "digested" | "cancelled";
             subject: string;
         };
+        NotificationDeliveryViewPage: {
+            items: components["schemas"]["NotificationDeliveryView"][];
+            page: number;
+            per_page: number;
+            /** @description items matching, all pages */
+            total: number;
+        };
         OpenAction: {
             critical: boolean;
             due_date: string;
@@ -1762,27 +1526,6 @@ export interface components {
             text_en: string;
             text_fr: string;
         };
-        OpenApiDocument: {
-            components?: {
-                [key: string]: unknown;
-            };
-            info: {
-                [key: string]: unknown;
-            };
-            openapi: string;
-            paths: {
-                [key: string]: unknown;
-            };
-            security?: {
-                [key: string]: unknown;
-            }[];
-            servers?: {
-                [key: string]: unknown;
-            }[];
-            tags?: {
-                [key: string]: unknown;
-            }[];
-        };
         OpenPlan: {
             /** @description its open actions only */
             actions: components["schemas"]["OpenAction"][];
@@ -1792,37 +1535,9 @@ export interface components {
             submission_id: string;
             visited_at: string | null;
         };
-        OrgUnitPage: {
-            items: components["schemas"]["OrgUnitView"][];
-            page: number;
-            per_page: number;
-            /** @description items matching, all pages */
-            total: number;
-        };
-        OrgUnitView: {
-            code: string | null;
-            dhis2_id: string | null;
-            id: string;
-            latitude: number | null;
-            /** @enum {string} */
-            level: "country" | "region" | "district" | "facility";
-            longitude: number | null;
-            name: string;
-            parent_id: string | null;
-            path: string;
-        };
         PlaceRef: {
             id: string;
             name: string;
-        };
-        PlanHistoryView: {
-            items: components["schemas"]["HistoryEntryView"][];
-            page: number;
-            per_page: number;
-            /** Format: uuid */
-            plan_id: string;
-            /** @description items matching, all pages */
-            total: number;
         };
         PlannedVisit: {
             days_overdue: number | null;
@@ -1841,52 +1556,6 @@ export interface components {
             longitude: number | null;
             /** @enum {string} */
             status: "never_visited" | "overdue" | "due" | "due_soon" | "not_due";
-        };
-        PlanSummaryPage: {
-            items: components["schemas"]["PlanSummaryView"][];
-            page: number;
-            per_page: number;
-            /** @description items matching, all pages */
-            total: number;
-        };
-        PlanSummaryView: {
-            actions: components["schemas"]["ActionCounts"];
-            coach_id: string;
-            /** Format: date-time */
-            created_at: string;
-            facility_id: string;
-            facility_name: string;
-            facility_path: string;
-            /** Format: uuid */
-            id: string;
-            /** @enum {string} */
-            status: "draft" | "agreed" | "in_progress" | "completed";
-            /** Format: uuid */
-            submission_id: string;
-            /** Format: date-time */
-            visited_at: string | null;
-        };
-        PlanView: {
-            actions: components["schemas"]["ActionView"][];
-            agreement: components["schemas"]["Agreement"];
-            coach_id: string;
-            coachees: components["schemas"]["Coachee"][];
-            /** Format: date-time */
-            completed_at: string | null;
-            /** Format: date-time */
-            created_at: string;
-            facility_id: string;
-            facility_name: string;
-            facility_path: string;
-            grow: components["schemas"]["GrowView"];
-            /** Format: uuid */
-            id: string;
-            /** @enum {string} */
-            status: "draft" | "agreed" | "in_progress" | "completed";
-            /** Format: uuid */
-            submission_id: string;
-            /** Format: date-time */
-            visited_at: string | null;
         };
         Preferences: {
             channels?: ("inbox" | "email" | "sms" | "whatsapp")[];
@@ -1911,90 +1580,18 @@ export interface components {
             field: string;
             reason: string;
         };
-        ProgressRow: {
-            done: number;
-            dropped: number;
-            facility_path: string | null;
-            /** @description plan id, owner id, facility id or district path (by `by`) */
-            key: string;
-            label: string | null;
-            median_days_to_close: number | null;
-            open: number;
-            overdue: number;
-            percent_done: number;
-            total: number;
-        };
-        ProgressRowPage: {
-            items: components["schemas"]["ProgressRow"][];
-            page: number;
-            per_page: number;
-            /** @description items matching, all pages */
-            total: number;
-        };
-        PublishedTemplateView: {
-            code: string;
-            /** @description false when this exact version was already published (replay) */
-            created: boolean;
-            description_en?: string;
-            description_fr?: string;
-            item_count: number;
-            /** Format: date-time */
-            published_at: string | null;
-            published_by: string | null;
-            section_count: number;
-            sections: components["schemas"]["TemplateSection"][];
-            thresholds: components["schemas"]["Thresholds"];
-            title_en: string;
-            title_fr: string;
-            version: number;
-            /** @description days between two visits (absent: the server's setting) */
-            visit_interval_days?: number;
-        };
         RefreshRequest: {
             refresh_token: string;
         };
-        Refusal: {
-            code: string;
-            reason_en: string;
-            reason_fr: string | null;
-        };
         ReviewRequest: {
-            /**
-             * @description required to reject or ask for more
-             * @default
-             */
+            /** @default  */
             comment?: string;
             /** @enum {string} */
             decision: "approved" | "rejected" | "needs_more";
         };
-        ReviewView: {
-            comment: string | null;
-            /** @enum {string} */
-            decision: "approved" | "rejected" | "needs_more";
-            /** Format: date-time */
-            reviewed_at: string | null;
-            reviewed_by: string;
-        };
-        Score: {
-            /** @enum {string} */
-            colour: "green" | "amber" | "red" | "grey";
-            /** @description a critical item failed */
-            flagged: boolean;
-            max_points: number;
-            percent: number | null;
-            points: number;
-            sections: components["schemas"]["SectionScore"][];
-        };
-        SectionScore: {
+        Section: {
             code: string;
-            /** @enum {string} */
-            colour: "green" | "amber" | "red" | "grey";
-            /** @description 80 % or more */
-            effective: boolean;
-            max_points: number;
-            /** @description null when no item applied */
-            percent: number | null;
-            points: number;
+            items: components["schemas"]["Item"][];
             title_en: string;
             title_fr: string;
         };
@@ -2030,10 +1627,7 @@ export interface components {
         StatusChange: {
             /** @default  */
             comment?: string;
-            /**
-             * @description required to drop an action
-             * @default
-             */
+            /** @default  */
             reason?: string;
             /** @enum {string} */
             status: "todo" | "in_progress" | "awaiting_review" | "done" | "dropped";
@@ -2043,10 +1637,7 @@ export interface components {
             coachees?: components["schemas"]["Coachee"][];
             /** @default  */
             comment?: string;
-            /**
-             * @description set by the server
-             * @default null
-             */
+            /** @default null */
             dtc_id?: string | null;
             facility_id: string;
             /** @default null */
@@ -2056,58 +1647,6 @@ export interface components {
             template_code: string;
             /** @default null */
             template_version?: number | null;
-            /** Format: date-time */
-            visited_at: string;
-        };
-        SubmissionSummaryPage: {
-            items: components["schemas"]["SubmissionSummaryView"][];
-            page: number;
-            per_page: number;
-            /** @description items matching, all pages */
-            total: number;
-        };
-        SubmissionSummaryView: {
-            coach_id: string;
-            /** @enum {string} */
-            colour: "green" | "amber" | "red" | "grey";
-            facility_id: string;
-            facility_name: string;
-            facility_path: string;
-            flagged: boolean;
-            /** @description how many gaps */
-            gaps: number;
-            /** Format: uuid */
-            id: string;
-            percent: number | null;
-            /** Format: date-time */
-            received_at: string;
-            template_code: string;
-            template_version: number;
-            /** Format: date-time */
-            visited_at: string;
-        };
-        SubmissionView: {
-            /** @description by item code */
-            answers: {
-                [key: string]: components["schemas"]["AnswerValue"];
-            };
-            coach_id: string;
-            coachees: components["schemas"]["Coachee"][];
-            comment: string;
-            facility_id: string;
-            facility_name: string;
-            facility_path: string;
-            gaps: components["schemas"]["Gap"][];
-            gps: components["schemas"]["GpsPoint"] | null;
-            /** Format: uuid */
-            id: string;
-            /** Format: date-time */
-            received_at: string;
-            /** @description this id was already received */
-            replayed?: boolean;
-            score: components["schemas"]["Score"];
-            template_code: string;
-            template_version: number;
             /** Format: date-time */
             visited_at: string;
         };
@@ -2125,7 +1664,6 @@ export interface components {
             /** @description ranked teams only */
             improvement?: number;
             latest_percent: number | null;
-            /** Format: date-time */
             latest_visited_at: string | null;
             percent_done: number;
             /** @description ranked teams only */
@@ -2141,7 +1679,7 @@ export interface components {
             code: string;
             description_en?: string;
             description_fr?: string;
-            sections: components["schemas"]["TemplateSection"][];
+            sections: components["schemas"]["Section"][];
             thresholds?: components["schemas"]["Thresholds"];
             title_en: string;
             title_fr: string;
@@ -2149,91 +1687,14 @@ export interface components {
             version?: number | null;
             visit_interval_days?: number;
         };
-        TemplateItem: {
-            action: components["schemas"]["CorrectiveAction"];
-            /** @default true */
-            allow_na?: boolean;
-            choices?: components["schemas"]["Choice"][];
-            code: string;
-            /** @default false */
-            critical?: boolean;
-            /** @default  */
-            help_en?: string;
-            /** @default  */
-            help_fr?: string;
-            label_en: string;
-            label_fr: string;
-            /** @description [low, high]; null: open */
-            pass_range?: (number | null)[];
-            points: number;
-            /** @default true */
-            required?: boolean;
-            /** @enum {string} */
-            type: "yes_no" | "numeric" | "choice";
-            unit?: string;
-            /** @description [low, high]; null: open */
-            valid_range?: (number | null)[];
-        };
-        TemplateSection: {
-            code: string;
-            items: components["schemas"]["TemplateItem"][];
-            title_en: string;
-            title_fr: string;
-        };
-        TemplateSummaryPage: {
-            items: components["schemas"]["TemplateSummaryView"][];
-            page: number;
-            per_page: number;
-            /** @description items matching, all pages */
-            total: number;
-        };
-        TemplateSummaryView: {
-            code: string;
-            item_count: number;
-            /** Format: date-time */
-            published_at: string | null;
-            published_by: string | null;
-            section_count: number;
-            title_en: string;
-            title_fr: string;
-            version: number;
-        };
         TemplateTrend: {
             overall: components["schemas"]["TrendPoint"][];
             sections: components["schemas"]["SectionTrend"][];
             template_code: string;
         };
-        TemplateView: {
-            code: string;
-            description_en?: string;
-            description_fr?: string;
-            item_count: number;
-            /** Format: date-time */
-            published_at: string | null;
-            published_by: string | null;
-            section_count: number;
-            sections: components["schemas"]["TemplateSection"][];
-            thresholds: components["schemas"]["Thresholds"];
-            title_en: string;
-            title_fr: string;
-            version: number;
-            /** @description days between two visits (absent: the server's setting) */
-            visit_interval_days?: number;
-        };
         Thresholds: {
             amber: number;
             green: number;
-        };
-        TopGap: {
-            critical: boolean;
-            failure_rate: number | null;
-            failures: number;
-            item_code: string;
-            label_en: string;
-            label_fr: string;
-            partial: number;
-            section_code: string | null;
-            visits: number;
         };
         TrendPoint: {
             percent: number | null;
@@ -2243,25 +1704,6 @@ export interface components {
         UnreadCountView: {
             unread: number;
         };
-        UploadSlot: {
-            /** Format: date-time */
-            expires_at?: string;
-            /** @description form fields, in order */
-            fields?: {
-                [key: string]: string;
-            };
-            file_field?: string;
-            key?: string;
-            max_bytes: number;
-            method?: string;
-            url?: string;
-        };
-        UploadSlotView: {
-            evidence: components["schemas"]["EvidenceView"];
-            /** @description this id was already received */
-            replayed?: boolean;
-            upload: components["schemas"]["UploadSlot"] | null;
-        };
         VisitPlanPage: {
             items: components["schemas"]["PlannedVisit"][];
             page: number;
@@ -2270,19 +1712,6 @@ export interface components {
             today: string;
             /** @description items matching, all pages */
             total: number;
-        };
-        VisitSectionScore: {
-            code: string;
-            percent: number | null;
-            title_en: string;
-            title_fr: string;
-        };
-        WebhookAttemptView: {
-            /** Format: date-time */
-            attempted_at: string;
-            duration_ms: number;
-            error: string | null;
-            status_code: number | null;
         };
         WebhookCreate: {
             description?: string;
@@ -2299,62 +1728,8 @@ export interface components {
             /** @description absolute http(s) URL */
             url: string;
         };
-        WebhookDeliveryDetail: {
-            attempt_log: components["schemas"]["WebhookAttemptView"][];
-            attempts: number;
-            /** Format: date-time */
-            created_at: string | null;
-            /** Format: date-time */
-            delivered_at: string | null;
-            endpoint_id: string;
-            /** @description what is POSTed */
-            envelope: {
-                [key: string]: unknown;
-            };
-            event_id: string;
-            event_type: string;
-            id: string;
-            last_error: string | null;
-            last_status_code: number | null;
-            /** Format: date-time */
-            next_attempt_at: string | null;
-            /** @enum {string} */
-            status: "pending" | "delivered" | "failed";
-        };
-        WebhookDeliveryPage: {
-            items: components["schemas"]["WebhookDeliveryView"][];
-            page: number;
-            per_page: number;
-            /** @description items matching, all pages */
-            total: number;
-        };
-        WebhookDeliveryView: {
-            attempts: number;
-            /** Format: date-time */
-            created_at: string | null;
-            /** Format: date-time */
-            delivered_at: string | null;
-            endpoint_id: string;
-            event_id: string;
-            event_type: string;
-            id: string;
-            last_error: string | null;
-            last_status_code: number | null;
-            /** Format: date-time */
-            next_attempt_at: string | null;
-            /** @enum {string} */
-            status: "pending" | "delivered" | "failed";
-        };
-        WebhookPage: {
-            items: components["schemas"]["WebhookView"][];
-            page: number;
-            per_page: number;
-            /** @description items matching, all pages */
-            total: number;
-        };
         WebhookView: {
             active: boolean;
-            /** Format: date-time */
             created_at: string | null;
             /** @description its owner */
             created_by: string;
@@ -2365,6 +1740,13 @@ export interface components {
             /** @description only when created or rotated */
             secret?: string;
             url: string;
+        };
+        WebhookViewPage: {
+            items: components["schemas"]["WebhookView"][];
+            page: number;
+            per_page: number;
+            /** @description items matching, all pages */
+            total: number;
         };
     };
     responses: never;
@@ -2524,9 +1906,7 @@ export interface operations {
                 active?: boolean;
                 cohort?: string;
                 facility_id?: string;
-                /** @description from 1 */
                 page?: number;
-                /** @description 1 to 100 (default 20) */
                 per_page?: number;
                 /** @description part of a username or display name */
                 q?: string;
@@ -2544,16 +1924,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AccountPage"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["AccountViewPage"];
                 };
             };
             /** @description No valid bearer token */
@@ -2625,15 +1996,6 @@ export interface operations {
                     "application/json": components["schemas"]["AccountView"];
                 };
             };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -2701,15 +2063,6 @@ export interface operations {
                     "application/json": components["schemas"]["AccountView"];
                 };
             };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -2770,15 +2123,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AccountView"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -2857,15 +2201,6 @@ export interface operations {
                     "application/json": components["schemas"]["AccountView"];
                 };
             };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -2942,15 +2277,6 @@ export interface operations {
                     "application/json": components["schemas"]["AccountView"];
                 };
             };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -3000,12 +2326,7 @@ export interface operations {
     };
     list_action_evidence: {
         parameters: {
-            query?: {
-                /** @description from 1 */
-                page?: number;
-                /** @description 1 to 100 (default 20) */
-                per_page?: number;
-            };
+            query?: never;
             header?: never;
             path: {
                 action_id: string;
@@ -3020,16 +2341,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ActionEvidencePage"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -3059,15 +2371,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input: `errors` names each field and reason */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description A service did not answer */
             503: {
                 headers: {
@@ -3086,9 +2389,7 @@ export interface operations {
                 event_id?: string;
                 event_type?: string;
                 kind?: string;
-                /** @description from 1 */
                 page?: number;
-                /** @description 1 to 100 (default 20) */
                 per_page?: number;
                 recipient_id?: string;
                 status?: "pending" | "held" | "digest" | "sending" | "delivered" | "failed" | "digested" | "cancelled";
@@ -3105,16 +2406,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["NotificationDeliveryPage"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["NotificationDeliveryViewPage"];
                 };
             };
             /** @description No valid bearer token */
@@ -3170,16 +2462,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AsyncApiDocument"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
         };
@@ -3204,15 +2487,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SessionTokens"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -3264,15 +2538,6 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Invalid input: `errors` names each field and reason */
             422: {
                 headers: {
@@ -3313,15 +2578,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SessionTokens"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -3368,15 +2624,11 @@ export interface operations {
                 /** @description only facilities under this region or district (an org-unit id) */
                 area_id?: string;
                 level?: "facility" | "district" | "region";
-                /** @description from 1 */
-                page?: number;
-                /** @description 1 to 100 (default 20) */
-                per_page?: number;
                 /** @description first day included (ISO date or date-time) */
                 since?: string;
-                /** @description the template compared (every version); default: the one with the most visits */
+                /** @description only visits of this template (every version) */
                 template_code?: string;
-                /** @description how many failing items (default 10) */
+                /** @description how many failing items (1-100, default 10) */
                 top?: number;
                 /** @description last day included (ISO date or date-time) */
                 until?: string;
@@ -3393,16 +2645,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["GapReportView"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -3447,14 +2690,10 @@ export interface operations {
         parameters: {
             query?: {
                 cohort?: string;
-                /** @description from 1 */
                 page?: number;
-                /** @description 1 to 100 (default 20) */
                 per_page?: number;
                 /** @description default: until − 90 days */
                 since?: string;
-                /** @description the template whose scores are compared; default: the one with most visits in the period */
-                template_code?: string;
                 /** @description default: today */
                 until?: string;
             };
@@ -3471,15 +2710,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LeaderboardView"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -3524,13 +2754,7 @@ export interface operations {
         parameters: {
             query: {
                 by: "plan" | "coachee" | "facility" | "district";
-                /** @description from 1 */
-                page?: number;
-                /** @description 1 to 100 (default 20) */
-                per_page?: number;
-                /** @description actions (by=plan: plans) created from this day */
                 since?: string | null;
-                /** @description ... up to this day, included */
                 until?: string | null;
             };
             header?: never;
@@ -3545,16 +2769,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ProgressRowPage"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -3598,13 +2813,13 @@ export interface operations {
     list_evidence_queue: {
         parameters: {
             query?: {
-                facility_id?: string | null;
+                facility_id?: string;
                 /** @description from 1 */
                 page?: number;
                 /** @description 1 to 100 (default 20) */
                 per_page?: number;
                 /** @description default `accepted`: waiting for review */
-                status?: "pending_upload" | "refused" | "accepted" | "approved" | "rejected" | "needs_more" | "withdrawn";
+                status?: "accepted" | "approved" | "rejected" | "needs_more" | "refused" | "pending_upload" | "withdrawn";
             };
             header?: never;
             path?: never;
@@ -3618,16 +2833,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EvidencePage"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -3685,16 +2891,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EvidenceView"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -3752,16 +2949,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EvidenceView"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -3784,15 +2972,6 @@ export interface operations {
             };
             /** @description Not found (or outside the caller's scope) */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3820,33 +2999,19 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
         responses: {
-            /** @description Replayed */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EvidenceView"];
-                };
-            };
-            /** @description Created */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["EvidenceView"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -3860,24 +3025,6 @@ export interface operations {
             };
             /** @description Role not allowed */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found (or outside the caller's scope) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3907,43 +3054,26 @@ export interface operations {
     };
     stream_evidence: {
         parameters: {
-            query: {
-                action_id: string;
-                filename?: string;
-            };
+            query?: never;
             header?: never;
             path: {
                 evidence_id: string;
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
         responses: {
-            /** @description Replayed */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EvidenceView"];
-                };
-            };
-            /** @description Created */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["EvidenceView"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -3957,33 +3087,6 @@ export interface operations {
             };
             /** @description Role not allowed */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found (or outside the caller's scope) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too large */
-            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4013,9 +3116,7 @@ export interface operations {
     };
     get_evidence_download: {
         parameters: {
-            query?: {
-                variant?: "original" | "thumbnail";
-            };
+            query?: never;
             header?: never;
             path: {
                 evidence_id: string;
@@ -4030,16 +3131,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DownloadView"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -4062,15 +3154,6 @@ export interface operations {
             };
             /** @description Not found (or outside the caller's scope) */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input: `errors` names each field and reason */
-            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4110,16 +3193,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EvidenceView"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -4197,7 +3271,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UploadSlotView"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description Created */
@@ -4206,16 +3280,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UploadSlotView"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -4300,15 +3365,6 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -4382,15 +3438,6 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -4458,15 +3505,6 @@ export interface operations {
                     "application/json": components["schemas"]["FacilityPage"];
                 };
             };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -4510,8 +3548,6 @@ export interface operations {
             query?: {
                 /** @description first day included (ISO date or date-time) */
                 since?: string;
-                /** @description default: the template of the latest visit */
-                template_code?: string;
                 /** @description last day included (ISO date or date-time) */
                 until?: string;
             };
@@ -4529,16 +3565,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["FacilityHistoryView"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -4591,9 +3618,7 @@ export interface operations {
     get_inbox: {
         parameters: {
             query?: {
-                /** @description from 1 */
                 page?: number;
-                /** @description 1 to 100 (default 20) */
                 per_page?: number;
                 /** @description only unread messages */
                 unread?: boolean;
@@ -4610,16 +3635,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InboxMessagePage"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["InboxMessageViewPage"];
                 };
             };
             /** @description No valid bearer token */
@@ -4678,15 +3694,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["InboxMessageView"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -4754,15 +3761,6 @@ export interface operations {
                     "application/json": components["schemas"]["MarkedView"];
                 };
             };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -4819,15 +3817,6 @@ export interface operations {
                     "application/json": components["schemas"]["UnreadCountView"];
                 };
             };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -4859,12 +3848,7 @@ export interface operations {
     };
     live_updates: {
         parameters: {
-            query?: {
-                /** @description the bearer token, for EventSource (which cannot set headers) */
-                access_token?: string;
-                /** @description as the Last-Event-ID header: replay what was missed */
-                last_event_id?: string;
-            };
+            query?: never;
             header?: never;
             path?: never;
             cookie?: never;
@@ -4880,15 +3864,6 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -4900,15 +3875,6 @@ export interface operations {
             };
             /** @description Role not allowed */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input: `errors` names each field and reason */
-            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4943,15 +3909,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AccountView"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -5005,15 +3962,6 @@ export interface operations {
                     "application/json": components["schemas"]["AccountView"];
                 };
             };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -5055,9 +4003,7 @@ export interface operations {
     my_coachees: {
         parameters: {
             query?: {
-                /** @description from 1 */
                 page?: number;
-                /** @description 1 to 100 (default 20) */
                 per_page?: number;
             };
             header?: never;
@@ -5072,16 +4018,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AccountPage"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["AccountViewPage"];
                 };
             };
             /** @description No valid bearer token */
@@ -5137,16 +4074,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenApiDocument"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
         };
@@ -5155,11 +4083,7 @@ export interface operations {
         parameters: {
             query?: {
                 level?: "country" | "region" | "district" | "facility";
-                /** @description from 1 */
-                page?: number;
                 parent_id?: string;
-                /** @description 1 to 100 (default 20) */
-                per_page?: number;
             };
             header?: never;
             path?: never;
@@ -5173,16 +4097,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrgUnitPage"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -5241,16 +4156,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ImportReportView"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -5295,9 +4201,7 @@ export interface operations {
         parameters: {
             query?: {
                 facility_id?: string | null;
-                /** @description from 1 */
                 page?: number;
-                /** @description 1 to 100 (default 20) */
                 per_page?: number;
                 status?: "draft" | "agreed" | "in_progress" | "completed" | null;
             };
@@ -5313,16 +4217,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PlanSummaryPage"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -5380,16 +4275,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PlanView"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -5451,7 +4337,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PlanView"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description Created */
@@ -5460,16 +4346,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PlanView"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -5550,16 +4427,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PlanView"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -5640,16 +4508,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PlanView"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -5725,16 +4584,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PlanView"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -5814,16 +4664,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PlanView"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -5875,12 +4716,7 @@ export interface operations {
     };
     plan_history: {
         parameters: {
-            query?: {
-                /** @description from 1 */
-                page?: number;
-                /** @description 1 to 100 (default 20) */
-                per_page?: number;
-            };
+            query?: never;
             header?: never;
             path: {
                 plan_id: string;
@@ -5895,16 +4731,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PlanHistoryView"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -5927,15 +4754,6 @@ export interface operations {
             };
             /** @description Not found (or outside the caller's scope) */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input: `errors` names each field and reason */
-            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5967,7 +4785,6 @@ export interface operations {
                 region_id?: string;
                 /** @description first day included (ISO date or date-time) */
                 since?: string;
-                template_code?: string;
                 /** @description last day included (ISO date or date-time) */
                 until?: string;
             };
@@ -5983,16 +4800,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SubmissionSummaryPage"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -6061,7 +4869,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SubmissionView"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description Created */
@@ -6070,16 +4878,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SubmissionView"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -6146,16 +4945,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SubmissionView"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -6213,16 +5003,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PlanView"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -6285,15 +5066,6 @@ export interface operations {
                     "application/pdf": string;
                 };
             };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -6345,10 +5117,7 @@ export interface operations {
         parameters: {
             query?: {
                 code?: string;
-                /** @description from 1 */
-                page?: number;
-                /** @description 1 to 100 (default 20) */
-                per_page?: number;
+                version?: number;
             };
             header?: never;
             path?: never;
@@ -6362,16 +5131,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TemplateSummaryPage"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -6431,7 +5191,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PublishedTemplateView"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description Created */
@@ -6440,16 +5200,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PublishedTemplateView"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -6502,7 +5253,7 @@ export interface operations {
     get_template: {
         parameters: {
             query?: {
-                /** @description default: the latest */
+                code?: string;
                 version?: number;
             };
             header?: never;
@@ -6519,16 +5270,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TemplateView"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description No valid bearer token */
@@ -6584,9 +5326,7 @@ export interface operations {
                 /** @description every facility, due or not */
                 all?: boolean;
                 district_id?: string;
-                /** @description from 1 */
                 page?: number;
-                /** @description 1 to 100 (default 20) */
                 per_page?: number;
                 /** @description plan visits on this template only */
                 template?: string;
@@ -6606,15 +5346,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VisitPlanPage"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -6667,9 +5398,7 @@ export interface operations {
     list_webhooks: {
         parameters: {
             query?: {
-                /** @description from 1 */
                 page?: number;
-                /** @description 1 to 100 (default 20) */
                 per_page?: number;
             };
             header?: never;
@@ -6684,16 +5413,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WebhookPage"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["WebhookViewPage"];
                 };
             };
             /** @description No valid bearer token */
@@ -6765,15 +5485,6 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookView"];
                 };
             };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -6841,15 +5552,6 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookView"];
                 };
             };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -6908,15 +5610,6 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookView"];
                 };
             };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -6958,9 +5651,7 @@ export interface operations {
     list_webhook_deliveries: {
         parameters: {
             query?: {
-                /** @description from 1 */
                 page?: number;
-                /** @description 1 to 100 (default 20) */
                 per_page?: number;
                 status?: "pending" | "delivered" | "failed";
             };
@@ -6978,16 +5669,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WebhookDeliveryPage"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["DeliveryViewPage"];
                 };
             };
             /** @description No valid bearer token */
@@ -7055,16 +5737,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WebhookDeliveryDetail"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["DeliveryDetail"];
                 };
             };
             /** @description No valid bearer token */
@@ -7123,16 +5796,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WebhookDeliveryView"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["DeliveryView"];
                 };
             };
             /** @description No valid bearer token */
@@ -7209,15 +5873,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookView"];
-                };
-            };
-            /** @description Bad request: an unknown or repeated query parameter */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */

@@ -1,5 +1,4 @@
 // English catalogue: the same keys as fr.ts (the compiler checks it).
-import { deskEn } from "../desk/i18n";
 import type { fr } from "./fr";
 
 export const en: Record<keyof typeof fr, string> = {
@@ -223,6 +222,6 @@ export const en: Record<keyof typeof fr, string> = {
   "role.manager": "Manager",
   "role.admin": "Administrator",
 
-  // The desk view (issue 14): its strings are in src/desk/i18n.ts.
-  ...deskEn,
+  "desk.title": "Dashboard",
+  "desk.coming": "The dashboard (map, progress, evidence review) opens here.",
 };

@@ -1,5 +1,4 @@
 // Catalogue français : la langue de travail. Chaque clé existe aussi dans en.ts.
-import { deskFr } from "../desk/i18n";
 export const fr = {
   "app.name": "C2P — Coaching PEV",
   "common.loading": "Chargement…",
@@ -221,6 +220,6 @@ export const fr = {
   "role.manager": "Gestionnaire",
   "role.admin": "Administrateur",
 
-  // The desk view (issue 14): its strings are in src/desk/i18n.ts.
-  ...deskFr,
+  "desk.title": "Tableau de bord",
+  "desk.coming": "Le tableau de bord (carte, progrès, vérification des preuves) s'ouvre ici.",
 } as const;
