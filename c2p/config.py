@@ -113,6 +113,10 @@ class Settings:
     db_pool_size: int = 4
     db_max_overflow: int = 4
     demo_data: bool = True
+    # The gateway refuses (500) an answer holding a field its view does not
+    # declare, instead of dropping the field: on in tests, so the OpenAPI
+    # document never lags behind what a service sends.
+    strict_views: bool = False
     # Webhooks: the delivery timer, outbound timeout, exponential back-off
     # (first delay, doubled per attempt, capped) and attempts before "failed".
     webhook_interval_s: float = 2.0
@@ -192,6 +196,7 @@ def load_settings(env=None) -> Settings:
         db_pool_size=_int(env, "C2P_DB_POOL_SIZE", "4", minimum=1),
         db_max_overflow=_int(env, "C2P_DB_MAX_OVERFLOW", "4", minimum=0),
         demo_data=_bool(env, "C2P_DEMO_DATA", "true"),
+        strict_views=_bool(env, "C2P_STRICT_VIEWS", "false"),
         webhook_interval_s=_int(env, "C2P_WEBHOOK_INTERVAL_MS", "2000", minimum=50) / 1000,
         webhook_timeout_s=_int(env, "C2P_WEBHOOK_TIMEOUT_S", "5", minimum=1),
         webhook_backoff_ms=_int(env, "C2P_WEBHOOK_BACKOFF_MS", "30000", minimum=1),

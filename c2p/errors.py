@@ -1,21 +1,20 @@
-"""The failures a caller can act on, one type each, shared by services and gateway.
+"""The failures a caller can act on, one type each, shared by services and gateway:
+one family under `C2PError`, and `Refused`, the one way a domain rule says no.
 
 They cross RPC as themselves (nameko rebuilds registered exception types on the
-caller's side), so the gateway maps each to one HTTP status in one place.
+caller's side), so the gateway maps each to one HTTP status in one place: the
+table `gateway.http.ERROR_STATUS`.
 """
 from nameko.exceptions import deserialize_to_instance
 
 
 class C2PError(Exception):
-    status = 500
-    title = "Internal error"
+    """A failure the caller can act on; anything else is a bug (500)."""
 
 
 @deserialize_to_instance
 class InvalidInput(C2PError):
     """Input refused; `errors` maps each field (dotted path) to its reasons."""
-    status = 422
-    title = "Invalid input"
 
     def __init__(self, errors):
         super().__init__(errors)
@@ -28,20 +27,29 @@ class InvalidInput(C2PError):
 
 @deserialize_to_instance
 class NotFound(C2PError):
-    status = 404
-    title = "Not found"
+    """No such object, or none the caller may know of (out of scope reads the same)."""
 
 
 @deserialize_to_instance
 class Forbidden(C2PError):
-    status = 403
-    title = "Forbidden"
+    """Not for this caller's role."""
 
 
 @deserialize_to_instance
 class Conflict(C2PError):
-    status = 409
-    title = "Conflict"
+    """Not in the object's present state (or an id already used for other content)."""
+
+
+class Unauthorized(C2PError):
+    """No valid credentials."""
+
+
+class Throttled(C2PError):
+    """Too many failed sign-ins; `retry_after` seconds before the next try."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"too many failed sign-ins; retry in {retry_after} s")
+        self.retry_after = retry_after
 
 
 def flatten_errors(errors, prefix=""):
@@ -63,8 +71,7 @@ def flatten_errors(errors, prefix=""):
 
 @deserialize_to_instance
 class ServiceUnavailable(C2PError):
-    status = 503
-    title = "Service unavailable"
+    """A service or resource the request needs is not answering; try again later."""
 
 
 class Refused(Exception):
@@ -89,3 +96,9 @@ class Refused(Exception):
         if self.kind == "forbidden":
             return Forbidden(self.message)
         return Conflict(self.message)
+
+
+class UnknownParameter(InvalidInput):
+    """A query parameter the route does not know (or a single one given twice):
+    answered 400, so a client never believes it filtered or exported when it
+    did not. Raised by the gateway itself; it does not cross RPC."""

@@ -108,7 +108,7 @@ def process_env(database_urls: dict, amqp_uri: str, s3, **extra) -> dict:
     env.update({"AMQP_URI": amqp_uri, "S3_ENDPOINT": endpoint, "S3_ACCESS_KEY": access,
                 "S3_SECRET_KEY": secret, "EVIDENCE_BUCKET": "c2p-test-evidence",
                 "C2P_RETRY_DELAYS_MS": "150,300", "C2P_OUTBOX_INTERVAL_S": "1",
-                "PYTHONWARNINGS": "ignore"})
+                "PYTHONWARNINGS": "ignore", "C2P_STRICT_VIEWS": "true"})
     env.update({k: str(v) for k, v in extra.items()})
     return env
 

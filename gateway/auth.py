@@ -59,7 +59,7 @@ from sqlalchemy import select, text
 
 from c2p.clock import utcnow
 from c2p.database import make_engine
-from c2p.errors import Forbidden
+from c2p.errors import Forbidden, Throttled, Unauthorized  # noqa: F401 (re-exported)
 from gateway import policy
 
 ALGORITHM = "HS256"
@@ -85,18 +85,6 @@ _hasher = PasswordHasher()
 # A real hash to verify against when the username is unknown, so that the
 # answer takes as long as for a known user (no user enumeration by timing).
 _DUMMY_HASH = _hasher.hash("c2p-not-a-password")
-
-
-class Unauthorized(Exception):
-    """No valid credentials: answered with 401."""
-
-
-class Throttled(Exception):
-    """Too many failed sign-ins: answered with 429 and Retry-After."""
-
-    def __init__(self, retry_after: int):
-        super().__init__(f"too many failed sign-ins; retry in {retry_after} s")
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,21 @@
-"""JSON in and out, and every failure as application/problem+json, in one place."""
+"""JSON in and out, and every failure as application/problem+json, in one place.
+
+Every route's declaration (`gateway.openapi.route`) is applied here, for every
+route alike: on API routes its query string is checked against its `query` schema before it
+runs (an unknown or repeated parameter is a 400 naming it) and loaded when the
+route reads `request.query` (a bad or missing value is a 422 naming it); what it
+returns is dumped through its `response` view (the schema the OpenAPI document
+shows), with its status and headers from `Reply`.
+"""
 from __future__ import annotations
 
 import json
 import logging
+import sys
+from dataclasses import dataclass, field
+from functools import cached_property
 
+from marshmallow import ValidationError, fields
 from nameko import config
 from nameko.exceptions import RemoteError, RpcTimeout
 from nameko.web.server import WebServer, WsgiApp
@@ -11,9 +23,13 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Request, Response
 
 from c2p import safejson
+from c2p.api import Query, dump
 from c2p.entrypoints import TransactionalHttp
-from c2p.errors import C2PError, InvalidInput, flatten_errors
-from gateway.auth import ROUTE_KEY, Throttled, Unauthorized
+from c2p.errors import (C2PError, Conflict, Forbidden, InvalidInput, NotFound,
+                        ServiceUnavailable, Throttled, Unauthorized, UnknownParameter,
+                        flatten_errors)
+from gateway.auth import ROUTE_KEY
+from gateway.openapi import documented
 from gateway.security import apply_security_headers
 
 log = logging.getLogger(__name__)
@@ -65,22 +81,61 @@ def read_json(request) -> dict:
 NUL_REASON = safejson.NUL_REASON
 
 
-def page_params(request) -> tuple[int, int]:
-    """`page` (from 1) and `per_page` (1..100) from the query string."""
-    errors = {}
-    values = {}
-    for name, default, low, high in (("page", 1, 1, 100000), ("per_page", 20, 1, 100)):
-        raw = request.args.get(name, default)
-        try:
-            values[name] = int(raw)
-        except (TypeError, ValueError):
-            errors[name] = [f"must be an integer, got {raw!r}"]
-            continue
-        if not low <= values[name] <= high:
-            errors[name] = [f"must be between {low} and {high}"]
-    if errors:
-        raise InvalidInput(errors)
-    return values["page"], values["per_page"]
+@dataclass
+class Reply:
+    """What a route answers when the status or headers are not the default ones;
+    `body` is dumped through the route's declared view."""
+    body: object
+    status: int | None = None
+    headers: dict = field(default_factory=dict)
+
+
+def check_parameters(schema_cls, args) -> None:
+    """UnknownParameter (400) naming each query parameter the route does not know,
+    or that is given twice without being a list."""
+    known = _known(schema_cls)
+    takes = ", ".join(sorted(known)) or "none"
+    refused = {key: [f"unknown query parameter (this route takes: {takes})"]
+               for key in args.keys() if key not in known}
+    refused.update({key: ["given more than once"] for key in args.keys()
+                    if key in known and not isinstance(known[key], fields.List)
+                    and len([v for v in args.getlist(key) if v != ""]) > 1})
+    if refused:
+        raise UnknownParameter(refused)
+
+
+def load_query(schema_cls, args) -> dict:
+    """The query string (a werkzeug MultiDict) loaded through `schema_cls`: an
+    empty value counts as absent; a bad or missing one is InvalidInput (422)."""
+    check_parameters(schema_cls, args)
+    known = _known(schema_cls)
+    data = {}
+    for key in args.keys():
+        values = [v for v in args.getlist(key) if v != ""]
+        if isinstance(known[key], fields.List):
+            data[key] = values
+        elif values:
+            data[key] = values[0]
+    try:
+        return (schema_cls or Query)().load(data)
+    except ValidationError as exc:
+        raise InvalidInput(exc.messages) from None
+
+
+def _known(schema_cls) -> dict:
+    schema = (schema_cls or Query)()
+    return {(f.data_key or name): f for name, f in schema.fields.items() if not f.dump_only}
+
+
+class GatewayRequest(Request):
+    """A request whose `query` is its query string loaded through the route's
+    declared schema. Unknown parameters are refused before the route runs
+    (GatewayHttp); values are loaded when the route first reads `query`, after
+    it has checked its caller, so a refused role gets its 403 before a 422."""
+
+    @cached_property
+    def query(self) -> dict:
+        return load_query(documented(self.environ.get(ROUTE_KEY, "")).get("query"), self.args)
 
 
 class _ProblemWsgiApp(WsgiApp):
@@ -88,7 +143,7 @@ class _ProblemWsgiApp(WsgiApp):
     every answer carries the security headers of `gateway.security`."""
 
     def __call__(self, environ, start_response):
-        request = Request(environ, shallow=True)
+        request = GatewayRequest(environ, shallow=True)
         adapter = self.url_map.bind_to_environ(environ)
         try:
             provider, values = adapter.match()
@@ -115,8 +170,7 @@ class GatewayWebServer(WebServer):
 class GatewayHttp(TransactionalHttp):
     server = GatewayWebServer()
 
-    def __init__(self, method, url, expected_exceptions=(C2PError, Unauthorized, Throttled),
-                 **kwargs):
+    def __init__(self, method, url, expected_exceptions=(C2PError,), **kwargs):
         # A refused caller is not a crash: logged as a warning, without traceback.
         super().__init__(method, url, expected_exceptions=expected_exceptions, **kwargs)
 
@@ -129,31 +183,104 @@ class GatewayHttp(TransactionalHttp):
         nul += [f"path.{k}" for k, v in (getattr(request, "path_values", None) or {}).items()
                 if "\x00" in str(v)]
         if nul:
-            return problem(422, InvalidInput.title, NUL_REASON, {k: [NUL_REASON] for k in nul})
+            status, title = ERROR_STATUS[InvalidInput]
+            return problem(status, title, NUL_REASON, {k: [NUL_REASON] for k in nul})
+        # API routes only: the web app's pages and files keep whatever query
+        # string the browser-side app puts in its own URLs.
+        if self.url.startswith(API):
+            try:
+                check_parameters(documented(self.method_name).get("query"), request.args)
+            except InvalidInput as exc:
+                return self.response_from_exception(exc)
         return super().handle_request(request)
 
+    def setup(self):
+        super().setup()
+        if not documented(self.method_name):
+            raise TypeError(f"route {self.method_name} is not declared: put "
+                            "@route(...) (gateway.openapi) above its @http")
+        settings = config.get("C2P_SETTINGS")
+        self.strict_views = bool(getattr(settings, "strict_views", False))
+
+    def handle_result(self, event, worker_ctx, result, exc_info):
+        # Rendered in the worker, before the unit of work settles: an answer
+        # that does not fit its view rolls the change back instead of
+        # answering 500 after a commit.
+        if exc_info is None:
+            try:
+                result = self.render(result)
+            except Exception:
+                result, exc_info = None, sys.exc_info()
+        return super().handle_result(event, worker_ctx, result, exc_info)
+
+    def render(self, result) -> Response:
+        """The route's result as its declared status, view and headers."""
+        doc = documented(self.method_name)
+        if isinstance(result, Response):
+            if doc.get("response") is not None and result.mimetype == "application/json":
+                raise TypeError(f"route {self.method_name} built a JSON response itself: "
+                                "return the data, the gateway dumps it through its view")
+            return result
+        reply = result if isinstance(result, Reply) else Reply(result)
+        status = reply.status or doc["status"][0]
+        if status not in doc["status"]:
+            raise TypeError(f"route {self.method_name} answered {status}, declared "
+                            f"{doc['status']}")
+        if status == 204:
+            return Response(status=204, headers=reply.headers)
+        body = dump(doc["response"], reply.body, strict=self.strict_views)
+        return json_response(body, status=status, headers=reply.headers)
+
     def response_from_exception(self, exc):
+        return error_response(exc)
+
+
+# Which error answers which HTTP status, with which title: the one map, looked up
+# along the error's class hierarchy. Anything not in it is a bug: a logged 500.
+ERROR_STATUS = {
+    UnknownParameter: (400, "Unknown query parameter"),
+    InvalidInput: (422, "Invalid input"),
+    Unauthorized: (401, "Unauthorized"),
+    Forbidden: (403, "Forbidden"),
+    NotFound: (404, "Not found"),
+    Conflict: (409, "Conflict"),
+    Throttled: (429, "Too many requests"),
+    ServiceUnavailable: (503, "Service unavailable"),
+    RpcTimeout: (503, "Service unavailable"),
+}
+
+# Headers that tell a client what to do next.
+ERROR_HEADERS = {
+    Unauthorized: lambda exc: {"WWW-Authenticate": 'Bearer realm="c2p"'},
+    Throttled: lambda exc: {"Retry-After": str(exc.retry_after)},
+}
+
+
+def _mapped(table, exc):
+    return next((table[cls] for cls in type(exc).__mro__ if cls in table), None)
+
+
+def error_response(exc) -> Response:
+    """The problem+json answer to an exception raised while handling a request."""
+    mapped = _mapped(ERROR_STATUS, exc)
+    if mapped is not None:
+        status, title = mapped
         if isinstance(exc, InvalidInput):
-            return problem(exc.status, exc.title, str(exc), exc.errors)
-        if isinstance(exc, C2PError):
-            return problem(exc.status, exc.title, str(exc.args[0]) if exc.args else exc.title)
-        if isinstance(exc, Unauthorized):
-            response = problem(401, "Unauthorized", str(exc))
-            response.headers["WWW-Authenticate"] = 'Bearer realm="c2p"'
-            return response
-        if isinstance(exc, Throttled):
-            response = problem(429, "Too many requests", str(exc))
-            response.headers["Retry-After"] = str(exc.retry_after)
-            return response
-        if isinstance(exc, HTTPException):
-            return problem(exc.code, exc.name, exc.description)
-        if isinstance(exc, RpcTimeout):
-            return problem(503, "Service unavailable", "a service did not answer in time")
-        if isinstance(exc, RemoteError):
-            log.error("remote error: %s", exc)
+            response = problem(status, title, str(exc), exc.errors)
+        elif isinstance(exc, RpcTimeout):
+            response = problem(status, title, "a service did not answer in time")
         else:
-            log.exception("unexpected error", exc_info=exc)
-        return problem(500, "Internal error", "an unexpected error occurred")
+            response = problem(status, title, str(exc.args[0]) if exc.args else title)
+        headers = _mapped(ERROR_HEADERS, exc)
+        response.headers.extend(headers(exc) if headers else {})
+        return response
+    if isinstance(exc, HTTPException):
+        return problem(exc.code, exc.name, exc.description)
+    if isinstance(exc, RemoteError):
+        log.error("remote error: %s", exc)
+    else:
+        log.exception("unexpected error", exc_info=exc)
+    return problem(500, "Internal error", "an unexpected error occurred")
 
 
 http = GatewayHttp.decorator

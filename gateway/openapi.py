@@ -3,35 +3,49 @@ of the events.
 
 OpenAPI: every HTTP entrypoint of `GatewayService` is an operation (method,
 path, path parameters come from the entrypoint itself); what it reads and
-answers comes from marshmallow schemas declared in this registry, converted by
-apispec's MarshmallowPlugin. An entrypoint with no declaration is still
-documented (any JSON object in and out), so nothing is ever missing.
+answers comes from the marshmallow schemas of `c2p.api` declared with `@route`
+(put it above `@http`), converted by apispec's MarshmallowPlugin. The same
+declaration drives the gateway (`gateway.http.GatewayHttp`), so the document
+cannot drift from what is sent:
 
-How a route module declares its schemas (put `@route` above `@http`)::
+- `query`: the route's query-string schema (a `c2p.api.Query`; `PageQuery` for a
+  list). An unknown parameter is a 400 naming it before the route runs; the
+  route reads the loaded values as `request.query` (after checking its caller:
+  a bad or missing value is a 422 naming it).
+- `response`: the view of the 2xx body (`Page(ItemView)` for a paginated list:
+  `{"total", "page", "per_page", "items": [ItemView]}`). The route returns the
+  data (or `Reply(data, status=..., headers=...)`) and the gateway dumps it
+  through this view; a JSON `Response` built by hand is refused. A route
+  without a view does not start.
+- `request`: the JSON body schema; `status`: the 2xx code(s), the first is the
+  default; `errors`: problem+json statuses besides 401/403 (and 400/422);
+  `public=True`: no bearer token needed; `media="text/html"` for an answer
+  that is not JSON; `stream="text/event-stream"` for a streaming answer
+  (generated tests skip it); `status=204` for no body.
 
-    from gateway.openapi import Page, route
+For example::
+
+    from c2p.api import Page
+    from c2p.api.plans import NewAction, PlanFilters, PlanSummaryView, PlanView
+    from gateway.http import API, Reply, http
+    from gateway.openapi import route
 
     class PlanRoutes:
-        @route(summary="Plans in the caller's area", query=PlanQuery,
-               response=Page(PlanView), tags=["plans"])
+        @route(summary="Plans in the caller's area", query=PlanFilters,
+               response=Page(PlanSummaryView), tags=["plans"])
         @http("GET", f"{API}/plans")
-        def list_plans(self, request): ...
+        def list_plans(self, request):
+            return self.planner.list_plans(caller.as_rpc(), request.query)
 
         @route(summary="Add an action", request=NewAction, response=PlanView,
                status=(201, 200), errors=(404, 409), tags=["plans"])
         @http("POST", f"{API}/plans/<plan_id>/actions")
-        def add_action(self, request, plan_id): ...
+        def add_action(self, request, plan_id):
+            ...
+            return Reply(result["plan"], status=200 if result["replayed"] else 201)
 
-- `request`: the JSON body schema; `query`: a schema of query parameters;
-- `response`: the 2xx body schema (`Page(Item)` for a paginated list:
-  `{"total", "page", "per_page", "items": [Item]}`); `status`: its code(s);
-- `errors`: problem+json statuses besides 401/403 (and 422 when there is input);
-- `public=True`: no bearer token needed; `media="text/html"` for an answer
-  that is not JSON; `stream="text/event-stream"` for a streaming answer
-  (generated tests skip it).
-
-Or, without touching the route module: `register("list_plans", summary=...)`.
-Routes owned elsewhere are registered that way in `_register_known_routes`.
+`python -m gateway.openapi FILE` writes the document to FILE (the web app
+generates its TypeScript client from it with openapi-typescript).
 
 AsyncAPI: one channel per event type (the routing key on the `c2p.events`
 topic exchange), its message the envelope with `data` as the JSON Schema of the
@@ -40,26 +54,28 @@ contract registered in `c2p.contracts`.
 from __future__ import annotations
 
 import copy
-import importlib
 import inspect
+import json
 import re
+import sys
 from functools import lru_cache
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
+from c2p.api import Page  # noqa: F401  (re-exported: routes declared `Page(View)` here)
+
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
 _DOCS: dict[str, dict] = {}
-_PAGES: dict[type, type] = {}
 
 # Path parameters by name: what values make sense (generated tests use these).
 UUID_PARAMS = {"submission_id", "plan_id", "action_id", "evidence_id", "review_id",
                "message_id", "webhook_id", "delivery_id"}
 ID_PARAM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 
-ERROR_TITLES = {400: "Bad request", 401: "No valid bearer token", 403: "Role not allowed",
+ERROR_TITLES = {400: "Bad request: an unknown or repeated query parameter", 401: "No valid bearer token", 403: "Role not allowed",
                 404: "Not found (or outside the caller's scope)", 409: "Conflict",
                 413: "Too large", 422: "Invalid input: `errors` names each field and reason",
                 429: "Too many attempts: see Retry-After", 503: "A service did not answer"}
@@ -79,27 +95,16 @@ class Problem(Schema):
     errors = fields.List(fields.Nested(ProblemField))
 
 
-def Page(item: type[Schema]) -> type[Schema]:  # noqa: N802  (reads as a type)
-    """The schema of one page of a list of `item`."""
-    if item not in _PAGES:
-        _PAGES[item] = type(f"{item.__name__.removesuffix('Schema')}Page", (Schema,), {
-            "total": fields.Integer(required=True,
-                                    metadata={"description": "items matching, all pages"}),
-            "page": fields.Integer(required=True),
-            "per_page": fields.Integer(required=True),
-            "items": fields.List(fields.Nested(item), required=True),
-            "__doc__": f"One page of {item.__name__} (`page` from 1, `per_page` 1-100).",
-        })
-    return _PAGES[item]
-
-
 def register(name: str, *, summary=None, description=None, request=None, query=None,
              response=None, status=200, errors=(), tags=(), public=False, stream=None,
              media=None):
     """Declare what entrypoint `name` of GatewayService reads and answers."""
+    statuses = tuple(status) if isinstance(status, (tuple, list)) else (status,)
+    if response is None and not (stream or media) and statuses != (204,):
+        raise TypeError(f"route {name}: declare the view of its answer (response=...), "
+                        "or media=/stream= for a non-JSON answer, or status=204")
     _DOCS[name] = {"summary": summary, "description": description, "request": request,
-                   "query": query, "response": response,
-                   "status": status if isinstance(status, (tuple, list)) else (status,),
+                   "query": query, "response": response, "status": statuses,
                    "errors": tuple(errors), "tags": list(tags), "public": public,
                    "stream": stream, "media": media}
 
@@ -156,7 +161,7 @@ def _problem(description):
             "content": {"application/problem+json": {"schema": "Problem"}}}
 
 
-def _operation(name, method, params, service_cls):
+def _operation(name, method, params, service_cls, path=""):
     doc = documented(name)
     function = getattr(service_cls, name)
     docstring = inspect.getdoc(function) or ""
@@ -172,21 +177,16 @@ def _operation(name, method, params, service_cls):
     if doc.get("query") is not None:
         operation["parameters"].append({"in": "query", "schema": doc["query"]})
     has_body = method in ("POST", "PUT", "PATCH")
+    if not doc:
+        raise TypeError(f"route {name} is not declared: put @route(...) above its @http")
     if doc.get("request") is not None:
         operation["requestBody"] = {"required": True, "content": {
             "application/json": {"schema": doc["request"]}}}
-    elif has_body and name in _DOCS:
-        pass  # declared without a body
-    elif has_body:
-        operation["requestBody"] = {"required": False, "content": {
-            "application/json": {"schema": {"type": "object"}}}}
-    for status in doc.get("status") or (200,):
+    for status in doc["status"]:
         if doc.get("stream") or doc.get("media"):
             content = {doc.get("stream") or doc["media"]: {"schema": {"type": "string"}}}
-        elif doc.get("response") is not None:
-            content = {"application/json": {"schema": doc["response"]}}
         else:
-            content = {"application/json": {"schema": {"type": "object"}}}
+            content = {"application/json": {"schema": doc["response"]}}
         if status == 204:
             operation["responses"]["204"] = {"description": "Done (no content)"}
             continue
@@ -199,6 +199,8 @@ def _operation(name, method, params, service_cls):
         operation["security"] = [{"bearerAuth": []}]
     else:
         operation["security"] = []
+    if path.startswith("/api/v1/"):
+        errors.add(400)  # an unknown query parameter, on every API route
     if params or has_body or doc.get("query") is not None:
         errors.add(422 if has_body or doc.get("query") is not None else 404)
     if not name.startswith(("api_docs", "web_app")) and name not in ("health", "openapi_document",
@@ -218,7 +220,6 @@ def _tag_of(function):
 
 def build_openapi(service_cls) -> dict:
     """The OpenAPI 3.1 document of every HTTP entrypoint of `service_cls`."""
-    _register_known_routes()
     spec = APISpec(
         title="C2P API", version=API_VERSION, openapi_version=OPENAPI_VERSION,
         plugins=[MarshmallowPlugin()],
@@ -238,108 +239,10 @@ def build_openapi(service_cls) -> dict:
     for name, method, url in http_routes(service_cls):
         path, params = openapi_path(url)
         paths.setdefault(path, {})[method.lower()] = _operation(name, method, params,
-                                                                service_cls)
+                                                                service_cls, path)
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
-
-
-def _schema(module, name):
-    """A schema class of another module, or None if it is not there (any more)."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-
-
-# Routes whose modules do not declare their own schemas: entrypoint name ->
-# (declaration, {keyword: (module, schema name)}). A route's own `@route` wins.
-_KNOWN = {
-    "health": (dict(summary="Liveness", public=True, tags=["session"]), {}),
-    "submit_checklist": (dict(
-        summary="Submit a supervision visit (checklist)", status=(201, 200), errors=(403,),
-        tags=["checklists"], description="The client-generated `id` makes a retried sync "
-                                         "return the original (200 instead of 201)."),
-        {"request": ("checklist.schemas", "SubmissionRequest")}),
-    "list_submissions": (dict(summary="Visits in the caller's area", tags=["checklists"]),
-                         {"query": ("gateway.routes.checklists", "SubmissionQuery")}),
-    "get_submission": (dict(summary="One visit with its score and gaps", errors=(404,),
-                            tags=["checklists"]), {}),
-    "get_facility_history": (dict(summary="Score history of a facility", errors=(404,),
-                                  tags=["checklists"]), {}),
-    "get_gaps_dashboard": (dict(summary="Gaps by location", tags=["dashboards"]),
-                           {"query": ("gateway.routes.checklists", "GapsQuery")}),
-    "list_templates": (dict(summary="Checklist templates", tags=["checklists"]),
-                       {"query": ("gateway.routes.checklists", "TemplateQuery")}),
-    "get_template": (dict(summary="One checklist template", errors=(404,),
-                          tags=["checklists"]), {}),
-    "create_template": (dict(summary="Publish a checklist template (admin)",
-                             status=(201, 200), errors=(409,), tags=["checklists"]),
-                        {"request": ("checklist.schemas", "TemplateDefinition")}),
-    "list_org_units": (dict(summary="Org units (region, district, facility)",
-                            tags=["checklists"]),
-                       {"query": ("gateway.routes.checklists", "OrgUnitQuery")}),
-    "import_org_units": (dict(summary="Import org units (admin)", tags=["checklists"]),
-                         {"query": ("gateway.routes.checklists", "ImportQuery")}),
-    "list_plans": (dict(summary="Improvement plans in the caller's area", tags=["plans"]),
-                   {"query": ("planner.schemas", "PlanFilters")}),
-    "get_plan": (dict(summary="One improvement plan", errors=(404,), tags=["plans"]), {}),
-    "get_plan_for_submission": (dict(summary="The improvement plan of a visit",
-                                     errors=(404,), tags=["plans"]), {}),
-    "plan_history": (dict(summary="What happened to a plan", errors=(404,), tags=["plans"]),
-                     {}),
-    "agree_plan": (dict(summary="Agree a plan (coach and coachee each)", errors=(404, 409),
-                        tags=["plans"]), {}),
-    "add_action": (dict(summary="Add an action to a plan", status=(201, 200),
-                        errors=(404, 409), tags=["plans"]),
-                   {"request": ("planner.schemas", "NewAction")}),
-    "update_action": (dict(summary="Reword, re-date or re-assign an action",
-                           errors=(404, 409), tags=["plans"]),
-                      {"request": ("planner.schemas", "ActionChange")}),
-    "change_action_status": (dict(summary="Move an action on", errors=(404, 409),
-                                  tags=["plans"]),
-                             {"request": ("planner.schemas", "StatusChange")}),
-    "update_grow_notes": (dict(summary="The plan's GROW notes", errors=(404,),
-                               tags=["plans"]),
-                          {"request": ("planner.schemas", "GrowNotes")}),
-    "progress": (dict(summary="Coachees' progress", tags=["dashboards"]),
-                 {"query": ("planner.schemas", "ProgressQuery")}),
-    "request_evidence_upload": (dict(summary="An upload slot (presigned POST) for evidence",
-                                     status=(201, 200), errors=(404, 409),
-                                     tags=["evidence"]),
-                                {"request": ("evidence.schemas", "DirectUploadRequest")}),
-    "review_evidence": (dict(summary="Approve, reject or ask for more", errors=(404, 409),
-                             tags=["evidence"]),
-                        {"request": ("evidence.schemas", "ReviewRequest")}),
-    "leaderboard": (dict(summary="Championship leaderboard of a cohort and period",
-                         tags=["dashboards"]),
-                    {"query": ("gateway.routes.dashboards", "LeaderboardQuery"),
-                     "response": ("gateway.routes.dashboards", "LeaderboardView")}),
-    "live_updates": (dict(summary="Live updates of the caller's area (Server-Sent Events)",
-                          stream="text/event-stream", tags=["live"]), {}),
-    "create_webhook": (dict(summary="Register a webhook endpoint (admin)", status=(201, 200),
-                            errors=(409,), tags=["webhooks"]),
-                       {"request": ("gateway.routes.webhooks", "WebhookCreate"),
-                        "response": ("gateway.routes.webhooks", "WebhookView")}),
-    "get_webhook": (dict(summary="One webhook endpoint", errors=(404,), tags=["webhooks"]),
-                    {"response": ("gateway.routes.webhooks", "WebhookView")}),
-    "list_webhook_deliveries": (dict(summary="Deliveries to an endpoint", errors=(404,),
-                                     tags=["webhooks"]),
-                                {"query": ("gateway.routes.webhooks", "DeliveryQuery")}),
-    "get_webhook_delivery": (dict(summary="One delivery and its attempts", errors=(404,),
-                                  tags=["webhooks"]),
-                             {"response": ("gateway.routes.webhooks", "DeliveryDetail")}),
-}
-
-
-def _register_known_routes():
-    """Declarations for routes whose modules do not declare their own (yet)."""
-    for name, (doc, schemas) in _KNOWN.items():
-        if name in _DOCS:
-            continue
-        found = {key: _schema(*where) for key, where in schemas.items()}
-        register(name, **doc, **{key: value for key, value in found.items()
-                                 if value is not None})
 
 
 # --- AsyncAPI -----------------------------------------------------------------
@@ -411,3 +314,33 @@ def build_asyncapi() -> dict:
         "channels": channels,
         "components": {"schemas": schemas, "messages": messages},
     }
+
+
+# --- the document as a file -----------------------------------------------------
+
+def write_openapi(path: str) -> dict:
+    """Write the OpenAPI document of the gateway to `path` (JSON, UTF-8)."""
+    from gateway.service import GatewayService
+    document = build_openapi(GatewayService)
+    with open(path, "w", encoding="utf-8") as out:
+        json.dump(document, out, ensure_ascii=False, indent=2, sort_keys=False)
+        out.write("\n")
+    return document
+
+
+def main(argv=None) -> int:
+    """`python -m gateway.openapi FILE`: write the OpenAPI document to FILE."""
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1:
+        print("usage: python -m gateway.openapi FILE (e.g. web/openapi.json)", file=sys.stderr)
+        return 2
+    # Through the imported module: run as __main__, this file is a second copy
+    # whose registry the routes never filled.
+    from gateway import openapi
+    document = openapi.write_openapi(argv[0])
+    print(f"{argv[0]}: OpenAPI {document['openapi']}, {len(document['paths'])} paths")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.models import Base
 
-DELIVERY_STATUSES = ("pending", "delivered", "failed")
+from c2p.api.webhooks import DELIVERY_STATUSES  # noqa: E402,F401  (one list, in the API)
 
 
 class WebhookEndpoint(Base):

@@ -11,124 +11,25 @@ from __future__ import annotations
 import re
 import uuid
 
-from marshmallow import (EXCLUDE, Schema, ValidationError, fields, post_load, validate,
-                         validates_schema)
-from sqlalchemy import func, or_, select, text, update
+from marshmallow import ValidationError
+from sqlalchemy import or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from c2p.api import Page, paginate
+from c2p.api.accounts import (ID_PATTERN, AccountCreate, AccountQuery, AccountUpdate,
+                              AccountView, CoacheesQuery, MeUpdate)
 from c2p.clock import iso, utcnow
 from c2p.contracts.accounts import Preferences
 from c2p.errors import Conflict, Forbidden, InvalidInput, NotFound
 from c2p.scope import in_scope
 from gateway.auth import check_password, hash_password
 from gateway.dependencies import TimedRpc
-from gateway.http import API, http, json_response, page_params, read_json
-from gateway.models import ROLES, Account, RefreshToken
-from gateway.openapi import Page, route
-
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
-PATH_PATTERN = r"^(/[A-Za-z0-9][A-Za-z0-9._-]{0,63}){1,8}$"
-USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,119}$"
-PHONE_PATTERN = r"^\+[1-9][0-9]{6,14}$"  # E.164, as SMS gateways want it
-_id = validate.Regexp(ID_PATTERN, error="must be 1-64 letters, digits or . _ : -")
-_path = validate.Regexp(PATH_PATTERN, error="must be an org-unit path like /ML/ML-SEG")
+from gateway.http import API, Reply, http, read_json
+from gateway.models import Account, RefreshToken
+from gateway.openapi import route
 
 # Fields whose change alters what the account may see: its tokens are revoked.
 ACCESS_FIELDS = ("role", "scope", "facility_id", "coaching")
-
-
-class CoachingAssignment(Schema):
-    """A facility a coach follows (its coachees follow from their facility)."""
-    facility_id = fields.String(required=True, validate=_id)
-    facility_path = fields.String(validate=_path, metadata={
-        "description": "filled in from the org units when left out"})
-
-
-class AccountFields(Schema):
-    display_name = fields.String(validate=validate.Length(min=1, max=200))
-    role = fields.String(validate=validate.OneOf(ROLES))
-    scope = fields.List(fields.String(validate=_path), validate=validate.Length(min=1, max=20))
-    language = fields.String(validate=validate.OneOf(["fr", "en"]))
-    phone = fields.String(allow_none=True, validate=validate.Regexp(
-        PHONE_PATTERN, error="must be an international number like +22376000000"))
-    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
-    cohort = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
-    facility_id = fields.String(allow_none=True, validate=_id)
-    coaching = fields.List(fields.Nested(CoachingAssignment), validate=validate.Length(max=500))
-    preferences = fields.Nested(Preferences)
-    password = fields.String(load_only=True, validate=validate.Length(min=10, max=200))
-
-
-class AccountCreate(AccountFields):
-    id = fields.String(validate=_id, metadata={
-        "description": "client-generated id; a retried create returns the original"})
-    username = fields.String(required=True, validate=validate.Regexp(USERNAME_PATTERN))
-    password = fields.String(required=True, load_only=True,
-                             validate=validate.Length(min=10, max=200))
-    display_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    scope = fields.List(fields.String(validate=_path), required=True,
-                        validate=validate.Length(min=1, max=20))
-
-    @post_load
-    def normalise(self, data, **kwargs):
-        data["username"] = data["username"].lower()
-        return data
-
-
-class AccountUpdate(AccountFields):
-    """Any subset of the fields; `scope`, `role`, `facility_id` or `coaching`
-    re-scope the account (its tokens are revoked)."""
-
-
-class MeUpdate(Schema):
-    display_name = fields.String(validate=validate.Length(min=1, max=200))
-    language = fields.String(validate=validate.OneOf(["fr", "en"]))
-    phone = AccountFields._declared_fields["phone"]
-    email = AccountFields._declared_fields["email"]
-    preferences = fields.Nested(Preferences)
-    password = fields.String(load_only=True, validate=validate.Length(min=10, max=200))
-    current_password = fields.String(load_only=True, validate=validate.Length(max=200))
-
-    @validates_schema
-    def current_password_with_password(self, data, **kwargs):
-        if "password" in data and not data.get("current_password"):
-            raise ValidationError("required to change the password", "current_password")
-
-
-class AccountView(Schema):
-    id = fields.String(required=True)
-    username = fields.String(required=True)
-    display_name = fields.String(required=True)
-    role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    scope = fields.List(fields.String(), required=True)
-    language = fields.String(required=True)
-    phone = fields.String(allow_none=True)
-    email = fields.String(allow_none=True)
-    cohort = fields.String(allow_none=True)
-    facility_id = fields.String(allow_none=True)
-    coaching = fields.List(fields.Nested(CoachingAssignment), required=True)
-    preferences = fields.Nested(Preferences, required=True)
-    active = fields.Boolean(required=True)
-    created_at = fields.String(required=True)
-    updated_at = fields.String(required=True)
-
-
-class PageQuery(Schema):
-    class Meta:
-        unknown = EXCLUDE  # a query string's extra parameters are ignored, as usual
-
-    page = fields.Integer(validate=validate.Range(min=1, max=100000), load_default=1)
-    per_page = fields.Integer(validate=validate.Range(min=1, max=100), load_default=20)
-
-
-class AccountQuery(PageQuery):
-    role = fields.String(validate=validate.OneOf(ROLES))
-    cohort = fields.String(validate=validate.Length(max=64))
-    facility_id = fields.String(validate=validate.Length(max=64))
-    active = fields.Boolean()
-    q = fields.String(validate=validate.Length(max=120),
-                      metadata={"description": "part of a username or display name"})
 
 
 def check_account(state: dict) -> dict:
@@ -216,8 +117,7 @@ class AccountRoutes:
     @http("GET", f"{API}/accounts")
     def list_accounts(self, request):
         caller = self.auth.caller(request)
-        page, per_page = page_params(request)
-        filters = _load(AccountQuery(), dict(request.args.items()))
+        filters = request.query
         query = select(Account).where(scope_clause(caller.scope))
         for name in ("role", "cohort", "facility_id", "active"):
             if name in filters:
@@ -226,18 +126,14 @@ class AccountRoutes:
             pattern = "%" + re.sub(r"([\\%_])", r"\\\1", filters["q"]) + "%"
             query = query.where(or_(Account.username.ilike(pattern),
                                     Account.display_name.ilike(pattern)))
-        session = self.db.session
-        total = session.scalar(select(func.count()).select_from(query.subquery()))
-        rows = session.scalars(query.order_by(Account.username)
-                               .offset((page - 1) * per_page).limit(per_page)).all()
-        return json_response({"total": total, "page": page, "per_page": per_page,
-                              "items": [view_of(a) for a in rows]})
+        return paginate(self.db.session, query.order_by(Account.username), filters["page"],
+                        filters["per_page"], view=view_of)
 
     @route(summary="One account", response=AccountView, errors=(404,), tags=["accounts"])
     @http("GET", f"{API}/accounts/<account_id>")
     def get_account(self, request, account_id):
         caller = self.auth.caller(request)
-        return json_response(view_of(self._account_in_scope(account_id, caller)))
+        return view_of(self._account_in_scope(account_id, caller))
 
     @route(summary="Create an account (admin)", request=AccountCreate, response=AccountView,
            status=(201, 200), errors=(409,), tags=["accounts"])
@@ -259,7 +155,7 @@ class AccountRoutes:
             if existing is not None:
                 if existing.username == data["username"] and account_in_scope(existing,
                                                                               caller.scope):
-                    return json_response(view_of(existing), status=200)
+                    return Reply(view_of(existing), status=200)
                 raise Conflict(f"account id {data['id']} is already used")
         else:
             data["id"] = str(uuid.uuid4())
@@ -283,8 +179,8 @@ class AccountRoutes:
             raise Conflict(f"account {data['id']} or username {data['username']} "
                            "was created meanwhile") from None
         self.db.emit("account.created", state_of(account))
-        return json_response(view_of(account), status=201,
-                             headers={"Location": f"{API}/accounts/{account.id}"})
+        return Reply(view_of(account), status=201,
+                     headers={"Location": f"{API}/accounts/{account.id}"})
 
     @route(summary="Change an account (admin); re-scoping revokes its tokens",
            request=AccountUpdate, response=AccountView, errors=(404, 409), tags=["accounts"])
@@ -317,7 +213,7 @@ class AccountRoutes:
             account.updated_at = utcnow()
             self.db.emit("account.updated", state_of(account))
         self.auth.account_changed(account)
-        return json_response(view_of(account))
+        return view_of(account)
 
     @route(summary="Disable an account (admin): its tokens stop working", response=AccountView,
            errors=(404, 409), tags=["accounts"])
@@ -333,7 +229,7 @@ class AccountRoutes:
             account.updated_at = utcnow()
             self.db.emit("account.disabled", state_of(account))
             self.auth.account_changed(account)
-        return json_response(view_of(account))
+        return view_of(account)
 
     @route(summary="Enable a disabled account (admin)", response=AccountView,
            errors=(404,), tags=["accounts"])
@@ -346,7 +242,7 @@ class AccountRoutes:
             account.updated_at = utcnow()
             self.db.emit("account.updated", state_of(account))
             self.auth.account_changed(account)
-        return json_response(view_of(account))
+        return view_of(account)
 
     # --- one's own account -------------------------------------------------
 
@@ -357,14 +253,13 @@ class AccountRoutes:
         account = self.db.session.get(Account, caller.id)
         if account is None:
             raise NotFound("account not found")
-        return json_response(view_of(account))
+        return view_of(account)
 
     @route(summary="The coachees of the facilities the signed-in coach follows",
-           query=PageQuery, response=Page(AccountView), tags=["session"])
+           query=CoacheesQuery, response=Page(AccountView), tags=["session"])
     @http("GET", f"{API}/me/coachees")
     def my_coachees(self, request):
         caller = self.auth.caller(request)
-        page, per_page = page_params(request)
         account = self.db.session.get(Account, caller.id)
         followed = [a["facility_id"] for a in (account.coaching if account else None) or []]
         # Scope still applies: a facility followed but since left out of the
@@ -372,12 +267,8 @@ class AccountRoutes:
         query = select(Account).where(scope_clause(caller.scope), Account.role == "coachee",
                                       Account.active.is_(True),
                                       Account.facility_id.in_(followed))
-        session = self.db.session
-        total = session.scalar(select(func.count()).select_from(query.subquery()))
-        rows = session.scalars(query.order_by(Account.facility_id, Account.username)
-                               .offset((page - 1) * per_page).limit(per_page)).all()
-        return json_response({"total": total, "page": page, "per_page": per_page,
-                              "items": [view_of(a) for a in rows]})
+        return paginate(self.db.session, query.order_by(Account.facility_id, Account.username),
+                        request.query["page"], request.query["per_page"], view=view_of)
 
     @route(summary="Change one's own name, language, contacts, preferences or password",
            request=MeUpdate, response=AccountView, tags=["session"])
@@ -401,7 +292,7 @@ class AccountRoutes:
             account.updated_at = utcnow()
             self.db.emit("account.updated", state_of(account))
         self.auth.account_changed(account)
-        return json_response(view_of(account))
+        return view_of(account)
 
     # --- helpers -----------------------------------------------------------
 

@@ -1,8 +1,10 @@
 """Dashboards: the championship leaderboard of a cohort's teams over a period.
 
-GET /api/v1/dashboards/leaderboard?cohort=&since=&until=&page=&per_page=
+GET /api/v1/dashboards/leaderboard?cohort=&template_code=&since=&until=&page=&per_page=
 
-A team is a facility's staff. Each team of the cohort (the facilities of the
+Scores of one template only are compared (`template_code`, by default the
+template with the most visits in the period): a 5-item demo checklist is never
+set against the 49-item one. A team is a facility's staff. Each team of the cohort (the facilities of the
 accounts whose `cohort` is the one asked, and those their coaches follow;
 without `cohort`, every facility in the caller's scope) with a scored visit in
 the period gets
@@ -28,18 +30,18 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
+from c2p.api import paginate_list
+from c2p.api.dashboards import DEFAULT_PERIOD_DAYS, LeaderboardQuery, LeaderboardView
 from c2p.errors import InvalidInput
 from c2p.scope import in_scope
 from gateway.dependencies import TimedRpc
-from gateway.http import API, http, json_response, page_params
+from gateway.http import API, http
 from gateway.openapi import route
 
 WEIGHTS = {"improvement": 0.5, "actions_done": 0.3, "latest": 0.2}
 FORMULA = "0.5 × improvement + 0.3 × actions_done + 0.2 × latest"
-DEFAULT_PERIOD_DAYS = 90
 
 
 def _number(value):
@@ -108,67 +110,18 @@ def rank_teams(scores, progress, scope=None, facility_ids=None):
     return ranked, unranked
 
 
-def _period(request):
-    errors, values = {}, {}
-    for name in ("since", "until"):
-        raw = request.args.get(name)
-        if raw:
-            try:
-                values[name] = date.fromisoformat(raw)
-            except ValueError:
-                errors[name] = [f"must be a date YYYY-MM-DD, got {raw!r}"]
-                continue
-            if not 2000 <= values[name].year <= 2999:
-                errors[name] = ["must be a date between 2000 and 2999"]
+def _period(query):
+    """(since, until) of the leaderboard: `until` defaults to today, `since` to
+    DEFAULT_PERIOD_DAYS before it."""
+    errors = {name: ["must be a date between 2000 and 2999"] for name in ("since", "until")
+              if query.get(name) and not 2000 <= query[name].year <= 2999}
     if errors:
         raise InvalidInput(errors)
-    until = values.get("until") or date.today()
-    since = values.get("since") or until - timedelta(days=DEFAULT_PERIOD_DAYS)
+    until = query.get("until") or date.today()
+    since = query.get("since") or until - timedelta(days=DEFAULT_PERIOD_DAYS)
     if since > until:
         raise InvalidInput({"since": ["must not be after until"]})
     return since, until
-
-
-class LeaderboardQuery(Schema):
-    cohort = fields.String(validate=validate.Length(min=1, max=64))
-    since = fields.Date(metadata={"description": f"default: until − {DEFAULT_PERIOD_DAYS} days"})
-    until = fields.Date(metadata={"description": "default: today"})
-    page = fields.Integer(validate=validate.Range(min=1, max=100000), load_default=1)
-    per_page = fields.Integer(validate=validate.Range(min=1, max=100), load_default=20)
-
-
-class TeamView(Schema):
-    facility_id = fields.String(required=True)
-    facility_name = fields.String(required=True)
-    facility_path = fields.String(required=True)
-    district_name = fields.String(required=True, allow_none=True)
-    region_name = fields.String(required=True, allow_none=True)
-    visits = fields.Integer(required=True)
-    first_percent = fields.Float(required=True, allow_none=True)
-    latest_percent = fields.Float(required=True, allow_none=True)
-    latest_visited_at = fields.String(required=True, allow_none=True)
-    colour = fields.String(required=True, allow_none=True)
-    flagged = fields.Boolean(required=True, allow_none=True)
-    actions_done = fields.Integer(required=True)
-    actions_total = fields.Integer(required=True)
-    actions_overdue = fields.Integer(required=True)
-    percent_done = fields.Float(required=True)
-    improvement = fields.Float(metadata={"description": "ranked teams only"})
-    points = fields.Float(metadata={"description": "ranked teams only"})
-    rank = fields.Integer(metadata={"description": "ranked teams only"})
-    reason = fields.String(metadata={"description": "unranked teams only: why"})
-
-
-class LeaderboardView(Schema):
-    cohort = fields.String(required=True, allow_none=True)
-    since = fields.String(required=True)
-    until = fields.String(required=True)
-    formula = fields.String(required=True)
-    items = fields.List(fields.Nested(TeamView), required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
-    total = fields.Integer(required=True)
-    unranked = fields.List(fields.Nested(TeamView), required=True)
 
 
 class DashboardRoutes:
@@ -181,24 +134,21 @@ class DashboardRoutes:
     @http("GET", f"{API}/dashboards/leaderboard")
     def leaderboard(self, request):
         caller = self.auth.caller(request)
-        since, until = _period(request)
-        page, per_page = page_params(request)
-        cohort = (request.args.get("cohort") or "").strip() or None
-        if cohort is not None and (len(cohort) > 64 or "\x00" in cohort):
-            raise InvalidInput({"cohort": ["at most 64 characters, no NUL"]})
+        q = request.query
+        since, until = _period(q)
+        cohort = (q.get("cohort") or "").strip() or None
         facility_ids = self._cohort_facilities(cohort) if cohort else None
         rpc_caller = caller.as_rpc()
-        scores = self.checklist.facility_scores(rpc_caller, since.isoformat(), until.isoformat())
+        # One template's scores only: improvement compares like with like.
+        scores = self.checklist.facility_scores(rpc_caller, since.isoformat(), until.isoformat(),
+                                                template_code=q.get("template_code"))
         progress = self.planner.progress(rpc_caller, by="facility", since=since.isoformat(),
                                          until=until.isoformat())
-        ranked, unranked = rank_teams(scores, progress, scope=caller.scope,
+        ranked, unranked = rank_teams(scores["items"], progress, scope=caller.scope,
                                       facility_ids=facility_ids)
-        start = (page - 1) * per_page
-        return json_response({
-            "cohort": cohort, "since": since.isoformat(), "until": until.isoformat(),
-            "formula": FORMULA, "items": ranked[start:start + per_page],
-            "page": page, "per_page": per_page, "total": len(ranked),
-            "unranked": unranked})
+        return paginate_list(ranked, q["page"], q["per_page"], cohort=cohort,
+                             template_code=scores["template_code"], since=since, until=until,
+                             formula=FORMULA, unranked=unranked)
 
     def _cohort_facilities(self, cohort) -> set:
         """The cohort's teams: the facility of each of its accounts (coachees) and the

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from werkzeug.wrappers import Response
 
+from c2p.api.docs import AsyncApiDocument, OpenApiDocument
 from c2p.errors import NotFound
-from gateway.http import API, http, json_response
+from gateway.http import API, http
 from gateway.openapi import build_asyncapi, build_openapi, route
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -21,19 +22,20 @@ _documents: dict = {}
 
 
 class DocsRoutes:
-    @route(summary="This document (OpenAPI 3.1)", public=True, tags=["documentation"])
+    @route(summary="This document (OpenAPI 3.1)", response=OpenApiDocument, public=True,
+           tags=["documentation"])
     @http("GET", f"{API}/openapi.json")
     def openapi_document(self, request):
         service_cls = type(self)
         if service_cls not in _documents:
             _documents[service_cls] = build_openapi(service_cls)
-        return json_response(_documents[service_cls])
+        return _documents[service_cls]
 
-    @route(summary="The events on the bus (AsyncAPI 2.6)", public=True,
-           tags=["documentation"])
+    @route(summary="The events on the bus (AsyncAPI 2.6)", response=AsyncApiDocument,
+           public=True, tags=["documentation"])
     @http("GET", f"{API}/asyncapi.json")
     def asyncapi_document(self, request):
-        return json_response(build_asyncapi())
+        return build_asyncapi()
 
     @route(summary="Interactive API documentation (HTML)", public=True,
            media="text/html", tags=["documentation"])

@@ -19,10 +19,17 @@ import time
 from nameko import config
 from nameko.extensions import DependencyProvider
 
+from c2p.api import paginate_list
+from c2p.api.evidence import (ActionEvidencePage, ActionEvidenceQuery, DirectUploadRequest,
+                              DownloadQuery, DownloadView, EvidenceView, ReviewRequest,
+                              StreamQuery, UploadSlotView)
 from c2p.errors import InvalidInput
 from c2p.objectstore import format_size, make_client, stream_to_store
 from gateway.dependencies import TimedRpc
-from gateway.http import API, http, json_response, read_json
+from gateway.http import API, Reply, http, read_json
+from gateway.openapi import route
+
+TAGS = ["evidence"]
 
 
 class TooLarge(Exception):
@@ -73,19 +80,35 @@ class EvidenceRoutes:
     evidence = TimedRpc("evidence")
     evidence_uploads = EvidenceUploads()
 
+    @route(summary="An upload slot (presigned POST) for a piece of evidence",
+           request=DirectUploadRequest, response=UploadSlotView, status=(201, 200),
+           errors=(404, 409), tags=TAGS,
+           description="Send the slot's `fields`, then the file as `file_field`, to `url`; "
+                       "then confirm. The client-generated `id` makes a retry answer the "
+                       "same record (200), with a fresh slot until a verified file is there "
+                       "(`upload` is null then).")
     @http("POST", f"{API}/evidence/uploads")
     def request_evidence_upload(self, request):
         caller = self.auth.caller(request)
         result = self.evidence.request_upload(read_json(request), caller.as_rpc(), "direct")
-        return json_response(result, status=200 if result["replayed"] else 201,
-                             headers={"Location": f"{API}/evidence/{result['evidence']['id']}"})
+        return Reply(result, status=200 if result["replayed"] else 201,
+                     headers={"Location": f"{API}/evidence/{result['evidence']['id']}"})
 
+    @route(summary="Verify the uploaded file: accepted (201), already accepted (200), or "
+                   "refused naming why", response=EvidenceView, status=(201, 200),
+           errors=(404, 409), tags=TAGS)
     @http("POST", f"{API}/evidence/<evidence_id>/confirm")
     def confirm_evidence_upload(self, request, evidence_id):
         caller = self.auth.caller(request)
         result = self.evidence.confirm_upload(evidence_id, caller.as_rpc())
-        return json_response(result["evidence"], status=200 if result["replayed"] else 201)
+        return Reply(result["evidence"], status=200 if result["replayed"] else 201)
 
+    @route(summary="Upload a piece of evidence through the gateway (the body is the file)",
+           query=StreamQuery, response=EvidenceView, status=(201, 200),
+           errors=(404, 409, 413), tags=TAGS,
+           description="Send `Content-Length` (or `Transfer-Encoding: chunked`) and the "
+                       "file's Content-Type; verified like a direct upload. 200 for a retry "
+                       "after success.")
     @http("PUT", f"{API}/evidence/<evidence_id>/content")
     def stream_evidence(self, request, evidence_id):
         caller = self.auth.caller(request)
@@ -95,12 +118,12 @@ class EvidenceRoutes:
             raise InvalidInput({"Content-Length": [
                 "required (or send the body with Transfer-Encoding: chunked)"]})
         slot = self.evidence.request_upload({
-            "id": evidence_id, "action_id": request.args.get("action_id", ""),
-            "filename": request.args.get("filename", ""),
+            "id": evidence_id, "action_id": str(request.query["action_id"]),
+            "filename": request.query["filename"],
             "content_type": (request.mimetype or "")[:100], "size_bytes": length,
         }, caller.as_rpc(), "stream")
         if slot["upload"] is None:  # a retry after success: the record is there
-            return json_response(slot["evidence"], status=200)
+            return Reply(slot["evidence"], status=200)
         uploads = self.evidence_uploads
         # werkzeug only hands out a body of known length; a chunked body is
         # delimited by eventlet's own reader, so it is read from the server's input.
@@ -116,34 +139,45 @@ class EvidenceRoutes:
         stored = time.monotonic()
         result = self.evidence.confirm_upload(evidence_id, caller.as_rpc())
         verified = time.monotonic()
-        return json_response(result["evidence"], status=200 if result["replayed"] else 201,
-                             headers={"Location": f"{API}/evidence/{evidence_id}",
-                                      "Server-Timing": f"store;dur={(stored - started) * 1000:.0f}, "
-                                                       f"verify;dur={(verified - stored) * 1000:.0f}"})
+        return Reply(result["evidence"], status=200 if result["replayed"] else 201,
+                     headers={"Location": f"{API}/evidence/{evidence_id}",
+                              "Server-Timing": f"store;dur={(stored - started) * 1000:.0f}, "
+                                               f"verify;dur={(verified - stored) * 1000:.0f}"})
 
+    @route(summary="One piece of evidence, with its thumbnail link", response=EvidenceView,
+           errors=(404,), tags=TAGS)
     @http("GET", f"{API}/evidence/<evidence_id>")
     def get_evidence(self, request, evidence_id):
         caller = self.auth.caller(request)
-        return json_response(self.evidence.get_evidence(evidence_id, caller.as_rpc()))
+        return self.evidence.get_evidence(evidence_id, caller.as_rpc())
 
+    @route(summary="A short-lived download link of the file or its thumbnail",
+           query=DownloadQuery, response=DownloadView, errors=(404,), tags=TAGS)
     @http("GET", f"{API}/evidence/<evidence_id>/download")
     def get_evidence_download(self, request, evidence_id):
         caller = self.auth.caller(request)
-        variant = request.args.get("variant", "original")
-        return json_response(self.evidence.download_url(evidence_id, caller.as_rpc(), variant))
+        return self.evidence.download_url(evidence_id, caller.as_rpc(),
+                                          request.query["variant"])
 
+    @route(summary="The evidence of an action, oldest first", query=ActionEvidenceQuery,
+           response=ActionEvidencePage, errors=(404,), tags=TAGS)
     @http("GET", f"{API}/actions/<action_id>/evidence")
     def list_action_evidence(self, request, action_id):
         caller = self.auth.caller(request)
-        return json_response(self.evidence.list_evidence(action_id, caller.as_rpc()))
+        found = self.evidence.list_evidence(action_id, caller.as_rpc())
+        return paginate_list(found["items"], request.query["page"], request.query["per_page"],
+                             action_id=found["action_id"], action_status=found["action_status"])
 
+    @route(summary="Approve, reject or ask for more (a comment is required but to approve)",
+           request=ReviewRequest, response=EvidenceView, errors=(404, 409), tags=TAGS)
     @http("POST", f"{API}/evidence/<evidence_id>/review")
     def review_evidence(self, request, evidence_id):
         caller = self.auth.caller(request)
-        return json_response(self.evidence.review_evidence(evidence_id, read_json(request),
-                                                           caller.as_rpc()))
+        return self.evidence.review_evidence(evidence_id, read_json(request), caller.as_rpc())
 
+    @route(summary="Withdraw one's own evidence before it is reviewed", response=EvidenceView,
+           errors=(404, 409), tags=TAGS)
     @http("DELETE", f"{API}/evidence/<evidence_id>")
     def withdraw_evidence(self, request, evidence_id):
         caller = self.auth.caller(request)
-        return json_response(self.evidence.withdraw_evidence(evidence_id, caller.as_rpc()))
+        return self.evidence.withdraw_evidence(evidence_id, caller.as_rpc())

@@ -17,17 +17,17 @@ import csv
 import io
 from datetime import date, timedelta
 
-from marshmallow import Schema, fields, validate, validates_schema, ValidationError
+from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from c2p.api import Query
 from c2p.errors import InvalidInput, NotFound
 from gateway.dependencies import TimedRpc
 from gateway.http import API, http
 from gateway.models import Account
 from gateway.openapi import route
 from gateway.report import visit_report_pdf
-from gateway.routes.facilities import load_query
 
 TAGS = ["exports"]
 DEFAULT_PERIOD_DAYS = 90
@@ -35,7 +35,7 @@ EXPORT_PAGE = 500
 MAX_EXPORT_ROWS = 100_000
 
 
-class ExportQuery(Schema):
+class ExportQuery(Query):
     since = fields.Date(metadata={"description": f"default: until − {DEFAULT_PERIOD_DAYS} days"})
     until = fields.Date(metadata={"description": "default: today (both ends included)"})
     facility_id = fields.String(validate=validate.Length(min=1, max=64))
@@ -48,7 +48,7 @@ class ExportQuery(Schema):
             raise ValidationError({"since": ["must not be after until"]})
 
 
-class ReportQuery(Schema):
+class ReportQuery(Query):
     lang = fields.String(load_default="fr", validate=validate.OneOf(["fr", "en"]))
 
 
@@ -135,7 +135,7 @@ class ExportRoutes:
 
     def _visits(self, request):
         caller = self.auth.caller(request)
-        query = load_query(ExportQuery(), request)
+        query = request.query
         since, until = _period(query)
         visits, page = [], 1
         while True:
@@ -176,7 +176,7 @@ class ExportRoutes:
     @http("GET", f"{API}/submissions/<submission_id>/report.pdf")
     def visit_report(self, request, submission_id):
         caller = self.auth.caller(request)
-        lang = load_query(ReportQuery(), request)["lang"]
+        lang = request.query["lang"]
         visit = self.checklist.get_submission(submission_id, list(caller.scope))
         template = self.checklist.get_template(caller.as_rpc(), visit["template_code"],
                                                version=visit["template_version"])
@@ -190,7 +190,7 @@ class ExportRoutes:
         names = {c["id"]: c.get("name") for c in visit["coachees"] if c.get("name")}
         names.update({a.id: a.display_name for a in self.db.session.scalars(
             select(Account).where(Account.id.in_(sorted(people))))})
-        content = visit_report_pdf(visit, template["definition"], plan, names, lang)
+        content = visit_report_pdf(visit, template, plan, names, lang)
         name = f"c2p-visit-{visit['visited_at'][:10]}-{visit['facility_id']}-{lang}.pdf"
         return Response(content, status=200, content_type="application/pdf", headers={
             "Content-Disposition": f'inline; filename="{name}"'})

@@ -21,8 +21,8 @@ import jwt
 from eventlet.queue import Empty
 from werkzeug.wrappers import Response
 
-from c2p.errors import Forbidden, ServiceUnavailable
-from gateway.auth import Unauthorized
+from c2p.api.live import LiveQuery
+from c2p.errors import Forbidden, ServiceUnavailable, Unauthorized
 from gateway.http import API, http
 from gateway.live import CLOSE, Live
 from gateway.openapi import route
@@ -47,7 +47,8 @@ class LiveRoutes:
     live = Live()
 
     @route(summary="Live updates: a Server-Sent Events stream of the events the caller "
-                   "may see", stream="text/event-stream", errors=(503,), tags=["live"],
+                   "may see", query=LiveQuery, stream="text/event-stream", errors=(503,),
+           tags=["live"],
            description="Each message: `id` (event id), `event` (event type), `data` (the "
                        "event envelope as JSON). The bearer token may be given as "
                        "`?access_token=` (EventSource cannot set headers). `Last-Event-ID` "

@@ -12,46 +12,21 @@ from __future__ import annotations
 
 import uuid
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError
 from nameko import config
 from sqlalchemy import select, update
 from werkzeug.wrappers import Response
 
+from c2p.api.docs import Health
+from c2p.api.session import RefreshRequest, SessionTokens, SignIn
 from c2p.clock import utcnow
-from c2p.errors import InvalidInput
-from gateway.auth import (ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL, Unauthorized, check_password,
+from c2p.errors import InvalidInput, Unauthorized
+from gateway.auth import (ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL, check_password,
                           new_refresh_token, refresh_outcome, refresh_token_hash)
-from gateway.http import API, http, json_response, problem, read_json
+from gateway.http import API, http, problem, read_json
 from gateway.models import Account, RefreshToken
 from gateway.openapi import route
 from gateway.security import client_address
-
-
-class SignIn(Schema):
-    username = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    device_token = fields.String(validate=validate.Length(max=2000), metadata={
-        "description": "the `device_token` of this user's last sign-in on this device: "
-                       "failed guesses elsewhere then never lock this device out"})
-
-
-class RefreshRequest(Schema):
-    refresh_token = fields.String(required=True, validate=validate.Length(min=1, max=200))
-
-
-class SessionTokens(Schema):
-    access_token = fields.String(required=True)
-    token_type = fields.String(required=True, metadata={"example": "Bearer"})
-    expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
-    refresh_token = fields.String(required=True)
-    refresh_expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
-    device_token = fields.String(metadata={
-        "description": "sign-in only: keep it on the device and send it with the next "
-                       "sign-in (see `device_token` of the request)"})
-
-
-class Health(Schema):
-    status = fields.String(required=True)
 
 
 def _load(schema, payload):
@@ -65,7 +40,7 @@ class SessionRoutes:
     @route(summary="Liveness", response=Health, public=True, tags=["session"])
     @http("GET", "/health")
     def health(self, request):
-        return json_response({"status": "ok"})
+        return {"status": "ok"}
 
     @route(summary="Sign in: an access token (15 min) and a refresh token", request=SignIn,
            response=SessionTokens, public=True, errors=(401, 429), tags=["session"])
@@ -87,7 +62,7 @@ class SessionRoutes:
         self.auth.record_success(username, address, device)
         pair, _ = self._open_session(account, family_id=uuid.uuid4())
         pair["device_token"] = self.auth.issue_device(account)
-        return json_response(pair)
+        return pair
 
     @route(summary="A new token pair for a refresh token (which is used up)",
            request=RefreshRequest, response=SessionTokens, public=True, errors=(401,),
@@ -125,11 +100,11 @@ class SessionRoutes:
                 return _refused("refresh token already used: every session of its "
                                 "family is revoked")
             pair = self._pair(account, successor)
-            return json_response(pair)
+            return pair
         pair, new_id = self._open_session(account, family_id=token.family_id,
                                           plain=successor)
         token.revoked_at, token.replaced_by = now, new_id
-        return json_response(pair)
+        return pair
 
     @route(summary="Sign out: the refresh token (and its family) is revoked",
            request=RefreshRequest, public=True, status=204, tags=["session"])

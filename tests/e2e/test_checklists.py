@@ -90,12 +90,12 @@ def test_checklist_api(platform, engines, process_env):
     # The gaps dashboard.
     gaps = requests.get(f"{platform}{API}/dashboards/gaps", headers=champion, timeout=10,
                         params={"level": "district"}).json()
-    assert [row["district_id"] for row in gaps["rows"]] == ["ML-SEG-NIO"]
-    assert gaps["rows"][0]["mean_percent"] == body["score"]["percent"]
+    assert [row["district_id"] for row in gaps["items"]] == ["ML-SEG-NIO"]
+    assert gaps["items"][0]["mean_percent"] == body["score"]["percent"]
     assert gaps["top_gaps"][0]["item_code"] == "stk_no_expired"
     assert gaps["top_gaps"][0]["failures"] == 1 and gaps["top_gaps"][0]["visits"] == 1
     assert requests.get(f"{platform}{API}/dashboards/gaps", headers=kayes,
-                        timeout=10).json()["rows"] == []
+                        timeout=10).json()["items"] == []
     wrong = requests.get(f"{platform}{API}/dashboards/gaps", headers=champion, timeout=10,
                          params={"level": "country"})
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "level"
@@ -104,8 +104,8 @@ def test_checklist_api(platform, engines, process_env):
     niono = requests.get(f"{platform}{API}/dashboards/gaps", headers=champion, timeout=10,
                          params={"area_id": "ML-SEG-NIO",
                                  "template_code": "pev-integrated"}).json()
-    assert [row["facility_id"] for row in niono["rows"]] == ["ML-SEG-NIO-CEN"]
-    assert niono["rows"][0]["template_code"] == "pev-integrated"
+    assert [row["facility_id"] for row in niono["items"]] == ["ML-SEG-NIO-CEN"]
+    assert niono["items"][0]["template_code"] == "pev-integrated"
     assert requests.get(f"{platform}{API}/dashboards/gaps", headers=kayes, timeout=10,
                         params={"area_id": "ML-SEG-NIO"}).status_code == 404
     unknown = requests.get(f"{platform}{API}/dashboards/gaps", headers=champion, timeout=10,
@@ -125,7 +125,7 @@ def test_checklist_api(platform, engines, process_env):
     assert created.status_code == 201 and created.json()["version"] == 1
     fetched = requests.get(f"{platform}{API}/templates/{new['code']}", headers=coach,
                            timeout=10).json()
-    assert fetched["definition"]["sections"][0]["title_fr"] == "Chaîne du froid"
+    assert fetched["sections"][0]["title_fr"] == "Chaîne du froid"
 
     # Org units: a coach lists the facilities of their district; admins import.
     facilities = requests.get(f"{platform}{API}/org-units", headers=coach, timeout=10,

@@ -212,3 +212,13 @@ def test_refusals_through_the_gateway(platform):
     listed = get(platform, manager, "/plans?facility_id=ML-SEG-NIO-CEN")
     assert [p["id"] for p in listed["items"]] == [plan["id"]]
     assert listed["items"][0]["status"] == "agreed"
+
+    # A filter or an export the route does not have is refused, naming it, never
+    # answered as if it had filtered (every plan) or exported (JSON).
+    for query, name in (("overdue=true", "overdue"), ("format=csv", "format"),
+                        ("status=agreed&status=draft", "status")):
+        body = problem(requests.get(f"{platform}{API}/plans?{query}", headers=coach,
+                                    timeout=10), 400)
+        assert [e["field"] for e in body["errors"]] == [name]
+    body = problem(requests.get(f"{url}?verbose=1", headers=coach, timeout=10), 400)
+    assert [e["field"] for e in body["errors"]] == ["verbose"]

@@ -145,6 +145,42 @@ def test_lists_history_scores_and_gaps_on_hand_made_visits(engines, area):
             queries.gap_report(session, national, area_id=a1)
 
 
+def test_scores_are_compared_within_one_template_never_across(engines, area):
+    """A 5-item demo visit is not set against a 49-item one: dashboards, the
+    leaderboard's first/latest scores and a facility's history keep to one template
+    (by default the one with the most visits; the facility's latest for history)."""
+    r = area
+    a1, a2 = f"{r}-A-1", f"{r}-A-2"
+    p = {f: f"/ML/{r}/{r}-A/{f}" for f in (a1, a2)}
+    with engines["checklist"].begin() as conn:
+        visit(conn, a1, p[a1], day(1), 97.2, "green", template_code="pev-integrated",
+              gaps=("cc_in_range",))
+        visit(conn, a1, p[a1], day(2), 40.0, "red", gaps=("dq_monitoring_chart",))
+        visit(conn, a1, p[a1], day(3), 60.0, "amber")
+        visit(conn, a2, p[a2], day(2), 80.0, "green")
+    scope = [f"/ML/{r}"]
+    with Session(engines["checklist"]) as session:
+        assert queries.main_template(session, scope) == "pev-mini"
+        scores = {row["facility_id"]: row for row in queries.facility_scores(session, scope)}
+        assert (scores[a1]["first_percent"], scores[a1]["percent"], scores[a1]["visits"]) == (
+            40.0, 60.0, 2)  # not 97.2 -> 60.0 across templates
+        integrated = queries.facility_scores(session, scope, template_code="pev-integrated")
+        assert [(row["facility_id"], row["percent"], row["visits"]) for row in integrated] == [
+            (a1, 97.2, 1)]
+        report = queries.gap_report(session, scope, "facility")
+        assert report["template_code"] == "pev-mini" and report["totals"]["visits"] == 3
+        assert [g["item_code"] for g in report["top_gaps"]] == ["dq_monitoring_chart"]
+        other = queries.gap_report(session, scope, "facility", template_code="pev-integrated")
+        assert other["totals"]["visits"] == 1
+        assert [g["item_code"] for g in other["top_gaps"]] == ["cc_in_range"]
+        history = queries.facility_history(session, scope, a1)
+        assert history["template_code"] == "pev-mini"
+        assert [v["percent"] for v in history["visits"]] == [40.0, 60.0]
+        assert history["change"] == 20.0
+        assert queries.facility_history(session, scope, a1, template_code="pev-integrated")[
+            "change"] is None
+
+
 def capture_statements(engine):
     seen = []
 

@@ -141,6 +141,12 @@ def test_retry_returns_the_original_and_other_content_is_a_conflict(start_servic
         other_coach = {**COACH_NIONO, "id": "u-other-coach"}
         with pytest.raises(Conflict):
             client.submit_checklist(payload, other_coach)
+        # A coach elsewhere re-sending that id (for a facility of their own, or the
+        # same one) learns nothing: the answer of any unknown object, not a 409.
+        kayes = {"id": "u-coach-kayes", "role": "coach", "scope": ["/ML/ML-KAY"]}
+        for resent in (payload, {**payload, "facility_id": "ML-KAY-KAY-LAF"}):
+            with pytest.raises(NotFound):
+                client.submit_checklist(copy.deepcopy(resent), kayes)
         assert client.get_submission(first["id"], ["/ML/ML-SEG"]) == {**first}
         with pytest.raises(NotFound):
             client.get_submission(first["id"], ["/ML/ML-KAY"])
@@ -190,7 +196,8 @@ def test_publishing_a_new_version_never_changes_past_visits(start_service):
 
         listed = client.list_templates(COACH_NIONO, code=code)
         assert [t["version"] for t in listed] == [2, 1]
-        assert client.get_template(COACH_NIONO, code)["definition"]["thresholds"]["green"] == 90
+        assert client.get_template(COACH_NIONO, code)["thresholds"]["green"] == 90
         assert client.get_template(COACH_NIONO, code, 1)["version"] == 1
         default = client.get_template(COACH_NIONO, "pev-integrated")
-        assert default["items"] >= 40 and default["sections"] == 9
+        assert default["item_count"] >= 40 and default["section_count"] == 9
+        assert len(default["sections"]) == 9

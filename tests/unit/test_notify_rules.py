@@ -239,3 +239,16 @@ def test_a_comment_alerts_the_other_side_never_the_author():
     assert texts["title_en"] == "New message on an action: CSCom central de Niono"
     anonymous = templates.compose("action.comment", "action.commented", by_coach)
     assert anonymous["body_en"].startswith("The coach about")
+
+
+def test_an_alert_shows_the_score_to_one_decimal_as_the_dashboards_do():
+    data = ref(submission_id=uuid.uuid4(), score={"percent": 70.5, "flagged": True},
+               gaps=[{"critical": True, "label_fr": "Chaîne du froid",
+                      "label_en": "Cold chain"}])
+    texts = templates.compose("visit.flagged", "checklist.submitted", data)
+    assert "70.5 %" in texts["title_en"] + texts["body_en"]
+    assert "70,5 %" in texts["title_fr"] + texts["body_fr"]
+    whole = templates.compose("visit.flagged", "checklist.submitted",
+                              {**data, "score": {"percent": 70.0, "flagged": True}})
+    assert "70 %" in whole["title_en"] + whole["body_en"]
+    assert "70.0" not in whole["title_en"] + whole["body_en"]

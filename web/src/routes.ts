@@ -23,6 +23,7 @@ export const screens: Screen[] = [
   { path: "/sync", roles: "all", component: lazy(() => import("./screens/field/Sync")) },
   { path: "/settings", roles: "all", component: lazy(() => import("./screens/field/Settings")) },
   // The coach's and manager's desk view (issue 14): its own folder and router.
+  { path: "/desk", roles: ["coach", "champion", "manager", "admin"], component: lazy(() => import("./screens/desk")) },
   { path: "/desk/*", roles: ["coach", "champion", "manager", "admin"], component: lazy(() => import("./screens/desk")) },
 ];
 

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
 
+from c2p.api.checklists import COLOURS, DASHBOARD_LEVELS as LEVELS
 from c2p.clock import parse_iso
-
-COLOURS = ("green", "amber", "red", "grey")
-LEVELS = ("facility", "district", "region")
 
 
 def _moment(raw, field, end, errors):

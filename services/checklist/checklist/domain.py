@@ -16,11 +16,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-YES, NO, PARTIAL, NA = "yes", "no", "partial", "na"
+# The vocabulary is the API's (one definition, also documented there).
+from c2p.api.checklists import ANSWER_TYPES, NA, NO, PARTIAL, RESPONSIBLE_ROLES, YES  # noqa: F401
+
 YES_NO_VALUES = (YES, NO, PARTIAL, NA)
-ANSWER_TYPES = ("yes_no", "numeric", "choice")
-# Who usually carries out an item's corrective action.
-RESPONSIBLE_ROLES = ("vaccinator", "dtc", "district", "community_health_worker", "region")
 EFFECTIVE_SECTION = 80.0  # a section at 80 % or more counts as effective
 
 

@@ -11,6 +11,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
+from c2p.api import page_of
 from c2p.errors import InvalidInput
 from c2p.scope import in_scope_clause, under_clause
 from checklist import planning
@@ -201,4 +202,4 @@ def export_visits(session, scope, *, start=None, end=None, facility_id=None,
                     "action_en": (gap.get("action") or {}).get("text_en", "")}
                  for gap in row.Submission.gaps or []],
     } for row in rows]
-    return {"items": items, "page": page, "per_page": per_page, "total": total}
+    return page_of(items, total, page, per_page)

@@ -8,9 +8,10 @@ thousand index entries at most.
 """
 from __future__ import annotations
 
-from sqlalchemy import Integer, func, select
+from sqlalchemy import Integer, false, func, select
 from sqlalchemy.orm import aliased
 
+from c2p.api import page_of
 from c2p.errors import InvalidInput, NotFound
 from c2p.scope import in_scope, under_clause
 from checklist import dashboards
@@ -24,6 +25,23 @@ def _unit_in_scope(session, unit_id, scope, level, field):
         # Out of scope reads as unknown: do not reveal what exists elsewhere.
         raise NotFound(f"{field}: no {level} {unit_id!r} in your scope")
     return unit
+
+
+def template_ids(code: str):
+    """SQL: the ids of every version of template `code` (scores of one template,
+    whatever its version, are compared with one another, never with another's)."""
+    return select(TemplateVersion.id).where(TemplateVersion.code == code).scalar_subquery()
+
+
+def main_template(session, scope, start=None, end=None, extra=()):
+    """The template with the most visits in the scope and period (None: no visit);
+    what dashboards compare when the client names none."""
+    return session.scalar(
+        select(TemplateVersion.code)
+        .join(Submission, Submission.template_id == TemplateVersion.id)
+        .where(submission_filters(scope, start, end), *extra)
+        .group_by(TemplateVersion.code)
+        .order_by(func.count().desc(), TemplateVersion.code).limit(1))
 
 
 def summary(submission: Submission, facility_name: str, template: TemplateVersion) -> dict:
@@ -57,18 +75,28 @@ def list_submissions(session, scope, *, facility_id=None, district_id=None, regi
         .where(*where)
         .order_by(Submission.visited_at.desc(), Submission.id.desc())
         .offset((page - 1) * per_page).limit(per_page)).all()
-    return {"items": [summary(s, name, t) for s, name, t in rows], "page": page,
-            "per_page": per_page, "total": total}
+    return page_of([summary(s, name, t) for s, name, t in rows], total, page, per_page)
 
 
-def facility_history(session, scope, facility_id, start=None, end=None) -> dict:
+def facility_history(session, scope, facility_id, start=None, end=None,
+                     template_code=None) -> dict:
+    """A facility's visits of one template, oldest first (by default the template
+    of its latest visit in the period), and the change from first to latest."""
     facility = _unit_in_scope(session, facility_id, scope, "facility", "facility_id")
-    rows = session.execute(
+    if template_code is None:
+        template_code = session.scalar(
+            select(TemplateVersion.code)
+            .join(Submission, Submission.template_id == TemplateVersion.id)
+            .where(Submission.facility_id == facility.id,
+                   submission_filters(scope, start, end))
+            .order_by(Submission.visited_at.desc(), Submission.id.desc()).limit(1))
+    rows = [] if template_code is None else session.execute(
         select(Submission.id, Submission.visited_at, Submission.coach_id, Submission.percent,
                Submission.colour, Submission.flagged, Submission.score,
                TemplateVersion.code, TemplateVersion.version)
         .join(TemplateVersion, TemplateVersion.id == Submission.template_id)
         .where(Submission.facility_id == facility.id,
+               Submission.template_id.in_(template_ids(template_code)),
                submission_filters(scope, start, end))
         .order_by(Submission.visited_at, Submission.id)).all()
     visits = [{
@@ -80,7 +108,7 @@ def facility_history(session, scope, facility_id, start=None, end=None) -> dict:
                      for s in row.score["sections"]],
     } for row in rows]
     return {"facility_id": facility.id, "facility_name": facility.name,
-            "facility_path": facility.path, "visits": visits,
+            "facility_path": facility.path, "template_code": template_code, "visits": visits,
             "change": (visits[-1]["percent"] - visits[0]["percent"]
                        if len(visits) > 1 and visits[0]["percent"] is not None
                        and visits[-1]["percent"] is not None else None)}
@@ -106,10 +134,16 @@ def area_filters(session, scope, template_code=None, area_id=None, table=Submiss
     return clauses
 
 
-def facility_scores(session, scope, start=None, end=None, extra=()) -> list[dict]:
-    """One row per facility in scope with a visit in the period: latest score,
-    first score of the period and number of visits. `extra`: more clauses on
-    the visits (see `area_filters`)."""
+def facility_scores(session, scope, start=None, end=None, extra=(),
+                    template_code=None) -> list[dict]:
+    """One row per facility in scope with a visit of one template in the period:
+    latest score, first score of the period and number of visits. The template is
+    `template_code`, by default the one with the most visits (`main_template`): a
+    5-item demo visit is never compared with a 49-item one. `extra`: more clauses
+    on the visits (see `area_filters`)."""
+    template_code = template_code or main_template(session, scope, start, end, extra)
+    if template_code is None:
+        return []
     s = Submission
     window = {"partition_by": s.facility_id}
     ranked = (select(
@@ -121,7 +155,8 @@ def facility_scores(session, scope, start=None, end=None, extra=()) -> list[dict
         func.count().over(**window).label("visits"),
         TemplateVersion.code.label("template_code"))
         .join(TemplateVersion, TemplateVersion.id == s.template_id)
-        .where(submission_filters(scope, start, end), *extra)
+        .where(submission_filters(scope, start, end), *extra,
+               s.template_id.in_(template_ids(template_code)))
         .subquery())
     district, region = aliased(OrgUnit), aliased(OrgUnit)
     rows = session.execute(
@@ -152,9 +187,18 @@ def gap_report(session, scope, level="facility", start=None, end=None, top=10,
     if level not in dashboards.LEVELS:
         raise InvalidInput({"level": [f"must be one of {', '.join(dashboards.LEVELS)}, "
                                       f"got {level!r}"]})
-    extra = area_filters(session, scope, template_code, area_id)
-    gap_extra = area_filters(session, scope, template_code, area_id, table=SubmissionGap)
-    facilities = facility_scores(session, scope, start, end, extra)
+    # One template's visits only (by default the one with the most visits in the
+    # area): scores and gap rates of different checklists do not add up.
+    template_code = template_code or main_template(
+        session, scope, start, end, area_filters(session, scope, area_id=area_id))
+    if template_code is None:  # no visit at all: an empty report
+        extra = [false()]
+        gap_extra = [false()]
+    else:
+        extra = area_filters(session, scope, template_code, area_id)
+        gap_extra = area_filters(session, scope, template_code, area_id, table=SubmissionGap)
+    facilities = facility_scores(session, scope, start, end, extra, template_code) \
+        if template_code else []
     if level == "facility":
         rows = facilities
     else:

@@ -143,6 +143,10 @@ class ChecklistService(PlatformService):
         return self._view(submission, replayed=False)
 
     def _replay(self, existing, coach, fingerprint):
+        # An id taken by a visit the caller may not see answers like any unknown
+        # object (404): a 409 would tell them that visit exists.
+        if not in_scope(existing.facility_path, coach["scope"]):
+            raise NotFound(f"submission {existing.id} not found")
         same = existing.coach_id == coach["id"] and existing.request_hash in (None, fingerprint)
         if not same:
             raise Conflict(f"id: submission {existing.id} was already received with other "
@@ -168,23 +172,32 @@ class ChecklistService(PlatformService):
             end=end, page=page, per_page=per_page)
 
     @rpc
-    def get_facility_history(self, caller, facility_id, since=None, until=None):
-        """A facility's visits, oldest first, with overall and section scores."""
+    def get_facility_history(self, caller, facility_id, since=None, until=None,
+                             template_code=None):
+        """A facility's visits of one template (by default that of its latest visit),
+        oldest first, with overall and section scores."""
         start, end = _period(since, until)
         return queries.facility_history(self.db.session, caller["scope"], facility_id,
-                                        start, end)
+                                        start, end, template_code=template_code)
 
     @rpc
-    def facility_scores(self, caller, since=None, until=None):
-        """Latest score per facility with a visit in the period (for leaderboards)."""
+    def facility_scores(self, caller, since=None, until=None, template_code=None):
+        """Latest score per facility with a visit of one template in the period (for
+        leaderboards): `{"template_code", "items"}`. Without `template_code`, the
+        template with the most visits in the caller's scope and period."""
         start, end = _period(since, until)
-        return queries.facility_scores(self.db.session, caller["scope"], start, end)
+        session, scope = self.db.session, caller["scope"]
+        code = template_code or queries.main_template(session, scope, start, end)
+        return {"template_code": code,
+                "items": queries.facility_scores(session, scope, start, end, template_code=code)
+                if code else []}
 
     @rpc
     def gap_report(self, caller, level="facility", since=None, until=None, top=10,
                    template_code=None, area_id=None):
-        """Latest scores by facility, district or region, and the items failed most;
-        optionally of one template's visits and within one region or district."""
+        """Latest scores of one template (by default the one with the most visits) by
+        facility, district or region, and its items failed most; optionally within
+        one region or district."""
         start, end = _period(since, until)
         if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= 100:
             raise InvalidInput({"top": ["must be an integer between 1 and 100"]})

@@ -20,14 +20,11 @@ from dataclasses import dataclass
 from c2p.errors import Refused  # the one refusal type; c2p.entrypoints maps it to HTTP
 from c2p.objectstore import format_size  # noqa: F401 (also used by the gateway)
 
-# kind -> the Content-Type stored and served for it.
-ALLOWED = {
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-    "webp": "image/webp",
-    "heic": "image/heic",
-    "pdf": "application/pdf",
-}
+# The file kinds (kind -> the Content-Type stored and served), the statuses of an
+# evidence record and the decisions are the API's (one definition, documented there).
+from c2p.api.evidence import (ACCEPTED, ALLOWED, APPROVED, DECISIONS,  # noqa: F401
+                              NEEDS_MORE, PENDING, REFUSED, REJECTED, WITHDRAWN)
+
 IMAGE_KINDS = {"jpeg", "png", "webp", "heic"}
 # Brands of an ISO-BMFF `ftyp` box that mean HEIF/HEIC still images.
 HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"}
@@ -43,20 +40,8 @@ _MARKUP = re.compile(rb"<\s*(html|script|body|iframe|!doctype|svg|object|embed|f
                      re.IGNORECASE)
 TAIL_BYTES = 1024  # where end markers are looked for (PDF allows trailing junk)
 
-# Statuses of an evidence record.
-PENDING = "pending_upload"  # a slot was issued, no verified file yet
-REFUSED = "refused"  # the file failed verification and was removed; may be re-uploaded
-ACCEPTED = "accepted"  # verified, waiting for the coach's review
-APPROVED, REJECTED, NEEDS_MORE = "approved", "rejected", "needs_more"
-WITHDRAWN = "withdrawn"  # taken back by its uploader before review
-# Verified but never reviewed, and its action closed meanwhile (done on a follow-up
-# visit, or dropped): nothing is waiting for a review any more, so it leaves the
-# review queue instead of staying "accepted" for ever. The file is kept.
-SETTLED = "settled"
-PENDING_REVIEW = "pending_review"  # the review queue's name for ACCEPTED
-DECISIONS = (APPROVED, REJECTED, NEEDS_MORE)
 CONFIRMABLE = (PENDING, REFUSED)
-VERIFIED = (ACCEPTED, APPROVED, REJECTED, NEEDS_MORE, SETTLED)
+VERIFIED = (ACCEPTED, APPROVED, REJECTED, NEEDS_MORE)
 CLOSED_ACTION_STATUSES = ("done", "dropped")
 REVIEWER_ROLES = ("coach", "champion", "admin")
 UPLOADER_ROLES = ("coachee", "coach", "champion", "admin")
@@ -185,11 +170,6 @@ def can_review(role: str, status: str) -> str | None:
     if status != ACCEPTED:
         return f"evidence that is {status} cannot be reviewed"
     return None
-
-
-def settles(action_status: str, evidence_status: str) -> bool:
-    """Does evidence in this status settle now that its action is in `action_status`?"""
-    return action_status in CLOSED_ACTION_STATUSES and evidence_status == ACCEPTED
 
 
 def can_withdraw(caller_id: str, uploaded_by: str, status: str) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, pre_load, validate
 
+from c2p.api import page_of
 from c2p.clock import iso
 from c2p.contracts.notify import CHANNELS
 from notify.models import DELIVERY_STATUSES
@@ -56,7 +57,7 @@ class DeliveryFilters(Schema):
 
 
 def page(total, page_number, per_page, items) -> dict:
-    return {"total": total, "page": page_number, "per_page": per_page, "items": items}
+    return page_of(items, total, page_number, per_page)
 
 
 def inbox_view(m) -> dict:

@@ -122,7 +122,12 @@ def render(kind: str, values: dict) -> dict:
 
 
 def _percent(value):
-    return "—" if value is None else f"{value:.0f} %"
+    """A score as the dashboards give it (one decimal: 70.5 %, 70 % when whole),
+    with the decimal comma in French: {"fr": "70,5 %", "en": "70.5 %"}."""
+    if value is None:
+        return "—"
+    text = f"{float(value):.1f}".removesuffix(".0")
+    return {"fr": f"{text.replace('.', ',')} %", "en": f"{text} %"}
 
 
 def compose(kind: str, event_type: str, data: dict, known: dict | None = None) -> dict:

@@ -1,129 +1,20 @@
-"""The planner's shapes: the requests it accepts (marshmallow, unknown fields
-refused), the views its RPCs answer and the data its events carry."""
+"""The planner's shapes: the requests it accepts, the views its RPCs answer and the
+data its events carry.
+
+The requests live in `c2p.api.plans` (unknown fields refused), where the gateway
+documents them too and dumps the views below through their documented view
+schemas.
+"""
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from marshmallow import (RAISE, Schema, ValidationError, fields, validate, validates_schema)
-
+from c2p.api import page_of
+from c2p.api.core import Day  # noqa: F401
+from c2p.api.plans import (ActionChange, GrowNotes, NewAction, PlanFilters,  # noqa: F401
+                           ProgressQuery, StatusChange)
 from c2p.clock import iso
-from planner.domain import ACTION_STATUSES, OPEN, PLAN_STATUSES
-
-TEXT = validate.Length(min=1, max=2000)
-NOTE = validate.Length(max=5000)
-PERSON = validate.Length(min=1, max=64)
-
-
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class ActionChange(Strict):
-    """A coach rewords an action, moves its due date or gives it to someone else."""
-    text_fr = fields.String(validate=TEXT)
-    text_en = fields.String(validate=TEXT)
-    verification_fr = fields.String(validate=validate.Length(max=2000))
-    verification_en = fields.String(validate=validate.Length(max=2000))
-    due_date = fields.Date()
-    owner_id = fields.String(validate=PERSON, allow_none=True)
-
-    @validates_schema
-    def something(self, data, **kwargs):
-        if not data:
-            raise ValidationError("give at least one of " + ", ".join(sorted(self.fields)), "_")
-
-
-class StatusChange(Strict):
-    status = fields.String(required=True, validate=validate.OneOf(ACTION_STATUSES))
-    comment = fields.String(load_default="", validate=NOTE)
-    reason = fields.String(load_default="", validate=NOTE)  # required to drop
-
-
-class NewAction(Strict):
-    """An action the coach adds; its client-generated id makes a retried sync harmless."""
-    id = fields.UUID(required=True)
-    text_fr = fields.String(validate=TEXT)
-    text_en = fields.String(validate=TEXT)
-    verification_fr = fields.String(load_default="", validate=validate.Length(max=2000))
-    verification_en = fields.String(load_default="", validate=validate.Length(max=2000))
-    responsible_role = fields.String(load_default="", validate=validate.Length(max=64))
-    owner_id = fields.String(load_default=None, validate=PERSON, allow_none=True)
-    due_date = fields.Date(required=True)
-    critical = fields.Boolean(load_default=False)
-
-    @validates_schema
-    def some_text(self, data, **kwargs):
-        if not data.get("text_fr") and not data.get("text_en"):
-            raise ValidationError("text_fr or text_en is required", "text_fr")
-
-
-class GrowNotes(Strict):
-    """The GROW conversation's notes; fields left out are kept."""
-    goal = fields.String(validate=NOTE)
-    reality = fields.String(validate=NOTE)
-    options = fields.String(validate=NOTE)
-    will = fields.String(validate=NOTE)
-
-    @validates_schema
-    def something(self, data, **kwargs):
-        if not data:
-            raise ValidationError("give at least one of goal, reality, options, will", "_")
-
-
-class PlanFilters(Strict):
-    facility_id = fields.String(load_default=None, allow_none=True)
-    status = fields.String(load_default=None, allow_none=True,
-                           validate=validate.OneOf(PLAN_STATUSES))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-
-
-class MyActionFilters(Strict):
-    """`my_actions`: status (one, or open / closed / all), overdue, due window, facility."""
-    status = fields.String(load_default="open", validate=validate.OneOf(
-        list(ACTION_STATUSES) + ["open", "closed", "all"]))
-    overdue = fields.Boolean(load_default=None, allow_none=True)
-    due_before = fields.Date(load_default=None, allow_none=True)
-    due_after = fields.Date(load_default=None, allow_none=True)
-    facility_id = fields.String(load_default=None, allow_none=True, validate=PERSON)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-
-
-class NewComment(Strict):
-    """A comment on an action; its client-generated id makes a retried sync harmless."""
-    id = fields.UUID(required=True)
-    text = fields.String(required=True, validate=TEXT)
-
-    @validates_schema
-    def not_blank(self, data, **kwargs):
-        if not (data.get("text") or "").strip():
-            raise ValidationError("must not be blank", "text")
-
-
-class Day(fields.Date):
-    """A date; a full ISO datetime is accepted too and reduced to its day."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, str) and "T" in value:
-            try:
-                return fields.DateTime()._deserialize(value, attr, data, **kwargs).date()
-            except ValidationError:
-                pass
-        return super()._deserialize(value, attr, data, **kwargs)
-
-
-class ProgressQuery(Strict):
-    by = fields.String(required=True,
-                       validate=validate.OneOf(["plan", "coachee", "facility", "district"]))
-    since = Day(load_default=None, allow_none=True)
-    until = Day(load_default=None, allow_none=True)
-
-    @validates_schema
-    def ordered(self, data, **kwargs):
-        if data.get("since") and data.get("until") and data["since"] > data["until"]:
-            raise ValidationError("must not be after until", "since")
+from planner.domain import OPEN
 
 
 # --- callers -----------------------------------------------------------------------
@@ -182,46 +73,7 @@ def action_view(entry, today: date) -> dict:
         "overdue": a.status in OPEN and a.due_date < today,
         "created_at": iso(a.created_at), "started_at": iso(a.started_at),
         "closed_at": iso(a.closed_at),
-        "verified_by_submission_id": _str(a.verified_by_submission_id),
     }
-
-
-def _str(value):
-    return str(value) if value is not None else None
-
-
-def my_action_view(action, plan, comments: int, caller_id, today: date) -> dict:
-    """One line of a person's action list, with what it belongs to."""
-    overdue = action.status in OPEN and action.due_date < today
-    return {
-        "id": str(action.id), "plan_id": str(plan.id), "plan_status": plan.status,
-        "submission_id": str(plan.submission_id), "facility_id": plan.facility_id,
-        "facility_name": plan.facility_name, "item_code": action.item_code,
-        "text_fr": action.text_fr, "text_en": action.text_en,
-        "verification_fr": action.verification_fr, "verification_en": action.verification_en,
-        "owner_id": action.owner_id,
-        "relation": "owner" if action.owner_id == caller_id else "coach",
-        "status": action.status, "due_date": action.due_date.isoformat(),
-        "critical": action.critical, "overdue": overdue,
-        "days_late": (today - action.due_date).days if overdue else None,
-        "days_left": (action.due_date - today).days
-        if action.status in OPEN and not overdue else None,
-        "comments": comments,
-        "verified_by_submission_id": _str(action.verified_by_submission_id),
-        "closed_at": iso(action.closed_at),
-    }
-
-
-def my_actions_page(total, page, per_page, rows, caller_id, today: date) -> dict:
-    return {"total": total, "page": page, "per_page": per_page,
-            "items": [my_action_view(a, p, n, caller_id, today) for a, p, n in rows]}
-
-
-def comment_view(comment) -> dict:
-    return {"id": str(comment.id), "action_id": str(comment.action_id),
-            "plan_id": str(comment.plan_id), "author_id": comment.author_id,
-            "author_role": comment.author_role, "text": comment.text,
-            "created_at": comment.created_at.isoformat()}
 
 
 def plan_summary(plan, today: date) -> dict:
@@ -241,8 +93,7 @@ def plan_summary(plan, today: date) -> dict:
 
 
 def plan_page(total, page, per_page, plans, today: date) -> dict:
-    return {"total": total, "page": page, "per_page": per_page,
-            "items": [plan_summary(plan, today) for plan in plans]}
+    return page_of([plan_summary(plan, today) for plan in plans], total, page, per_page)
 
 
 def history_view(plan, rows) -> dict:
@@ -283,19 +134,6 @@ def plan_created(plan) -> dict:
                      "status": e.action.status, "recurring": e.carried_over}
                     for e in plan.entries],
     }
-
-
-def action_verified(action, plan, visit: dict, previous: str) -> dict:
-    """`action.verified`: the action closed by the visit that found its item passing."""
-    return {**action_ref(action, plan), "from_status": previous,
-            "submission_id": visit["submission_id"], "visited_at": visit["visited_at"],
-            "verified_by": visit["coach_id"], "late": action.late}
-
-
-def action_commented(action, plan, comment) -> dict:
-    return {**action_ref(action, plan), "comment_id": comment.id,
-            "author_id": comment.author_id, "author_role": comment.author_role,
-            "text": comment.text, "commented_at": comment.created_at}
 
 
 def action_alert(action, plan, alert: str, today: date) -> dict:

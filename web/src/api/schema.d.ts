@@ -162,7 +162,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List action evidence */
+        /** The evidence of an action, oldest first */
         get: operations["list_action_evidence"];
         put?: never;
         post?: never;
@@ -264,10 +264,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Latest scores by facility, district or region, and the items failed most
-         * @description ?level=facility|district|region &since= &until= &top= &template_code= &area_id=
-         */
+        /** Latest scores of one template by facility, district or region, and the items failed most */
         get: operations["get_gaps_dashboard"];
         put?: never;
         post?: never;
@@ -288,9 +285,11 @@ export interface paths {
          * Championship leaderboard of a cohort's teams over a period
          * @description Dashboards: the championship leaderboard of a cohort's teams over a period.
          *
-         *     GET /api/v1/dashboards/leaderboard?cohort=&since=&until=&page=&per_page=
+         *     GET /api/v1/dashboards/leaderboard?cohort=&template_code=&since=&until=&page=&per_page=
          *
-         *     A team is a facility's staff. Each team of the cohort (the facilities of the
+         *     Scores of one template only are compared (`template_code`, by default the
+         *     template with the most visits in the period): a 5-item demo checklist is never
+         *     set against the 49-item one. A team is a facility's staff. Each team of the cohort (the facilities of the
          *     accounts whose `cohort` is the one asked, and those their coaches follow;
          *     without `cohort`, every facility in the caller's scope) with a scored visit in
          *     the period gets
@@ -328,7 +327,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Coachees' progress */
+        /** Actions done, open, overdue and dropped, by plan, coachee, facility or district */
         get: operations["progress"];
         put?: never;
         post?: never;
@@ -374,11 +373,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get evidence */
+        /** One piece of evidence, with its thumbnail link */
         get: operations["get_evidence"];
         put?: never;
         post?: never;
-        /** Withdraw evidence */
+        /** Withdraw one's own evidence before it is reviewed */
         delete: operations["withdraw_evidence"];
         options?: never;
         head?: never;
@@ -394,7 +393,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Confirm evidence upload */
+        /** Verify the uploaded file: accepted (201), already accepted (200), or refused naming why */
         post: operations["confirm_evidence_upload"];
         delete?: never;
         options?: never;
@@ -410,7 +409,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Stream evidence */
+        /**
+         * Upload a piece of evidence through the gateway (the body is the file)
+         * @description Send `Content-Length` (or `Transfer-Encoding: chunked`) and the file's Content-Type; verified like a direct upload. 200 for a retry after success.
+         */
         put: operations["stream_evidence"];
         post?: never;
         delete?: never;
@@ -426,7 +428,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get evidence download */
+        /** A short-lived download link of the file or its thumbnail */
         get: operations["get_evidence_download"];
         put?: never;
         post?: never;
@@ -445,7 +447,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve, reject or ask for more */
+        /** Approve, reject or ask for more (a comment is required but to approve) */
         post: operations["review_evidence"];
         delete?: never;
         options?: never;
@@ -462,7 +464,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** An upload slot (presigned POST) for evidence */
+        /**
+         * An upload slot (presigned POST) for a piece of evidence
+         * @description Send the slot's `fields`, then the file as `file_field`, to `url`; then confirm. The client-generated `id` makes a retry answer the same record (200), with a fresh slot until a verified file is there (`upload` is null then).
+         */
         post: operations["request_evidence_upload"];
         delete?: never;
         options?: never;
@@ -528,7 +533,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A facility's score history, oldest first */
+        /** A facility's score history of one template, oldest first */
         get: operations["get_facility_history"];
         put?: never;
         post?: never;
@@ -685,7 +690,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Org units in the caller's area */
+        /** Org units in the caller's area, by path */
         get: operations["list_org_units"];
         put?: never;
         post?: never;
@@ -722,7 +727,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Improvement plans in the caller's area */
+        /** Improvement plans in the caller's area, newest first */
         get: operations["list_plans"];
         put?: never;
         post?: never;
@@ -758,7 +763,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add an action to a plan */
+        /**
+         * Add an action to a plan
+         * @description The client-generated `id` makes a retry return the plan (200).
+         */
         post: operations["add_action"];
         delete?: never;
         options?: never;
@@ -792,7 +800,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Move an action on */
+        /** Move an action on (start, submit for review, done, drop) */
         post: operations["change_action_status"];
         delete?: never;
         options?: never;
@@ -841,7 +849,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** What happened to a plan */
+        /** What happened to a plan and its actions, oldest first */
         get: operations["plan_history"];
         put?: never;
         post?: never;
@@ -858,10 +866,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Visits in the caller's area, newest first
-         * @description ?facility_id= &district_id= &region_id= &coach_id= &since= &until= &page= &per_page=
-         */
+        /** Visits in the caller's area, newest first */
         get: operations["list_submissions"];
         put?: never;
         /**
@@ -1160,6 +1165,13 @@ export interface components {
             scope: string[];
             username: string;
         };
+        AccountPage: {
+            items: components["schemas"]["AccountView"][];
+            page: number;
+            per_page: number;
+            /** @description items matching, all pages */
+            total: number;
+        };
         AccountUpdate: {
             coaching?: components["schemas"]["CoachingAssignment"][];
             cohort?: string | null;
@@ -1180,6 +1192,7 @@ export interface components {
             active: boolean;
             coaching: components["schemas"]["CoachingAssignment"][];
             cohort?: string | null;
+            /** Format: date-time */
             created_at: string;
             display_name: string;
             email?: string | null;
@@ -1191,15 +1204,9 @@ export interface components {
             /** @enum {string} */
             role: "coachee" | "coach" | "champion" | "manager" | "admin";
             scope: string[];
+            /** Format: date-time */
             updated_at: string;
             username: string;
-        };
-        AccountViewPage: {
-            items: components["schemas"]["AccountView"][];
-            page: number;
-            per_page: number;
-            /** @description items matching, all pages */
-            total: number;
         };
         ActionChange: {
             /** Format: date */
@@ -1210,17 +1217,91 @@ export interface components {
             verification_en?: string;
             verification_fr?: string;
         };
+        ActionCounts: {
+            done: number;
+            dropped: number;
+            open: number;
+            overdue: number;
+            total: number;
+        };
+        ActionEvidencePage: {
+            /** Format: uuid */
+            action_id: string;
+            action_status: string;
+            items: components["schemas"]["EvidenceView"][];
+            page: number;
+            per_page: number;
+            /** @description items matching, all pages */
+            total: number;
+        };
+        ActionView: {
+            carried_over: boolean;
+            /** Format: date-time */
+            closed_at: string | null;
+            comment: string | null;
+            /** Format: date-time */
+            created_at: string | null;
+            critical: boolean;
+            drop_reason: string | null;
+            /** Format: date */
+            due_date: string;
+            /** Format: uuid */
+            id: string;
+            /** @description null for a coach's own action */
+            item_code: string | null;
+            late: boolean;
+            /** Format: uuid */
+            origin_plan_id: string | null;
+            overdue: boolean;
+            owner_id: string | null;
+            points_lost: number;
+            position: number;
+            recurring: boolean;
+            responsible_role: string;
+            /** @enum {string} */
+            source: "gap" | "coach";
+            /** Format: date-time */
+            started_at: string | null;
+            /** @enum {string} */
+            status: "todo" | "in_progress" | "awaiting_review" | "done" | "dropped";
+            text_en: string;
+            text_fr: string;
+            verification_en: string;
+            verification_fr: string;
+        };
+        Agreement: {
+            /** Format: date-time */
+            agreed_at: string | null;
+            coach: components["schemas"]["Confirmation"] | null;
+            coachee: components["schemas"]["Confirmation"] | null;
+        };
         Answer: {
             /** @default  */
             comment?: string;
             item: string;
+            /** @description yes/no/partial/na, a number, or a choice value, by item type */
             value: unknown;
         };
-        AttemptView: {
-            attempted_at: string;
-            duration_ms: number;
-            error: string | null;
-            status_code: number | null;
+        AnswerValue: {
+            comment: string;
+            value: unknown;
+        };
+        AsyncApiDocument: {
+            asyncapi: string;
+            channels: {
+                [key: string]: unknown;
+            };
+            components?: {
+                [key: string]: unknown;
+            };
+            defaultContentType?: string;
+            id: string;
+            info: {
+                [key: string]: unknown;
+            };
+            servers?: {
+                [key: string]: unknown;
+            };
         };
         Choice: {
             label_en: string;
@@ -1229,7 +1310,10 @@ export interface components {
             value: string;
         };
         Coachee: {
-            /** @default true */
+            /**
+             * @description set by the server: false for staff without a C2P account
+             * @default true
+             */
             account?: boolean;
             id: string;
             /** @default  */
@@ -1245,6 +1329,17 @@ export interface components {
             /** @description filled in from the org units when left out */
             facility_path?: string;
         };
+        ColourCounts: {
+            amber: number;
+            green: number;
+            grey: number;
+            red: number;
+        };
+        Confirmation: {
+            /** Format: date-time */
+            at: string;
+            by: string;
+        };
         CorrectiveAction: {
             delay_days: number;
             /** @enum {string} */
@@ -1255,46 +1350,6 @@ export interface components {
             verification_en?: string;
             /** @default  */
             verification_fr?: string;
-        };
-        DeliveryDetail: {
-            attempt_log: components["schemas"]["AttemptView"][];
-            attempts: number;
-            created_at: string | null;
-            delivered_at: string | null;
-            endpoint_id: string;
-            /** @description what is POSTed */
-            envelope: {
-                [key: string]: unknown;
-            };
-            event_id: string;
-            event_type: string;
-            id: string;
-            last_error: string | null;
-            last_status_code: number | null;
-            next_attempt_at: string | null;
-            /** @enum {string} */
-            status: "pending" | "delivered" | "failed";
-        };
-        DeliveryView: {
-            attempts: number;
-            created_at: string | null;
-            delivered_at: string | null;
-            endpoint_id: string;
-            event_id: string;
-            event_type: string;
-            id: string;
-            last_error: string | null;
-            last_status_code: number | null;
-            next_attempt_at: string | null;
-            /** @enum {string} */
-            status: "pending" | "delivered" | "failed";
-        };
-        DeliveryViewPage: {
-            items: components["schemas"]["DeliveryView"][];
-            page: number;
-            per_page: number;
-            /** @description items matching, all pages */
-            total: number;
         };
         DirectUploadRequest: {
             /** Format: uuid */
@@ -1308,6 +1363,14 @@ export interface components {
             /** @default null */
             size_bytes?: number | null;
         };
+        DownloadView: {
+            /** Format: date-time */
+            expires_at: string;
+            /** @description seconds */
+            expires_in: number;
+            /** @description a presigned GET */
+            url: string;
+        };
         EvidenceBrief: {
             action_id: string;
             content_type: string | null;
@@ -1317,6 +1380,71 @@ export interface components {
             thumbnail_url?: string;
             uploaded_at: string | null;
             uploaded_by: string;
+        };
+        EvidenceFacility: {
+            id: string;
+            location: components["schemas"]["GeoPoint"] | null;
+            name: string | null;
+            path: string;
+        };
+        EvidencePage: {
+            items: components["schemas"]["EvidenceView"][];
+            page: number;
+            per_page: number;
+            /** @description items matching, all pages */
+            total: number;
+        };
+        EvidenceView: {
+            /** Format: uuid */
+            action_id: string;
+            /**
+             * Format: date-time
+             * @description from the photo's EXIF
+             */
+            captured_at: string | null;
+            /** @enum {string|null} */
+            channel: "direct" | "stream" | null;
+            content_type: string | null;
+            /** Format: date-time */
+            created_at: string | null;
+            distance_from_facility_m: number | null;
+            facility: components["schemas"]["EvidenceFacility"];
+            filename: string | null;
+            /** @description from the photo's EXIF */
+            gps: components["schemas"]["GeoPoint"] | null;
+            height: number | null;
+            hours_between_capture_and_upload: number | null;
+            /** Format: uuid */
+            id: string;
+            note: string;
+            /** Format: uuid */
+            plan_id: string;
+            /** Format: date-time */
+            purged_at: string | null;
+            refusal: components["schemas"]["Refusal"] | null;
+            review: components["schemas"]["ReviewView"] | null;
+            sha256: string | null;
+            size_bytes: number | null;
+            /** @enum {string} */
+            status: "pending_upload" | "refused" | "accepted" | "approved" | "rejected" | "needs_more" | "withdrawn";
+            /** @description a presigned GET of the thumbnail, valid a few minutes */
+            thumbnail_url?: string;
+            /** Format: date-time */
+            uploaded_at: string | null;
+            uploaded_by: string;
+            width: number | null;
+            /** Format: date-time */
+            withdrawn_at: string | null;
+        };
+        FacilityHistoryView: {
+            /** @description latest minus first percent, same template (null: fewer than 2) */
+            change: number | null;
+            facility_id: string;
+            facility_name: string;
+            facility_path: string;
+            /** @description the template compared (null: no visit) */
+            template_code: string | null;
+            visits: components["schemas"]["HistoryVisit"][];
         };
         FacilityPage: {
             /** @description active coachee accounts of the facility */
@@ -1344,6 +1472,71 @@ export interface components {
             path: string;
             region: components["schemas"]["PlaceRef"] | null;
         };
+        Gap: {
+            action: components["schemas"]["CorrectiveAction"];
+            answer: unknown;
+            critical: boolean;
+            item_code: string;
+            label_en: string;
+            label_fr: string;
+            points_lost: number;
+            section_code: string;
+        };
+        GapReportView: {
+            area_id: string | null;
+            items: components["schemas"]["GapRow"][];
+            /** @enum {string} */
+            level: "facility" | "district" | "region";
+            page: number;
+            per_page: number;
+            /** Format: date-time */
+            since: string | null;
+            /** @description the template compared (null: no visit in the period) */
+            template_code: string | null;
+            top_gaps: components["schemas"]["TopGap"][];
+            /** @description items matching, all pages */
+            total: number;
+            totals: components["schemas"]["GapTotals"];
+            /** Format: date-time */
+            until: string | null;
+        };
+        GapRow: {
+            /** @enum {string} */
+            colour?: "green" | "amber" | "red" | "grey";
+            colours?: components["schemas"]["ColourCounts"];
+            district_id?: string;
+            district_name?: string;
+            facilities?: number;
+            facility_id?: string;
+            facility_name?: string;
+            facility_path?: string;
+            first_percent?: number | null;
+            /** @description facility: boolean; roll-up: how many */
+            flagged?: unknown;
+            /** Format: uuid */
+            latest_submission_id?: string;
+            /** Format: date-time */
+            latest_visited_at?: string;
+            latitude?: number | null;
+            longitude?: number | null;
+            mean_percent?: number | null;
+            percent?: number | null;
+            region_id?: string;
+            region_name?: string;
+            template_code?: string;
+            visits?: number;
+        };
+        GapTotals: {
+            colours: components["schemas"]["ColourCounts"];
+            facilities: number;
+            flagged: number;
+            mean_percent: number | null;
+            visits: number;
+        };
+        GeoPoint: {
+            lat: number;
+            lon: number;
+        };
         GpsPoint: {
             /** @default null */
             accuracy_m?: number | null;
@@ -1356,8 +1549,72 @@ export interface components {
             reality?: string;
             will?: string;
         };
+        GrowView: {
+            goal: string;
+            options: string;
+            reality: string;
+            will: string;
+        };
         Health: {
+            /** @example ok */
             status: string;
+        };
+        HistoryEntryView: {
+            /** Format: uuid */
+            action_id: string | null;
+            /** @description an account, or system */
+            actor_id: string;
+            /** Format: date-time */
+            at: string;
+            /** @description plan.created, action.status_changed, grow.updated, ... */
+            change: string;
+            /** @description what changed (by change) */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            plan_id: string;
+        };
+        HistoryVisit: {
+            coach_id: string;
+            /** @enum {string} */
+            colour: "green" | "amber" | "red" | "grey";
+            flagged: boolean;
+            percent: number | null;
+            sections: components["schemas"]["VisitSectionScore"][];
+            /** Format: uuid */
+            submission_id: string;
+            template_code: string;
+            template_version: number;
+            /** Format: date-time */
+            visited_at: string;
+        };
+        ImportLine: {
+            /** @description updated lines */
+            changed?: string[];
+            /** @description rejected lines */
+            errors?: components["schemas"]["LineError"][];
+            id: string | null;
+            line: number;
+            /** @enum {string} */
+            status: "created" | "updated" | "unchanged" | "rejected";
+        };
+        ImportReportView: {
+            created: number;
+            dry_run: boolean;
+            /** @enum {string} */
+            format: "csv" | "dhis2";
+            lines: components["schemas"]["ImportLine"][];
+            rejected: number;
+            unchanged: number;
+            updated: number;
+        };
+        InboxMessagePage: {
+            items: components["schemas"]["InboxMessageView"][];
+            page: number;
+            per_page: number;
+            /** @description items matching, all pages */
+            total: number;
         };
         InboxMessageView: {
             body_en: string;
@@ -1375,36 +1632,6 @@ export interface components {
             read_at?: string | null;
             title_en: string;
             title_fr: string;
-        };
-        InboxMessageViewPage: {
-            items: components["schemas"]["InboxMessageView"][];
-            page: number;
-            per_page: number;
-            /** @description items matching, all pages */
-            total: number;
-        };
-        Item: {
-            action: components["schemas"]["CorrectiveAction"];
-            /** @default true */
-            allow_na?: boolean;
-            choices?: components["schemas"]["Choice"][];
-            code: string;
-            /** @default false */
-            critical?: boolean;
-            /** @default  */
-            help_en?: string;
-            /** @default  */
-            help_fr?: string;
-            label_en: string;
-            label_fr: string;
-            pass_range?: (number | null)[];
-            points: number;
-            /** @default true */
-            required?: boolean;
-            /** @enum {string} */
-            type: "yes_no" | "numeric" | "choice";
-            unit?: string;
-            valid_range?: (number | null)[];
         };
         LastVisit: {
             colour: string | null;
@@ -1432,10 +1659,19 @@ export interface components {
             items: components["schemas"]["TeamView"][];
             page: number;
             per_page: number;
+            /** Format: date */
             since: string;
+            /** @description the template compared (null: no visit in the period) */
+            template_code: string | null;
+            /** @description items matching, all pages */
             total: number;
             unranked: components["schemas"]["TeamView"][];
+            /** Format: date */
             until: string;
+        };
+        LineError: {
+            field: string;
+            reason: string;
         };
         MarkedView: {
             marked: number;
@@ -1479,6 +1715,13 @@ export interface components {
             /** @enum {string} */
             status: "never_visited" | "overdue" | "due" | "due_soon" | "not_due";
         };
+        NotificationDeliveryPage: {
+            items: components["schemas"]["NotificationDeliveryView"][];
+            page: number;
+            per_page: number;
+            /** @description items matching, all pages */
+            total: number;
+        };
         NotificationDeliveryView: {
             address?: string | null;
             attempts: number;
@@ -1508,13 +1751,6 @@ export interface components {
             status: "pending" | "held" | "digest" | "sending" | "delivered" | "failed" | "digested" | "cancelled";
             subject: string;
         };
-        NotificationDeliveryViewPage: {
-            items: components["schemas"]["NotificationDeliveryView"][];
-            page: number;
-            per_page: number;
-            /** @description items matching, all pages */
-            total: number;
-        };
         OpenAction: {
             critical: boolean;
             due_date: string;
@@ -1526,6 +1762,27 @@ export interface components {
             text_en: string;
             text_fr: string;
         };
+        OpenApiDocument: {
+            components?: {
+                [key: string]: unknown;
+            };
+            info: {
+                [key: string]: unknown;
+            };
+            openapi: string;
+            paths: {
+                [key: string]: unknown;
+            };
+            security?: {
+                [key: string]: unknown;
+            }[];
+            servers?: {
+                [key: string]: unknown;
+            }[];
+            tags?: {
+                [key: string]: unknown;
+            }[];
+        };
         OpenPlan: {
             /** @description its open actions only */
             actions: components["schemas"]["OpenAction"][];
@@ -1535,9 +1792,37 @@ export interface components {
             submission_id: string;
             visited_at: string | null;
         };
+        OrgUnitPage: {
+            items: components["schemas"]["OrgUnitView"][];
+            page: number;
+            per_page: number;
+            /** @description items matching, all pages */
+            total: number;
+        };
+        OrgUnitView: {
+            code: string | null;
+            dhis2_id: string | null;
+            id: string;
+            latitude: number | null;
+            /** @enum {string} */
+            level: "country" | "region" | "district" | "facility";
+            longitude: number | null;
+            name: string;
+            parent_id: string | null;
+            path: string;
+        };
         PlaceRef: {
             id: string;
             name: string;
+        };
+        PlanHistoryView: {
+            items: components["schemas"]["HistoryEntryView"][];
+            page: number;
+            per_page: number;
+            /** Format: uuid */
+            plan_id: string;
+            /** @description items matching, all pages */
+            total: number;
         };
         PlannedVisit: {
             days_overdue: number | null;
@@ -1556,6 +1841,52 @@ export interface components {
             longitude: number | null;
             /** @enum {string} */
             status: "never_visited" | "overdue" | "due" | "due_soon" | "not_due";
+        };
+        PlanSummaryPage: {
+            items: components["schemas"]["PlanSummaryView"][];
+            page: number;
+            per_page: number;
+            /** @description items matching, all pages */
+            total: number;
+        };
+        PlanSummaryView: {
+            actions: components["schemas"]["ActionCounts"];
+            coach_id: string;
+            /** Format: date-time */
+            created_at: string;
+            facility_id: string;
+            facility_name: string;
+            facility_path: string;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "draft" | "agreed" | "in_progress" | "completed";
+            /** Format: uuid */
+            submission_id: string;
+            /** Format: date-time */
+            visited_at: string | null;
+        };
+        PlanView: {
+            actions: components["schemas"]["ActionView"][];
+            agreement: components["schemas"]["Agreement"];
+            coach_id: string;
+            coachees: components["schemas"]["Coachee"][];
+            /** Format: date-time */
+            completed_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            facility_id: string;
+            facility_name: string;
+            facility_path: string;
+            grow: components["schemas"]["GrowView"];
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "draft" | "agreed" | "in_progress" | "completed";
+            /** Format: uuid */
+            submission_id: string;
+            /** Format: date-time */
+            visited_at: string | null;
         };
         Preferences: {
             channels?: ("inbox" | "email" | "sms" | "whatsapp")[];
@@ -1580,18 +1911,90 @@ export interface components {
             field: string;
             reason: string;
         };
+        ProgressRow: {
+            done: number;
+            dropped: number;
+            facility_path: string | null;
+            /** @description plan id, owner id, facility id or district path (by `by`) */
+            key: string;
+            label: string | null;
+            median_days_to_close: number | null;
+            open: number;
+            overdue: number;
+            percent_done: number;
+            total: number;
+        };
+        ProgressRowPage: {
+            items: components["schemas"]["ProgressRow"][];
+            page: number;
+            per_page: number;
+            /** @description items matching, all pages */
+            total: number;
+        };
+        PublishedTemplateView: {
+            code: string;
+            /** @description false when this exact version was already published (replay) */
+            created: boolean;
+            description_en?: string;
+            description_fr?: string;
+            item_count: number;
+            /** Format: date-time */
+            published_at: string | null;
+            published_by: string | null;
+            section_count: number;
+            sections: components["schemas"]["TemplateSection"][];
+            thresholds: components["schemas"]["Thresholds"];
+            title_en: string;
+            title_fr: string;
+            version: number;
+            /** @description days between two visits (absent: the server's setting) */
+            visit_interval_days?: number;
+        };
         RefreshRequest: {
             refresh_token: string;
         };
+        Refusal: {
+            code: string;
+            reason_en: string;
+            reason_fr: string | null;
+        };
         ReviewRequest: {
-            /** @default  */
+            /**
+             * @description required to reject or ask for more
+             * @default
+             */
             comment?: string;
             /** @enum {string} */
             decision: "approved" | "rejected" | "needs_more";
         };
-        Section: {
+        ReviewView: {
+            comment: string | null;
+            /** @enum {string} */
+            decision: "approved" | "rejected" | "needs_more";
+            /** Format: date-time */
+            reviewed_at: string | null;
+            reviewed_by: string;
+        };
+        Score: {
+            /** @enum {string} */
+            colour: "green" | "amber" | "red" | "grey";
+            /** @description a critical item failed */
+            flagged: boolean;
+            max_points: number;
+            percent: number | null;
+            points: number;
+            sections: components["schemas"]["SectionScore"][];
+        };
+        SectionScore: {
             code: string;
-            items: components["schemas"]["Item"][];
+            /** @enum {string} */
+            colour: "green" | "amber" | "red" | "grey";
+            /** @description 80 % or more */
+            effective: boolean;
+            max_points: number;
+            /** @description null when no item applied */
+            percent: number | null;
+            points: number;
             title_en: string;
             title_fr: string;
         };
@@ -1627,7 +2030,10 @@ export interface components {
         StatusChange: {
             /** @default  */
             comment?: string;
-            /** @default  */
+            /**
+             * @description required to drop an action
+             * @default
+             */
             reason?: string;
             /** @enum {string} */
             status: "todo" | "in_progress" | "awaiting_review" | "done" | "dropped";
@@ -1637,7 +2043,10 @@ export interface components {
             coachees?: components["schemas"]["Coachee"][];
             /** @default  */
             comment?: string;
-            /** @default null */
+            /**
+             * @description set by the server
+             * @default null
+             */
             dtc_id?: string | null;
             facility_id: string;
             /** @default null */
@@ -1647,6 +2056,58 @@ export interface components {
             template_code: string;
             /** @default null */
             template_version?: number | null;
+            /** Format: date-time */
+            visited_at: string;
+        };
+        SubmissionSummaryPage: {
+            items: components["schemas"]["SubmissionSummaryView"][];
+            page: number;
+            per_page: number;
+            /** @description items matching, all pages */
+            total: number;
+        };
+        SubmissionSummaryView: {
+            coach_id: string;
+            /** @enum {string} */
+            colour: "green" | "amber" | "red" | "grey";
+            facility_id: string;
+            facility_name: string;
+            facility_path: string;
+            flagged: boolean;
+            /** @description how many gaps */
+            gaps: number;
+            /** Format: uuid */
+            id: string;
+            percent: number | null;
+            /** Format: date-time */
+            received_at: string;
+            template_code: string;
+            template_version: number;
+            /** Format: date-time */
+            visited_at: string;
+        };
+        SubmissionView: {
+            /** @description by item code */
+            answers: {
+                [key: string]: components["schemas"]["AnswerValue"];
+            };
+            coach_id: string;
+            coachees: components["schemas"]["Coachee"][];
+            comment: string;
+            facility_id: string;
+            facility_name: string;
+            facility_path: string;
+            gaps: components["schemas"]["Gap"][];
+            gps: components["schemas"]["GpsPoint"] | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            received_at: string;
+            /** @description this id was already received */
+            replayed?: boolean;
+            score: components["schemas"]["Score"];
+            template_code: string;
+            template_version: number;
             /** Format: date-time */
             visited_at: string;
         };
@@ -1664,6 +2125,7 @@ export interface components {
             /** @description ranked teams only */
             improvement?: number;
             latest_percent: number | null;
+            /** Format: date-time */
             latest_visited_at: string | null;
             percent_done: number;
             /** @description ranked teams only */
@@ -1679,7 +2141,7 @@ export interface components {
             code: string;
             description_en?: string;
             description_fr?: string;
-            sections: components["schemas"]["Section"][];
+            sections: components["schemas"]["TemplateSection"][];
             thresholds?: components["schemas"]["Thresholds"];
             title_en: string;
             title_fr: string;
@@ -1687,14 +2149,91 @@ export interface components {
             version?: number | null;
             visit_interval_days?: number;
         };
+        TemplateItem: {
+            action: components["schemas"]["CorrectiveAction"];
+            /** @default true */
+            allow_na?: boolean;
+            choices?: components["schemas"]["Choice"][];
+            code: string;
+            /** @default false */
+            critical?: boolean;
+            /** @default  */
+            help_en?: string;
+            /** @default  */
+            help_fr?: string;
+            label_en: string;
+            label_fr: string;
+            /** @description [low, high]; null: open */
+            pass_range?: (number | null)[];
+            points: number;
+            /** @default true */
+            required?: boolean;
+            /** @enum {string} */
+            type: "yes_no" | "numeric" | "choice";
+            unit?: string;
+            /** @description [low, high]; null: open */
+            valid_range?: (number | null)[];
+        };
+        TemplateSection: {
+            code: string;
+            items: components["schemas"]["TemplateItem"][];
+            title_en: string;
+            title_fr: string;
+        };
+        TemplateSummaryPage: {
+            items: components["schemas"]["TemplateSummaryView"][];
+            page: number;
+            per_page: number;
+            /** @description items matching, all pages */
+            total: number;
+        };
+        TemplateSummaryView: {
+            code: string;
+            item_count: number;
+            /** Format: date-time */
+            published_at: string | null;
+            published_by: string | null;
+            section_count: number;
+            title_en: string;
+            title_fr: string;
+            version: number;
+        };
         TemplateTrend: {
             overall: components["schemas"]["TrendPoint"][];
             sections: components["schemas"]["SectionTrend"][];
             template_code: string;
         };
+        TemplateView: {
+            code: string;
+            description_en?: string;
+            description_fr?: string;
+            item_count: number;
+            /** Format: date-time */
+            published_at: string | null;
+            published_by: string | null;
+            section_count: number;
+            sections: components["schemas"]["TemplateSection"][];
+            thresholds: components["schemas"]["Thresholds"];
+            title_en: string;
+            title_fr: string;
+            version: number;
+            /** @description days between two visits (absent: the server's setting) */
+            visit_interval_days?: number;
+        };
         Thresholds: {
             amber: number;
             green: number;
+        };
+        TopGap: {
+            critical: boolean;
+            failure_rate: number | null;
+            failures: number;
+            item_code: string;
+            label_en: string;
+            label_fr: string;
+            partial: number;
+            section_code: string | null;
+            visits: number;
         };
         TrendPoint: {
             percent: number | null;
@@ -1704,6 +2243,25 @@ export interface components {
         UnreadCountView: {
             unread: number;
         };
+        UploadSlot: {
+            /** Format: date-time */
+            expires_at?: string;
+            /** @description form fields, in order */
+            fields?: {
+                [key: string]: string;
+            };
+            file_field?: string;
+            key?: string;
+            max_bytes: number;
+            method?: string;
+            url?: string;
+        };
+        UploadSlotView: {
+            evidence: components["schemas"]["EvidenceView"];
+            /** @description this id was already received */
+            replayed?: boolean;
+            upload: components["schemas"]["UploadSlot"] | null;
+        };
         VisitPlanPage: {
             items: components["schemas"]["PlannedVisit"][];
             page: number;
@@ -1712,6 +2270,19 @@ export interface components {
             today: string;
             /** @description items matching, all pages */
             total: number;
+        };
+        VisitSectionScore: {
+            code: string;
+            percent: number | null;
+            title_en: string;
+            title_fr: string;
+        };
+        WebhookAttemptView: {
+            /** Format: date-time */
+            attempted_at: string;
+            duration_ms: number;
+            error: string | null;
+            status_code: number | null;
         };
         WebhookCreate: {
             description?: string;
@@ -1728,8 +2299,62 @@ export interface components {
             /** @description absolute http(s) URL */
             url: string;
         };
+        WebhookDeliveryDetail: {
+            attempt_log: components["schemas"]["WebhookAttemptView"][];
+            attempts: number;
+            /** Format: date-time */
+            created_at: string | null;
+            /** Format: date-time */
+            delivered_at: string | null;
+            endpoint_id: string;
+            /** @description what is POSTed */
+            envelope: {
+                [key: string]: unknown;
+            };
+            event_id: string;
+            event_type: string;
+            id: string;
+            last_error: string | null;
+            last_status_code: number | null;
+            /** Format: date-time */
+            next_attempt_at: string | null;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed";
+        };
+        WebhookDeliveryPage: {
+            items: components["schemas"]["WebhookDeliveryView"][];
+            page: number;
+            per_page: number;
+            /** @description items matching, all pages */
+            total: number;
+        };
+        WebhookDeliveryView: {
+            attempts: number;
+            /** Format: date-time */
+            created_at: string | null;
+            /** Format: date-time */
+            delivered_at: string | null;
+            endpoint_id: string;
+            event_id: string;
+            event_type: string;
+            id: string;
+            last_error: string | null;
+            last_status_code: number | null;
+            /** Format: date-time */
+            next_attempt_at: string | null;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed";
+        };
+        WebhookPage: {
+            items: components["schemas"]["WebhookView"][];
+            page: number;
+            per_page: number;
+            /** @description items matching, all pages */
+            total: number;
+        };
         WebhookView: {
             active: boolean;
+            /** Format: date-time */
             created_at: string | null;
             /** @description its owner */
             created_by: string;
@@ -1740,13 +2365,6 @@ export interface components {
             /** @description only when created or rotated */
             secret?: string;
             url: string;
-        };
-        WebhookViewPage: {
-            items: components["schemas"]["WebhookView"][];
-            page: number;
-            per_page: number;
-            /** @description items matching, all pages */
-            total: number;
         };
     };
     responses: never;
@@ -1906,7 +2524,9 @@ export interface operations {
                 active?: boolean;
                 cohort?: string;
                 facility_id?: string;
+                /** @description from 1 */
                 page?: number;
+                /** @description 1 to 100 (default 20) */
                 per_page?: number;
                 /** @description part of a username or display name */
                 q?: string;
@@ -1924,7 +2544,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AccountViewPage"];
+                    "application/json": components["schemas"]["AccountPage"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -1996,6 +2625,15 @@ export interface operations {
                     "application/json": components["schemas"]["AccountView"];
                 };
             };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -2063,6 +2701,15 @@ export interface operations {
                     "application/json": components["schemas"]["AccountView"];
                 };
             };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -2123,6 +2770,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AccountView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -2201,6 +2857,15 @@ export interface operations {
                     "application/json": components["schemas"]["AccountView"];
                 };
             };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -2277,6 +2942,15 @@ export interface operations {
                     "application/json": components["schemas"]["AccountView"];
                 };
             };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -2326,7 +3000,12 @@ export interface operations {
     };
     list_action_evidence: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description from 1 */
+                page?: number;
+                /** @description 1 to 100 (default 20) */
+                per_page?: number;
+            };
             header?: never;
             path: {
                 action_id: string;
@@ -2341,7 +3020,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["ActionEvidencePage"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -2371,6 +3059,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Invalid input: `errors` names each field and reason */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A service did not answer */
             503: {
                 headers: {
@@ -2389,7 +3086,9 @@ export interface operations {
                 event_id?: string;
                 event_type?: string;
                 kind?: string;
+                /** @description from 1 */
                 page?: number;
+                /** @description 1 to 100 (default 20) */
                 per_page?: number;
                 recipient_id?: string;
                 status?: "pending" | "held" | "digest" | "sending" | "delivered" | "failed" | "digested" | "cancelled";
@@ -2406,7 +3105,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["NotificationDeliveryViewPage"];
+                    "application/json": components["schemas"]["NotificationDeliveryPage"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -2462,7 +3170,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["AsyncApiDocument"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2487,6 +3204,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SessionTokens"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -2538,6 +3264,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and reason */
             422: {
                 headers: {
@@ -2578,6 +3313,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SessionTokens"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -2624,11 +3368,15 @@ export interface operations {
                 /** @description only facilities under this region or district (an org-unit id) */
                 area_id?: string;
                 level?: "facility" | "district" | "region";
+                /** @description from 1 */
+                page?: number;
+                /** @description 1 to 100 (default 20) */
+                per_page?: number;
                 /** @description first day included (ISO date or date-time) */
                 since?: string;
-                /** @description only visits of this template (every version) */
+                /** @description the template compared (every version); default: the one with the most visits */
                 template_code?: string;
-                /** @description how many failing items (1-100, default 10) */
+                /** @description how many failing items (default 10) */
                 top?: number;
                 /** @description last day included (ISO date or date-time) */
                 until?: string;
@@ -2645,7 +3393,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["GapReportView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -2690,10 +3447,14 @@ export interface operations {
         parameters: {
             query?: {
                 cohort?: string;
+                /** @description from 1 */
                 page?: number;
+                /** @description 1 to 100 (default 20) */
                 per_page?: number;
                 /** @description default: until − 90 days */
                 since?: string;
+                /** @description the template whose scores are compared; default: the one with most visits in the period */
+                template_code?: string;
                 /** @description default: today */
                 until?: string;
             };
@@ -2710,6 +3471,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LeaderboardView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -2754,7 +3524,13 @@ export interface operations {
         parameters: {
             query: {
                 by: "plan" | "coachee" | "facility" | "district";
+                /** @description from 1 */
+                page?: number;
+                /** @description 1 to 100 (default 20) */
+                per_page?: number;
+                /** @description actions (by=plan: plans) created from this day */
                 since?: string | null;
+                /** @description ... up to this day, included */
                 until?: string | null;
             };
             header?: never;
@@ -2769,7 +3545,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["ProgressRowPage"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -2813,13 +3598,13 @@ export interface operations {
     list_evidence_queue: {
         parameters: {
             query?: {
-                facility_id?: string;
+                facility_id?: string | null;
                 /** @description from 1 */
                 page?: number;
                 /** @description 1 to 100 (default 20) */
                 per_page?: number;
                 /** @description default `accepted`: waiting for review */
-                status?: "accepted" | "approved" | "rejected" | "needs_more" | "refused" | "pending_upload" | "withdrawn";
+                status?: "pending_upload" | "refused" | "accepted" | "approved" | "rejected" | "needs_more" | "withdrawn";
             };
             header?: never;
             path?: never;
@@ -2833,7 +3618,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["EvidencePage"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -2891,7 +3685,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["EvidenceView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -2949,7 +3752,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["EvidenceView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -2979,6 +3791,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A service did not answer */
             503: {
                 headers: {
@@ -2999,19 +3820,33 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/json": Record<string, never>;
-            };
-        };
+        requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description Replayed */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["EvidenceView"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvidenceView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -3025,6 +3860,24 @@ export interface operations {
             };
             /** @description Role not allowed */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or outside the caller's scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3054,26 +3907,43 @@ export interface operations {
     };
     stream_evidence: {
         parameters: {
-            query?: never;
+            query: {
+                action_id: string;
+                filename?: string;
+            };
             header?: never;
             path: {
                 evidence_id: string;
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/json": Record<string, never>;
-            };
-        };
+        requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description Replayed */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["EvidenceView"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvidenceView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -3087,6 +3957,33 @@ export interface operations {
             };
             /** @description Role not allowed */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or outside the caller's scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3116,7 +4013,9 @@ export interface operations {
     };
     get_evidence_download: {
         parameters: {
-            query?: never;
+            query?: {
+                variant?: "original" | "thumbnail";
+            };
             header?: never;
             path: {
                 evidence_id: string;
@@ -3131,7 +4030,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["DownloadView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -3154,6 +4062,15 @@ export interface operations {
             };
             /** @description Not found (or outside the caller's scope) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and reason */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3193,7 +4110,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["EvidenceView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -3271,7 +4197,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["UploadSlotView"];
                 };
             };
             /** @description Created */
@@ -3280,7 +4206,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["UploadSlotView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -3365,6 +4300,15 @@ export interface operations {
                     "text/csv": string;
                 };
             };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -3438,6 +4382,15 @@ export interface operations {
                     "text/csv": string;
                 };
             };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -3505,6 +4458,15 @@ export interface operations {
                     "application/json": components["schemas"]["FacilityPage"];
                 };
             };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -3548,6 +4510,8 @@ export interface operations {
             query?: {
                 /** @description first day included (ISO date or date-time) */
                 since?: string;
+                /** @description default: the template of the latest visit */
+                template_code?: string;
                 /** @description last day included (ISO date or date-time) */
                 until?: string;
             };
@@ -3565,7 +4529,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["FacilityHistoryView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -3618,7 +4591,9 @@ export interface operations {
     get_inbox: {
         parameters: {
             query?: {
+                /** @description from 1 */
                 page?: number;
+                /** @description 1 to 100 (default 20) */
                 per_page?: number;
                 /** @description only unread messages */
                 unread?: boolean;
@@ -3635,7 +4610,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InboxMessageViewPage"];
+                    "application/json": components["schemas"]["InboxMessagePage"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -3694,6 +4678,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["InboxMessageView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -3761,6 +4754,15 @@ export interface operations {
                     "application/json": components["schemas"]["MarkedView"];
                 };
             };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -3817,6 +4819,15 @@ export interface operations {
                     "application/json": components["schemas"]["UnreadCountView"];
                 };
             };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -3848,7 +4859,12 @@ export interface operations {
     };
     live_updates: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the bearer token, for EventSource (which cannot set headers) */
+                access_token?: string;
+                /** @description as the Last-Event-ID header: replay what was missed */
+                last_event_id?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3864,6 +4880,15 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -3875,6 +4900,15 @@ export interface operations {
             };
             /** @description Role not allowed */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and reason */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3909,6 +4943,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AccountView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -3962,6 +5005,15 @@ export interface operations {
                     "application/json": components["schemas"]["AccountView"];
                 };
             };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -4003,7 +5055,9 @@ export interface operations {
     my_coachees: {
         parameters: {
             query?: {
+                /** @description from 1 */
                 page?: number;
+                /** @description 1 to 100 (default 20) */
                 per_page?: number;
             };
             header?: never;
@@ -4018,7 +5072,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AccountViewPage"];
+                    "application/json": components["schemas"]["AccountPage"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -4074,7 +5137,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["OpenApiDocument"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4083,7 +5155,11 @@ export interface operations {
         parameters: {
             query?: {
                 level?: "country" | "region" | "district" | "facility";
+                /** @description from 1 */
+                page?: number;
                 parent_id?: string;
+                /** @description 1 to 100 (default 20) */
+                per_page?: number;
             };
             header?: never;
             path?: never;
@@ -4097,7 +5173,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["OrgUnitPage"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -4156,7 +5241,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["ImportReportView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -4201,7 +5295,9 @@ export interface operations {
         parameters: {
             query?: {
                 facility_id?: string | null;
+                /** @description from 1 */
                 page?: number;
+                /** @description 1 to 100 (default 20) */
                 per_page?: number;
                 status?: "draft" | "agreed" | "in_progress" | "completed" | null;
             };
@@ -4217,7 +5313,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["PlanSummaryPage"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -4275,7 +5380,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["PlanView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -4337,7 +5451,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["PlanView"];
                 };
             };
             /** @description Created */
@@ -4346,7 +5460,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["PlanView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -4427,7 +5550,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["PlanView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -4508,7 +5640,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["PlanView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -4584,7 +5725,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["PlanView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -4664,7 +5814,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["PlanView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -4716,7 +5875,12 @@ export interface operations {
     };
     plan_history: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description from 1 */
+                page?: number;
+                /** @description 1 to 100 (default 20) */
+                per_page?: number;
+            };
             header?: never;
             path: {
                 plan_id: string;
@@ -4731,7 +5895,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["PlanHistoryView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -4754,6 +5927,15 @@ export interface operations {
             };
             /** @description Not found (or outside the caller's scope) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and reason */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4785,6 +5967,7 @@ export interface operations {
                 region_id?: string;
                 /** @description first day included (ISO date or date-time) */
                 since?: string;
+                template_code?: string;
                 /** @description last day included (ISO date or date-time) */
                 until?: string;
             };
@@ -4800,7 +5983,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["SubmissionSummaryPage"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -4869,7 +6061,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["SubmissionView"];
                 };
             };
             /** @description Created */
@@ -4878,7 +6070,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["SubmissionView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -4945,7 +6146,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["SubmissionView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -5003,7 +6213,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["PlanView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -5066,6 +6285,15 @@ export interface operations {
                     "application/pdf": string;
                 };
             };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -5117,7 +6345,10 @@ export interface operations {
         parameters: {
             query?: {
                 code?: string;
-                version?: number;
+                /** @description from 1 */
+                page?: number;
+                /** @description 1 to 100 (default 20) */
+                per_page?: number;
             };
             header?: never;
             path?: never;
@@ -5131,7 +6362,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["TemplateSummaryPage"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -5191,7 +6431,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["PublishedTemplateView"];
                 };
             };
             /** @description Created */
@@ -5200,7 +6440,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["PublishedTemplateView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -5253,7 +6502,7 @@ export interface operations {
     get_template: {
         parameters: {
             query?: {
-                code?: string;
+                /** @description default: the latest */
                 version?: number;
             };
             header?: never;
@@ -5270,7 +6519,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["TemplateView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -5326,7 +6584,9 @@ export interface operations {
                 /** @description every facility, due or not */
                 all?: boolean;
                 district_id?: string;
+                /** @description from 1 */
                 page?: number;
+                /** @description 1 to 100 (default 20) */
                 per_page?: number;
                 /** @description plan visits on this template only */
                 template?: string;
@@ -5346,6 +6606,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VisitPlanPage"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -5398,7 +6667,9 @@ export interface operations {
     list_webhooks: {
         parameters: {
             query?: {
+                /** @description from 1 */
                 page?: number;
+                /** @description 1 to 100 (default 20) */
                 per_page?: number;
             };
             header?: never;
@@ -5413,7 +6684,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WebhookViewPage"];
+                    "application/json": components["schemas"]["WebhookPage"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -5485,6 +6765,15 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookView"];
                 };
             };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -5552,6 +6841,15 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookView"];
                 };
             };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -5610,6 +6908,15 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookView"];
                 };
             };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No valid bearer token */
             401: {
                 headers: {
@@ -5651,7 +6958,9 @@ export interface operations {
     list_webhook_deliveries: {
         parameters: {
             query?: {
+                /** @description from 1 */
                 page?: number;
+                /** @description 1 to 100 (default 20) */
                 per_page?: number;
                 status?: "pending" | "delivered" | "failed";
             };
@@ -5669,7 +6978,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DeliveryViewPage"];
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -5737,7 +7055,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DeliveryDetail"];
+                    "application/json": components["schemas"]["WebhookDeliveryDetail"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -5796,7 +7123,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DeliveryView"];
+                    "application/json": components["schemas"]["WebhookDeliveryView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */
@@ -5873,6 +7209,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token */

@@ -8,8 +8,8 @@ import type { components } from "@c2p/api-schema";
 
 export type Schemas = components["schemas"];
 export type Template = Schemas["TemplateDefinition"] & { version: number };
-export type Section = Schemas["Section"];
-export type Item = Schemas["Item"];
+export type Section = Schemas["TemplateSection"];
+export type Item = Schemas["TemplateItem"];
 export type Account = Schemas["AccountView"];
 export type InboxMessage = Schemas["InboxMessageView"];
 export type SubmissionRequest = Schemas["SubmissionRequest"];

@@ -1,4 +1,5 @@
 // English catalogue: the same keys as fr.ts (the compiler checks it).
+import { deskEn } from "../desk/i18n";
 import type { fr } from "./fr";
 
 export const en: Record<keyof typeof fr, string> = {
@@ -222,6 +223,6 @@ export const en: Record<keyof typeof fr, string> = {
   "role.manager": "Manager",
   "role.admin": "Administrator",
 
-  "desk.title": "Dashboard",
-  "desk.coming": "The dashboard (map, progress, evidence review) opens here.",
+  // The desk view (issue 14): its strings are in src/desk/i18n.ts.
+  ...deskEn,
 };

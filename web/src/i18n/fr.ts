@@ -1,4 +1,5 @@
 // Catalogue français : la langue de travail. Chaque clé existe aussi dans en.ts.
+import { deskFr } from "../desk/i18n";
 export const fr = {
   "app.name": "C2P — Coaching PEV",
   "common.loading": "Chargement…",
@@ -220,6 +221,6 @@ export const fr = {
   "role.manager": "Gestionnaire",
   "role.admin": "Administrateur",
 
-  "desk.title": "Tableau de bord",
-  "desk.coming": "Le tableau de bord (carte, progrès, vérification des preuves) s'ouvre ici.",
+  // The desk view (issue 14): its strings are in src/desk/i18n.ts.
+  ...deskFr,
 } as const;

@@ -247,6 +247,10 @@ const LIVE_TYPES = ["checklist.submitted", "plan.created", "plan.agreed", "plan.
   "action.status_changed", "action.due_soon", "action.overdue", "evidence.uploaded",
   "evidence.reviewed", "evidence.withdrawn", "notification.delivered", "notification.failed"];
 
+/** Every live event, re-dispatched for the screens that follow them (src/desk/live.ts):
+ * one SSE stream per tab, whoever listens. */
+export const liveBus = new EventTarget();
+
 let live: EventSource | null = null;
 let liveTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -262,7 +266,12 @@ function openLive() {
     // The notify service writes the inbox just after the event: read both a moment later.
     liveTimer = setTimeout(() => { void pull().then(() => setTimeout(() => void pullInbox(), 2_000)); }, 400);
   };
-  for (const type of LIVE_TYPES) source.addEventListener(type, changed);
+  for (const type of LIVE_TYPES) {
+    source.addEventListener(type, (event) => {
+      changed();
+      liveBus.dispatchEvent(new MessageEvent(type, { data: (event as MessageEvent).data }));
+    });
+  }
   source.onerror = () => {
     // Closed by the server when the token expires: reopen with a fresh one.
     if (source.readyState === EventSource.CLOSED || source.readyState === EventSource.CONNECTING) {

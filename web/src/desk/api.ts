@@ -1,0 +1,71 @@
+/** The desk view's reads and writes, all through the generated API client
+ * (src/api/client.ts): no request shape is written by hand here. Answers the
+ * document does not type yet are named in ./types.ts.
+ *
+ * The desk works online (a coach at a desk or on a tablet with a network): a
+ * failed read shows its problem and a retry button, nothing is queued. */
+import { api, asProblem } from "../api/client";
+import type { Problem } from "../api/types";
+import type {
+  FacilityHistory, FacilityScore, GapReport, ProgressRow, QueueEvidence, Rollup,
+} from "./types";
+
+export class ApiProblem extends Error {
+  constructor(readonly problem: Problem) { super(problem.detail || problem.title); }
+}
+
+async function unwrap<T>(call: Promise<{ data?: unknown; error?: unknown; response: Response }>): Promise<T> {
+  const { data, error, response } = await call;
+  if (!response.ok) throw new ApiProblem(asProblem(error, response.status));
+  return data as T;
+}
+
+export interface GapFilters {
+  since?: string; until?: string; template_code?: string; area_id?: string;
+}
+
+function clean<T extends object>(query: T): T {
+  return Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined && v !== "")) as T;
+}
+
+export const desk = {
+  gaps: (filters: GapFilters, signal?: AbortSignal) => unwrap<GapReport<FacilityScore>>(
+    api.GET("/api/v1/dashboards/gaps", { params: { query: clean({ level: "facility" as const, top: 10, ...filters }) }, signal })),
+  rollup: (level: "district" | "region", filters: GapFilters) => unwrap<GapReport<Rollup>>(
+    api.GET("/api/v1/dashboards/gaps", { params: { query: clean({ level, top: 10, ...filters }) } })),
+  progress: (by: "coachee" | "facility" | "district" | "plan") =>
+    unwrap<{ items: ProgressRow[] }>(api.GET("/api/v1/dashboards/progress", { params: { query: { by } } })),
+  leaderboard: (query: { cohort?: string; since?: string; until?: string; page?: number; per_page?: number }) =>
+    unwrap<LeaderboardAnswer>(api.GET("/api/v1/dashboards/leaderboard", { params: { query: clean(query) } })),
+  templates: () => unwrap<{ items: { code: string; version: number; title_fr?: string; title_en?: string }[] }>(
+    api.GET("/api/v1/templates", {})),
+  template: (code: string) => unwrap<{ definition: { thresholds?: { green: number; amber: number } } }>(
+    api.GET("/api/v1/templates/{code}", { params: { path: { code } } })),
+  orgUnits: (level: "region" | "district" | "facility") =>
+    unwrap<{ items: { id: string; name: string; parent_id: string | null; path: string }[] }>(
+      api.GET("/api/v1/org-units", { params: { query: { level } } })),
+  history: (facilityId: string) => unwrap<FacilityHistory>(
+    api.GET("/api/v1/facilities/{facility_id}/scores", { params: { path: { facility_id: facilityId } } })),
+  plans: (facilityId: string) => unwrap<{ items: import("../api/types").Plan[] }>(
+    api.GET("/api/v1/plans", { params: { query: { facility_id: facilityId, per_page: 100 } } })),
+  actionEvidence: (actionId: string) => unwrap<{ items: QueueEvidence[] }>(
+    api.GET("/api/v1/actions/{action_id}/evidence", { params: { path: { action_id: actionId } } })),
+  /** The review queue: evidence waiting for review, oldest upload first (first 100). */
+  queue: () => unwrap<{ items: QueueEvidence[]; total: number }>(api.GET("/api/v1/evidence", {
+    params: { query: { status: "accepted", per_page: 100 } } })).then((answer) => answer.items),
+  review: (evidenceId: string, decision: "approved" | "rejected" | "needs_more", comment: string) =>
+    unwrap<QueueEvidence>(api.POST("/api/v1/evidence/{evidence_id}/review", {
+      params: { path: { evidence_id: evidenceId } }, body: { decision, comment } })),
+};
+
+export interface LeaderboardTeam extends Omit<FacilityScore, "percent" | "latest_submission_id" | "template_code" | "latitude" | "longitude" | "district_id" | "region_id"> {
+  latest_percent: number | null; actions_done: number; actions_total: number;
+  actions_overdue: number; percent_done: number; improvement?: number; points?: number;
+  rank?: number; reason?: string;
+}
+
+export interface LeaderboardAnswer {
+  cohort: string | null; since: string; until: string; formula: string;
+  items: LeaderboardTeam[]; page: number; per_page: number; total: number;
+  unranked: LeaderboardTeam[];
+}
