@@ -33,7 +33,8 @@ function current(path: string) {
   if (path.startsWith("/desk/facility/")) {
     return { view: "facility", id: decodeURIComponent(path.slice("/desk/facility/".length)) };
   }
-  return { view: path.replace(/\/$/, "") || "/desk", id: "" };
+  const view = path.replace(/\/$/, "");
+  return { view: view === "" ? "/desk" : view, id: "" };
 }
 
 export default function DeskApp() {

@@ -195,6 +195,8 @@ await run(async (browser) => {
   await champion.getByRole("heading", { name: "District and region roll-ups" }).waitFor();
   await champion.goto(`${base}/desk`);
   await champion.getByRole("heading", { name: "Gaps by location" }).waitFor();
+  await champion.getByText(/centres visited/).waitFor({ timeout: 60_000 });
+  await champion.waitForTimeout(600); // the map's framing animation
   await shot(champion, "desk-09-map-region-tablet-en");
   found["map-en"] = await axe(champion);
 

@@ -69,8 +69,31 @@ export function createMaliMap(element: HTMLElement, opts: {
     fillColor: "#fffdf5", fillOpacity: 1 };
   const districts = L.geoJSON(layer("districts"), { interactive: false,
     style: districtStyle }).addTo(map);
-  L.geoJSON(layer("regions"), { interactive: false,
+  const regions = layer("regions");
+  L.geoJSON(regions, { interactive: false,
     style: { color: "#3d3d3d", weight: 1.6, fill: false } }).addTo(map);
+
+  // Names on the map: regions always, districts once zoomed in enough to read them
+  // (at their seat town). A few dozen DOM labels cost nothing next to the dots.
+  const label = (text: string, at: L.LatLngExpression, kind: string) => {
+    const span = document.createElement("span");
+    span.textContent = text;
+    return L.tooltip({ permanent: true, direction: "center", interactive: false,
+      className: `map-label ${kind}` }).setLatLng(at).setContent(span);
+  };
+  const regionLabels = L.layerGroup(regions.features.map((f) => label(String(f.properties?.name),
+    L.geoJSON(f).getBounds().getCenter(), "region-label"))).addTo(map);
+  const districtLabels = L.layerGroup(layer("districts").features.map((f) => {
+    const [lon, lat] = f.properties?.seat as [number, number];
+    return label(String(f.properties?.name), [lat, lon], "district-label");
+  }));
+  const showLabels = () => {
+    const zoom = map.getZoom();
+    if (zoom >= 7) { districtLabels.addTo(map); regionLabels.remove(); }
+    else { districtLabels.remove(); regionLabels.addTo(map); }
+  };
+  map.on("zoomend", showLabels);
+  showLabels();
 
   let highlighted: L.Polygon | null = null;
   let facilities = L.featureGroup().addTo(map);
