@@ -18,6 +18,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import requests
 from sqlalchemy import create_engine, text
 
+from c2p import config
 from c2p.config import SERVICES
 from c2p.database import driver_url
 
@@ -103,13 +104,16 @@ def drop_databases(urls: dict) -> None:
 def process_env(database_urls: dict, amqp_uri: str, s3, **extra) -> dict:
     """Environment variables for a C2P process of a sandbox."""
     endpoint, access, secret = s3
-    env = dict(os.environ)
-    env.update({f"{s.upper()}_DATABASE_URL": url for s, url in database_urls.items()})
-    env.update({"AMQP_URI": amqp_uri, "S3_ENDPOINT": endpoint, "S3_ACCESS_KEY": access,
-                "S3_SECRET_KEY": secret, "EVIDENCE_BUCKET": "c2p-test-evidence",
-                "C2P_RETRY_DELAYS_MS": "150,300", "C2P_OUTBOX_INTERVAL_S": "1",
+    # What the sandbox sets wins over what the caller's environment holds, under
+    # either name of a renamed variable (c2p.config.RENAMED).
+    env = config.renamed(dict(os.environ))
+    env.update({f"C2P_{s.upper()}_DATABASE_URL": url for s, url in database_urls.items()})
+    env.update({"C2P_AMQP_URI": amqp_uri, "C2P_S3_ENDPOINT": endpoint,
+                "C2P_S3_ACCESS_KEY": access, "C2P_S3_SECRET_KEY": secret,
+                "C2P_EVIDENCE_BUCKET": "c2p-test-evidence",
+                "C2P_RETRY_DELAYS_S": "0.15,0.3", "C2P_OUTBOX_INTERVAL_S": "1",
                 "PYTHONWARNINGS": "ignore", "C2P_STRICT_VIEWS": "true"})
-    env.update({k: str(v) for k, v in extra.items()})
+    env.update(config.renamed({k: str(v) for k, v in extra.items()}))
     return env
 
 

@@ -2,7 +2,7 @@
 # The thin path through curl, against a platform started with `./c2pctl up`:
 # sign in, submit a visit, read its plan and the coach's inbox.
 set -euo pipefail
-BASE="${1:-http://127.0.0.1:${GATEWAY_PORT:-8000}}"
+BASE="${1:-http://127.0.0.1:${C2P_GATEWAY_PORT:-${GATEWAY_PORT:-8000}}}"
 json() { python3 -c "import sys, json; print(json.load(sys.stdin)$1)"; }
 
 TOKEN=$(curl -fsS -X POST "$BASE/api/v1/auth/token" -H 'Content-Type: application/json' \

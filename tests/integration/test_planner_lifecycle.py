@@ -81,8 +81,10 @@ def clock():
 
 
 @pytest.fixture
-def planner(start_service, monkeypatch, clock):
-    monkeypatch.setenv("PLANNER_ALERT_INTERVAL_S", "0.2")
+def planner(start_service, clock):
+    from dataclasses import replace
+    from nameko import config
+    config["C2P_SETTINGS"] = replace(config["C2P_SETTINGS"], due_alert_interval_s=0.2)
 
     class Planner(PlannerService):
         pass

@@ -1,27 +1,32 @@
-"""The planner's settings and request schemas: bad values are named, not guessed."""
+"""The planner's settings (in c2p.config) and request schemas: bad values are named,
+not guessed."""
 from datetime import date
 
 import pytest
 from marshmallow import ValidationError
 
-from c2p.config import ConfigError
-from planner import schemas, settings
+from c2p.config import ConfigError, load_settings
+from planner import schemas
 
 
 def test_defaults_and_overrides():
-    assert settings.load({}) == settings.PlannerSettings(due_soon_days=3, alert_interval_s=60)
-    got = settings.load({"PLANNER_DUE_SOON_DAYS": "5", "PLANNER_ALERT_INTERVAL_S": "0.5"})
-    assert (got.due_soon_days, got.alert_interval_s) == (5, 0.5)
+    defaults = load_settings({})
+    assert (defaults.due_soon_days, defaults.due_alert_interval_s) == (3, 60)
+    got = load_settings({"C2P_DUE_SOON_DAYS": "5", "C2P_DUE_ALERT_INTERVAL_S": "0.5"})
+    assert (got.due_soon_days, got.due_alert_interval_s) == (5, 0.5)
+    old = load_settings({"PLANNER_DUE_SOON_DAYS": "5", "PLANNER_ALERT_INTERVAL_S": "0.5"})
+    assert (old.due_soon_days, old.due_alert_interval_s) == (5, 0.5)  # the old names still work
 
 
 @pytest.mark.parametrize("env,name", [
     ({"PLANNER_DUE_SOON_DAYS": "three"}, "PLANNER_DUE_SOON_DAYS"),
     ({"PLANNER_DUE_SOON_DAYS": "-1"}, "PLANNER_DUE_SOON_DAYS"),
     ({"PLANNER_ALERT_INTERVAL_S": "0"}, "PLANNER_ALERT_INTERVAL_S"),
+    ({"C2P_DUE_ALERT_INTERVAL_S": "0"}, "C2P_DUE_ALERT_INTERVAL_S"),
 ])
 def test_bad_settings_name_the_variable(env, name):
     with pytest.raises(ConfigError, match=name):
-        settings.load(env)
+        load_settings(env)
 
 
 def errors(schema, payload):

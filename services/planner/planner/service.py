@@ -13,14 +13,15 @@ from __future__ import annotations
 import logging
 import uuid
 
+from nameko import config
+
 from c2p.clock import Clock
-from c2p.entrypoints import rpc, subscribe
+from c2p.entrypoints import rpc, subscribe, timer
 from c2p.errors import Conflict, Forbidden, NotFound
 from c2p.scope import in_scope
 from c2p.service import PlatformService
 from c2p.validation import load
 from planner import domain, schemas, store
-from planner.dependencies import Settings, sweep_timer
 from planner.domain import plan_actions
 from planner.models import Action, ImprovementPlan
 
@@ -32,7 +33,6 @@ SWEEP_BATCH = 200
 class PlannerService(PlatformService):
     name = "planner"
     clock = Clock()
-    planner_settings = Settings()
 
     # --- events in ---------------------------------------------------------------
 
@@ -103,7 +103,7 @@ class PlannerService(PlatformService):
 
     # --- time ----------------------------------------------------------------------
 
-    @sweep_timer(interval=None)
+    @timer("due_alert_interval_s")
     def send_due_date_alerts(self):
         # One transaction per batch, so a backlog does not hold thousands of locks
         # (the unit of work commits whatever is left when the timer's worker ends).
@@ -120,7 +120,7 @@ class PlannerService(PlatformService):
         `alert_state` is set in the same transaction as the outbox row, and the
         rows are claimed SKIP LOCKED, so replicas sweeping at once never both send."""
         today = self.clock.today()
-        window = self.planner_settings.due_soon_days
+        window = config["C2P_SETTINGS"].due_soon_days
         rows = store.claim_due_actions(self.db.session, today, window, SWEEP_BATCH)
         sent = 0
         for action, plan in rows:
