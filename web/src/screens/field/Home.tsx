@@ -26,6 +26,8 @@ export default function Home() {
           {open.length > 0 && (
             <a class="card link-card" href="/visits">{t("home.drafts", { n: open.length })}</a>
           )}
+          {/* The desk view (issue 14): the coach's map, review queue and follow-up. */}
+          <a class="card link-card" href="/desk">{t("desk.open_from_field")}</a>
         </section>
       )}
       {toAgree.length > 0 && (
