@@ -59,7 +59,7 @@ async function signIn(page, username) {
   await page.getByLabel("Identifiant").fill(username);
   await page.getByLabel("Mot de passe").fill(PASSWORD);
   await page.getByRole("button", { name: "Se connecter" }).click();
-  await page.getByText(/Dernière synchro : (?!jamais)/).first().waitFor({ timeout: 120_000 });
+  await page.getByText(/Dernière synchro\s:\s(?!jamais)/).first().waitFor({ timeout: 120_000 });
 }
 
 const browser = await launch();

@@ -24,7 +24,11 @@ const auth: Middleware = {
   },
 };
 
-export const api = createClient<paths>({ baseUrl: typeof location !== "undefined" ? location.origin : "http://localhost" });
+export const api = createClient<paths>({
+  baseUrl: typeof location !== "undefined" ? location.origin : "http://localhost",
+  // Looked up at each call (not captured once), so tests can stand in for the network.
+  fetch: (request) => globalThis.fetch(request),
+});
 api.use(auth);
 
 /** A problem+json body, or one made up from the status when there is none. */

@@ -6,6 +6,7 @@ export const en: Record<keyof typeof fr, string> = {
   "app.name": "C2P — EPI coaching",
   "common.loading": "Loading…",
   "common.unsynced": "Not sent",
+  "common.colon": ": ",
   "notfound.title": "Page not found",
 
   "nav.home": "Home",
@@ -189,7 +190,7 @@ export const en: Record<keyof typeof fr, string> = {
   "evidence.too_large": "File too large (25 MB at most).",
   "evidence.failed": "This file could not be prepared.",
   "evidence.thumbnail": "Preview of {name}",
-  "evidence.comment": "Coach's comment",
+  "evidence.comment": "Coach's comment: “{text}”",
   "evidence.approved": "Approved",
   "evidence.rejected": "Rejected by the coach",
   "evidence.more_needed": "The coach asks for more",

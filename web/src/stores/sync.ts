@@ -28,6 +28,18 @@ export const touched = () => { dataVersion.value += 1; };
 const PER_PAGE = 100;
 const LAST_SYNC = "sync.last";
 
+/** Does the server answer? navigator.onLine only says there is a link (Wi-Fi with no
+ * Internet, 2G with no data), and API reads may be answered by the service worker's
+ * cache; /health is not cached, so this is the network's own answer. */
+async function reachable(): Promise<boolean> {
+  try {
+    const response = await fetch("/health", { cache: "no-store" });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
 let pending: Promise<void> | null = null;
 let again = false;
 
@@ -45,8 +57,14 @@ export function syncNow(): Promise<void> {
 
 async function syncOnce(): Promise<void> {
   if (!session.value) return;
-  if (!navigator.onLine) { online.value = false; return; }
-  online.value = true; // until a request gets no answer
+  if (!navigator.onLine || !(await reachable())) {
+    online.value = false;
+    // The "online" event does not always come (a link without Internet, a browser
+    // that never noticed): look again a little later, whatever it says.
+    scheduleProbe();
+    return;
+  }
+  online.value = true;
   syncing.value = true;
   try {
     if (!(await ensureFresh())) {
@@ -227,6 +245,12 @@ export async function pullInbox(): Promise<void> {
 }
 
 let retryTimer: ReturnType<typeof setTimeout> | null = null;
+const PROBE_MS = 10_000;
+
+function scheduleProbe() {
+  if (retryTimer) clearTimeout(retryTimer);
+  retryTimer = setTimeout(() => { retryTimer = null; void syncNow(); }, PROBE_MS);
+}
 
 /** While something waits, try again when it is due (and at least every minute). */
 async function scheduleRetry() {
@@ -234,11 +258,7 @@ async function scheduleRetry() {
   retryTimer = null;
   const due = await outbox.nextDue();
   if (!session.value) return;
-  if (due === null) {
-    // Nothing waits, but the network seemed gone while the phone has a link: look again soon.
-    if (!online.value && navigator.onLine) retryTimer = setTimeout(() => { void syncNow(); }, 30_000);
-    return;
-  }
+  if (due === null) return;
   const wait = Math.min(Math.max(due - Date.now(), 1_000), 60_000);
   retryTimer = setTimeout(() => { void syncNow(); }, wait);
 }

@@ -64,7 +64,7 @@ await run(async (browser) => {
   await page.goto(`${base}/plans/${plan.id}`);
   await page.getByRole("button", { name: "Je valide ce plan" }).click();
   await page.getByText("Tout est envoyé").first().waitFor({ timeout: 60_000 });
-  await page.getByText(/État : (Validé|En cours)|État: (Validé|En cours)/).waitFor({ timeout: 60_000 });
+  await page.getByText(/État\s:\s(Validé|En cours)/).waitFor({ timeout: 60_000 });
 
   step("the coachee starts the action");
   const action = page.getByRole("article").filter({ hasText: /température/i }).first();
@@ -106,6 +106,7 @@ await run(async (browser) => {
   await coachPage.goto(`${base}/plans/${plan.id}`);
   const review = coachPage.getByRole("article").filter({ hasText: /température/i }).first();
   await review.getByLabel("Commentaire pour l'équipe").waitFor({ timeout: 60_000 });
+  await review.getByLabel("Commentaire pour l'équipe").scrollIntoViewIfNeeded();
   await shot(coachPage, "13-review-coach");
   found["review"] = await axe(coachPage);
   await review.getByRole("button", { name: "Refuser" }).click();
@@ -128,8 +129,21 @@ await run(async (browser) => {
   step("signing out wipes the phone's copy");
   await page.getByRole("button", { name: "Se déconnecter" }).click();
   await page.getByRole("button", { name: "Se connecter" }).waitFor();
-  const left = await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
-  if (left.includes("c2p")) throw new Error(`IndexedDB still holds ${left}`);
+  // The database was deleted; the app may have opened a new, empty one since.
+  const left = await page.evaluate(async () => {
+    if (!(await indexedDB.databases()).some((d) => d.name === "c2p")) return 0;
+    const database = await new Promise((resolve) => { const r = indexedDB.open("c2p"); r.onsuccess = () => resolve(r.result); });
+    let count = 0;
+    for (const name of database.objectStoreNames) {
+      count += await new Promise((resolve) => {
+        const r = database.transaction(name).objectStore(name).count();
+        r.onsuccess = () => resolve(r.result);
+      });
+    }
+    database.close();
+    return count;
+  });
+  if (left !== 0) throw new Error(`${left} records left on the phone after sign-out`);
   await page.goto(`${base}/plans/${plan.id}`);
   await page.getByRole("button", { name: "Se connecter" }).waitFor();
 

@@ -37,7 +37,7 @@ export async function signIn(page, username) {
   await page.getByLabel("Mot de passe").fill(PASSWORD);
   await page.getByRole("button", { name: "Se connecter" }).click();
   // The first sync has run when the last-sync time is shown.
-  await page.getByText(/Dernière synchro : (?!jamais)/).first().waitFor({ timeout: 60_000 });
+  await page.getByText(/Dernière synchro\s:\s(?!jamais)/).first().waitFor({ timeout: 60_000 });
 }
 
 /** The service worker controls the page: from now on the app opens with no network. */

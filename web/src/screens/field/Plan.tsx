@@ -86,7 +86,7 @@ export default function Plan() {
   return (
     <Shell title={plan.facility_name} back="/plans">
       <p>
-        {t("plan.status")}: <strong>{planStatus(plan.status)}</strong> · {t("plan.visit_of", { date: formatDate(plan.visited_at) })}
+        {t("plan.status")}{t("common.colon")}<strong>{planStatus(plan.status)}</strong> · {t("plan.visit_of", { date: formatDate(plan.visited_at) })}
         {waiting(id).length > 0 && <span class="tag unsynced">{t("common.unsynced")}</span>}
       </p>
       <PendingProblems items={(pending ?? []).filter((i) => i.state === "needs_fix")} />
@@ -203,7 +203,7 @@ function ActionCard({ action, planId, planStatusValue, role, evidence, files, un
           : t("action.due", { date: formatDate(action.due_date) })}
         {unsynced && <span class="tag unsynced">{t("common.unsynced")}</span>}
       </p>
-      {pick(action, "verification") && <p class="help">{t("action.verification")}: {pick(action, "verification")}</p>}
+      {pick(action, "verification") && <p class="help">{t("action.verification")}{t("common.colon")}{pick(action, "verification")}</p>}
       <div class="buttons">
         {moves(action, role, planStatusValue).map((m) => (
           <button type="button" class={m.to === "dropped" ? "link danger" : "secondary"} onClick={() => onMove(m.to)}>{t(m.label)}</button>
@@ -227,7 +227,7 @@ function ActionCard({ action, planId, planStatusValue, role, evidence, files, un
           <div>
             <div>{e.filename}</div>
             <div class="meta">{evidenceState(e)}</div>
-            {e.review?.comment && <div class="meta">{t("evidence.comment")}: « {e.review.comment} »</div>}
+            {e.review?.comment && <div class="meta">{t("evidence.comment", { text: e.review.comment })}</div>}
             {e.refusal && <div class="error">{pick(e.refusal, "reason")}</div>}
             {(role === "coach" || role === "admin") && e.status === "accepted" && !e.review && <Review evidence={e} />}
           </div>

@@ -31,7 +31,7 @@ export default function Sync() {
       {lastError.value && lastError.value !== "retry" && lastError.value !== "sign_in" && online.value && (
         <p class="notice">{t("sync.error")}</p>
       )}
-      <button type="button" class="primary big" disabled={!online.value || syncing.value} onClick={() => void syncNow()}>
+      <button type="button" class="primary big" disabled={syncing.value} onClick={() => void syncNow()}>
         {syncing.value ? t("sync.in_progress") : t("sync.now")}
       </button>
       {refused.length > 0 && (

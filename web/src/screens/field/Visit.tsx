@@ -136,7 +136,7 @@ function ScoreBadge({ live }: { live: VisitScore | null }) {
   if (!live) return null;
   return (
     <p class={`score ${live.colour}`} aria-live="polite">
-      {t("visit.score")}: <strong>{formatPercent(live.percent)}</strong>
+      {t("visit.score")}{t("common.colon")}<strong>{formatPercent(live.percent)}</strong>
       {" · "}{t("visit.answered", { n: live.answered, total: live.total })}
       {live.flagged && <strong class="tag critical">{t("visit.flagged")}</strong>}
     </p>
