@@ -44,7 +44,7 @@ describe("session", () => {
     expect(session.session.value?.account.id).toBe("u-coach");
     session.session.value = null;
     await session.loadSession();
-    expect(session.session.value?.access_token).toBe("access-1");
+    expect((session.session.value as session.Session | null)?.access_token).toBe("access-1");
   });
 
   it("renews the access token quietly when it is about to expire", async () => {
