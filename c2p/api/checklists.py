@@ -32,6 +32,7 @@ IMPORT_FORMATS = ("csv", "dhis2")
 # Phone clocks drift; a visit "tomorrow" beyond this is a wrong clock or a typo.
 CLOCK_SKEW = timedelta(hours=24)
 EARLIEST_VISIT = datetime(2000, 1, 1, tzinfo=timezone.utc)
+MAX_VERSION = 1_000_000  # template versions live in an integer column; no programme nears this
 ID = validate.Length(min=1, max=64)
 
 
@@ -68,7 +69,7 @@ class SubmissionRequest(Strict):
     facility_id = fields.String(required=True, validate=ID)
     template_code = fields.String(required=True, validate=ID)
     template_version = fields.Integer(load_default=None, allow_none=True, strict=True,
-                                      validate=validate.Range(min=1))
+                                      validate=validate.Range(min=1, max=MAX_VERSION))
     visited_at = fields.AwareDateTime(required=True, default_timezone=timezone.utc)
     coachees = fields.List(fields.Nested(Coachee), load_default=list,
                            validate=validate.Length(max=50))
@@ -212,7 +213,7 @@ class TemplateDefinition(Strict):
     """A checklist template version as an admin publishes it."""
     code = fields.String(required=True, validate=TEMPLATE_CODE)
     version = fields.Integer(load_default=None, allow_none=True, strict=True,
-                             validate=validate.Range(min=1))
+                             validate=validate.Range(min=1, max=MAX_VERSION))
     title_fr = fields.String(required=True, validate=TEXT)
     title_en = fields.String(required=True, validate=TEXT)
     description_fr = fields.String(validate=validate.Length(max=4000))
@@ -275,7 +276,7 @@ class TemplateQuery(PageQuery):
 
 
 class TemplateVersionQuery(Query):
-    version = fields.Integer(validate=validate.Range(min=1),
+    version = fields.Integer(validate=validate.Range(min=1, max=MAX_VERSION),
                              metadata={"description": "default: the latest"})
 
 

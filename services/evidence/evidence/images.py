@@ -175,6 +175,8 @@ def inspect(fp, kind: str, limits: Limits = Limits()) -> ImageFacts:
                 raise TOO_BIG
             peak = int(need * (PEAK_FACTOR.get(image.format, 1.0) + THUMBNAIL_OVERHEAD.get(
                 image.mode, THUMBNAIL_OVERHEAD_DEFAULT)))
+            if kind == "jpeg":  # the strict check holds the file itself in memory
+                peak += fp.seek(0, 2)
             budget = budget_for(limits.process_bytes)
             reserved = budget.acquire(peak, limits.wait_s)
             try:
