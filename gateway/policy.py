@@ -50,6 +50,9 @@ ACTIONS: dict[str, frozenset] = {
     "webhooks.manage": frozenset({"admin"}),
     # A coach's working day: which facilities to visit next, exports of the area.
     "visits.plan": SUPERVISORS,
+    # The conversation on an action: the coach's side and the coachees (the
+    # planner checks that a coachee is one of the plan's).
+    "plans.comment": frozenset({"coachee", "coach", "champion", "admin"}),
     "exports.read": SUPERVISORS,
 }
 DEFAULT_ACTION = "signed_in"
@@ -111,6 +114,9 @@ ROUTES: dict[str, str] = {
     "get_webhook_delivery": "webhooks.manage",
     "redeliver_webhook": "webhooks.manage",
     "get_facility_page": "checklists.read",
+    "my_actions": "plans.read",
+    "list_action_comments": "plans.read",
+    "add_action_comment": "plans.comment",
     "visit_planning": "visits.plan",
     "export_visits_csv": "exports.read",
     "export_gaps_csv": "exports.read",

@@ -17,11 +17,12 @@ from gateway.routes.plans import PlanRoutes
 from gateway.routes.review_queue import ReviewQueueRoutes
 from gateway.routes.session import SessionRoutes
 from gateway.routes.webhooks import WebhookRoutes
+from gateway.routes.workday import WorkdayRoutes
 
 
 class GatewayService(SessionRoutes, AccountRoutes, DocsRoutes, ChecklistRoutes, PlanRoutes, InboxRoutes, EvidenceRoutes,
                      WebhookRoutes, LiveRoutes, DashboardRoutes, FacilityRoutes, ExportRoutes,
-                     ReviewQueueRoutes, AppRoutes,
+                     ReviewQueueRoutes, AppRoutes, WorkdayRoutes,
                      PlatformService):
     name = "gateway"
     auth = Auth()

@@ -24,8 +24,15 @@ REFUSED = "refused"  # the file failed verification and was removed; may be re-u
 ACCEPTED = "accepted"  # verified, waiting for the coach's review
 APPROVED, REJECTED, NEEDS_MORE = "approved", "rejected", "needs_more"
 WITHDRAWN = "withdrawn"  # taken back by its uploader before review
+# Verified but never reviewed, and its action closed meanwhile (done on a follow-up
+# visit, or dropped): nothing waits for a review any more, so it leaves the review
+# queue instead of staying "accepted" for ever. The file is kept.
+SETTLED = "settled"
+PENDING_REVIEW = "pending_review"  # the review queue's name for ACCEPTED
 DECISIONS = (APPROVED, REJECTED, NEEDS_MORE)
-STATUSES = (PENDING, REFUSED, ACCEPTED, APPROVED, REJECTED, NEEDS_MORE, WITHDRAWN)
+STATUSES = (PENDING, REFUSED, ACCEPTED, APPROVED, REJECTED, NEEDS_MORE, WITHDRAWN, SETTLED)
+# What the review queue may be asked for: a status, its name for ACCEPTED, or any.
+QUEUE_STATUSES = (PENDING_REVIEW, *STATUSES, "any")
 CHANNELS = ("direct", "stream")
 VARIANTS = ("original", "thumbnail")
 
@@ -174,7 +181,17 @@ class ActionEvidencePage(PageView):
 
 class EvidenceQueueQuery(PageQuery):
     """`GET /evidence`: the caller's area's evidence in one status (the review queue)."""
-    status = fields.String(load_default=ACCEPTED, validate=validate.OneOf(STATUSES),
-                           metadata={"description": "default `accepted`: waiting for review"})
+    status = fields.String(load_default=ACCEPTED, validate=validate.OneOf(QUEUE_STATUSES),
+                           metadata={"description": "default `accepted` (also named "
+                                     "`pending_review`): verified, waiting for review; "
+                                     "`settled`: never reviewed, its action closed "
+                                     "meanwhile; `any`: every status"})
     facility_id = fields.String(load_default=None, allow_none=True,
                                 validate=validate.Length(min=1, max=64))
+    district_id = fields.String(load_default=None, allow_none=True,
+                                validate=validate.Regexp(
+                                    r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+                                    error="must be an org-unit id of at most 64 characters"))
+    order = fields.String(load_default="oldest", validate=validate.OneOf(["oldest", "newest"]),
+                          metadata={"description": "oldest upload first (the review queue, "
+                                                   "default) or newest first"})

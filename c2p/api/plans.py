@@ -102,6 +102,36 @@ class ProgressPageQuery(ProgressQuery, PageQuery):
     """`GET /dashboards/progress`: the progress query, one page of groups."""
 
 
+class MyActionFilters(PageQuery):
+    """`GET /me/actions`: status (one, or open / closed / all), overdue, due window,
+    facility."""
+    status = fields.String(load_default="open", validate=validate.OneOf(
+        list(ACTION_STATUSES) + ["open", "closed", "all"]),
+        metadata={"description": "a status, or open (default), closed, all"})
+    overdue = fields.Boolean(load_default=None, allow_none=True,
+                             metadata={"description": "true: only overdue; false: none"})
+    due_before = Day(load_default=None, allow_none=True,
+                     metadata={"description": "due on or before this day"})
+    due_after = Day(load_default=None, allow_none=True,
+                    metadata={"description": "due on or after this day"})
+    facility_id = fields.String(load_default=None, allow_none=True, validate=PERSON)
+
+
+class NewComment(Strict):
+    """A comment on an action; its client-generated id makes a retried sync harmless."""
+    id = fields.UUID(required=True, metadata={"description": "client-generated"})
+    text = fields.String(required=True, validate=TEXT)
+
+    @validates_schema
+    def not_blank(self, data, **kwargs):
+        if not (data.get("text") or "").strip():
+            raise ValidationError("must not be blank", "text")
+
+
+class CommentQuery(PageQuery):
+    """`GET /plans/{id}/actions/{id}/comments`."""
+
+
 # --- views ---------------------------------------------------------------------------
 
 class ActionView(View):
@@ -130,6 +160,55 @@ class ActionView(View):
     created_at = Timestamp(required=True, allow_none=True)
     started_at = Timestamp(required=True, allow_none=True)
     closed_at = Timestamp(required=True, allow_none=True)
+    verified_by_submission_id = fields.UUID(required=True, allow_none=True, metadata={
+        "description": "the follow-up visit that found the item passing and closed it"})
+
+
+class MyActionView(View):
+    """One line of a person's action list, with the plan and facility it belongs to."""
+    id = fields.UUID(required=True)
+    plan_id = fields.UUID(required=True)
+    plan_status = fields.String(required=True, validate=validate.OneOf(PLAN_STATUSES))
+    submission_id = fields.UUID(required=True)
+    facility_id = fields.String(required=True)
+    facility_name = fields.String(required=True)
+    item_code = fields.String(required=True, allow_none=True)
+    text_fr = fields.String(required=True)
+    text_en = fields.String(required=True)
+    verification_fr = fields.String(required=True)
+    verification_en = fields.String(required=True)
+    owner_id = fields.String(required=True, allow_none=True)
+    relation = fields.String(required=True, validate=validate.OneOf(["owner", "coach"]),
+                             metadata={"description": "why it is on the caller's list"})
+    status = fields.String(required=True, validate=validate.OneOf(ACTION_STATUSES))
+    due_date = Day(required=True)
+    critical = fields.Boolean(required=True)
+    overdue = fields.Boolean(required=True)
+    days_late = fields.Integer(required=True, allow_none=True,
+                               metadata={"description": "overdue actions only"})
+    days_left = fields.Integer(required=True, allow_none=True,
+                               metadata={"description": "open actions not yet overdue"})
+    comments = fields.Integer(required=True, metadata={"description": "how many comments"})
+    verified_by_submission_id = fields.UUID(required=True, allow_none=True)
+    closed_at = Timestamp(required=True, allow_none=True)
+
+
+class CommentView(View):
+    """One message of the conversation on an action."""
+    id = fields.UUID(required=True)
+    action_id = fields.UUID(required=True)
+    plan_id = fields.UUID(required=True)
+    author_id = fields.String(required=True)
+    author_role = fields.String(required=True, validate=validate.OneOf(["coach", "coachee"]),
+                                metadata={"description": "the side of the conversation"})
+    text = fields.String(required=True)
+    created_at = Timestamp(required=True)
+
+
+class CommentPage(PageView):
+    """The conversation on an action, oldest first (one page)."""
+    action_id = fields.UUID(required=True)
+    items = fields.List(fields.Nested(CommentView), required=True)
 
 
 class Confirmation(View):

@@ -16,6 +16,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from c2p.api import Page, PageQuery
+from c2p.api.evidence import EvidenceView
 from c2p.scope import in_scope
 from gateway.dependencies import TimedRpc
 from gateway.http import API, http
@@ -112,16 +113,6 @@ class OpenPlan(Schema):
                           metadata={"description": "its open actions only"})
 
 
-class EvidenceBrief(Schema):
-    id = fields.String(required=True)
-    action_id = fields.String(required=True)
-    status = fields.String(required=True)
-    uploaded_by = fields.String(required=True)
-    uploaded_at = fields.String(required=True, allow_none=True)
-    content_type = fields.String(required=True, allow_none=True)
-    thumbnail_url = fields.String(metadata={"description": "photos only; valid 5 minutes"})
-
-
 class StaffMember(Schema):
     id = fields.String(required=True)
     display_name = fields.String(required=True)
@@ -137,7 +128,8 @@ class FacilityPage(Schema):
                         metadata={"description": "per template, its last 12 visits"})
     next_visit = fields.Nested(NextVisit, required=True)
     open_plans = fields.List(fields.Nested(OpenPlan), required=True)
-    recent_evidence = fields.List(fields.Nested(EvidenceBrief), required=True)
+    recent_evidence = fields.List(fields.Nested(EvidenceView), required=True,
+                                  metadata={"description": "its latest, newest first"})
     coachees = fields.List(fields.Nested(StaffMember), required=True,
                            metadata={"description": "active coachee accounts of the facility"})
 
@@ -209,8 +201,11 @@ class FacilityRoutes:
         return page
 
     def _recent_evidence(self, rpc_caller, facility_id):
-        """The facility's latest evidence (all statuses), newest first."""
-        return []
+        """The facility's latest evidence (every status), newest first."""
+        found = self.evidence.list_evidence_queue(
+            rpc_caller, status="any", facility_id=facility_id, page=1,
+            per_page=RECENT_EVIDENCE, order="newest")
+        return found["items"]
 
     def _facility_coachees(self, caller, facility):
         rows = self.db.session.scalars(

@@ -1,12 +1,13 @@
 """The review queue: evidence of the caller's area in one status, oldest first.
 
-    GET /api/v1/evidence?status=accepted&facility_id=&page=&per_page=
+    GET /api/v1/evidence?status=pending_review&facility_id=&district_id=&page=&per_page=
 
-`accepted` (the default) is evidence whose file was verified and that waits for
-a coach's review: the coach's queue, oldest upload first, each item with its
+`accepted` (the default; also named `pending_review`) is evidence whose file was
+verified and that waits for a coach's review: the coach's queue, oldest upload first, each item with its
 thumbnail link, the photo's capture time and place and its distance from the
 facility. Other statuses list the rest (a coachee sees what was rejected, with
-the coach's comment). Scope is enforced by the evidence service in SQL: nothing
+the coach's comment; `settled`: never reviewed, its action closed meanwhile, e.g.
+verified on a follow-up visit; `any`: every status). Scope is enforced by the evidence service in SQL: nothing
 outside the caller's area is listed or counted.
 """
 from __future__ import annotations
@@ -30,4 +31,5 @@ class ReviewQueueRoutes:
         q = request.query
         return self.evidence.list_evidence_queue(
             caller.as_rpc(), status=q["status"], facility_id=q.get("facility_id"),
-            page=q["page"], per_page=q["per_page"])
+            page=q["page"], per_page=q["per_page"], district_id=q.get("district_id"),
+            order=q["order"])

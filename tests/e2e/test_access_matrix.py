@@ -210,7 +210,7 @@ def body_for(name, objects):
     return {"id": str(uuid.uuid4()), "facility_id": objects["facility_id"],
             "action_id": objects["action_id"], "plan_id": objects["plan_id"],
             "submission_id": objects["submission_id"], "account_id": objects["account_id"],
-            "evidence_id": objects["evidence_id"], "filename": "x.png",
+            "evidence_id": objects["evidence_id"], "filename": "x.png", "text": "x",
             "content_type": "image/png", "size_bytes": 100, "status": "done",
             "decision": "approved", "comment": "x", "text_fr": "x", "text_en": "x"}
 

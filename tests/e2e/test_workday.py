@@ -154,3 +154,163 @@ def test_a_coachs_day(platform):
     coachee = User(platform, "dtc.niono")
     coachee.ok("get", f"/submissions/{done['id']}/report.pdf")
     assert coachee.get("/exports/visits.csv").status_code == 403
+
+
+def photo(with_gps=None):
+    from PIL import Image
+    image = Image.new("RGB", (800, 600), (20, 120, 90))
+    out = io.BytesIO()
+    image.save(out, "JPEG")
+    return out.getvalue()
+
+
+def upload(user, action_id, name="frigo.jpg"):
+    evidence_id = str(uuid.uuid4())
+    response = eventually(lambda: (r := requests.put(
+        f"{user.base}{API}/evidence/{evidence_id}/content", data=photo(), timeout=30,
+        params={"action_id": action_id, "filename": name},
+        headers={**user.headers, "Content-Type": "image/jpeg"})).status_code == 201 and r,
+        timeout=20)
+    assert response.json()["status"] == "accepted"
+    return evidence_id
+
+
+def plan_of(user, submission_id):
+    return eventually(lambda: (r := user.get(f"/submissions/{submission_id}/plan")).ok
+                      and r.json())
+
+
+def inbox_kinds(user):
+    return [m["kind"] for m in user.ok("get", "/inbox", params={"per_page": 100}).json()["items"]]
+
+
+@pytest.mark.slow
+def test_a_coachees_day_and_the_review_queue(platform):
+    coach, dtc = User(platform, "coach.niono"), User(platform, "dtc.niono")
+    kayes = User(platform, "coach.kayes")
+    done = visit(("cc_temp_twice_daily", "stock_no_expired"))
+    coach.ok("post", "/submissions", 201, json=done)
+    plan = plan_of(coach, done["id"])
+    # The vaccinator named has no account: their action falls to the DTC.
+    assert {a["owner_id"] for a in plan["actions"]} == {"u-dtc-niono"}
+    coach.ok("post", f"/plans/{plan['id']}/agree")
+    dtc.ok("post", f"/plans/{plan['id']}/agree")
+
+    # --- my actions: overdue first, then by due date -----------------------------------
+    mine = dtc.ok("get", "/me/actions").json()
+    assert mine["total"] == 2
+    dues = [a["due_date"] for a in mine["items"]]
+    assert [a["overdue"] for a in mine["items"]] == sorted(
+        [a["overdue"] for a in mine["items"]], reverse=True)
+    assert dues == sorted(dues) or mine["items"][0]["overdue"]
+    assert all(a["relation"] == "owner" and a["facility_name"] == "CSCom central de Niono"
+               for a in mine["items"])
+    stock = next(a for a in mine["items"] if a["item_code"] == "stock_no_expired")
+    assert stock["plan_id"] == plan["id"] and stock["comments"] == 0
+    assert dtc.ok("get", "/me/actions", params={"status": "done"}).json()["total"] == 0
+    coach_list = coach.ok("get", "/me/actions").json()
+    assert coach_list["total"] == 2 and {a["relation"] for a in coach_list["items"]} == {"coach"}
+    assert kayes.ok("get", "/me/actions").json()["total"] == 0
+    assert dtc.get("/me/actions", params={"status": "soon"}).status_code == 422
+
+    # --- the coachee starts and proves the action -----------------------------------
+    dtc.ok("post", f"/plans/{plan['id']}/actions/{stock['id']}/status",
+           json={"status": "in_progress"})
+    evidence_id = upload(dtc, stock["id"])
+    dtc.ok("post", f"/plans/{plan['id']}/actions/{stock['id']}/status",
+           json={"status": "awaiting_review", "comment": "Vaccins périmés retirés."})
+
+    # --- the coach's review queue -------------------------------------------------------
+    queue = coach.ok("get", "/evidence", params={"status": "pending_review"}).json()
+    assert [e["id"] for e in queue["items"]] == [evidence_id] and queue["total"] == 1
+    queued = queue["items"][0]
+    assert queued["thumbnail_url"] and queued["facility"]["name"] == "CSCom central de Niono"
+    assert coach.ok("get", "/evidence", params={"district_id": "ML-SEG-NIO"}).json()[
+        "total"] == 1
+    assert coach.ok("get", "/evidence", params={"facility_id": "ML-SEG-NIO-MOL"}).json()[
+        "total"] == 0
+    assert kayes.ok("get", "/evidence").json()["total"] == 0
+    assert kayes.ok("get", "/evidence", params={"district_id": "ML-SEG-NIO"}).json()[
+        "total"] == 0
+    page = coach.ok("get", "/facilities/ML-SEG-NIO-CEN").json()
+    assert [e["id"] for e in page["recent_evidence"]] == [evidence_id]
+
+    # --- a conversation on the action: each side is alerted --------------------------
+    comments = f"/plans/{plan['id']}/actions/{stock['id']}/comments"
+    first = {"id": str(uuid.uuid4()), "text": "Merci ! Où sont rangés les vaccins retirés ?"}
+    posted = coach.ok("post", comments, 201, json=first).json()
+    assert posted["author_id"] == "u-coach-niono" and posted["text"] == first["text"]
+    assert coach.ok("post", comments, 200, json=first).json() == posted  # a retried sync
+    eventually(lambda: "action.comment" in inbox_kinds(dtc))
+    dtc.ok("post", comments, 201, json={"id": str(uuid.uuid4()),
+                                        "text": "Dans la boîte de retour, étiquetée."})
+    eventually(lambda: "action.comment" in inbox_kinds(coach))
+    thread = dtc.ok("get", comments).json()
+    assert [c["author_id"] for c in thread["items"]] == ["u-coach-niono", "u-dtc-niono"]
+    assert kayes.get(comments).status_code == 404
+    assert next(a for a in dtc.ok("get", "/me/actions").json()["items"]
+                if a["id"] == stock["id"])["comments"] == 2
+
+    # --- the coach reviews; the coachee reads the review --------------------------------
+    coach.ok("post", f"/evidence/{evidence_id}/review",
+             json={"decision": "approved", "comment": "Parfait, bravo."})
+    read = dtc.ok("get", f"/evidence/{evidence_id}").json()
+    assert read["review"]["decision"] == "approved"
+    assert read["review"]["comment"] == "Parfait, bravo."
+    eventually(lambda: "evidence.approved" in inbox_kinds(dtc))
+    closed = eventually(lambda: dtc.ok("get", "/me/actions", params={"status": "done"})
+                        .json()["items"])
+    assert [a["id"] for a in closed] == [stock["id"]]
+    assert coach.ok("get", "/evidence").json()["total"] == 0  # the queue is empty again
+
+
+@pytest.mark.slow
+def test_a_second_visit_passing_an_item_verifies_its_open_action(platform):
+    coach, dtc = User(platform, "coach.niono"), User(platform, "dtc.niono")
+    first = visit(("cc_temp_twice_daily", "stock_no_expired"), days_ago=10)
+    coach.ok("post", "/submissions", 201, json=first)
+    plan = plan_of(coach, first["id"])
+    coach.ok("post", f"/plans/{plan['id']}/agree")
+    dtc.ok("post", f"/plans/{plan['id']}/agree")
+    stock = next(a for a in plan["actions"] if a["item_code"] == "stock_no_expired")
+    fridge = next(a for a in plan["actions"] if a["item_code"] == "cc_temp_twice_daily")
+    dtc.ok("post", f"/plans/{plan['id']}/actions/{stock['id']}/status",
+           json={"status": "in_progress"})
+    pending = upload(dtc, stock["id"])  # never reviewed
+    assert coach.ok("get", "/evidence").json()["total"] == 1
+
+    # The follow-up visit finds the stock item passing, the fridge still failing.
+    second = visit(("cc_temp_twice_daily",), days_ago=0)
+    coach.ok("post", "/submissions", 201, json=second)
+    later = plan_of(coach, second["id"])
+    verified = eventually(lambda: (a := next(
+        x for x in coach.ok("get", f"/plans/{plan['id']}").json()["actions"]
+        if x["id"] == stock["id"])) and a["status"] == "done" and a)
+    assert verified["verified_by_submission_id"] == second["id"]
+    assert verified["closed_at"]
+    # Still failing: carried over to the new plan, still open, not verified.
+    assert [a["id"] for a in later["actions"]] == [fridge["id"]]
+    assert later["actions"][0]["status"] == "todo"
+
+    history = coach.ok("get", f"/plans/{plan['id']}/history").json()["items"]
+    entry = next(h for h in history if h["change"] == "action.verified")
+    assert entry["action_id"] == stock["id"]
+    assert entry["details"]["submission_id"] == second["id"]
+    assert entry["actor_id"] == "u-coach-niono"
+    eventually(lambda: "action.verified" in inbox_kinds(dtc))
+    message = next(m for m in dtc.ok("get", "/inbox").json()["items"]
+                   if m["kind"] == "action.verified")
+    assert "vérifiée" in message["title_fr"] and "verified" in message["title_en"]
+
+    # Progress counts it; its unreviewed evidence is settled and leaves the queue.
+    progress = coach.ok("get", "/dashboards/progress", params={"by": "facility"}).json()
+    [row] = progress["items"]
+    assert row["done"] == 1 and row["open"] == 1
+    settled = eventually(lambda: (e := coach.ok("get", f"/evidence/{pending}").json())
+                         ["status"] == "settled" and e)
+    assert settled["review"] is None
+    assert coach.ok("get", "/evidence").json()["total"] == 0
+    assert coach.ok("get", "/evidence", params={"status": "settled"}).json()["total"] == 1
+    mine = dtc.ok("get", "/me/actions", params={"status": "all"}).json()["items"]
+    assert {a["id"]: a["status"] for a in mine} == {stock["id"]: "done",
+                                                    fridge["id"]: "todo"}

@@ -119,3 +119,51 @@ def test_the_visit_report_reads_back_in_both_languages():
     en = PdfReader(io.BytesIO(visit_report_pdf(visit, template, plan, {}, "en")))
     text = en.pages[0].extract_text()
     assert "70.5 %" in text and "Cold chain" in text and "2026-12-01" in text
+
+
+# --- planner and evidence rules ------------------------------------------------
+
+def test_staff_without_an_account_own_nothing_the_dtc_does():
+    from planner.domain import choose_owner
+    met = [{"id": "vacc", "role": "vaccinator", "account": False},
+           {"id": "dtc", "role": "dtc", "account": True}]
+    assert choose_owner("vaccinator", met) == "dtc"
+    assert choose_owner("vaccinator", [met[0]], dtc_id="dtc-account") == "dtc-account"
+    assert choose_owner("vaccinator", [met[0]]) is None  # then the coach is alerted
+    assert choose_owner("vaccinator", [{"id": "v", "role": "vaccinator"}]) == "v"
+
+
+def test_a_visit_verifies_the_open_actions_of_the_items_it_found_passing():
+    from types import SimpleNamespace
+
+    from planner.domain import verifiable, verify
+    actions = {"a": SimpleNamespace(id=1), "b": SimpleNamespace(id=2)}
+    assert verifiable(actions, ["b", "z"]) == [actions["b"]]
+    assert verifiable(actions, []) == []
+    action = SimpleNamespace(status="in_progress", comment="", started_at=None,
+                             closed_at=None, due_date=date(2026, 11, 1), late=False,
+                             drop_reason="", verified_by_submission_id=None)
+    assert verify(action, at(date(2026, 11, 30)), "visit-2") == "in_progress"
+    assert (action.status, action.verified_by_submission_id, action.late) == (
+        "done", "visit-2", True)
+
+
+def test_who_may_comment_on_an_action():
+    import pytest
+
+    from c2p.errors import Refused
+    from planner.domain import check_comment, comment_side
+    check_comment("coach", False)
+    check_comment("champion", False)
+    check_comment("coachee", True)
+    for role, concerned in (("coachee", False), ("manager", True)):
+        with pytest.raises(Refused):
+            check_comment(role, concerned)
+    assert comment_side("coachee") == "coachee" and comment_side("admin") == "coach"
+
+
+def test_unreviewed_evidence_settles_when_its_action_closes():
+    from evidence.domain import settles
+    assert settles("done", "accepted") and settles("dropped", "accepted")
+    assert not settles("in_progress", "accepted")
+    assert not settles("done", "approved") and not settles("done", "pending_upload")

@@ -23,7 +23,8 @@ from c2p.objectstore import format_size  # noqa: F401 (also used by the gateway)
 # The file kinds (kind -> the Content-Type stored and served), the statuses of an
 # evidence record and the decisions are the API's (one definition, documented there).
 from c2p.api.evidence import (ACCEPTED, ALLOWED, APPROVED, DECISIONS,  # noqa: F401
-                              NEEDS_MORE, PENDING, REFUSED, REJECTED, WITHDRAWN)
+                              NEEDS_MORE, PENDING, PENDING_REVIEW, REFUSED, REJECTED,
+                              SETTLED, WITHDRAWN)
 
 IMAGE_KINDS = {"jpeg", "png", "webp", "heic"}
 # Brands of an ISO-BMFF `ftyp` box that mean HEIF/HEIC still images.
@@ -41,7 +42,7 @@ _MARKUP = re.compile(rb"<\s*(html|script|body|iframe|!doctype|svg|object|embed|f
 TAIL_BYTES = 1024  # where end markers are looked for (PDF allows trailing junk)
 
 CONFIRMABLE = (PENDING, REFUSED)
-VERIFIED = (ACCEPTED, APPROVED, REJECTED, NEEDS_MORE)
+VERIFIED = (ACCEPTED, APPROVED, REJECTED, NEEDS_MORE, SETTLED)
 CLOSED_ACTION_STATUSES = ("done", "dropped")
 REVIEWER_ROLES = ("coach", "champion", "admin")
 UPLOADER_ROLES = ("coachee", "coach", "champion", "admin")
@@ -170,6 +171,11 @@ def can_review(role: str, status: str) -> str | None:
     if status != ACCEPTED:
         return f"evidence that is {status} cannot be reviewed"
     return None
+
+
+def settles(action_status: str, evidence_status: str) -> bool:
+    """Does evidence in this status settle now that its action is in `action_status`?"""
+    return action_status in CLOSED_ACTION_STATUSES and evidence_status == ACCEPTED
 
 
 def can_withdraw(caller_id: str, uploaded_by: str, status: str) -> str | None:

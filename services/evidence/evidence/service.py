@@ -87,6 +87,13 @@ class EvidenceService(PlatformService):
             return  # an older change arriving late must not undo a newer one
         target.status = change["status"]
         target.status_changed_at = change["changed_at"]
+        # Evidence nobody reviewed before the action closed is settled: it leaves the
+        # review queue (its file and record are kept, with why, in its log).
+        for row in store.unreviewed(session, target.action_id):
+            if domain.settles(target.status, row.status):
+                row.status = domain.SETTLED
+                store.log(session, row, change["changed_by"], "settled",
+                          action_status=target.status, comment=change.get("comment", ""))
 
     @rpc
     def count_targets(self, plan_id):
@@ -292,14 +299,18 @@ class EvidenceService(PlatformService):
 
     @rpc
     def list_evidence_queue(self, caller, status=domain.ACCEPTED, facility_id=None, page=1,
-                            per_page=20):
+                            per_page=20, district_id=None, order="oldest"):
         """Evidence of the caller's scope in one status, oldest upload first: with
-        `accepted` (verified, waiting for review), the coach's review queue."""
+        `accepted` (alias `pending_review`: verified, waiting for review), the coach's
+        review queue. `any` status and `newest` first: a facility's recent evidence."""
         wanted = load(schemas.EvidenceQueueQuery(), {
-            "status": status, "facility_id": facility_id, "page": page, "per_page": per_page})
+            "status": status, "facility_id": facility_id, "page": page, "per_page": per_page,
+            "district_id": district_id, "order": order})
         session = self.db.session
         total, rows = store.evidence_queue(session, caller["scope"], wanted["status"],
-                                           wanted["facility_id"], page, per_page)
+                                           wanted["facility_id"], page, per_page,
+                                           district_id=wanted["district_id"],
+                                           order=wanted["order"])
         targets = {row.action_id: session.get(EvidenceTarget, row.action_id) for row in rows}
         for target in targets.values():
             self._locate(target)

@@ -51,17 +51,35 @@ def evidence_of_action(session, action_id) -> list[Evidence]:
                            .order_by(Evidence.created_at)).all()
 
 
-def evidence_queue(session, scope, status, facility_id, page, per_page):
-    """(total, evidence of the page) in the scope and status, oldest upload first."""
-    query = select(Evidence).where(Evidence.status == status,
-                                   in_scope_clause(Evidence.facility_path, scope))
+def evidence_queue(session, scope, status, facility_id, page, per_page, district_id=None,
+                   order="oldest"):
+    """(total, evidence of the page) in the scope and status ("any": every status),
+    oldest upload first (or newest first)."""
+    query = select(Evidence).where(in_scope_clause(Evidence.facility_path, scope))
+    if status == "pending_review":  # the queue's name for it
+        status = "accepted"
+    if status != "any":
+        query = query.where(Evidence.status == status)
     if facility_id:
         query = query.where(Evidence.facility_id == facility_id)
+    if district_id:
+        # Paths are made of ids: a facility of the district has it as a segment.
+        escaped = district_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Evidence.facility_path.like(f"%/{escaped}/%", escape="\\"))
     total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.order_by(
-        func.coalesce(Evidence.uploaded_at, Evidence.created_at), Evidence.id)
-        .offset((page - 1) * per_page).limit(per_page)).all()
+    moment = func.coalesce(Evidence.uploaded_at, Evidence.created_at)
+    ordering = (moment, Evidence.id) if order == "oldest" else (moment.desc(),
+                                                                Evidence.id.desc())
+    rows = session.scalars(query.order_by(*ordering)
+                           .offset((page - 1) * per_page).limit(per_page)).all()
     return total, rows
+
+
+def unreviewed(session, action_id) -> list[Evidence]:
+    """Evidence of an action waiting for review (locked: it is about to settle)."""
+    return session.scalars(select(Evidence).where(
+        Evidence.action_id == action_id, Evidence.status == "accepted")
+        .order_by(Evidence.id).with_for_update()).all()
 
 
 def log(session, evidence: Evidence, actor: str, what: str, **detail) -> None:

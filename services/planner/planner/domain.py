@@ -11,7 +11,14 @@ action (carried over, marked recurring) instead of writing a second one.
 Life cycle: a plan goes draft -> agreed (the coach and a coachee both confirm) ->
 in_progress (an action started) -> completed (every action done or dropped). An
 action goes todo -> in_progress -> awaiting_review -> done, or is dropped with a
-reason; review can send it back to in_progress.
+reason; review can send it back to in_progress. A later visit that finds the item
+passing closes its open action as done, verified by that visit (`verify`).
+
+Staff named on a visit without a C2P account (`account: false`) own nothing: what
+their role would own goes to the facility's DTC, who can be reached.
+
+Comments: the coach's side and the coachees concerned talk on an action
+(`check_comment`).
 """
 from __future__ import annotations
 
@@ -47,17 +54,22 @@ class PlannedAction:
     carried_over: str | None = None  # id of the still-open action this gap reuses
 
 
-def choose_owner(role: str, coachees: list[dict]) -> str | None:
+def choose_owner(role: str, coachees: list[dict], dtc_id: str | None = None) -> str | None:
+    """The coachee present whose role matches, else the DTC present, else the
+    facility's DTC account (`dtc_id`); staff without an account are skipped."""
+    reachable = [c for c in coachees if c.get("account", True)]
     for wanted in (role, DTC):
-        for coachee in coachees:
+        for coachee in reachable:
             if coachee.get("role") == wanted:
                 return coachee["id"]
-    return None
+    return dtc_id
 
 
 def plan_actions(gaps: list[dict], coachees: list[dict], visit_day: date,
-                 open_by_item: dict | None = None) -> list[PlannedAction]:
-    """The plan's actions in order; `open_by_item` maps item code -> open action id."""
+                 open_by_item: dict | None = None,
+                 dtc_id: str | None = None) -> list[PlannedAction]:
+    """The plan's actions in order; `open_by_item` maps item code -> open action id;
+    `dtc_id`: who answers when nobody present with an account does."""
     open_by_item = open_by_item or {}
     # sorted() is stable: equal gaps keep the checklist's order.
     ordered = sorted(gaps, key=lambda gap: (not gap["critical"], -gap["points_lost"]))
@@ -68,7 +80,7 @@ def plan_actions(gaps: list[dict], coachees: list[dict], visit_day: date,
             verification_fr=gap["action"].get("verification_fr", ""),
             verification_en=gap["action"].get("verification_en", ""),
             responsible_role=gap["action"]["responsible_role"],
-            owner_id=choose_owner(gap["action"]["responsible_role"], coachees),
+            owner_id=choose_owner(gap["action"]["responsible_role"], coachees, dtc_id),
             due_date=visit_day + timedelta(days=gap["action"]["delay_days"]),
             critical=gap["critical"], points_lost=gap["points_lost"],
             carried_over=open_by_item.get(gap["item_code"]))
@@ -196,6 +208,42 @@ def move_action(action, target: str, at: datetime, comment: str = "",
         else:
             action.late = is_late(action.due_date, at.date())
     return previous
+
+
+def verify(action, at: datetime, submission_id) -> str:
+    """Close an open action as done, verified by a later visit that found its item
+    passing (whatever its status: the visit saw the result); return its status before.
+    Lateness counts from the visit's day."""
+    previous = move_action(action, "done", at)
+    action.verified_by_submission_id = submission_id
+    return previous
+
+
+def verifiable(actions_by_item: dict, passed_items) -> list:
+    """The open actions a visit verifies: those whose item it found passing."""
+    passed = set(passed_items or ())
+    return [action for item, action in sorted(actions_by_item.items()) if item in passed]
+
+
+# --- comments -------------------------------------------------------------------------
+
+COMMENTERS = ("coach", "champion", "admin")  # the coach's side; coachees when concerned
+
+
+def check_comment(role: str, is_coachee_concerned: bool) -> None:
+    """Raise Refused unless a caller of `role` may comment on the action."""
+    if role in COMMENTERS:
+        return
+    if role == COACHEE and is_coachee_concerned:
+        return
+    if role == COACHEE:
+        raise Refused("forbidden", "only the coachees of this plan can comment on its actions")
+    raise Refused("forbidden", f"a {role} cannot comment on actions")
+
+
+def comment_side(role: str) -> str:
+    """Which side of the conversation a role speaks for (the other side is alerted)."""
+    return "coachee" if role == COACHEE else "coach"
 
 
 @dataclass(frozen=True)

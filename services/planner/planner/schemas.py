@@ -11,8 +11,8 @@ from datetime import date, datetime
 
 from c2p.api import page_of
 from c2p.api.core import Day  # noqa: F401
-from c2p.api.plans import (ActionChange, GrowNotes, NewAction, PlanFilters,  # noqa: F401
-                           ProgressQuery, StatusChange)
+from c2p.api.plans import (ActionChange, GrowNotes, MyActionFilters,  # noqa: F401
+                           NewAction, NewComment, PlanFilters, ProgressQuery, StatusChange)
 from c2p.clock import iso
 from planner.domain import OPEN
 
@@ -73,7 +73,46 @@ def action_view(entry, today: date) -> dict:
         "overdue": a.status in OPEN and a.due_date < today,
         "created_at": iso(a.created_at), "started_at": iso(a.started_at),
         "closed_at": iso(a.closed_at),
+        "verified_by_submission_id": _str(a.verified_by_submission_id),
     }
+
+
+def _str(value):
+    return str(value) if value is not None else None
+
+
+def my_action_view(action, plan, comments: int, caller_id, today: date) -> dict:
+    """One line of a person's action list, with what it belongs to."""
+    overdue = action.status in OPEN and action.due_date < today
+    return {
+        "id": str(action.id), "plan_id": str(plan.id), "plan_status": plan.status,
+        "submission_id": str(plan.submission_id), "facility_id": plan.facility_id,
+        "facility_name": plan.facility_name, "item_code": action.item_code,
+        "text_fr": action.text_fr, "text_en": action.text_en,
+        "verification_fr": action.verification_fr, "verification_en": action.verification_en,
+        "owner_id": action.owner_id,
+        "relation": "owner" if action.owner_id == caller_id else "coach",
+        "status": action.status, "due_date": action.due_date.isoformat(),
+        "critical": action.critical, "overdue": overdue,
+        "days_late": (today - action.due_date).days if overdue else None,
+        "days_left": (action.due_date - today).days
+        if action.status in OPEN and not overdue else None,
+        "comments": comments,
+        "verified_by_submission_id": _str(action.verified_by_submission_id),
+        "closed_at": iso(action.closed_at),
+    }
+
+
+def my_actions_page(total, page, per_page, rows, caller_id, today: date) -> dict:
+    return {"total": total, "page": page, "per_page": per_page,
+            "items": [my_action_view(a, p, n, caller_id, today) for a, p, n in rows]}
+
+
+def comment_view(comment) -> dict:
+    return {"id": str(comment.id), "action_id": str(comment.action_id),
+            "plan_id": str(comment.plan_id), "author_id": comment.author_id,
+            "author_role": comment.author_role, "text": comment.text,
+            "created_at": comment.created_at.isoformat()}
 
 
 def plan_summary(plan, today: date) -> dict:
@@ -134,6 +173,19 @@ def plan_created(plan) -> dict:
                      "status": e.action.status, "recurring": e.carried_over}
                     for e in plan.entries],
     }
+
+
+def action_verified(action, plan, visit: dict, previous: str) -> dict:
+    """`action.verified`: the action closed by the visit that found its item passing."""
+    return {**action_ref(action, plan), "from_status": previous,
+            "submission_id": visit["submission_id"], "visited_at": visit["visited_at"],
+            "verified_by": visit["coach_id"], "late": action.late}
+
+
+def action_commented(action, plan, comment) -> dict:
+    return {**action_ref(action, plan), "comment_id": comment.id,
+            "author_id": comment.author_id, "author_role": comment.author_role,
+            "text": comment.text, "commented_at": comment.created_at}
 
 
 def action_alert(action, plan, alert: str, today: date) -> dict:

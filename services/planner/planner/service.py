@@ -23,7 +23,7 @@ from c2p.service import PlatformService
 from c2p.validation import load
 from planner import domain, schemas, store
 from planner.domain import plan_actions
-from planner.models import Action, ImprovementPlan
+from planner.models import Action, ActionComment, ImprovementPlan
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +47,18 @@ class PlannerService(PlatformService):
             facility_id=visit["facility_id"], facility_name=visit["facility_name"],
             facility_path=visit["facility_path"], coach_id=visit["coach_id"], status="draft",
             visited_at=visit["visited_at"], created_at=self.clock.now(),
-            coachees=[{"id": c["id"], "role": c.get("role", ""), "name": c.get("name", "")}
-                      for c in visit["coachees"]])
+            coachees=[{"id": c["id"], "role": c.get("role", ""), "name": c.get("name", ""),
+                       "account": c.get("account", True)} for c in visit["coachees"]])
         session.add(plan)
         session.flush()
+        # First what this visit verifies (plans, then actions, locked in the one safe
+        # order), then what it carries over.
+        self._verify_passed(plan, visit)
         still_open = store.open_actions_for(session, plan,
                                             [gap["item_code"] for gap in visit["gaps"]])
         planned = plan_actions(visit["gaps"], visit["coachees"], visit["visited_at"].date(),
-                               {code: str(a.id) for code, a in still_open.items()})
+                               {code: str(a.id) for code, a in still_open.items()},
+                               dtc_id=visit.get("dtc_id"))
         for item in planned:
             if item.carried_over:
                 action = still_open[item.item_code]
@@ -79,6 +83,26 @@ class PlannerService(PlatformService):
         self._record(plan.id, None, visit["coach_id"], "plan.created",
                      {"submission_id": str(plan.submission_id), "actions": len(planned)})
         self.db.emit("plan.created", schemas.plan_created(plan))
+
+    def _verify_passed(self, plan, visit):
+        """A follow-up visit that finds an item passing closes its open action as done,
+        verified by the visit: its own history entry and `action.verified` alert, on
+        top of the status change every closing gets."""
+        session = self.db.session
+        ids = store.candidates_for(session, plan, visit.get("passed_items") or ())
+        for action, plans in store.lock_actions(session, ids):
+            if action.status not in domain.OPEN:
+                continue  # closed meanwhile
+            at, actor = visit["visited_at"], visit["coach_id"]
+            previous = domain.verify(action, at, visit["submission_id"])
+            current = next((p for p in plans if p.id == action.plan_id), plans[0])
+            self._record(current.id, action.id, actor, "action.verified", {
+                "submission_id": str(visit["submission_id"]), "from": previous,
+                "visited_at": at.isoformat(), "late": action.late})
+            self._announce_move(action, plans, previous, actor, at,
+                                comment="verified on a follow-up visit")
+            self.db.emit("action.verified",
+                         schemas.action_verified(action, current, visit, previous))
 
     @subscribe("evidence.reviewed")
     def on_evidence_reviewed(self, event):
@@ -162,6 +186,60 @@ class PlannerService(PlatformService):
     def plan_history(self, plan_id, caller):
         plan = self._plan(plan_id, caller)
         return schemas.history_view(plan, store.history(self.db.session, plan))
+
+    @rpc
+    def my_actions(self, caller, filters=None):
+        """The caller's actions across plans (owned; for a coach, also those of the
+        plans they lead), in scope, overdue first then by due date."""
+        caller = schemas.caller(caller)
+        wanted = load(schemas.MyActionFilters(), filters or {})
+        today = self.clock.today()
+        total, rows = store.my_actions(self.db.session, caller, wanted, today)
+        return schemas.my_actions_page(total, wanted["page"], wanted["per_page"], rows,
+                                       caller["id"], today)
+
+    @rpc
+    def list_comments(self, plan_id, action_id, caller, page=1, per_page=50):
+        """The conversation on an action, oldest first (NotFound outside scope)."""
+        plan = self._plan(plan_id, caller)
+        action = store.action_in_plan(self.db.session, plan, action_id)
+        if action is None:
+            raise NotFound(f"action {action_id} not found in plan {plan.id}")
+        wanted = load(schemas.PlanFilters(), {"page": page, "per_page": per_page})
+        total, rows = store.comments(self.db.session, action.id, wanted["page"],
+                                     wanted["per_page"])
+        return {"action_id": str(action.id), "total": total, "page": wanted["page"],
+                "per_page": wanted["per_page"],
+                "items": [schemas.comment_view(row) for row in rows]}
+
+    @rpc
+    def add_comment(self, plan_id, action_id, request, caller):
+        """Comment on an action; the other side of the conversation is alerted. The
+        same client id again returns the comment made."""
+        caller = schemas.caller(caller)
+        request = load(schemas.NewComment(), request)
+        plan = self._plan(plan_id, caller)
+        session = self.db.session
+        action = store.action_in_plan(session, plan, action_id)
+        if action is None:
+            raise NotFound(f"action {action_id} not found in plan {plan.id}")
+        existing = session.get(ActionComment, request["id"])
+        if existing is not None:
+            if existing.action_id != action.id or existing.author_id != caller["id"]:
+                raise Conflict(f"comment id {request['id']} is already used")
+            return {"replayed": True, "comment": schemas.comment_view(existing)}
+        concerned = caller["id"] in set(plan.coachee_ids) or caller["id"] == action.owner_id
+        domain.check_comment(caller["role"], concerned)
+        comment = ActionComment(id=request["id"], action_id=action.id, plan_id=plan.id,
+                                author_id=caller["id"],
+                                author_role=domain.comment_side(caller["role"]),
+                                text=request["text"].strip(), created_at=self.clock.now())
+        session.add(comment)
+        session.flush()
+        self._record(plan.id, action.id, caller["id"], "action.commented",
+                     {"comment_id": str(comment.id)})
+        self.db.emit("action.commented", schemas.action_commented(action, plan, comment))
+        return {"replayed": False, "comment": schemas.comment_view(comment)}
 
     @rpc
     def progress(self, caller, by, since=None, until=None):
@@ -315,6 +393,11 @@ class PlannerService(PlatformService):
     def _move(self, action, plans, target, actor, at, comment="", reason=""):
         """Apply an allowed status change, announce it, and update the plans' status."""
         previous = domain.move_action(action, target, at, comment=comment, reason=reason)
+        self._announce_move(action, plans, previous, actor, at, comment, reason)
+
+    def _announce_move(self, action, plans, previous, actor, at, comment="", reason=""):
+        """Record and announce a status change made, and update the plans' status."""
+        target = action.status
         current = next((p for p in plans if p.id == action.plan_id), plans[0])
         self._record(current.id, action.id, actor, "action.status_changed", {
             "from": previous, "to": target, "comment": comment, "reason": reason,

@@ -16,8 +16,8 @@ from sqlalchemy.orm import selectinload
 
 from c2p.ids import parse_uuid
 from c2p.scope import in_scope_clause
-from planner.domain import OPEN
-from planner.models import Action, HistoryEntry, ImprovementPlan, PlanEntry
+from planner.domain import CLOSED, OPEN
+from planner.models import Action, ActionComment, HistoryEntry, ImprovementPlan, PlanEntry
 
 
 # --- plans -----------------------------------------------------------------------
@@ -131,6 +131,44 @@ def open_actions_for(session, plan: ImprovementPlan, item_codes) -> dict:
     return {action.item_code: action for action in rows}
 
 
+def candidates_for(session, plan: ImprovementPlan, item_codes) -> list:
+    """Ids of the still-open actions of earlier visits to this facility on these
+    items (not locked: `lock_actions` takes them in the one safe order)."""
+    if not item_codes:
+        return []
+    return session.scalars(
+        select(Action.id).join(ImprovementPlan, ImprovementPlan.id == Action.plan_id)
+        .where(ImprovementPlan.facility_id == plan.facility_id,
+               ImprovementPlan.id != plan.id,
+               or_(ImprovementPlan.visited_at.is_(None),
+                   ImprovementPlan.visited_at <= plan.visited_at),
+               Action.item_code.in_(list(item_codes)), Action.status.in_(OPEN))
+        .order_by(Action.id)).all()
+
+
+def lock_actions(session, action_ids) -> list:
+    """[(action, its plans)] for several actions, locked as `lock_action` does: every
+    plan concerned first, in id order, then the actions in id order."""
+    ids = sorted(set(action_ids))
+    if not ids:
+        return []
+    plans = session.scalars(
+        select(ImprovementPlan).where(ImprovementPlan.id.in_(
+            select(PlanEntry.plan_id).where(PlanEntry.action_id.in_(ids))))
+        .order_by(ImprovementPlan.id).with_for_update(of=ImprovementPlan, key_share=True)
+        .execution_options(populate_existing=True)).all()
+    actions = session.scalars(
+        select(Action).where(Action.id.in_(ids)).order_by(Action.id)
+        .with_for_update(key_share=True).execution_options(populate_existing=True)).all()
+    for plan in plans:
+        session.refresh(plan, ["entries"])
+    found = []
+    for action in actions:
+        found.append((action, [p for p in plans
+                               if action.id in {e.action_id for e in p.entries}]))
+    return found
+
+
 def add_to_plan(session, plan: ImprovementPlan, action: Action, position: int,
                 carried_over: bool = False) -> None:
     """Link an action to a plan at a position (a new action is stored first)."""
@@ -155,6 +193,64 @@ def claim_due_actions(session, today: date, window_days: int, limit: int):
         .order_by(Action.due_date)
         .limit(limit)
         .with_for_update(of=Action, skip_locked=True, key_share=True)).all()
+
+
+# --- my actions and comments ------------------------------------------------------
+
+def my_actions(session, caller: dict, filters: dict, today: date):
+    """(total, [(action, its latest plan, comment count)]) of the caller's actions:
+    those they own, and for a coach those of the plans they lead; in scope; overdue
+    first, then by due date."""
+    mine = Action.owner_id == caller["id"]
+    if caller.get("role") == "coach":
+        mine = or_(mine, ImprovementPlan.coach_id == caller["id"])
+    where = [mine, in_scope_clause(ImprovementPlan.facility_path, caller["scope"])]
+    status = filters.get("status") or "open"
+    if status == "open":
+        where.append(Action.status.in_(OPEN))
+    elif status == "closed":
+        where.append(Action.status.in_(CLOSED))
+    elif status != "all":
+        where.append(Action.status == status)
+    overdue = Action.status.in_(OPEN) & (Action.due_date < today)
+    if filters.get("overdue") is True:
+        where.append(overdue)
+    elif filters.get("overdue") is False:
+        where.append(~overdue)
+    if filters.get("due_before"):
+        where.append(Action.due_date <= filters["due_before"])
+    if filters.get("due_after"):
+        where.append(Action.due_date >= filters["due_after"])
+    if filters.get("facility_id"):
+        where.append(ImprovementPlan.facility_id == filters["facility_id"])
+    base = (select(Action, ImprovementPlan)
+            .join(ImprovementPlan, ImprovementPlan.id == Action.plan_id).where(*where))
+    total = session.scalar(select(func.count()).select_from(base.subquery()))
+    page, per_page = filters["page"], filters["per_page"]
+    rows = session.execute(
+        base.order_by(case((overdue, 0), else_=1), Action.due_date, Action.created_at,
+                      Action.position, Action.id)
+        .offset((page - 1) * per_page).limit(per_page)).all()
+    counts = comment_counts(session, [action.id for action, _ in rows])
+    return total, [(action, plan, counts.get(action.id, 0)) for action, plan in rows]
+
+
+def comment_counts(session, action_ids) -> dict:
+    if not action_ids:
+        return {}
+    return dict(session.execute(
+        select(ActionComment.action_id, func.count())
+        .where(ActionComment.action_id.in_(action_ids))
+        .group_by(ActionComment.action_id)).all())
+
+
+def comments(session, action_id, page=1, per_page=50):
+    """(total, comments of the page), oldest first."""
+    query = select(ActionComment).where(ActionComment.action_id == action_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(ActionComment.created_at, ActionComment.id)
+                           .offset((page - 1) * per_page).limit(per_page)).all()
+    return total, rows
 
 
 # --- progress ------------------------------------------------------------------------
