@@ -2,9 +2,13 @@
 the caller's scope, ranked by the documented formula.
 (Named *_e2e: tests/unit/test_leaderboard.py holds the formula's unit tests, and
 test modules need distinct names.)"""
+import uuid
+
 import pytest
 import requests
 
+from checklist import domain
+from checklist.seed import TEMPLATES_DIR, load_template_file
 from support import eventually, sample_submission
 
 API = "/api/v1"
@@ -20,9 +24,29 @@ def auth(base, username):
 def visit(base, headers, facility_id, visited_at, failing):
     submission = {**sample_submission(failing=failing, facility_id=facility_id),
                   "visited_at": visited_at}
+    # The people named are checked: Central's DTC is no coachee of another facility.
+    submission["coachees"] = [c for c in submission["coachees"]
+                              if facility_id == "ML-SEG-NIO-CEN" or c["id"] != "u-dtc-niono"]
     response = requests.post(f"{base}{API}/submissions", json=submission, headers=headers,
                              timeout=10)
     assert response.status_code == 201, response.text
+    return submission
+
+
+def integrated_visit(base, headers, facility_id, visited_at):
+    """A visit on the 49-item integrated checklist, every item passing (100 %)."""
+    template = load_template_file(TEMPLATES_DIR / "pev-integrated.json")
+    answers = [{"item": item["code"], "value": "yes" if item["type"] == "yes_no" else
+                item["pass_range"][0] if item["type"] == "numeric" else
+                next(c["value"] for c in item["choices"] if c["ratio"] == 1)}
+               for _, item in domain.items(template)]
+    submission = {"id": str(uuid.uuid4()), "facility_id": facility_id,
+                  "template_code": "pev-integrated", "visited_at": visited_at,
+                  "answers": answers}
+    response = requests.post(f"{base}{API}/submissions", json=submission, headers=headers,
+                             timeout=10)
+    assert response.status_code == 201, response.text
+    assert response.json()["score"]["percent"] == 100.0
     return submission
 
 
@@ -35,6 +59,9 @@ def plan_of(base, headers, submission):
 @pytest.mark.slow
 def test_cohort_teams_are_ranked_by_improvement_and_actions_done(platform):
     coach, coachee = auth(platform, "coach.niono"), auth(platform, "dtc.niono")
+    # A perfect visit on the 49-item checklist first: never compared with the 5-item
+    # demo visits below (it would make Central's "improvement" -97 points).
+    integrated_visit(platform, coach, "ML-SEG-NIO-CEN", "2026-11-01T08:00:00+00:00")
     # Central Niono: a poor visit, then a better one, and an action done.
     first = visit(platform, coach, "ML-SEG-NIO-CEN", "2026-11-02T09:00:00+00:00",
                   ("cc_temp_twice_daily", "stock_no_expired", "cc_in_range",
@@ -72,6 +99,16 @@ def test_cohort_teams_are_ranked_by_improvement_and_actions_done(platform):
     assert [t["facility_id"] for t in board["items"]] == ["ML-SEG-NIO-CEN", "ML-SEG-NIO-MOL"]
     assert [t["rank"] for t in board["items"]] == [1, 2]
     assert board["formula"] and board["since"] == "2026-11-01"
+    assert board["template_code"] == "pev-mini"  # the template with the most visits
+
+    # The integrated checklist's own board: one visit, no improvement to speak of.
+    integrated = requests.get(f"{url}&template_code=pev-integrated", headers=coach,
+                              timeout=10).json()
+    assert integrated["template_code"] == "pev-integrated"
+    [only] = integrated["items"]
+    assert (only["facility_id"], only["visits"], only["improvement"],
+            only["latest_percent"]) == ("ML-SEG-NIO-CEN", 1, 0, 100.0)
+    assert {t["facility_id"] for t in integrated["unranked"]} == {"ML-SEG-NIO-MOL"}
 
     # The same cohort seen from Kayes holds no team of Niono.
     kayes = requests.get(url, headers=auth(platform, "coach.kayes"), timeout=10).json()
