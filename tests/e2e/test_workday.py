@@ -1,7 +1,11 @@
 """A coach's and a coachee's working day, over HTTP, every service its own process.
 
-- the coach: visit planning (never-visited first) -> a visit -> the facility's page
-  -> the exports of the area (CSV of visits and of gaps, the visit's PDF report);
+- the coach: visit planning (never-visited first) -> a visit -> the review queue
+  -> the facility's page -> the exports of the area (CSV of visits and of gaps, the
+  visit's PDF report);
+- the coachee: my actions -> upload evidence -> read the review (and the review
+  queue, comments on an action, alerts each way);
+- a follow-up visit that finds an item passing closes its open action, verified;
 - the people named on a visit are checked against the accounts;
 - scope holds on every new route (also covered route by route by the access matrix).
 """
@@ -101,9 +105,18 @@ def test_a_coachs_day(platform):
                                                              "per_page": 100}).text
     assert coach.get("/visit-planning", params={"surprise": "1"}).status_code in (400, 422)
 
+    # --- the review queue: the DTC sent a photo for one of the visit's actions ------
+    plan = plan_of(coach, done["id"])
+    photo_id = upload(User(platform, "dtc.niono"), plan["actions"][0]["id"])
+    queue = coach.ok("get", "/evidence", params={"status": "pending_review",
+                                                 "district_id": "ML-SEG-NIO"}).json()
+    assert [e["id"] for e in queue["items"]] == [photo_id] and queue["items"][0]["thumbnail_url"]
+    assert kayes.ok("get", "/evidence").json()["total"] == 0
+
     # --- the facility's page --------------------------------------------------------
     page = eventually(lambda: (p := coach.ok("get", "/facilities/ML-SEG-NIO-CEN").json())
                       ["open_plans"] and p)
+    assert [e["id"] for e in page["recent_evidence"]] == [photo_id]
     assert page["facility"]["name"] == "CSCom central de Niono"
     assert page["facility"]["district"] == {"id": "ML-SEG-NIO", "name": "Niono"}
     assert page["facility"]["latitude"] is not None
