@@ -119,6 +119,13 @@ def _int_list(env, name, default):
     return values
 
 
+def _choice(env, name, default, choices):
+    value = _get(env, name, default).lower()
+    if value not in choices:
+        raise ConfigError(f"{name}={value!r} must be one of {', '.join(choices)}")
+    return value
+
+
 def _optional(env, name, default=""):
     """A setting that may be empty (e.g. no SMTP login)."""
     return str(env.get(name, default) or "").strip()
@@ -242,6 +249,15 @@ class Settings:
     # The built web app (web/dist) that the gateway serves at `/`; empty: the
     # repository's own web/dist.
     web_dist: str = ""
+    # The bus: quorum queues (replicated on a cluster) or classic ones (a
+    # single-node broker older than 3.10); deliveries of one message before the
+    # broker parks it (a handler that kills its process never reaches the retries).
+    queue_type: str = "quorum"
+    delivery_limit: int = 10
+    # What operators watch: the ops HTTP port of each process (/metrics,
+    # /healthz, /readyz; 0 = off) and the log format (json or text).
+    metrics_port: int = 9100
+    log_format: str = "json"
 
     def database_url(self, service: str) -> str:
         return self.database_urls[service]
@@ -326,6 +342,10 @@ def _load(env) -> Settings:
         due_alert_interval_s=_seconds(env, "C2P_DUE_ALERT_INTERVAL_S", "60", minimum=0.1),
         visit_interval_days=_int(env, "C2P_VISIT_INTERVAL_DAYS", "90", minimum=1),
         web_dist=_optional(env, "C2P_WEB_DIST"),
+        queue_type=_choice(env, "C2P_QUEUE_TYPE", "quorum", ("quorum", "classic")),
+        delivery_limit=_int(env, "C2P_DELIVERY_LIMIT", "10", minimum=1),
+        metrics_port=_int(env, "C2P_METRICS_PORT", "9100", minimum=0),
+        log_format=_choice(env, "C2P_LOG_FORMAT", "json", ("json", "text")),
     )
 
 

@@ -119,6 +119,9 @@ class UnitOfWork:
     def purge_published(self, older_than_days: int) -> int:
         return purge_published(self._provider.engine, older_than_days)
 
+    def outbox_backlog(self) -> tuple[int, float]:
+        return outbox_backlog(self._provider.engine)
+
     def close(self):
         if self._session is not None:
             self._session.close()
@@ -267,3 +270,12 @@ def purge_published(engine, older_than_days: int = 7) -> int:
         result = conn.execute(delete(outbox).where(
             outbox.c.published_at < func.now() - text(f"interval '{int(older_than_days)} days'")))
         return result.rowcount
+
+
+def outbox_backlog(engine) -> tuple[int, float]:
+    """(rows not yet published, age in seconds of the oldest of them), for the metrics."""
+    with engine.connect() as conn:
+        count, oldest = conn.execute(text(
+            "select count(*), coalesce(extract(epoch from now() - min(created_at)), 0) "
+            "from outbox where published_at is null")).one()
+    return int(count), float(oldest)

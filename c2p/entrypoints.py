@@ -11,22 +11,31 @@ Use these instead of nameko's own `rpc`, `event_handler`, `timer` and `http`:
   lose it). A message that is not a valid envelope is parked at once: retrying
   it cannot help.
 - `timer` reads its interval from settings when given a setting name.
+
+The RPC request and reply queues are declared with the topology's queue type
+(quorum by default), so RPC survives the loss of a broker node. Each
+entrypoint feeds `c2p.metrics` with one call.
 """
 from __future__ import annotations
 
 import logging
+import re
+import time
 import traceback
+import uuid
 from functools import partial
 
+from eventlet.event import Event as Done
 from marshmallow import ValidationError
 from nameko import config
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer
-from nameko.rpc import Rpc
+from nameko.rpc import ReplyListener, Rpc, RpcConsumer
+from nameko.rpc import ServiceRpc as NamekoServiceRpc
 from nameko.timer import Timer
 from nameko.web.handlers import HttpRequestHandler
 
-from c2p import topology
+from c2p import metrics, topology
 from c2p.bus import Bus
 from c2p.clock import utcnow
 from c2p.contracts import Event
@@ -34,6 +43,7 @@ from c2p.database import Database
 from c2p.errors import C2PError, Refused
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("c2p.access")  # one line per HTTP request, by route pattern
 
 ATTEMPTS_HEADER = "x-c2p-attempts"
 ERROR_HEADER = "x-c2p-error"
@@ -60,7 +70,37 @@ def _refusal_as_error(exc_info):
     return exc_info
 
 
+def _shape():
+    settings = config.get("C2P_SETTINGS")
+    return topology.Shape.of(settings) if settings is not None else topology.DEFAULT_SHAPE
+
+
+class ReplicatedRpcConsumer(RpcConsumer):
+    """nameko's RPC request consumer, on a queue of the topology's type."""
+
+    def setup(self):
+        super().setup()
+        # The consumer holds this same Queue object: it declares it with these.
+        self.queue.queue_arguments = _shape().arguments()
+
+
+class ReplicatedReplyListener(ReplyListener):
+    """nameko's RPC reply queue, on a queue of the topology's type (a classic reply
+    queue whose node is down cannot be declared again, and every call would fail)."""
+
+    def setup(self):
+        super().setup()
+        self.queue.queue_arguments = _shape().arguments(**self.queue.queue_arguments)
+
+
+class ServiceRpc(NamekoServiceRpc):
+    """RPC client to another service; use it instead of nameko's."""
+    reply_listener = ReplicatedReplyListener()
+
+
 class TransactionalRpc(Rpc):
+    rpc_consumer = ReplicatedRpcConsumer()
+
     def __init__(self, expected_exceptions=(C2PError, Refused), **kwargs):
         # A refused request is the caller's problem: log it as a warning, not a crash.
         super().__init__(expected_exceptions=expected_exceptions, **kwargs)
@@ -68,6 +108,7 @@ class TransactionalRpc(Rpc):
     def handle_result(self, message, worker_ctx, result, exc_info):
         exc_info = _refusal_as_error(exc_info)
         result, exc_info = settle(worker_ctx, result, exc_info)
+        metrics.rpc_done(worker_ctx, exc_info)
         try:
             return super().handle_result(message, worker_ctx, result, exc_info)
         except Exception:
@@ -80,13 +121,50 @@ class TransactionalRpc(Rpc):
             return result, exc_info
 
 
+CORRELATION_HEADER = "X-Correlation-Id"
+_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
 class TransactionalHttp(HttpRequestHandler):
     def __init__(self, method, url, expected_exceptions=(C2PError,), **kwargs):
         super().__init__(method, url, expected_exceptions=expected_exceptions, **kwargs)
 
+    def handle_request(self, request):
+        # nameko's own handle_request, plus the correlation id and the metrics.
+        started = time.monotonic()
+        request.shallow = False
+        correlation_id = self.correlation_id(request)
+        try:
+            context_data = {**self.server.context_data_from_headers(request),
+                            "correlation_id": correlation_id}
+            args, kwargs = self.get_entrypoint_parameters(request)
+            self.check_signature(args, kwargs)
+            event = Done()
+            self.container.spawn_worker(self, args, kwargs, context_data=context_data,
+                                        handle_result=partial(self.handle_result, event))
+            response = self.response_from_result(event.wait())
+        except Exception as exc:
+            response = self.response_from_exception(exc)
+        elapsed = time.monotonic() - started
+        metrics.http_done(self.method, self.url, response.status_code, elapsed)
+        response.headers.setdefault(CORRELATION_HEADER, correlation_id)
+        access_log.info("%s %s %d %.0f ms", request.method, self.url, response.status_code,
+                        elapsed * 1000, extra={"correlation_id": correlation_id})
+        return response
+
     def handle_result(self, event, worker_ctx, result, exc_info):
         result, exc_info = settle(worker_ctx, result, exc_info)
         return super().handle_result(event, worker_ctx, result, exc_info)
+
+    @staticmethod
+    def correlation_id(request) -> str:
+        """The caller's correlation id if well-formed, else a new one: every RPC and
+        event this request causes carries it (nameko context data, event envelope)."""
+        given = request.headers.get(CORRELATION_HEADER, "")
+        found = given if _CORRELATION_ID.match(given) else str(uuid.uuid4())
+        request.environ["c2p.correlation_id"] = found
+        return found
+
 
 
 class SettingsTimer(Timer):
@@ -111,7 +189,7 @@ class Subscription(Consumer):
 
     def setup(self):
         settings = config["C2P_SETTINGS"]
-        self.queue = topology.subscription_queue(self.queue_name)
+        self.queue = topology.subscription_queue(self.queue_name, topology.Shape.of(settings))
         if self.event_type not in topology.SUBSCRIPTIONS[self.queue_name]:
             raise LookupError(f"{self.queue_name} is not bound to {self.event_type} "
                               "in c2p.topology.SUBSCRIPTIONS")
@@ -138,6 +216,7 @@ class Subscription(Consumer):
         if self.database is not None:
             try:
                 if self.database.already_processed(self.queue_name, event.id):
+                    metrics.HANDLER_SKIPPED.labels(self.queue_name).inc()
                     self.consumer.ack_message(message)
                     return
             except Exception:
@@ -161,7 +240,9 @@ class Subscription(Consumer):
 
     def handle_result(self, message, event_id, worker_ctx, result, exc_info):
         result, exc_info = settle(worker_ctx, result, exc_info, consumed_event_id=event_id)
+        metrics.handler_done(self.queue_name, worker_ctx, exc_info)
         if exc_info is None:
+            log.info("%s: handled %s %s", self.queue_name, worker_ctx.args[0].type, event_id)
             self.consumer.ack_message(message)
         else:
             reason = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
@@ -175,6 +256,7 @@ class Subscription(Consumer):
             self._republish(message, exchange=topology.delay_exchange(delay).name,
                             routing_key=self.queue_name,
                             headers={ATTEMPTS_HEADER: attempts + 1, ERROR_HEADER: reason[:1000]})
+            metrics.RETRIES.labels(self.queue_name).inc()
             log.warning("%s: attempt %d failed (%s); retry in %d ms", self.queue_name,
                         attempts + 1, reason, delay)
         else:
@@ -186,6 +268,7 @@ class Subscription(Consumer):
                         headers={ATTEMPTS_HEADER: attempts, ERROR_HEADER: reason[:1000],
                                  QUEUE_HEADER: self.queue_name,
                                  FAILED_AT_HEADER: utcnow().isoformat()})
+        metrics.PARKED.labels(self.queue_name, "failed" if attempts else "invalid").inc()
         log.error("%s: message %s parked: %s", self.queue_name,
                   message.properties.get("message_id"), reason)
 

@@ -27,12 +27,17 @@ class LocalPlatform:
         self.replicas.update(replicas or {})
         self.gateway_port = gateway_port or free_port()
         self.gateway_ports = []
+        self.metrics_ports: dict[tuple[str, int], int] = {}  # /metrics, /readyz of each
         self.processes: dict[tuple[str, int], subprocess.Popen] = {}
         os.makedirs(log_dir, exist_ok=True)
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.gateway_port}"
+
+    def ops_url(self, service, index=0) -> str:
+        """Where a process serves /metrics, /healthz and /readyz."""
+        return f"http://127.0.0.1:{self.metrics_ports[(service, index)]}"
 
     def start(self, timeout=90):
         for service, count in self.replicas.items():
@@ -48,6 +53,9 @@ class LocalPlatform:
             env["GATEWAY_PORT"] = str(port)
             if port not in self.gateway_ports:
                 self.gateway_ports.append(port)
+        # One host, many processes: each its own ops port (kept across restarts).
+        port = self.metrics_ports.setdefault((service, index), free_port())
+        env["C2P_METRICS_PORT"] = str(port)
         log = open(os.path.join(self.log_dir, f"{service}-{index}.log"), "ab")
         self.processes[(service, index)] = subprocess.Popen(
             [sys.executable, "-m", "c2p.run", service], env=env, cwd=ROOT, stdout=log,

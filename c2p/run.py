@@ -22,6 +22,7 @@ from nameko import config as nameko_config  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
+from c2p import logs, metrics  # noqa: E402
 from c2p.config import ConfigError, load_settings  # noqa: E402
 from c2p.database import make_engine  # noqa: E402
 
@@ -80,14 +81,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("service", choices=sorted(SERVICE_CLASSES))
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO,
-                        format=f"%(asctime)s {args.service} %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("nameko").setLevel(logging.WARNING)
     try:
         settings = load_settings()
     except ConfigError as exc:
         print(f"c2p {args.service}: configuration error: {exc}", file=sys.stderr)
         return 2
+    logs.configure(args.service, settings.log_format)
+    if settings.metrics_port:
+        # Up before the dependencies: liveness answers, readiness says what is missing.
+        metrics.serve(settings.metrics_port, metrics.readiness_check(settings, args.service))
     wait_for_dependencies(settings, args.service)
     nameko_config.setup(nameko_settings(settings, args.service))
 

@@ -112,6 +112,9 @@ def process_env(database_urls: dict, amqp_uri: str, s3, **extra) -> dict:
                 "C2P_S3_ACCESS_KEY": access, "C2P_S3_SECRET_KEY": secret,
                 "C2P_EVIDENCE_BUCKET": "c2p-test-evidence",
                 "C2P_RETRY_DELAYS_S": "0.15,0.3", "C2P_OUTBOX_INTERVAL_S": "1",
+                # No fixed ops port: many processes share this host
+                # (LocalPlatform gives each a free one).
+                "C2P_METRICS_PORT": "0",
                 "PYTHONWARNINGS": "ignore", "C2P_STRICT_VIEWS": "true"})
     env.update(config.renamed({k: str(v) for k, v in extra.items()}))
     return env

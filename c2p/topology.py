@@ -10,8 +10,20 @@
 
 Every service declares the whole topology at start-up, so an event published
 before its consumer first runs still has a queue to wait in.
+
+Queues are quorum queues by default (`C2P_QUEUE_TYPE=quorum`): replicated on a
+RabbitMQ cluster, so losing the node that leads a queue loses no message. A
+subscription queue also has a delivery limit (`C2P_DELIVERY_LIMIT`): a message
+whose consumer died with it unacked that many times (a handler that crashes the
+process, so the retry path in `c2p.entrypoints` never runs) is dead-lettered to
+`<queue>.parked` by the broker itself. `C2P_QUEUE_TYPE=classic` keeps the old
+classic queues for a single-node broker older than 3.10. A queue's type cannot
+change once it exists: `python -m c2p.queues migrate` moves existing classic
+queues to quorum without losing a message (deploy/README.md, "Quorum queues").
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from kombu import Exchange, Queue
 
@@ -50,7 +62,42 @@ def topic_matches(pattern: str, routing_key: str) -> bool:
     return match(pattern.split("."), routing_key.split("."))
 
 
-def subscription_queue(name: str) -> Queue:
+@dataclass(frozen=True)
+class Shape:
+    """How queues are declared: their type and the subscription delivery limit."""
+    queue_type: str = "quorum"
+    delivery_limit: int = 10
+
+    @classmethod
+    def of(cls, settings) -> "Shape":
+        return cls(settings.queue_type, settings.delivery_limit)
+
+    @property
+    def quorum(self) -> bool:
+        return self.queue_type == "quorum"
+
+    def arguments(self, **extra) -> dict:
+        if not self.quorum:
+            return dict(extra)
+        return {"x-queue-type": "quorum", **extra}
+
+    def dead_lettering(self, exchange: str, routing_key: str | None = None) -> dict:
+        found = {"x-dead-letter-exchange": exchange}
+        if routing_key is not None:
+            found["x-dead-letter-routing-key"] = routing_key
+        if self.quorum:
+            # Quorum queues dead-letter at most once unless told otherwise; a
+            # retry or a parked message must never vanish on the way.
+            # (at-least-once needs reject-publish overflow.)
+            found.update({"x-dead-letter-strategy": "at-least-once",
+                          "x-overflow": "reject-publish"})
+        return found
+
+
+DEFAULT_SHAPE = Shape()
+
+
+def subscription_queue(name: str, shape: Shape = DEFAULT_SHAPE) -> Queue:
     try:
         routing_keys = SUBSCRIPTIONS[name]
     except KeyError:
@@ -59,40 +106,59 @@ def subscription_queue(name: str) -> Queue:
     from kombu import binding
     bindings = [binding(EVENTS_EXCHANGE, routing_key=key) for key in routing_keys]
     bindings.append(binding(REQUEUE_EXCHANGE, routing_key=name))
-    return Queue(name, bindings=bindings, durable=True)
+    arguments = {}
+    if shape.quorum:
+        arguments = shape.arguments(**{"x-delivery-limit": shape.delivery_limit},
+                                    **shape.dead_lettering("", f"{name}.parked"))
+    return Queue(name, bindings=bindings, durable=True, queue_arguments=arguments)
 
 
-def parked_queue(name: str) -> Queue:
+def parked_queue(name: str, shape: Shape = DEFAULT_SHAPE) -> Queue:
+    # No delivery limit here: listing parked messages reads and releases them,
+    # which counts as a delivery.
     return Queue(f"{name}.parked", exchange=Exchange(""), routing_key=f"{name}.parked",
-                 durable=True)
+                 durable=True, queue_arguments=shape.arguments())
 
 
 def delay_exchange(delay_ms: int) -> Exchange:
     return Exchange(f"c2p.delay.{delay_ms}", type="fanout", durable=True)
 
 
-def delay_queue(delay_ms: int) -> Queue:
+def delay_queue(delay_ms: int, shape: Shape = DEFAULT_SHAPE) -> Queue:
     # No x-dead-letter-routing-key: an expired message keeps the routing key it
     # was published with, which is the name of the queue to return to.
     return Queue(f"c2p.delay.{delay_ms}", exchange=delay_exchange(delay_ms), durable=True,
-                 queue_arguments={"x-message-ttl": delay_ms,
-                                  "x-dead-letter-exchange": REQUEUE_EXCHANGE.name})
+                 queue_arguments=shape.arguments(
+                     **{"x-message-ttl": delay_ms},
+                     **shape.dead_lettering(REQUEUE_EXCHANGE.name)))
 
 
-def entities(retry_delays_ms) -> list:
+# nameko's RPC request queues (`rpc-<service>`, on the `nameko-rpc` exchange,
+# routing key `<service>.*`): quorum too, or a service's RPC would stop with
+# the node that hosts its queue. (Reply queues stay classic and exclusive: they
+# live on the node the caller is connected to and die with its connection.)
+RPC_EXCHANGE = Exchange("nameko-rpc", type="topic", durable=True)
+
+
+def rpc_queue(service: str, shape: Shape = DEFAULT_SHAPE) -> Queue:
+    return Queue(f"rpc-{service}", exchange=RPC_EXCHANGE, routing_key=f"{service}.*",
+                 durable=True, queue_arguments=shape.arguments())
+
+
+def entities(retry_delays_ms, shape: Shape = DEFAULT_SHAPE) -> list:
     found = [EVENTS_EXCHANGE, REQUEUE_EXCHANGE]
     for delay in retry_delays_ms:
-        found += [delay_exchange(delay), delay_queue(delay)]
+        found += [delay_exchange(delay), delay_queue(delay, shape)]
     for name in SUBSCRIPTIONS:
-        found += [subscription_queue(name), parked_queue(name)]
+        found += [subscription_queue(name, shape), parked_queue(name, shape)]
     return found
 
 
-def declare(connection, retry_delays_ms) -> None:
+def declare(connection, retry_delays_ms, shape: Shape = DEFAULT_SHAPE) -> None:
     """Declare every exchange, queue and binding (idempotent)."""
     channel = connection.channel()
     try:
-        for entity in entities(retry_delays_ms):
+        for entity in entities(retry_delays_ms, shape):
             entity(channel).declare()  # a bound copy: the module-level ones stay unbound
     finally:
         channel.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import eventlet
 from nameko import config
-from nameko.rpc import ServiceRpc
+from c2p.entrypoints import ServiceRpc
 
 from c2p.errors import ServiceUnavailable
 

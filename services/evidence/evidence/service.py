@@ -21,10 +21,9 @@ from datetime import timedelta
 import eventlet
 from eventlet import tpool
 from nameko import config
-from nameko.rpc import ServiceRpc
 
 from c2p.clock import utcnow
-from c2p.entrypoints import rpc, subscribe, timer
+from c2p.entrypoints import ServiceRpc, rpc, subscribe, timer
 from c2p.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from c2p.scope import in_scope
 from c2p.service import PlatformService
