@@ -61,6 +61,6 @@ WORKDIR /app
 USER c2p:c2p
 
 # Only the gateway listens (GATEWAY_PORT, default 8000).
-EXPOSE 8000
+EXPOSE 8000 9100
 
 CMD ["python", "-c", "import sys; print('usage: docker run <image> python -m c2p.run checklist|planner|evidence|notify|gateway\\n       docker run <image> python -m c2p.migrate [service ...]\\n       docker run <image> python -m c2p.seed\\n       docker run <image> python -m c2p.deadletters list|replay [--queue Q] [--id ID]\\nSettings come from environment variables: see deploy/README.md.'); sys.exit(2)"]

@@ -13,8 +13,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 
-from kombu import Connection
+from amqp.exceptions import NotFound
+from kombu import Connection, Queue
 
 from c2p import topology
 from c2p.bus import Bus
@@ -37,9 +39,20 @@ def _describe(queue, message):
         event_type = body.get("type") if isinstance(body, dict) else None
     except ValueError:
         event_type = None
+    # Parked by the broker itself (quorum queue delivery limit: the consumer
+    # died with it, again and again) rather than by c2p.entrypoints.
+    death = (headers.get("x-death") or [{}])[0]
+    error = headers.get(ERROR_HEADER) or (
+        f"dead-lettered by the broker ({death.get('reason')}): its consumer died handling it "
+        "repeatedly" if death.get("reason") else None)
     return {"queue": queue, "message_id": message.properties.get("message_id"),
             "event_type": event_type, "attempts": headers.get(ATTEMPTS_HEADER),
-            "failed_at": headers.get(FAILED_AT_HEADER), "error": headers.get(ERROR_HEADER)}
+            "failed_at": headers.get(FAILED_AT_HEADER) or _text(death.get("time")),
+            "error": error}
+
+
+def _text(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def list_parked(amqp_uri, queue=None) -> list[dict]:
@@ -48,15 +61,46 @@ def list_parked(amqp_uri, queue=None) -> list[dict]:
     with Connection(amqp_uri) as conn:
         for name in _parked_names(queue):
             channel = conn.channel()
-            parked = topology.parked_queue(name)(channel)
-            parked.declare()
+            parked = _parked(name, channel)
+            if parked is None:
+                continue
+            read = 0
             while True:
                 message = parked.get(no_ack=False)
                 if message is None:
                     break
                 found.append(_describe(name, message))
+                read += 1
             channel.close()  # unacked messages return to the queue, in order
+            _wait_returned(conn, parked.name, read)
     return found
+
+
+def _parked(name, channel):
+    """The parked queue of subscription `name`, or None if it does not exist yet.
+
+    Not declared here: its arguments (queue type) are the services' business,
+    and declaring with others would be refused."""
+    parked = Queue(f"{name}.parked", no_declare=True)(channel)
+    try:
+        channel.queue_declare(parked.name, passive=True)
+    except NotFound:
+        return None
+    return parked
+
+
+def _wait_returned(conn, name, count, timeout_s=5):
+    """Quorum queues take back released messages asynchronously: wait until they
+    are counted again, so that the next reader (a replay) sees them."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        channel = conn.channel()
+        try:
+            if channel.queue_declare(name, passive=True).message_count >= count:
+                return
+        finally:
+            channel.close()
+        time.sleep(0.05)
 
 
 def replay(amqp_uri, queue=None, message_id=None) -> list[dict]:
@@ -67,15 +111,21 @@ def replay(amqp_uri, queue=None, message_id=None) -> list[dict]:
         with Connection(amqp_uri) as conn:
             for name in _parked_names(queue):
                 channel = conn.channel()
-                parked = topology.parked_queue(name)(channel)
+                parked = _parked(name, channel)
+                if parked is None:
+                    continue
                 # Only what is parked now: a replayed message that fails again is
                 # parked again behind us, and must not be replayed in a loop.
-                parked.declare()
                 waiting = channel.queue_declare(parked.name, passive=True).message_count
+                seen = set()
                 for _ in range(waiting):
                     message = parked.get(no_ack=False)
                     if message is None:
                         break
+                    key = (message.properties.get("message_id"), message.body)
+                    if key in seen:  # parked again while we replay: leave it
+                        break
+                    seen.add(key)
                     if message_id and message.properties.get("message_id") != message_id:
                         continue
                     headers = {k: v for k, v in (message.headers or {}).items()

@@ -202,6 +202,14 @@ class RabbitCluster:
         self.ctl(node, "set_permissions", "-p", name, "guest", ".*", ".*", ".*")
         return self.amqp_uri(name)
 
+    # Vhosts, as c2p.sandbox.Sandbox asks for them.
+    create = add_vhost
+
+    def delete(self, name: str):
+        node = next((n for n in self.nodes if self.alive(n)), None)
+        if node is not None:
+            self.ctl(node, "delete_vhost", name, check=False)
+
     def leader_of(self, queue: str, vhost: str = "/") -> Node:
         """The node that leads a quorum queue (or hosts a classic one)."""
         node = next(n for n in self.nodes if self.alive(n))

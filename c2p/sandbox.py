@@ -133,8 +133,11 @@ def start_s3_server():
 class Sandbox:
     """A vhost and fresh databases on the given servers; `close()` removes both."""
 
-    def __init__(self, amqp_base: str, postgres: str, s3, rabbit_api=None, prefix="sb"):
-        self.vhosts = Vhosts(amqp_base, rabbit_api)
+    def __init__(self, amqp_base: str, postgres: str, s3, rabbit_api=None, prefix="sb",
+                 vhosts=None):
+        # `vhosts`: anything with create(name) -> AMQP URI and delete(name), e.g.
+        # a c2p.rabbit_cluster.RabbitCluster; by default, vhosts on amqp_base.
+        self.vhosts = vhosts or Vhosts(amqp_base, rabbit_api)
         self.name = f"c2p-{prefix}-{uuid.uuid4().hex[:8]}"
         self.amqp_uri = self.vhosts.create(self.name)
         self.database_urls = database_urls(postgres, f"{prefix}{uuid.uuid4().hex[:8]}")

@@ -8,10 +8,13 @@ and one coach alert, nothing may be parked, and the outbox must be empty.
 The CI suite runs a small version (tests/faults/test_faults.py); a larger run:
 
     python tests/faults/scenarios.py [--visits 300] [--rounds 5] [--only FAULT]
+    python tests/faults/scenarios.py cluster [--visits 200] [--rounds 3]
 
 Faults: kill (kill -9 each service in turn, `rounds` times), broker (RabbitMQ
 restart), database (PostgreSQL restart), poison (an unreadable message in every
-consumer queue), duplicates (every event delivered twice to every consumer).
+consumer queue), duplicates (every event delivered twice to every consumer),
+cluster (a 3-node RabbitMQ cluster of its own, started for the run from the
+local rabbitmq-server on other ports; the node leading the queues is killed).
 
 Broker and database restarts act on the local RabbitMQ and PostgreSQL (with
 rabbitmqctl and pg_ctlcluster): run them on a machine of your own, not on a
@@ -301,6 +304,78 @@ def run(box, fault, visits, per_second=8, rounds=1, log_dir=None) -> dict:
         platform.stop()
 
 
+CLUSTER_QUEUES = ("planner.on_checklist_submitted", "notify.on_plan_created")
+
+
+def run_cluster(cluster, box, visits, per_second=5, rounds=1, down_s=5, log_dir=None) -> dict:
+    """Visits flow while the node leading the queues is killed (SIGKILL), `rounds`
+    times; each time a new leader must be elected among the other two, the
+    services must fail over to them (AMQP_URI lists every node), and the killed
+    node rejoins before the next round. Same checks as `run`: every visit ends
+    with exactly one submission, plan and coach alert; nothing parked, nothing
+    left in an outbox."""
+    platform = LocalPlatform(box.env(C2P_RPC_TIMEOUT_S=5, C2P_RETRY_DELAYS_MS="1000,5000,30000"),
+                             log_dir or tempfile.mkdtemp(prefix="c2p-fault-cluster-")).start()
+    vhost = box.name
+    killed = []
+    try:
+        phone = Phone(platform)
+        phone._sign_in()
+        streamer = eventlet.spawn(phone.stream, visits, per_second)
+        time.sleep(min(2.0, visits / per_second / 4))
+        started = time.monotonic()
+        for _ in range(rounds):
+            leader = cluster.leader_of(CLUSTER_QUEUES[0], vhost)
+            cluster.kill(leader)
+            killed.append(leader.name)
+            # A new leader among the survivors, for every queue the cycle needs.
+            for queue in CLUSTER_QUEUES:
+                cluster.wait_leader_elsewhere(queue, vhost, leader)
+            time.sleep(down_s)  # visits keep flowing on two nodes
+            cluster.start_node(leader)  # rejoins the cluster on its own
+        fault_s = round(time.monotonic() - started, 1)
+        streamer.wait().waitall()
+        outcome = check_outcome(box, phone.accepted)
+        outcome.update(fault="cluster", visits=visits, nodes_killed=killed, fault_seconds=fault_s,
+                       send_attempts=phone.attempts, refused=phone.refused[:5],
+                       running_nodes=len(cluster.running_nodes()))
+        outcome["faults_felt"] = phone.attempts > visits
+        outcome["passed"] = passed(outcome, visits) and not phone.refused
+        return outcome
+    finally:
+        platform.stop()
+
+
+def cluster_main(argv=None):
+    """`python tests/faults/scenarios.py cluster [--visits N] [--rounds R]`: the larger
+    cluster run, on a 3-node cluster of its own (c2p.rabbit_cluster)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                    "bench"))
+    from harness import machine, write_json
+    from c2p.rabbit_cluster import RabbitCluster
+    from c2p.sandbox import Sandbox, start_s3_server
+    parser = argparse.ArgumentParser(description=run_cluster.__doc__)
+    parser.add_argument("--visits", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--per-second", type=int, default=5)
+    args = parser.parse_args(argv)
+    s3_process, s3 = start_s3_server()
+    try:
+        with RabbitCluster(size=3) as cluster:
+            box = Sandbox("", os.environ.get("C2P_BENCH_DATABASE_URL",
+                                             "postgresql://postgres@localhost:5432/postgres"),
+                          s3, prefix="fcl", vhosts=cluster)
+            try:
+                outcome = run_cluster(cluster, box, args.visits, args.per_second, args.rounds)
+            finally:
+                box.close()
+    finally:
+        s3_process.terminate()
+    print(json.dumps({k: v for k, v in outcome.items() if k != "parked"}, indent=1))
+    write_json("faults-cluster.json", {"machine": machine(), "runs": [outcome]})
+    return 0 if outcome["passed"] else 1
+
+
 def main(argv=None):
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                                     "bench"))
@@ -326,4 +401,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["cluster"]:
+        sys.exit(cluster_main(sys.argv[2:]))
     sys.exit(main())

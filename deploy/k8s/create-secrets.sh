@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Create (or update) the Secret `c2p-secrets` from this shell's environment:
+# nothing secret is written to a file or kept in version control.
+#
+#   export TOKEN_SECRET=$(openssl rand -base64 48)
+#   export AMQP_URI=amqp://c2p:...@c2p-rabbitmq.c2p.svc:5672/c2p
+#   export CHECKLIST_DATABASE_URL=postgresql://c2p:...@c2p-pg-rw.c2p.svc:5432/c2p_checklist?sslmode=require
+#   ... (PLANNER_, EVIDENCE_, NOTIFY_, GATEWAY_DATABASE_URL, S3_ACCESS_KEY, S3_SECRET_KEY)
+#   bash deploy/k8s/create-secrets.sh
+set -euo pipefail
+required=(TOKEN_SECRET AMQP_URI CHECKLIST_DATABASE_URL PLANNER_DATABASE_URL
+          EVIDENCE_DATABASE_URL NOTIFY_DATABASE_URL GATEWAY_DATABASE_URL
+          S3_ACCESS_KEY S3_SECRET_KEY)
+args=()
+for name in "${required[@]}"; do
+  if [ -z "${!name:-}" ]; then echo "create-secrets: $name is not set" >&2; exit 2; fi
+  args+=("--from-literal=$name=${!name}")
+done
+# Optional: outbound e-mail and SMS provider credentials.
+for name in SMTP_USER SMTP_PASSWORD SMS_PROVIDER_TOKEN; do
+  [ -n "${!name:-}" ] && args+=("--from-literal=$name=${!name}")
+done
+kubectl create secret generic c2p-secrets --namespace c2p "${args[@]}" \
+  --dry-run=client -o yaml | kubectl apply -f -
+# KEDA reads the broker address from the same value (TriggerAuthentication).
+kubectl create secret generic c2p-keda-rabbitmq --namespace c2p \
+  "--from-literal=host=$AMQP_URI" --dry-run=client -o yaml | kubectl apply -f -
