@@ -50,9 +50,13 @@ ITEMS = ("cc_temp_twice_daily", "cc_in_range", "stock_no_expired", "stock_cards_
 
 
 def visit(index):
-    return {"id": str(uuid.uuid4()), "facility_id": ("ML-SEG-NIO-CEN", "ML-SEG-NIO-MOL")[index % 2],
+    facility = ("ML-SEG-NIO-CEN", "ML-SEG-NIO-MOL")[index % 2]
+    # dtc.niono is a coachee of the central CSCom only: at the other one the DTC
+    # is staff without an account (an account of another facility is refused).
+    dtc = "u-dtc-niono" if facility == "ML-SEG-NIO-CEN" else "staff-dtc-molodo"
+    return {"id": str(uuid.uuid4()), "facility_id": facility,
             "template_code": "pev-mini", "visited_at": datetime.now(timezone.utc).isoformat(),
-            "coachees": [{"id": "u-dtc-niono", "role": "dtc"}],
+            "coachees": [{"id": dtc, "role": "dtc"}],
             "answers": [{"item": code, "value": "no" if i == index % len(ITEMS) else "yes"}
                         for i, code in enumerate(ITEMS)]}
 
@@ -339,7 +343,12 @@ def run_cluster(cluster, box, visits, per_second=5, rounds=1, down_s=5, log_dir=
         outcome.update(fault="cluster", visits=visits, nodes_killed=killed, fault_seconds=fault_s,
                        send_attempts=phone.attempts, refused=phone.refused[:5],
                        running_nodes=len(cluster.running_nodes()))
-        outcome["faults_felt"] = phone.attempts > visits
+        # The fault reached the services: their broker connection dropped and
+        # they carried on through another node (the phone may not notice).
+        outcome["services_failed_over"] = sorted(
+            service for service in SERVICES_TO_KILL
+            if "Connection to broker lost" in platform.log(service))
+        outcome["faults_felt"] = bool(outcome["services_failed_over"])
         outcome["passed"] = passed(outcome, visits) and not phone.refused
         return outcome
     finally:

@@ -6,6 +6,8 @@ The cluster is started from the local rabbitmq-server on free ports, with its
 own data directories and Erlang cookie under a temporary directory, and torn
 down at the end; the machine's own broker (5672) is never touched.
 """
+import json
+
 import pytest
 
 from c2p import rabbit_cluster
@@ -30,6 +32,8 @@ def test_killing_the_queue_leader_loses_and_duplicates_nothing(cluster, infra, t
                               log_dir=str(tmp_path / "logs"))
     finally:
         box.close()
-    assert len(outcome["nodes_killed"]) == 1
-    assert outcome["running_nodes"] == 3  # the killed node rejoined
-    assert outcome["passed"], outcome
+    report = json.dumps(outcome, indent=1, default=str)
+    assert len(outcome["nodes_killed"]) == 1, report
+    assert outcome["running_nodes"] == 3, report  # the killed node rejoined
+    assert outcome["services_failed_over"], report  # the services felt it
+    assert outcome["passed"], report
