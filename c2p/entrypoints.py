@@ -217,7 +217,7 @@ class Subscription(Consumer):
             try:
                 if self.database.already_processed(self.queue_name, event.id):
                     metrics.HANDLER_SKIPPED.labels(self.queue_name).inc()
-                    self.consumer.ack_message(message)
+                    self._ack(message)
                     return
             except Exception:
                 log.warning("inbox check failed for %s; retrying later", event.id,
@@ -233,7 +233,7 @@ class Subscription(Consumer):
                 self.container.spawn_worker(self, (event,), {}, context_data=context_data,
                                             handle_result=handle_result)
             except ContainerBeingKilled:
-                self.consumer.requeue_message(message)
+                self._requeue(message)
 
         self.container.spawn_managed_thread(
             spawn_worker, identifier=f"Subscription.wait_for_worker[{self.queue_name}]")
@@ -243,11 +243,29 @@ class Subscription(Consumer):
         metrics.handler_done(self.queue_name, worker_ctx, exc_info)
         if exc_info is None:
             log.info("%s: handled %s %s", self.queue_name, worker_ctx.args[0].type, event_id)
-            self.consumer.ack_message(message)
+            self._ack(message)
         else:
             reason = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
             self._retry_or_park(message, reason)
         return result, exc_info
+
+    def _ack(self, message):
+        self._settle_message(self.consumer.ack_message, message)
+
+    def _requeue(self, message):
+        self._settle_message(self.consumer.requeue_message, message)
+
+    def _settle_message(self, settle_message, message):
+        # The connection that delivered the message is gone (a broker node died):
+        # the broker hands the message out again, and the inbox (or the copy
+        # already published) makes that harmless. nameko would let this error
+        # kill the whole service.
+        try:
+            settle_message(message)
+        except Exception as exc:
+            log.warning("%s: could not ack or requeue message %s (%s: %s); the broker "
+                        "will deliver it again", self.queue_name,
+                        message.properties.get("message_id"), exc.__class__.__name__, exc)
 
     def _retry_or_park(self, message, reason):
         attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0))
@@ -282,9 +300,9 @@ class Subscription(Consumer):
                              content_encoding=message.content_encoding or "utf-8")
         except Exception:
             log.exception("%s: could not republish; requeueing", self.queue_name)
-            self.consumer.requeue_message(message)
+            self._requeue(message)
             return
-        self.consumer.ack_message(message)
+        self._ack(message)
 
 
 rpc = TransactionalRpc.decorator

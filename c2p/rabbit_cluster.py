@@ -210,25 +210,31 @@ class RabbitCluster:
         if node is not None:
             self.ctl(node, "delete_vhost", name, check=False)
 
-    def leader_of(self, queue: str, vhost: str = "/") -> Node:
-        """The node that leads a quorum queue (or hosts a classic one)."""
-        node = next(n for n in self.nodes if self.alive(n))
-        out = self.ctl(node, "list_queues", "-p", vhost, "name", "leader", "pid", "-q",
-                       "--no-table-headers")
-        for line in out.splitlines():
-            parts = line.split("\t")
-            if parts and parts[0] == queue:
-                owner = parts[1] if parts[1] not in ("", "''") else parts[2]
-                for candidate in self.nodes:
-                    if candidate.name in owner:
-                        return candidate
-        raise LookupError(f"queue {queue!r} not found in vhost {vhost!r}: {out}")
+    def leader_of(self, queue: str, vhost: str = "/", timeout=90) -> Node:
+        """The node leading a quorum queue, as its Raft members report it (asked of
+        each live node in turn: a node just restarted may be slow to answer)."""
+        import json
+        deadline = time.monotonic() + timeout
+        while True:
+            for node in [n for n in self.nodes if self.alive(n)]:
+                try:
+                    out = self.ctl(node, "quorum_status", "-p", vhost, queue, "--formatter",
+                                   "json", "--timeout", "15", tool="rabbitmq-queues", timeout=25)
+                    members = json.loads(out[out.index("["):])
+                except (RuntimeError, ValueError, subprocess.TimeoutExpired):
+                    continue
+                for member in members:
+                    if member.get("Raft State") == "leader":
+                        return next(n for n in self.nodes if n.name == member["Node Name"])
+            if time.monotonic() > deadline:
+                raise LookupError(f"no leader for {queue!r} in vhost {vhost!r}")
+            time.sleep(0.5)
 
     def wait_leader_elsewhere(self, queue: str, vhost: str, old: Node, timeout=60) -> Node:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                leader = self.leader_of(queue, vhost)
+                leader = self.leader_of(queue, vhost, timeout=15)
                 if leader is not old:
                     return leader
             except (LookupError, RuntimeError, subprocess.TimeoutExpired):
