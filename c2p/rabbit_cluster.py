@@ -125,7 +125,7 @@ class RabbitCluster:
             try:
                 self.ctl(node, "await_startup", "--timeout", "30", timeout=40)
                 break
-            except (RuntimeError, subprocess.TimeoutExpired):
+            except Exception:  # a failure or a timeout (two TimeoutExpired classes under eventlet)
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(1)
@@ -156,10 +156,18 @@ class RabbitCluster:
             raise
         return self
 
-    def running_nodes(self, via: Node | None = None) -> list[str]:
-        via = via or next(n for n in self.nodes if self.alive(n))
-        out = self.ctl(via, "eval", "rabbit_nodes:all_running().")
-        return sorted(part.strip(" []'\n") for part in out.split(",") if part.strip(" []'\n"))
+    def running_nodes(self) -> list[str]:
+        """The nodes the cluster says are running (asked of each live node in turn)."""
+        problem = None
+        for node in [n for n in self.nodes if self.alive(n)]:
+            try:
+                out = self.ctl(node, "eval", "rabbit_nodes:all_running().", timeout=30)
+            except Exception as exc:  # a node just restarted may be slow to answer
+                problem = exc
+                continue
+            return sorted(part.strip(" []'\n") for part in out.split(",")
+                          if part.strip(" []'\n"))
+        raise RuntimeError(f"no node answered: {problem}")
 
     def alive(self, node: Node) -> bool:
         return node.process is not None and node.process.poll() is None
@@ -221,7 +229,7 @@ class RabbitCluster:
                     out = self.ctl(node, "quorum_status", "-p", vhost, queue, "--formatter",
                                    "json", "--timeout", "15", tool="rabbitmq-queues", timeout=25)
                     members = json.loads(out[out.index("["):])
-                except (RuntimeError, ValueError, subprocess.TimeoutExpired):
+                except Exception:  # under eventlet, subprocess.TimeoutExpired is not the class raised
                     continue
                 for member in members:
                     if member.get("Raft State") == "leader":
@@ -237,7 +245,7 @@ class RabbitCluster:
                 leader = self.leader_of(queue, vhost, timeout=15)
                 if leader is not old:
                     return leader
-            except (LookupError, RuntimeError, subprocess.TimeoutExpired):
+            except Exception:
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError(f"no new leader for {queue} within {timeout}s")
