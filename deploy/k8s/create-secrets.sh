@@ -2,26 +2,26 @@
 # Create (or update) the Secret `c2p-secrets` from this shell's environment:
 # nothing secret is written to a file or kept in version control.
 #
-#   export TOKEN_SECRET=$(openssl rand -base64 48)
-#   export AMQP_URI=amqp://c2p:...@c2p-rabbitmq.c2p.svc:5672/c2p
-#   export CHECKLIST_DATABASE_URL=postgresql://c2p:...@c2p-pg-rw.c2p.svc:5432/c2p_checklist?sslmode=require
-#   ... (PLANNER_, EVIDENCE_, NOTIFY_, GATEWAY_DATABASE_URL, S3_ACCESS_KEY, S3_SECRET_KEY)
+#   export C2P_TOKEN_SECRET=$(openssl rand -base64 48)
+#   export C2P_AMQP_URI=amqp://c2p:...@c2p-rabbitmq.c2p.svc:5672/c2p
+#   export C2P_CHECKLIST_DATABASE_URL=postgresql://c2p:...@c2p-pg-rw.c2p.svc:5432/c2p_checklist?sslmode=require
+#   ... (C2P_PLANNER_, _EVIDENCE_, _NOTIFY_, _GATEWAY_DATABASE_URL, C2P_S3_ACCESS_KEY, C2P_S3_SECRET_KEY)
 #   bash deploy/k8s/create-secrets.sh
 set -euo pipefail
-required=(TOKEN_SECRET AMQP_URI CHECKLIST_DATABASE_URL PLANNER_DATABASE_URL
-          EVIDENCE_DATABASE_URL NOTIFY_DATABASE_URL GATEWAY_DATABASE_URL
-          S3_ACCESS_KEY S3_SECRET_KEY)
+required=(C2P_TOKEN_SECRET C2P_AMQP_URI C2P_CHECKLIST_DATABASE_URL C2P_PLANNER_DATABASE_URL
+          C2P_EVIDENCE_DATABASE_URL C2P_NOTIFY_DATABASE_URL C2P_GATEWAY_DATABASE_URL
+          C2P_S3_ACCESS_KEY C2P_S3_SECRET_KEY)
 args=()
 for name in "${required[@]}"; do
   if [ -z "${!name:-}" ]; then echo "create-secrets: $name is not set" >&2; exit 2; fi
   args+=("--from-literal=$name=${!name}")
 done
 # Optional: outbound e-mail and SMS provider credentials.
-for name in SMTP_USER SMTP_PASSWORD SMS_PROVIDER_TOKEN; do
+for name in C2P_SMTP_USER C2P_SMTP_PASSWORD C2P_SMS_PROVIDER_TOKEN; do
   [ -n "${!name:-}" ] && args+=("--from-literal=$name=${!name}")
 done
 kubectl create secret generic c2p-secrets --namespace c2p "${args[@]}" \
   --dry-run=client -o yaml | kubectl apply -f -
 # KEDA reads the broker address from the same value (TriggerAuthentication).
 kubectl create secret generic c2p-keda-rabbitmq --namespace c2p \
-  "--from-literal=host=$AMQP_URI" --dry-run=client -o yaml | kubectl apply -f -
+  "--from-literal=host=$C2P_AMQP_URI" --dry-run=client -o yaml | kubectl apply -f -

@@ -318,7 +318,7 @@ def run_cluster(cluster, box, visits, per_second=5, rounds=1, down_s=5, log_dir=
     node rejoins before the next round. Same checks as `run`: every visit ends
     with exactly one submission, plan and coach alert; nothing parked, nothing
     left in an outbox."""
-    platform = LocalPlatform(box.env(C2P_RPC_TIMEOUT_S=5, C2P_RETRY_DELAYS_MS="1000,5000,30000"),
+    platform = LocalPlatform(box.env(C2P_RPC_TIMEOUT_S=5, C2P_RETRY_DELAYS_S="1,5,30"),
                              log_dir or tempfile.mkdtemp(prefix="c2p-fault-cluster-")).start()
     vhost = box.name
     killed = []

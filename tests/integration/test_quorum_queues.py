@@ -63,7 +63,7 @@ def bodies(amqp_uri, name):
 @pytest.mark.slow
 def test_classic_queues_become_quorum_without_losing_a_message(infra, process_env,
                                                                start_service):
-    env = {**process_env, "C2P_RETRY_DELAYS_MS": str(LONG_DELAY)}
+    env = {**process_env, "C2P_RETRY_DELAYS_S": str(LONG_DELAY // 1000)}
     settings = load_settings(env)
     amqp_uri = settings.amqp_uri
     subscription = "planner.on_checklist_submitted"

@@ -118,14 +118,15 @@ def test_every_deployment_has_a_disruption_budget_selecting_it():
 
 def test_settings_are_real_settings_and_secrets_are_not_in_the_configmap():
     (config,) = of_kind("ConfigMap")
-    settings = load_settings(config["data"] | {"TOKEN_SECRET": "x" * 40})
+    settings = load_settings(config["data"] | {"C2P_TOKEN_SECRET": "x" * 40})
     assert settings.queue_type == "quorum"
+    assert settings.s3_secure and settings.evidence_bucket == config["data"]["C2P_EVIDENCE_BUCKET"]
     for key in config["data"]:
         assert not re.search(r"SECRET|PASSWORD|TOKEN|_URL$|AMQP_URI", key), key
     with open(os.path.join(K8S, "create-secrets.sh"), encoding="utf-8") as f:
         script = f.read()
-    for name in ["TOKEN_SECRET", "AMQP_URI", "S3_ACCESS_KEY", "S3_SECRET_KEY"] + [
-            f"{s.upper()}_DATABASE_URL" for s in SERVICES]:
+    for name in ["C2P_TOKEN_SECRET", "C2P_AMQP_URI", "C2P_S3_ACCESS_KEY", "C2P_S3_SECRET_KEY"] + [
+            f"C2P_{s.upper()}_DATABASE_URL" for s in SERVICES]:
         assert name in script, name
 
 
@@ -184,7 +185,7 @@ def test_compose_runs_every_service_after_the_migrate_job(compose):
             "condition": "service_completed_successfully"}
         assert service["restart"] == "unless-stopped"
         env = service["environment"]
-        assert {"AMQP_URI", *(f"{s.upper()}_DATABASE_URL" for s in SERVICES)} <= set(env)
+        assert {"C2P_AMQP_URI", *(f"C2P_{s.upper()}_DATABASE_URL" for s in SERVICES)} <= set(env)
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert services["evidence"]["depends_on"]["minio"]["condition"] == "service_healthy"
 
