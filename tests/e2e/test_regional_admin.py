@@ -147,7 +147,8 @@ def org_unit_imports_stay_in_scope(kayes, admin):
     for dry_run in (True, False):
         report = imported(kayes, move, dry_run)
         assert report["ML-SEG-NIO-CEN"]["status"] == "rejected", report
-    units = admin.call("GET", f"{API}/org-units", params={"level": "facility"}).json()
+    units = admin.call("GET", f"{API}/org-units", params={
+        "level": "facility", "parent_id": "ML-SEG-NIO", "per_page": 100}).json()
     units = units["items"] if isinstance(units, dict) else units
     niono = [u for u in units if u["id"] == "ML-SEG-NIO-CEN"][0]
     assert niono["path"] == f"{NIONO}/ML-SEG-NIO-CEN"  # nothing moved

@@ -44,8 +44,10 @@ class EvidenceGateway(SessionRoutes, EvidenceRoutes, PlatformService):
 @pytest.fixture
 def process_env(process_env):
     # A bucket of this test's own: the S3 server lives for the whole run.
-    return {**process_env, "EVIDENCE_MAX_BYTES": str(MAX_BYTES),
-            "EVIDENCE_BUCKET": f"c2p-ev-{uuid.uuid4().hex[:12]}"}
+    # (The current names: the sandbox sets C2P_EVIDENCE_BUCKET, which wins over the
+    # old EVIDENCE_BUCKET, so setting the old one here shared one bucket.)
+    return {**process_env, "C2P_EVIDENCE_MAX_BYTES": str(MAX_BYTES),
+            "C2P_EVIDENCE_BUCKET": f"c2p-ev-{uuid.uuid4().hex[:12]}"}
 
 
 def photo(gps=True):
