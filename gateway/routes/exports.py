@@ -17,11 +17,10 @@ import csv
 import io
 from datetime import date, timedelta
 
-from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from c2p.api import Query
+from c2p.api.exports import DEFAULT_PERIOD_DAYS, ExportQuery, ReportQuery
 from c2p.errors import InvalidInput, NotFound
 from gateway.dependencies import TimedRpc
 from gateway.http import API, http
@@ -30,26 +29,8 @@ from gateway.openapi import route
 from gateway.report import visit_report_pdf
 
 TAGS = ["exports"]
-DEFAULT_PERIOD_DAYS = 90
 EXPORT_PAGE = 500
 MAX_EXPORT_ROWS = 100_000
-
-
-class ExportQuery(Query):
-    since = fields.Date(metadata={"description": f"default: until − {DEFAULT_PERIOD_DAYS} days"})
-    until = fields.Date(metadata={"description": "default: today (both ends included)"})
-    facility_id = fields.String(validate=validate.Length(min=1, max=64))
-    district_id = fields.String(validate=validate.Length(min=1, max=64))
-    template = fields.String(validate=validate.Length(min=1, max=64))
-
-    @validates_schema
-    def ordered(self, data, **kwargs):
-        if data.get("since") and data.get("until") and data["since"] > data["until"]:
-            raise ValidationError({"since": ["must not be after until"]})
-
-
-class ReportQuery(Query):
-    lang = fields.String(load_default="fr", validate=validate.OneOf(["fr", "en"]))
 
 
 def _period(query):

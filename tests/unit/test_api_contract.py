@@ -167,3 +167,16 @@ def test_the_document_is_written_to_a_file_for_client_generators(tmp_path):
     assert written["openapi"] == "3.1.0"
     assert "/api/v1/plans" in written["paths"]
     assert written["components"]["schemas"]["PlanView"]
+
+
+def test_every_documented_shape_lives_in_the_shared_api_package():
+    """What the gateway documents and dumps is what the services load and build:
+    the schemas come from c2p.api, never from a route module or a service."""
+    elsewhere = []
+    for name, _, _ in http_routes(GatewayService):
+        doc = documented(name)
+        for key in ("query", "request", "response"):
+            schema = doc.get(key)
+            if schema is not None and not schema.__module__.startswith("c2p.api."):
+                elsewhere.append((name, key, f"{schema.__module__}.{schema.__name__}"))
+    assert elsewhere == []

@@ -348,13 +348,14 @@ export interface paths {
          * Evidence of the caller's area in one status, oldest first (the review queue)
          * @description The review queue: evidence of the caller's area in one status, oldest first.
          *
-         *         GET /api/v1/evidence?status=accepted&facility_id=&page=&per_page=
+         *         GET /api/v1/evidence?status=pending_review&facility_id=&district_id=&page=&per_page=
          *
-         *     `accepted` (the default) is evidence whose file was verified and that waits for
-         *     a coach's review: the coach's queue, oldest upload first, each item with its
+         *     `accepted` (the default; also named `pending_review`) is evidence whose file was
+         *     verified and that waits for a coach's review: the coach's queue, oldest upload first, each item with its
          *     thumbnail link, the photo's capture time and place and its distance from the
          *     facility. Other statuses list the rest (a coachee sees what was rejected, with
-         *     the coach's comment). Scope is enforced by the evidence service in SQL: nothing
+         *     the coach's comment; `settled`: never reviewed, its action closed meanwhile, e.g.
+         *     verified on a follow-up visit; `any`: every status). Scope is enforced by the evidence service in SQL: nothing
          *     outside the caller's area is listed or counted.
          */
         get: operations["list_evidence_queue"];
@@ -649,6 +650,26 @@ export interface paths {
         patch: operations["update_me"];
         trace?: never;
     };
+    "/api/v1/me/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My actions across plans: overdue first, then by due date
+         * @description A coachee's actions are those they own; a coach's, those they own and those of the plans they lead. Open actions by default.
+         */
+        get: operations["my_actions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/coachees": {
         parameters: {
             query?: never;
@@ -789,6 +810,27 @@ export interface paths {
         head?: never;
         /** Reword, re-date or re-assign an action */
         patch: operations["update_action"];
+        trace?: never;
+    };
+    "/api/v1/plans/{plan_id}/actions/{action_id}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The conversation on an action, oldest first */
+        get: operations["list_action_comments"];
+        put?: never;
+        /**
+         * Comment on an action (coach or coachee); the other side is alerted
+         * @description The client-generated `id` makes a retried sync return the comment made (200).
+         */
+        post: operations["add_action_comment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/plans/{plan_id}/actions/{action_id}/status": {
@@ -1268,6 +1310,11 @@ export interface components {
             text_fr: string;
             verification_en: string;
             verification_fr: string;
+            /**
+             * Format: uuid
+             * @description the follow-up visit that found the item passing and closed it
+             */
+            verified_by_submission_id: string | null;
         };
         Agreement: {
             /** Format: date-time */
@@ -1335,6 +1382,32 @@ export interface components {
             grey: number;
             red: number;
         };
+        CommentPage: {
+            /** Format: uuid */
+            action_id: string;
+            items: components["schemas"]["CommentView"][];
+            page: number;
+            per_page: number;
+            /** @description items matching, all pages */
+            total: number;
+        };
+        CommentView: {
+            /** Format: uuid */
+            action_id: string;
+            author_id: string;
+            /**
+             * @description the side of the conversation
+             * @enum {string}
+             */
+            author_role: "coach" | "coachee";
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            plan_id: string;
+            text: string;
+        };
         Confirmation: {
             /** Format: date-time */
             at: string;
@@ -1370,16 +1443,6 @@ export interface components {
             expires_in: number;
             /** @description a presigned GET */
             url: string;
-        };
-        EvidenceBrief: {
-            action_id: string;
-            content_type: string | null;
-            id: string;
-            status: string;
-            /** @description photos only; valid 5 minutes */
-            thumbnail_url?: string;
-            uploaded_at: string | null;
-            uploaded_by: string;
         };
         EvidenceFacility: {
             id: string;
@@ -1426,7 +1489,7 @@ export interface components {
             sha256: string | null;
             size_bytes: number | null;
             /** @enum {string} */
-            status: "pending_upload" | "refused" | "accepted" | "approved" | "rejected" | "needs_more" | "withdrawn";
+            status: "pending_upload" | "refused" | "accepted" | "approved" | "rejected" | "needs_more" | "withdrawn" | "settled";
             /** @description a presigned GET of the thumbnail, valid a few minutes */
             thumbnail_url?: string;
             /** Format: date-time */
@@ -1455,7 +1518,8 @@ export interface components {
             latest_scores: components["schemas"]["LatestScore"][];
             next_visit: components["schemas"]["NextVisit"];
             open_plans: components["schemas"]["OpenPlan"][];
-            recent_evidence: components["schemas"]["EvidenceBrief"][];
+            /** @description its latest, newest first */
+            recent_evidence: components["schemas"]["EvidenceView"][];
             /** @description per template, its last 12 visits */
             trend: components["schemas"]["TemplateTrend"][];
             /** @description visits on record */
@@ -1639,6 +1703,7 @@ export interface components {
             percent: number | null;
             submission_id: string;
             template_code: string;
+            /** Format: date-time */
             visited_at: string;
         };
         LatestScore: {
@@ -1651,6 +1716,7 @@ export interface components {
             template_version: number;
             title_en: string;
             title_fr: string;
+            /** Format: date-time */
             visited_at: string;
         };
         LeaderboardView: {
@@ -1687,6 +1753,52 @@ export interface components {
             phone?: string | null;
             preferences?: components["schemas"]["Preferences"];
         };
+        MyActionPage: {
+            items: components["schemas"]["MyActionView"][];
+            page: number;
+            per_page: number;
+            /** @description items matching, all pages */
+            total: number;
+        };
+        MyActionView: {
+            /** Format: date-time */
+            closed_at: string | null;
+            /** @description how many comments */
+            comments: number;
+            critical: boolean;
+            /** @description overdue actions only */
+            days_late: number | null;
+            /** @description open actions not yet overdue */
+            days_left: number | null;
+            /** Format: date */
+            due_date: string;
+            facility_id: string;
+            facility_name: string;
+            /** Format: uuid */
+            id: string;
+            item_code: string | null;
+            overdue: boolean;
+            owner_id: string | null;
+            /** Format: uuid */
+            plan_id: string;
+            /** @enum {string} */
+            plan_status: "draft" | "agreed" | "in_progress" | "completed";
+            /**
+             * @description why it is on the caller's list
+             * @enum {string}
+             */
+            relation: "owner" | "coach";
+            /** @enum {string} */
+            status: "todo" | "in_progress" | "awaiting_review" | "done" | "dropped";
+            /** Format: uuid */
+            submission_id: string;
+            text_en: string;
+            text_fr: string;
+            verification_en: string;
+            verification_fr: string;
+            /** Format: uuid */
+            verified_by_submission_id: string | null;
+        };
         NewAction: {
             /** @default false */
             critical?: boolean;
@@ -1704,6 +1816,14 @@ export interface components {
             verification_en?: string;
             /** @default  */
             verification_fr?: string;
+        };
+        NewComment: {
+            /**
+             * Format: uuid
+             * @description client-generated
+             */
+            id: string;
+            text: string;
         };
         NextVisit: {
             days_overdue: number | null;
@@ -2238,6 +2358,7 @@ export interface components {
         TrendPoint: {
             percent: number | null;
             submission_id: string;
+            /** Format: date-time */
             visited_at: string;
         };
         UnreadCountView: {
@@ -3598,13 +3719,16 @@ export interface operations {
     list_evidence_queue: {
         parameters: {
             query?: {
+                district_id?: string | null;
                 facility_id?: string | null;
+                /** @description oldest upload first (the review queue, default) or newest first */
+                order?: "oldest" | "newest";
                 /** @description from 1 */
                 page?: number;
                 /** @description 1 to 100 (default 20) */
                 per_page?: number;
-                /** @description default `accepted`: waiting for review */
-                status?: "pending_upload" | "refused" | "accepted" | "approved" | "rejected" | "needs_more" | "withdrawn";
+                /** @description default `accepted` (also named `pending_review`): verified, waiting for review; `settled`: never reviewed, its action closed meanwhile; `any`: every status */
+                status?: "pending_review" | "pending_upload" | "refused" | "accepted" | "approved" | "rejected" | "needs_more" | "withdrawn" | "settled" | "any";
             };
             header?: never;
             path?: never;
@@ -5052,6 +5176,85 @@ export interface operations {
             };
         };
     };
+    my_actions: {
+        parameters: {
+            query?: {
+                /** @description due on or after this day */
+                due_after?: string | null;
+                /** @description due on or before this day */
+                due_before?: string | null;
+                facility_id?: string | null;
+                /** @description true: only overdue; false: none */
+                overdue?: boolean | null;
+                /** @description from 1 */
+                page?: number;
+                /** @description 1 to 100 (default 20) */
+                per_page?: number;
+                /** @description a status, or open (default), closed, all */
+                status?: "todo" | "in_progress" | "awaiting_review" | "done" | "dropped" | "open" | "closed" | "all";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyActionPage"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and reason */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     my_coachees: {
         parameters: {
             query?: {
@@ -5551,6 +5754,187 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PlanView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or outside the caller's scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and reason */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_action_comments: {
+        parameters: {
+            query?: {
+                /** @description from 1 */
+                page?: number;
+                /** @description 1 to 100 (default 20) */
+                per_page?: number;
+            };
+            header?: never;
+            path: {
+                action_id: string;
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentPage"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or outside the caller's scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and reason */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    add_action_comment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                action_id: string;
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewComment"];
+            };
+        };
+        responses: {
+            /** @description Replayed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentView"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentView"];
                 };
             };
             /** @description Bad request: an unknown or repeated query parameter */
