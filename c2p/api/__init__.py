@@ -1,7 +1,8 @@
 """The HTTP API's shapes, shared by the gateway and the services behind it.
 
 One module per area (`checklists`, `plans`, `evidence`, `inbox`, `accounts`,
-`webhooks`, `dashboards`, `session`, `docs`); each holds the request schemas a
+`webhooks`, `dashboards`, `facilities`, `exports`, `live`, `session`, `docs`);
+each holds the request schemas a
 service loads and the view schemas the gateway dumps its answers through, so
 the OpenAPI document (generated from the same classes) cannot drift from what
 is sent. `core` has the base classes, `pages` the one pagination shape.

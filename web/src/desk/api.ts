@@ -20,6 +20,20 @@ async function unwrap<T>(call: Promise<{ data?: unknown; error?: unknown; respon
   return data as T;
 }
 
+/** Every item of a list: the API answers pages of at most 100 (`total` counts all). */
+async function allPages<A extends { items: unknown[]; total: number }>(
+  fetchPage: (page: number) => Promise<A>,
+): Promise<A> {
+  const first = await fetchPage(1);
+  const items = [...first.items];
+  for (let page = 2; items.length < first.total; page += 1) {
+    const next = await fetchPage(page);
+    if (next.items.length === 0) break;
+    items.push(...next.items);
+  }
+  return { ...first, items };
+}
+
 export interface GapFilters {
   since?: string; until?: string; template_code?: string; area_id?: string;
 }
@@ -29,21 +43,21 @@ function clean<T extends object>(query: T): T {
 }
 
 export const desk = {
-  gaps: (filters: GapFilters, signal?: AbortSignal) => unwrap<GapReport<FacilityScore>>(
-    api.GET("/api/v1/dashboards/gaps", { params: { query: clean({ level: "facility" as const, top: 10, ...filters }) }, signal })),
-  rollup: (level: "district" | "region", filters: GapFilters) => unwrap<GapReport<Rollup>>(
-    api.GET("/api/v1/dashboards/gaps", { params: { query: clean({ level, top: 10, ...filters }) } })),
-  progress: (by: "coachee" | "facility" | "district" | "plan") =>
-    unwrap<{ items: ProgressRow[] }>(api.GET("/api/v1/dashboards/progress", { params: { query: { by } } })),
+  gaps: (filters: GapFilters, signal?: AbortSignal) => allPages((page) => unwrap<GapReport<FacilityScore>>(
+    api.GET("/api/v1/dashboards/gaps", { params: { query: clean({ level: "facility" as const, top: 10, ...filters, page, per_page: 100 }) }, signal }))),
+  rollup: (level: "district" | "region", filters: GapFilters) => allPages((page) => unwrap<GapReport<Rollup>>(
+    api.GET("/api/v1/dashboards/gaps", { params: { query: clean({ level, top: 10, ...filters, page, per_page: 100 }) } }))),
+  progress: (by: "coachee" | "facility" | "district" | "plan") => allPages((page) =>
+    unwrap<{ items: ProgressRow[]; total: number }>(api.GET("/api/v1/dashboards/progress", { params: { query: { by, page, per_page: 100 } } }))),
   leaderboard: (query: { cohort?: string; since?: string; until?: string; page?: number; per_page?: number }) =>
     unwrap<LeaderboardAnswer>(api.GET("/api/v1/dashboards/leaderboard", { params: { query: clean(query) } })),
-  templates: () => unwrap<{ items: { code: string; version: number; title_fr?: string; title_en?: string }[] }>(
-    api.GET("/api/v1/templates", {})),
-  template: (code: string) => unwrap<{ definition: { thresholds?: { green: number; amber: number } } }>(
+  templates: () => allPages((page) => unwrap<{ items: { code: string; version: number; title_fr?: string; title_en?: string }[]; total: number }>(
+    api.GET("/api/v1/templates", { params: { query: { page, per_page: 100 } } }))),
+  template: (code: string) => unwrap<{ thresholds?: { green: number; amber: number } }>(
     api.GET("/api/v1/templates/{code}", { params: { path: { code } } })),
-  orgUnits: (level: "region" | "district" | "facility") =>
-    unwrap<{ items: { id: string; name: string; parent_id: string | null; path: string }[] }>(
-      api.GET("/api/v1/org-units", { params: { query: { level } } })),
+  orgUnits: (level: "region" | "district" | "facility") => allPages((page) =>
+    unwrap<{ items: { id: string; name: string; parent_id: string | null; path: string }[]; total: number }>(
+      api.GET("/api/v1/org-units", { params: { query: { level, page, per_page: 100 } } }))),
   history: (facilityId: string) => unwrap<FacilityHistory>(
     api.GET("/api/v1/facilities/{facility_id}/scores", { params: { path: { facility_id: facilityId } } })),
   plans: (facilityId: string) => unwrap<{ items: import("../api/types").Plan[] }>(

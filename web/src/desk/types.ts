@@ -31,7 +31,7 @@ export interface TopGap {
 /** Untyped: checklist service, `queries.gap_report`. */
 export interface GapReport<Row = FacilityScore> {
   level: string; template_code: string | null; area_id: string | null;
-  since: string | null; until: string | null; rows: Row[];
+  since: string | null; until: string | null; items: Row[]; total: number;
   totals: { facilities: number; visits: number; mean_percent: number | null;
     colours: Record<string, number>; flagged: number };
   top_gaps: TopGap[];

@@ -152,24 +152,22 @@ export async function pull(): Promise<void> {
   if (!me) return;
 
   // Templates: a published version never changes, so only new versions are fetched.
-  const listed = await api.GET("/api/v1/templates", {});
-  const summaries = ((listed.data as unknown as { items?: { code: string; version: number }[] })?.items) ?? [];
+  const summaries = await allPages(async (page) =>
+    (await api.GET("/api/v1/templates", { params: { query: { page, per_page: PER_PAGE } } })).data);
   const latest = new Map<string, number>();
   for (const t of summaries) latest.set(t.code, Math.max(latest.get(t.code) ?? 0, t.version));
   for (const [code, version] of latest) {
     const held = await database.get("templates", code);
     if (held && held.version >= version) continue;
+    // The template in full, as published (its sections and items), with its version.
     const full = await api.GET("/api/v1/templates/{code}", { params: { path: { code } } });
-    // Untyped: checklist service `get_template`: the summary with the template as published
-    // under `definition`.
-    const published = full.data as unknown as { version: number; definition: Template } | undefined;
-    if (published?.definition) await database.put("templates", { ...published.definition, version: published.version });
+    if (full.data) await database.put("templates", full.data as Template);
   }
 
   // Org units in scope (the facility list with coordinates).
-  const units = await api.GET("/api/v1/org-units", {});
-  const unitItems = (units.data as unknown as { items?: OrgUnit[] })?.items;
-  if (unitItems) {
+  const unitItems: OrgUnit[] = await allPages(async (page) =>
+    (await api.GET("/api/v1/org-units", { params: { query: { page, per_page: PER_PAGE } } })).data);
+  if (unitItems.length) {
     const tx = database.transaction("org_units", "readwrite");
     await tx.store.clear();
     for (const unit of unitItems) await tx.store.put(unit);

@@ -58,7 +58,7 @@ export function GapsMap() {
 
   useEffect(() => {
     desk.template(filters.template_code || "pev-integrated")
-      .then((tpl) => tpl.definition.thresholds && setThresholds(tpl.definition.thresholds))
+      .then((tpl) => tpl.thresholds && setThresholds(tpl.thresholds))
       .catch(() => undefined);
   }, [filters.template_code]);
 
@@ -99,23 +99,23 @@ export function GapsMap() {
       map.current.leaflet.invalidateSize();
       if (placed.current !== report) {
         performance.mark("desk:markers-start");
-        setDrawn(map.current.setFacilities(report.rows));
+        setDrawn(map.current.setFacilities(report.items));
         performance.mark("desk:markers-end");
         placed.current = report;
       }
       const district = districts.find((d) => d.id === filters.area_id);
       map.current.highlightDistrict(district?.name ?? null);
-      map.current.fit(report.rows);
+      map.current.fit(report.items);
     }
     // The canvas paints in the next frame, the table in this commit: mark after both.
     requestAnimationFrame(() => setTimeout(() => performance.mark("desk:gaps-drawn"), 0));
   }, [report, mode, districts]);
 
-  const rows = useMemo(() => [...(report?.rows ?? [])].sort((a, b) =>
+  const rows = useMemo(() => [...(report?.items ?? [])].sort((a, b) =>
     Number(b.flagged) - Number(a.flagged) || (a.percent ?? -1) - (b.percent ?? -1)
     || byName.compare(a.facility_name, b.facility_name)), [report]);
   const shown = rows.slice(page * PAGE, page * PAGE + PAGE);
-  const unplaced = report ? report.rows.length - (drawn ?? 0) : 0;
+  const unplaced = report ? report.items.length - (drawn ?? 0) : 0;
 
   const set = (patch: Partial<GapFilters>) => setFilters((f) => ({ ...f, ...patch }));
 

@@ -45,7 +45,7 @@ export function Rollups() {
               <th scope="col" class="num">{t("desk.col.flagged")}</th>
             </tr></thead>
             <tbody>
-              {report.rows.map((row) => {
+              {report.items.map((row) => {
                 const mean = colourOf(row.mean_percent, { green: 80, amber: 50 });
                 return (
                   <tr key={row.district_id ?? row.region_id}>
