@@ -2,10 +2,9 @@
 
 One module per area (`checklists`, `plans`, `evidence`, `inbox`, `accounts`,
 `webhooks`, `dashboards`, `facilities`, `exports`, `live`, `session`, `docs`);
-each holds the request schemas a
-service loads and the view schemas the gateway dumps its answers through, so
-the OpenAPI document (generated from the same classes) cannot drift from what
-is sent. `core` has the base classes, `pages` the one pagination shape.
+each holds the request schemas a service loads and the view schemas the gateway
+dumps its answers through, so the OpenAPI document (generated from the same
+classes) cannot drift from what is sent. `core` has the base classes, `pages` the one pagination shape.
 
 The gateway imports only `gateway` and `c2p`: a schema both sides need lives
 here, never in a service package.
