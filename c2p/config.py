@@ -74,8 +74,14 @@ def _with_old_names(env) -> tuple[dict, dict]:
     new names came from old ones (new -> old), to name what was actually set."""
     found, used = dict(env), {}
     for new, (old, factor) in RENAMED.items():
-        if str(env.get(new) or "").strip() == "" and old in env:
+        if old not in env:
+            continue
+        if str(env.get(new) or "").strip() == "":
             found[new], used[new] = _convert(env[old], factor), old
+        elif str(_convert(env[old], factor)).strip() != str(env[new]).strip():
+            # Which one was meant cannot be known: say so rather than pick one.
+            raise ConfigError(f"{old} and {new} are both set, to different values: "
+                              f"set {new} only")
     return found, used
 
 

@@ -1,7 +1,7 @@
 """Events published by the checklist service."""
 from marshmallow import fields, validate
 
-from c2p.contracts.events import UPCASTERS, Data, contract
+from c2p.contracts.events import Data, contract
 from c2p.contracts.common import Person, Score, Gap
 
 
@@ -32,10 +32,7 @@ class ChecklistSubmittedV2(ChecklistSubmitted):
     # oldest active coachee account), or None.
     dtc_id = fields.String(load_default=None, dump_default=None, allow_none=True)
 
-
-def _v1_to_v2(data):
-    # A v1 visit said nothing of passing items: it verifies no action.
-    return {**data, "passed_items": [], "dtc_id": None}
-
-
-UPCASTERS[("checklist.submitted", 1)] = _v1_to_v2
+    @staticmethod
+    def upcast(v1: dict) -> dict:
+        # A v1 visit said nothing of passing items: it verifies no action.
+        return {**v1, "passed_items": [], "dtc_id": None}

@@ -5,13 +5,29 @@ The schemas live in one module per producing service (`checklist.py`,
 
 Producers dump `data` through these schemas and consumers load it through the
 same ones, so a field renamed on one side fails loudly in the contract tests
-instead of silently on the bus. A new incompatible shape is a new version
-registered beside the old one, with an upcaster in `UPCASTERS`, so consumers
-keep reading events written before the change.
+instead of silently on the bus.
+
+How an event changes safely:
+
+- **A new optional field** needs no new version: consumers leave out fields their
+  contract does not know (`load_data`, at every level of the data), so an event
+  from a newer producer is never parked for carrying one. Producers stay strict:
+  they write declared fields only, and the AsyncAPI document says so.
+- **An incompatible shape** (a field renamed, removed, made required, its meaning
+  changed) is a new version registered beside the old one. The new version's
+  schema carries `upcast(data)`, turning data of the previous version into its
+  own shape (eventsourcing's `upcast_v1_v2`); `contract()` files it in
+  `UPCASTERS`. Consumers load any version and upcast it to the newest they know.
+- **Deploy consumers first.** A consumer that does not know version N+1 cannot
+  read it (the message is parked as unreadable), while one that knows N+1 still
+  reads N through the upcaster. So: release the contract with both versions,
+  deploy every consumer, then the producer that emits N+1. Keep version N (and
+  its upcaster) while events of N may still wait in queues, outboxes or parked
+  queues; partners reading the AsyncAPI document get both versions too.
 """
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, ValidationError
+from marshmallow import RAISE, Schema, ValidationError, fields
 
 REGISTRY: dict[tuple[str, int], type[Schema]] = {}
 # (type, old_version) -> function(data) -> data of old_version + 1
@@ -19,11 +35,16 @@ UPCASTERS: dict[tuple[str, int], callable] = {}
 
 
 def contract(event_type: str, version: int = 1):
-    """Register a schema as the contract of `event_type` at `version`."""
+    """Register a schema as the contract of `event_type` at `version`; its own
+    `upcast` (if it defines one) turns data of `version - 1` into this version's."""
     def register(schema_cls):
         REGISTRY[(event_type, version)] = schema_cls
         schema_cls.event_type = event_type
         schema_cls.event_version = version
+        upcast = schema_cls.__dict__.get("upcast")  # its own, not a parent version's
+        if upcast is not None:
+            UPCASTERS[(event_type, version - 1)] = upcast.__func__ \
+                if isinstance(upcast, staticmethod) else upcast
         return schema_cls
     return register
 
@@ -55,8 +76,9 @@ def dump_data(event_type: str, version: int, data: dict) -> dict:
 
 def load_data(event_type: str, version: int, data: dict) -> dict:
     """Validate wire data and upcast it to the newest version a consumer knows."""
+    schema = _schema(event_type, version)
     try:
-        loaded = _schema(event_type, version).load(data)
+        loaded = schema.load(known_fields(schema, data))
     except ValidationError as exc:
         raise ValidationError({"data": exc.messages}) from None
     while (event_type, version) in UPCASTERS:
@@ -65,8 +87,34 @@ def load_data(event_type: str, version: int, data: dict) -> dict:
     return loaded
 
 
+def known_fields(schema: Schema, data):
+    """`data` without the fields `schema` does not declare, at every level (nested
+    objects and lists of them): what a consumer keeps of a newer producer's event."""
+    if not isinstance(data, dict):
+        return data
+    kept = {}
+    for name, field in schema.fields.items():
+        key = field.data_key or name
+        if key in data:
+            kept[key] = _known_in(field, data[key])
+    return kept
+
+
+def _known_in(field, value):
+    if isinstance(field, fields.Nested):
+        nested = field.schema
+        if field.many and isinstance(value, list):
+            return [known_fields(nested, item) for item in value]
+        return known_fields(nested, value)
+    if isinstance(field, fields.List) and isinstance(value, list):
+        return [_known_in(field.inner, item) for item in value]
+    return value
+
+
 class Data(Schema):
-    """Base of every event's data schema: unknown fields are refused."""
+    """Base of every event's data schema: strict (a producer writes declared fields
+    only, and the AsyncAPI document says so); consumers drop what they do not know
+    before loading (`load_data`)."""
     class Meta:
         unknown = RAISE
 

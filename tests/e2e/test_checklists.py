@@ -49,7 +49,7 @@ def default_visit(**values):
 
 @pytest.mark.slow
 def test_checklist_api(platform, engines, process_env):
-    events = tap(process_env["AMQP_URI"], "checklist.submitted")
+    events = tap(process_env["C2P_AMQP_URI"], "checklist.submitted")
     coach, champion = sign_in(platform, "coach.niono"), sign_in(platform, "champion.segou")
     kayes, admin = sign_in(platform, "coach.kayes"), sign_in(platform, "admin")
 

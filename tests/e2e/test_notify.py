@@ -63,7 +63,7 @@ def account(account_id, username, role, scope, language, channels, email=None, p
 @pytest.mark.slow
 def test_alerts_reach_people_in_their_language_and_the_gateway_serves_inbox_and_log(
         platform, process_env, engines, sinks):
-    amqp = process_env["AMQP_URI"]
+    amqp = process_env["C2P_AMQP_URI"]
     # The gateway announces accounts as account.* events; here they come straight
     # from the bus, a minute later than any state the seed may have announced.
     later = datetime.now(UTC) + timedelta(minutes=1)

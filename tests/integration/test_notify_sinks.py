@@ -121,10 +121,10 @@ class Sinks:
 
     def env(self) -> dict:
         """Settings pointing notify at these sinks."""
-        return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.smtp_port),
-                "SMTP_FROM": "C2P <alertes@c2p.test>",
-                "SMS_PROVIDER_URL": self.url, "SMS_PROVIDER_TOKEN": TOKEN,
-                "NOTIFY_LINK_BASE": "https://c2p.test"}
+        return {"C2P_SMTP_HOST": "127.0.0.1", "C2P_SMTP_PORT": str(self.smtp_port),
+                "C2P_SMTP_FROM": "C2P <alertes@c2p.test>",
+                "C2P_SMS_PROVIDER_URL": self.url, "C2P_SMS_PROVIDER_TOKEN": TOKEN,
+                "C2P_NOTIFY_LINK_BASE": "https://c2p.test"}
 
     def _get(self, path):
         import requests
