@@ -144,3 +144,24 @@ def test_a_message_whose_consumer_keeps_dying_is_parked_by_the_broker(amqp_uri):
     parked = eventually(lambda: deadletters.list_parked(amqp_uri, subscription), timeout=10)
     assert [p["message_id"] for p in parked] == ["kills-its-consumer"]
     assert "delivery_limit" in parked[0]["error"]
+
+
+def test_classic_mode_for_an_old_single_node_broker_runs_the_cycle(infra, service_config,
+                                                                   start_service, engines):
+    """C2P_QUEUE_TYPE=classic: the queues as before quorum queues, same behaviour."""
+    import dataclasses
+    from nameko import config
+    from checklist.service import ChecklistService
+    from support import COACH_NIONO, rpc_client, sample_submission
+    from test_reliable_events import count
+    settings = dataclasses.replace(service_config["C2P_SETTINGS"], queue_type="classic")
+    with config.patch({"C2P_SETTINGS": settings}):
+        start_service(ChecklistService)
+        start_service(PlannerService)
+        with rpc_client("checklist") as client:
+            client.submit_checklist(sample_submission(), COACH_NIONO)
+        eventually(lambda: count(engines["planner"], "select count(*) from plans") == 1)
+    types = queue_types(infra, settings.amqp_uri)
+    assert types["planner.on_checklist_submitted"] == "classic"
+    assert types["rpc-checklist"] == "classic"
+    assert set(types.values()) == {"classic"}
