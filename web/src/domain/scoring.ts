@@ -9,7 +9,13 @@
  * - the colour comes from the template's thresholds.
  * tests/unit/scoring.test.ts feeds this the answers the Python scorer was fed
  * (tests/unit/fixtures/scores.json, written by scripts/score_fixture.py). */
-import type { Template, Item } from "../api/types";
+import type { Item } from "../api/types";
+
+/** What scoring needs of a template: the API's TemplateView, or a template file. */
+export interface Template {
+  thresholds?: { green: number; amber: number } | null;
+  sections: { code: string; items: Item[] }[];
+}
 
 export type AnswerValue = string | number | null;
 export interface Answer { value: AnswerValue; comment?: string }

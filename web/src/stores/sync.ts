@@ -14,7 +14,7 @@ import { db, getKv, setKv, type OutboxItem } from "./db";
 import * as outbox from "./outbox";
 import { send } from "./transport";
 import { ensureFresh, session, needsSignIn } from "./session";
-import type { Evidence, InboxMessage, OrgUnit, Plan, Template } from "../api/types";
+import type { Evidence, Plan } from "../api/types";
 
 export const online = signal(typeof navigator === "undefined" ? true : navigator.onLine);
 export const syncing = signal(false);
@@ -161,11 +161,11 @@ export async function pull(): Promise<void> {
     if (held && held.version >= version) continue;
     // The template in full, as published (its sections and items), with its version.
     const full = await api.GET("/api/v1/templates/{code}", { params: { path: { code } } });
-    if (full.data) await database.put("templates", full.data as Template);
+    if (full.data) await database.put("templates", full.data);
   }
 
   // Org units in scope (the facility list with coordinates).
-  const unitItems: OrgUnit[] = await allPages(async (page) =>
+  const unitItems = await allPages(async (page) =>
     (await api.GET("/api/v1/org-units", { params: { query: { page, per_page: PER_PAGE } } })).data);
   if (unitItems.length) {
     const tx = database.transaction("org_units", "readwrite");
@@ -184,10 +184,8 @@ export async function pull(): Promise<void> {
   }
 
   // Plans: the list's summaries say which plans changed.
-  type Summary = { id: string; status: string; actions: unknown };
   const plans = await allPages(async (page) =>
-    (await api.GET("/api/v1/plans", { params: { query: { page, per_page: PER_PAGE } } }))
-      .data as unknown as { items: Summary[]; total: number } | undefined);
+    (await api.GET("/api/v1/plans", { params: { query: { page, per_page: PER_PAGE } } })).data);
   const keep = new Set(plans.map((p) => p.id));
   for (const held of await database.getAllKeys("plans")) {
     if (!keep.has(held)) await database.delete("plans", held);
@@ -197,14 +195,14 @@ export async function pull(): Promise<void> {
     const held = await database.get("plans", summary.id);
     if (held && held.summary_key === key && summary.status === "completed") continue;
     const full = await api.GET("/api/v1/plans/{plan_id}", { params: { path: { plan_id: summary.id } } });
-    const plan = full.data as unknown as Plan | undefined;
+    const plan = full.data;
     if (!plan) continue;
     await database.put("plans", { ...plan, summary_key: key });
     // Evidence of actions under way: the coachee sees the review's outcome.
     for (const action of plan.actions) {
       if (action.status === "todo" || action.status === "dropped") continue;
       const ev = await api.GET("/api/v1/actions/{action_id}/evidence", { params: { path: { action_id: action.id } } });
-      const items = (ev.data as unknown as { items?: Evidence[] })?.items ?? [];
+      const items = ev.data?.items ?? [];
       for (const e of items) await database.put("evidence", e);
     }
   }
@@ -215,7 +213,7 @@ export async function pull(): Promise<void> {
     const found = await api.GET("/api/v1/submissions/{submission_id}/plan", {
       params: { path: { submission_id: draft.id } },
     });
-    const plan = found.data as unknown as Plan | undefined;
+    const plan = found.data;
     if (plan) {
       draft.plan_id = plan.id;
       await database.put("drafts", draft);
@@ -229,7 +227,7 @@ export async function pull(): Promise<void> {
 export async function pullInbox(): Promise<void> {
   const database = await db();
   const inbox = await api.GET("/api/v1/inbox", { params: { query: { page: 1, per_page: 50 } } });
-  const items = (inbox.data as unknown as { items?: InboxMessage[] })?.items;
+  const items = inbox.data?.items;
   if (items) {
     const tx = database.transaction("inbox", "readwrite");
     await tx.store.clear();
@@ -237,7 +235,7 @@ export async function pullInbox(): Promise<void> {
     await tx.done;
   }
   const count = await api.GET("/api/v1/inbox/unread-count", {});
-  if (count.data) unread.value = (count.data as { unread: number }).unread;
+  if (count.data) unread.value = count.data.unread;
   else if (items) unread.value = items.filter((m) => !m.read).length;
   touched();
 }

@@ -7,7 +7,7 @@
 import { api, asProblem } from "../api/client";
 import type { OutboxItem } from "./db";
 import type { Outcome } from "./outbox";
-import type { Plan, SubmissionRequest, GrowNotes, StatusChange, Schemas } from "../api/types";
+import type { SubmissionRequest, GrowNotes, StatusChange, Schemas } from "../api/types";
 import { db } from "./db";
 import { session } from "./session";
 import { signal } from "@preact/signals";
@@ -49,7 +49,7 @@ export async function send(item: OutboxItem): Promise<Outcome> {
       if (r.response.status === 409) {
         // A retry whose first answer was lost: "already in that status" is success.
         const now = await api.GET("/api/v1/plans/{plan_id}", { params: { path: { plan_id } } });
-        const action = (now.data as unknown as Plan | undefined)?.actions.find((a) => a.id === item.ref);
+        const action = now.data?.actions.find((a) => a.id === item.ref);
         if (action?.status === body.status) return { kind: "done", data: now.data };
       }
       return classify(r.response.status, r.error, r.data);

@@ -223,7 +223,7 @@ function ActionCard({ action, planId, planStatusValue, role, evidence, files, un
       ))}
       {evidence.map((e) => (
         <div class="evidence">
-          {e.thumbnail_url && <img src={e.thumbnail_url} alt={t("evidence.thumbnail", { name: e.filename })} />}
+          {e.thumbnail_url && <img src={e.thumbnail_url} alt={t("evidence.thumbnail", { name: e.filename ?? "" })} />}
           <div>
             <div>{e.filename}</div>
             <div class="meta">{evidenceState(e)}</div>
