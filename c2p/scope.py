@@ -13,7 +13,7 @@ place (a notification outcome, say) only to a national scope.
 """
 from __future__ import annotations
 
-from sqlalchemy import false, or_
+from sqlalchemy import and_, exists, false, func, or_, select
 
 
 def _roots(scope) -> list[str]:
@@ -49,6 +49,14 @@ def all_in_scope(paths, scope) -> bool:
     """True when there is at least one path and every one lies in `scope`."""
     paths = list(paths or ())
     return bool(paths) and all(isinstance(p, str) and in_scope(p, scope) for p in paths)
+
+
+def all_in_scope_clause(paths_column, scope):
+    """SQL form of `all_in_scope` for an array-of-paths column (an account's scope):
+    at least one path, and none outside `scope`."""
+    path = func.unnest(paths_column).table_valued("path").render_derived()
+    outside = select(1).select_from(path).where(~in_scope_clause(path.c.path, scope))
+    return and_(func.cardinality(paths_column) > 0, ~exists(outside))
 
 
 def is_national(scope) -> bool:

@@ -12,7 +12,7 @@ import re
 import uuid
 
 from marshmallow import ValidationError
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from c2p.api import Page, paginate
@@ -21,7 +21,7 @@ from c2p.api.accounts import (ID_PATTERN, AccountCreate, AccountQuery, AccountUp
 from c2p.clock import iso, utcnow
 from c2p.contracts.accounts import Preferences
 from c2p.errors import Conflict, Forbidden, InvalidInput, NotFound
-from c2p.scope import in_scope
+from c2p.scope import all_in_scope_clause, in_scope
 from gateway.auth import check_password, hash_password
 from gateway.dependencies import TimedRpc
 from gateway.http import API, Reply, http, read_json
@@ -90,14 +90,7 @@ def _load(schema, payload, **kwargs):
 
 def scope_clause(scope):
     """SQL: every path of the account lies under one of `scope`'s paths."""
-    roots = list(scope)
-    prefixes = [root.rstrip("/") + "/" for root in roots]
-    return text("cardinality(accounts.scope) > 0 and not exists ("
-                "select 1 from unnest(accounts.scope) as p(path) where not ("
-                "p.path = any(:scope_roots) or exists (select 1 from unnest("
-                "cast(:scope_prefixes as varchar[])) as r(prefix) "
-                "where starts_with(p.path, r.prefix))))").bindparams(
-        scope_roots=roots, scope_prefixes=prefixes)
+    return all_in_scope_clause(Account.scope, scope)
 
 
 def revoke_sessions(session, account, now=None):

@@ -8,9 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import String, create_engine, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from c2p.database import driver_url
-from c2p.scope import in_scope, in_scope_clause
+from c2p.scope import all_in_scope, all_in_scope_clause, in_scope, in_scope_clause
 
 # Characters that matter to LIKE (%, _, \), to paths (/), and to people (accents).
 SEGMENT = st.text(alphabet="aB%_\\/ é.-1", min_size=0, max_size=6)
@@ -45,6 +46,17 @@ def test_sql_and_python_scope_checks_agree(connection, case):
     path, roots = case
     in_sql = connection.execute(select(in_scope_clause(literal(path, String), roots))).scalar()
     assert bool(in_sql) is in_scope(path, roots), (path, roots)
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=path_and_scope(), more=st.lists(PATH, max_size=2))
+def test_sql_and_python_checks_of_an_accounts_paths_agree(connection, case, more):
+    path, roots = case
+    paths = [path, *more] if path else more
+    in_sql = connection.execute(select(all_in_scope_clause(
+        literal(paths, ARRAY(String)), roots))).scalar()
+    assert bool(in_sql) is all_in_scope(paths, roots), (paths, roots)
 
 
 def test_examples_that_matter():
