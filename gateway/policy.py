@@ -102,6 +102,7 @@ ROUTES: dict[str, str] = {
     "mark_inbox_read": "inbox.update",
     "get_delivery_log": "deliveries.read",
     "get_gaps_dashboard": "dashboards.read",
+    "get_map_layer": "dashboards.read",
     "progress": "dashboards.read",
     "leaderboard": "dashboards.read",
     "live_updates": "live.read",

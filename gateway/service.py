@@ -7,6 +7,7 @@ from gateway.routes.accounts import AccountRoutes
 from gateway.routes.app import AppRoutes
 from gateway.routes.checklists import ChecklistRoutes
 from gateway.routes.dashboards import DashboardRoutes
+from gateway.routes.desk_map import DeskMapRoutes
 from gateway.routes.docs import DocsRoutes
 from gateway.routes.evidence import EvidenceRoutes
 from gateway.routes.exports import ExportRoutes
@@ -22,7 +23,7 @@ from gateway.routes.workday import WorkdayRoutes
 
 class GatewayService(SessionRoutes, AccountRoutes, DocsRoutes, ChecklistRoutes, PlanRoutes, InboxRoutes, EvidenceRoutes,
                      WebhookRoutes, LiveRoutes, DashboardRoutes, FacilityRoutes, ExportRoutes,
-                     ReviewQueueRoutes, AppRoutes, WorkdayRoutes,
+                     ReviewQueueRoutes, DeskMapRoutes, AppRoutes, WorkdayRoutes,
                      PlatformService):
     name = "gateway"
     auth = Auth()

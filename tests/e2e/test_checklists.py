@@ -111,6 +111,20 @@ def test_checklist_api(platform, engines, process_env):
     unknown = requests.get(f"{platform}{API}/dashboards/gaps", headers=champion, timeout=10,
                            params={"template_code": "no-such"})
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "template_code"
+    # The desk map's layer: every facility of the area in one page, with its place.
+    layer = requests.get(f"{platform}{API}/dashboards/map", headers=champion, timeout=10,
+                         params={"area_id": "ML-SEG-NIO"}).json()
+    assert layer["template_code"] == "pev-integrated" and layer["per_page"] == 5000
+    assert [(p["facility_id"], p["colour"], p["flagged"]) for p in layer["items"]] == [
+        ("ML-SEG-NIO-CEN", niono["items"][0]["colour"], True)]
+    assert layer["items"][0]["latitude"] and layer["items"][0]["longitude"]
+    assert requests.get(f"{platform}{API}/dashboards/map", headers=kayes, timeout=10,
+                        params={"area_id": "ML-SEG-NIO"}).status_code == 404
+    assert requests.get(f"{platform}{API}/dashboards/map", headers=kayes,
+                        timeout=10).json()["items"] == []
+    too_many = requests.get(f"{platform}{API}/dashboards/map", headers=champion, timeout=10,
+                            params={"per_page": 5001})
+    assert too_many.status_code in (400, 422), too_many.text
 
     # Templates: listed for everyone, published by admins only.
     codes = {t["code"] for t in requests.get(f"{platform}{API}/templates", headers=coach,

@@ -41,7 +41,7 @@ async function drawnAfterArrival(page, url) {
     null, { timeout: 120_000 });
   return page.evaluate(() => {
     const answer = performance.getEntriesByType("resource")
-      .filter((e) => e.name.includes("/api/v1/dashboards/gaps")).pop();
+      .filter((e) => e.name.includes("/api/v1/dashboards/map")).pop();
     const parsed = performance.getEntriesByName("desk:gaps-data")[0];
     const drawn = performance.getEntriesByName("desk:gaps-drawn")[0];
     const m0 = performance.getEntriesByName("desk:markers-start")[0];

@@ -320,6 +320,36 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dashboards/map": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every facility of the caller's area with its latest score, for a map
+         * @description The desk map's layer: every facility of the caller's area with its latest visit.
+         *
+         *         GET /api/v1/dashboards/map?since=&until=&template_code=&area_id=&page=&per_page=
+         *
+         *     One point per facility with a visit of the template in the period (the template
+         *     with the most visits when none is named, as for `/dashboards/gaps`): where it is
+         *     (null when the facility has no coordinates), its latest score and colour (the
+         *     template's thresholds), whether a critical item failed. A map draws every
+         *     facility of its area at once, so a page holds up to 5,000 points (Mali has about
+         *     1,500 CSComs); the shape is the usual page. Scope and filters are the checklist
+         *     service's, the same query as the gaps dashboard.
+         */
+        get: operations["get_map_layer"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dashboards/progress": {
         parameters: {
             query?: never;
@@ -1738,6 +1768,33 @@ export interface components {
         LineError: {
             field: string;
             reason: string;
+        };
+        MapLayerView: {
+            area_id: string | null;
+            items: components["schemas"]["MapPoint"][];
+            page: number;
+            per_page: number;
+            template_code: string | null;
+            /** @description items matching, all pages */
+            total: number;
+        };
+        MapPoint: {
+            /** @enum {string} */
+            colour: "green" | "amber" | "red" | "grey";
+            district_id: string;
+            district_name: string;
+            facility_id: string;
+            facility_name: string;
+            flagged: boolean;
+            /** Format: uuid */
+            latest_submission_id: string;
+            /** Format: date-time */
+            latest_visited_at: string;
+            latitude: number | null;
+            longitude: number | null;
+            percent: number | null;
+            region_name: string;
+            visits: number;
         };
         MarkedView: {
             marked: number;
@@ -3614,6 +3671,92 @@ export interface operations {
             };
             /** @description Role not allowed */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and reason */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_map_layer: {
+        parameters: {
+            query?: {
+                /** @description only facilities under this region or district (an org-unit id) */
+                area_id?: string;
+                page?: number;
+                /** @description 1 to 5000 (default 5000) */
+                per_page?: number;
+                /** @description first day included (ISO date or date-time) */
+                since?: string;
+                /** @description the template (every version); default: the one with the most visits */
+                template_code?: string;
+                /** @description last day included (ISO date or date-time) */
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MapLayerView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or outside the caller's scope) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

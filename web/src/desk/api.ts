@@ -7,7 +7,7 @@
 import { api, asProblem } from "../api/client";
 import type { Problem } from "../api/types";
 import type {
-  FacilityHistory, FacilityScore, GapReport, ProgressRow, QueueEvidence, Rollup,
+  FacilityHistory, FacilityScore, GapReport, MapLayer, ProgressRow, QueueEvidence, Rollup,
 } from "./types";
 
 export class ApiProblem extends Error {
@@ -20,20 +20,6 @@ async function unwrap<T>(call: Promise<{ data?: unknown; error?: unknown; respon
   return data as T;
 }
 
-/** Every item of a list: the API answers pages of at most 100 (`total` counts all). */
-async function allPages<A extends { items: unknown[]; total: number }>(
-  fetchPage: (page: number) => Promise<A>,
-): Promise<A> {
-  const first = await fetchPage(1);
-  const items = [...first.items];
-  for (let page = 2; items.length < first.total; page += 1) {
-    const next = await fetchPage(page);
-    if (next.items.length === 0) break;
-    items.push(...next.items);
-  }
-  return { ...first, items };
-}
-
 export interface GapFilters {
   since?: string; until?: string; template_code?: string; area_id?: string;
 }
@@ -42,22 +28,36 @@ function clean<T extends object>(query: T): T {
   return Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined && v !== "")) as T;
 }
 
+/** Every page of a list (the API pages every list; a desk view shows them all). */
+async function allPages<T>(fetchPage: (page: number) => Promise<{ items: T[]; total: number; per_page: number }>): Promise<T[]> {
+  const first = await fetchPage(1);
+  const items = [...first.items];
+  for (let page = 2; items.length < first.total && page <= Math.ceil(first.total / first.per_page); page += 1) {
+    items.push(...(await fetchPage(page)).items);
+  }
+  return items;
+}
+
 export const desk = {
-  gaps: (filters: GapFilters, signal?: AbortSignal) => allPages((page) => unwrap<GapReport<FacilityScore>>(
-    api.GET("/api/v1/dashboards/gaps", { params: { query: clean({ level: "facility" as const, top: 10, ...filters, page, per_page: 100 }) }, signal }))),
-  rollup: (level: "district" | "region", filters: GapFilters) => allPages((page) => unwrap<GapReport<Rollup>>(
-    api.GET("/api/v1/dashboards/gaps", { params: { query: clean({ level, top: 10, ...filters, page, per_page: 100 }) } }))),
-  progress: (by: "coachee" | "facility" | "district" | "plan") => allPages((page) =>
-    unwrap<{ items: ProgressRow[]; total: number }>(api.GET("/api/v1/dashboards/progress", { params: { query: { by, page, per_page: 100 } } }))),
+  /** Every facility of the area with its latest score and place (one page: up to 5,000). */
+  mapLayer: (filters: GapFilters, signal?: AbortSignal) => unwrap<MapLayer>(
+    api.GET("/api/v1/dashboards/map", { params: { query: clean({ ...filters }) }, signal })),
+  /** The totals and the items failed most of the same area (the rows come from mapLayer). */
+  gaps: (filters: GapFilters, signal?: AbortSignal) => unwrap<GapReport<FacilityScore>>(
+    api.GET("/api/v1/dashboards/gaps", { params: { query: clean({ level: "facility" as const, top: 10, per_page: 1, ...filters }) }, signal })),
+  rollup: (level: "district" | "region", filters: GapFilters) => unwrap<GapReport<Rollup>>(
+    api.GET("/api/v1/dashboards/gaps", { params: { query: clean({ level, top: 10, per_page: 100, ...filters }) } })),
+  progress: (by: "coachee" | "facility" | "district" | "plan") => allPages<ProgressRow>((page) =>
+    unwrap(api.GET("/api/v1/dashboards/progress", { params: { query: { by, page, per_page: 100 } } }))),
   leaderboard: (query: { cohort?: string; since?: string; until?: string; page?: number; per_page?: number }) =>
     unwrap<LeaderboardAnswer>(api.GET("/api/v1/dashboards/leaderboard", { params: { query: clean(query) } })),
-  templates: () => allPages((page) => unwrap<{ items: { code: string; version: number; title_fr?: string; title_en?: string }[]; total: number }>(
-    api.GET("/api/v1/templates", { params: { query: { page, per_page: 100 } } }))),
+  templates: () => allPages<{ code: string; version: number; title_fr?: string; title_en?: string }>((page) =>
+    unwrap(api.GET("/api/v1/templates", { params: { query: { page, per_page: 100 } } }))).then((items) => ({ items })),
   template: (code: string) => unwrap<{ thresholds?: { green: number; amber: number } }>(
     api.GET("/api/v1/templates/{code}", { params: { path: { code } } })),
-  orgUnits: (level: "region" | "district" | "facility") => allPages((page) =>
-    unwrap<{ items: { id: string; name: string; parent_id: string | null; path: string }[]; total: number }>(
-      api.GET("/api/v1/org-units", { params: { query: { level, page, per_page: 100 } } }))),
+  orgUnits: (level: "region" | "district" | "facility") =>
+    allPages<{ id: string; name: string; parent_id: string | null; path: string }>((page) =>
+      unwrap(api.GET("/api/v1/org-units", { params: { query: { level, page, per_page: 100 } } }))),
   history: (facilityId: string) => unwrap<FacilityHistory>(
     api.GET("/api/v1/facilities/{facility_id}/scores", { params: { path: { facility_id: facilityId } } })),
   plans: (facilityId: string) => unwrap<{ items: import("../api/types").Plan[] }>(

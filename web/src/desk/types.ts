@@ -3,6 +3,9 @@
  * As in src/api/types.ts: where the OpenAPI document does not describe an answer
  * yet, the shape is written here, marked `Untyped`, with the code that produces
  * it; replace it by the schema's type once the document carries it. */
+import type { components } from "@c2p/api-schema";
+
+type Schemas = components["schemas"];
 
 /** Untyped: checklist service, `queries.facility_scores` (one facility's latest visit). */
 export interface FacilityScore {
@@ -13,6 +16,10 @@ export interface FacilityScore {
   flagged: boolean; first_percent: number | null; visits: number;
   template_code: string; latitude: number | null; longitude: number | null;
 }
+
+/** The desk map's layer (`GET /dashboards/map`). */
+export type MapLayer = Schemas["MapLayerView"];
+export type MapPointRow = Schemas["MapPoint"];
 
 /** Untyped: checklist service, `dashboards.rollup`. */
 export interface Rollup {
@@ -28,7 +35,7 @@ export interface TopGap {
   failure_rate: number | null;
 }
 
-/** Untyped: checklist service, `queries.gap_report`. */
+/** `GET /dashboards/gaps` (GapReportView), with its rows as the level gives them. */
 export interface GapReport<Row = FacilityScore> {
   level: string; template_code: string | null; area_id: string | null;
   since: string | null; until: string | null; items: Row[]; total: number;

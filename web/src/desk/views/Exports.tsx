@@ -16,7 +16,7 @@ export function Exports() {
   const [error, setError] = useState<unknown>(null);
 
   useEffect(() => {
-    desk.orgUnits("district").then((a) => setDistricts(a.items.map((u) => ({ id: u.id, name: u.name }))
+    desk.orgUnits("district").then((items) => setDistricts(items.map((u) => ({ id: u.id, name: u.name }))
       .sort((x, y) => x.name.localeCompare(y.name, "fr")))).catch(() => undefined);
     desk.templates().then((a) => setTemplates([...new Set(a.items.map((i) => i.code))])).catch(() => undefined);
   }, []);

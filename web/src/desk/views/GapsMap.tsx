@@ -9,7 +9,7 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { t, pick, formatDate, lang } from "../../i18n";
 import { desk, type GapFilters } from "../api";
-import type { FacilityScore, GapReport } from "../types";
+import type { FacilityScore, GapReport, MapLayer } from "../types";
 import { createMaliMap, type MaliMap } from "../map/maliMap";
 import { COLOURS, type Colour, type Thresholds } from "../colours";
 import { Problem, Loading } from "../widgets";
@@ -33,7 +33,8 @@ export function GapsMap() {
   const [filters, setFilters] = useState<GapFilters>(() => ({
     ...defaultPeriod(), template_code: query.template || "", area_id: query.area || "" }));
   const [mode, setMode] = useState<"map" | "table">(query.view === "table" ? "table" : "map");
-  const [report, setReport] = useState<GapReport<FacilityScore> | null>(null);
+  const [report, setReport] = useState<MapLayer | null>(null);
+  const [summary, setSummary] = useState<GapReport<FacilityScore> | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [templates, setTemplates] = useState<{ code: string; title: string }[]>([]);
   const [districts, setDistricts] = useState<{ id: string; name: string }[]>([]);
@@ -51,8 +52,8 @@ export function GapsMap() {
       }
       setTemplates([...latest].map(([code, title]) => ({ code, title })));
     }).catch(() => setTemplates([]));
-    desk.orgUnits("district").then((answer) =>
-      setDistricts(answer.items.map((u) => ({ id: u.id, name: u.name }))
+    desk.orgUnits("district").then((items) =>
+      setDistricts(items.map((u) => ({ id: u.id, name: u.name }))
         .sort((a, b) => a.name.localeCompare(b.name, "fr")))).catch(() => setDistricts([]));
   }, []);
 
@@ -64,7 +65,9 @@ export function GapsMap() {
 
   const load = (signal?: AbortSignal) => {
     setError(null);
-    return desk.gaps(filters, signal).then((answer) => {
+    // The points and the summary come in parallel; the map draws when its points arrive.
+    desk.gaps(filters, signal).then(setSummary).catch((e) => { if (!signal?.aborted) setError(e); });
+    return desk.mapLayer(filters, signal).then((answer) => {
       performance.mark("desk:gaps-data");
       setReport(answer);
       setPage(0);
@@ -92,7 +95,7 @@ export function GapsMap() {
 
   // The dots are drawn when the map is shown (a table user does not pay for them);
   // `placed` remembers which answer the map holds.
-  const placed = useRef<GapReport<FacilityScore> | null>(null);
+  const placed = useRef<MapLayer | null>(null);
   useEffect(() => {
     if (!report) return;
     if (mode === "map" && map.current) {
@@ -146,10 +149,10 @@ export function GapsMap() {
       </form>
 
       {error ? <Problem error={error} retry={() => void load()} /> : null}
-      {report && (
+      {summary && report && (
         <p class="desk-summary" aria-live="polite">
-          {t("desk.gaps.summary", { facilities: report.totals.facilities, visits: report.totals.visits,
-            mean: report.totals.mean_percent ?? "—", flagged: report.totals.flagged })}
+          {t("desk.gaps.summary", { facilities: summary.totals.facilities, visits: summary.totals.visits,
+            mean: summary.totals.mean_percent ?? "—", flagged: summary.totals.flagged })}
           {unplaced > 0 && mode === "map" ? ` ${t("desk.gaps.unplaced", { n: unplaced })}` : ""}
         </p>
       )}
@@ -199,9 +202,9 @@ export function GapsMap() {
         )}
         <aside class="desk-top-gaps" aria-labelledby="top-gaps-title">
           <h3 id="top-gaps-title">{t("desk.gaps.top")}</h3>
-          {report && report.top_gaps.length === 0 && <p>{t("desk.gaps.none")}</p>}
+          {summary && summary.top_gaps.length === 0 && <p>{t("desk.gaps.none")}</p>}
           <ol>
-            {report?.top_gaps.map((gap) => (
+            {summary?.top_gaps.map((gap) => (
               <li key={gap.item_code}>
                 <span class="gap-label">{lang.value === "en" ? gap.label_en : gap.label_fr}</span>
                 {gap.critical && <span class="badge critical">{t("desk.critical")}</span>}

@@ -18,8 +18,8 @@ export function Progress() {
   const [error, setError] = useState<unknown>(null);
   const [updatedAt, setUpdatedAt] = useState<string | null>(null);
 
-  const load = () => desk.progress(by).then((answer) => {
-    setRows(byUrgency(answer.items));
+  const load = () => desk.progress(by).then((items) => {
+    setRows(byUrgency(items.map((row) => ({ ...row, label: row.label ?? row.key }))));
     setUpdatedAt(new Date().toISOString());
     setError(null);
   }).catch(setError);
