@@ -114,7 +114,7 @@ def test_checklist_api(platform, engines, process_env):
     # The desk map's layer: every facility of the area in one page, with its place.
     layer = requests.get(f"{platform}{API}/dashboards/map", headers=champion, timeout=10,
                          params={"area_id": "ML-SEG-NIO"}).json()
-    assert layer["template_code"] == "pev-integrated" and layer["per_page"] == 5000
+    assert layer["template_code"] == "pev-integrated" and layer["per_page"] == 5000, layer
     assert [(p["facility_id"], p["colour"], p["flagged"]) for p in layer["items"]] == [
         ("ML-SEG-NIO-CEN", niono["items"][0]["colour"], True)]
     assert layer["items"][0]["latitude"] and layer["items"][0]["longitude"]
