@@ -41,6 +41,7 @@ await run(async (browser) => {
   step("fill the 49 items section by section (every item type)");
   const tpl = template("pev-integrated");
   let answered = 0;
+  const given = {};
   for (const [index, section] of tpl.sections.entries()) {
     await page.getByRole("heading", { name: new RegExp(escape(section.title_fr)) }).waitFor();
     for (const [position, item] of section.items.entries()) {
@@ -49,6 +50,7 @@ await run(async (browser) => {
         // One gap per section (the first yes/no item), the rest good practice.
         const answer = position === 0 ? "Non" : position === 1 && item.allow_na !== false ? "Partiel" : "Oui";
         await group.getByRole("radio", { name: answer, exact: true }).check();
+        given[item.code] = answer;
       } else if (item.type === "numeric") {
         const [low] = item.pass_range;
         await group.getByRole("spinbutton").fill(String(low ?? item.pass_range[1]));
@@ -64,6 +66,14 @@ await run(async (browser) => {
     if (index === 0) {
       await shot(page, "04-visit-section");
       found["visit"] = await axe(page);
+      // A killed tab loses nothing: every answer is already on the phone.
+      await page.reload();
+      await page.getByText(`${section.items.length}/49`).first().waitFor();
+      for (const item of section.items.filter((i) => given[i.code])) {
+        const radio = page.getByRole("group", { name: new RegExp(escape(item.label_fr.slice(0, 60))) })
+          .getByRole("radio", { name: given[item.code], exact: true });
+        if (!(await radio.isChecked())) throw new Error(`the draft lost the answer to ${item.code} on reload`);
+      }
     }
     await page.getByRole("button", { name: "Suivant" }).click();
   }
