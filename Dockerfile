@@ -1,6 +1,7 @@
 # One image for every C2P process. The command picks what runs:
 #
-#   python -m c2p.run checklist|planner|evidence|notify|gateway
+#   python -m c2p.run checklist|planner|evidence|notify|hmis|gateway
+#   python -m hmis.export period YYYYMM [--dry-run]
 #   python -m c2p.migrate          python -m c2p.seed
 #   python -m c2p.deadletters list|replay
 #
@@ -35,7 +36,7 @@ COPY services ./services
 # script.py.mako) and checklist templates (*.json) are package data inside it.
 # The check runs from / so that it imports the installed packages, not /src.
 RUN /opt/c2p/bin/pip install . \
- && cd / && /opt/c2p/bin/python -W ignore -c "import c2p.migrate as m; [m.migrations_dir(s).joinpath('env.py').read_text() for s in ('checklist','planner','evidence','notify','gateway')]; import checklist.seed as c; assert list(c.TEMPLATES_DIR.glob('*.json'))"
+ && cd / && /opt/c2p/bin/python -W ignore -c "import c2p.migrate as m; [m.migrations_dir(s).joinpath('env.py').read_text() for s in ('checklist','planner','evidence','notify','hmis','gateway')]; import checklist.seed as c; assert list(c.TEMPLATES_DIR.glob('*.json'))"
 
 # --- runtime: the virtualenv only, no sources, no build tools ----------------
 FROM python:3.11-slim
@@ -63,4 +64,4 @@ USER c2p:c2p
 # Only the gateway listens (GATEWAY_PORT, default 8000).
 EXPOSE 8000 9100
 
-CMD ["python", "-c", "import sys; print('usage: docker run <image> python -m c2p.run checklist|planner|evidence|notify|gateway\\n       docker run <image> python -m c2p.migrate [service ...]\\n       docker run <image> python -m c2p.seed\\n       docker run <image> python -m c2p.deadletters list|replay [--queue Q] [--id ID]\\nSettings come from environment variables: see deploy/README.md.'); sys.exit(2)"]
+CMD ["python", "-c", "import sys; print('usage: docker run <image> python -m c2p.run checklist|planner|evidence|notify|hmis|gateway\\n       docker run <image> python -m c2p.migrate [service ...]\\n       docker run <image> python -m c2p.seed\\n       docker run <image> python -m c2p.deadletters list|replay [--queue Q] [--id ID]\\nSettings come from environment variables: see deploy/README.md.'); sys.exit(2)"]

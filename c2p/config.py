@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-SERVICES = ("checklist", "planner", "evidence", "notify", "gateway")
+SERVICES = ("checklist", "planner", "evidence", "notify", "hmis", "gateway")
 
 # New name -> (the name it replaces, factor from the old unit to the new one).
 RENAMED = {
@@ -264,6 +264,18 @@ class Settings:
     # /healthz, /readyz; 0 = off) and the log format (json or text).
     metrics_port: int = 9100
     log_format: str = "json"
+    # DHIS2 (the national HMIS): where it is, the pinned API version, a personal
+    # access token or a user and password; empty URL = no DHIS2 (nothing is sent,
+    # figures are still kept). The export timer and its back-off after failures.
+    dhis2_url: str = ""
+    dhis2_api_version: int = 40
+    dhis2_token: str = ""
+    dhis2_username: str = ""
+    dhis2_password: str = ""
+    dhis2_timeout_s: float = 30
+    dhis2_page_size: int = 500
+    hmis_export_interval_s: float = 300
+    hmis_backoff_s: tuple = (60, 300, 900, 3600)
 
     def database_url(self, service: str) -> str:
         return self.database_urls[service]
@@ -352,7 +364,35 @@ def _load(env) -> Settings:
         delivery_limit=_int(env, "C2P_DELIVERY_LIMIT", "10", minimum=1),
         metrics_port=_int(env, "C2P_METRICS_PORT", "9100", minimum=0),
         log_format=_choice(env, "C2P_LOG_FORMAT", "json", ("json", "text")),
+        **_dhis2(env),
     )
+
+
+def _dhis2(env) -> dict:
+    """DHIS2 (the national HMIS) and the export to it: no URL, no DHIS2."""
+    url = _optional(env, "C2P_DHIS2_URL").rstrip("/")
+    if url:
+        url = _url(env, "C2P_DHIS2_URL", url, ("http", "https")).rstrip("/")
+        if url.endswith("/api") or "/api/" in url:
+            raise ConfigError("C2P_DHIS2_URL must be the server's base URL, without /api")
+    token = _optional(env, "C2P_DHIS2_TOKEN")
+    username = _optional(env, "C2P_DHIS2_USERNAME")
+    password = _optional(env, "C2P_DHIS2_PASSWORD")
+    if username and not password:
+        raise ConfigError("C2P_DHIS2_PASSWORD is required when C2P_DHIS2_USERNAME is set")
+    if url and not (token or username):
+        raise ConfigError("C2P_DHIS2_URL is set: set C2P_DHIS2_TOKEN (a personal access "
+                          "token) or C2P_DHIS2_USERNAME and C2P_DHIS2_PASSWORD")
+    return {
+        "dhis2_url": url, "dhis2_token": token, "dhis2_username": username,
+        "dhis2_password": password,
+        "dhis2_api_version": _int(env, "C2P_DHIS2_API_VERSION", "40", minimum=28),
+        "dhis2_timeout_s": _seconds(env, "C2P_DHIS2_TIMEOUT_S", "30", minimum=0.1),
+        "dhis2_page_size": _int(env, "C2P_DHIS2_PAGE_SIZE", "500", minimum=1),
+        "hmis_export_interval_s": _seconds(env, "C2P_HMIS_EXPORT_INTERVAL_S", "300",
+                                           minimum=0.1),
+        "hmis_backoff_s": tuple(_int_list(env, "C2P_HMIS_BACKOFF_S", "60,300,900,3600")),
+    }
 
 
 _DEV_SECRET = "c2p-local-development-secret-change-me!!"

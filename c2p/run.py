@@ -31,6 +31,7 @@ SERVICE_CLASSES = {
     "planner": "planner.service:PlannerService",
     "evidence": "evidence.service:EvidenceService",
     "notify": "notify.service:NotifyService",
+    "hmis": "hmis.service:HmisService",
     "gateway": "gateway.service:GatewayService",
 }
 

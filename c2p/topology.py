@@ -47,6 +47,10 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "notify.on_action_overdue": ("action.overdue",),
     "notify.on_action_verified": ("action.verified",),
     "notify.on_action_commented": ("action.commented",),
+    "hmis.on_checklist_submitted": ("checklist.submitted",),
+    "hmis.on_plan_created": ("plan.created",),
+    "hmis.on_action_status_changed": ("action.status_changed",),
+    "hmis.on_action_overdue": ("action.overdue",),
     "gateway.on_event_for_webhooks": ("#",),
 }
 

@@ -54,6 +54,8 @@ ACTIONS: dict[str, frozenset] = {
     # planner checks that a coachee is one of the plan's).
     "plans.comment": frozenset({"coachee", "coach", "champion", "admin"}),
     "exports.read": SUPERVISORS,
+    # DHIS2: the export's mapping, metadata and runs; org units pulled from DHIS2.
+    "hmis.manage": frozenset({"admin"}),
 }
 DEFAULT_ACTION = "signed_in"
 ACTIONS[DEFAULT_ACTION] = EVERYONE
@@ -123,6 +125,14 @@ ROUTES: dict[str, str] = {
     "export_gaps_csv": "exports.read",
     # A visit's report: whoever may read the visit (a coachee shares theirs too).
     "visit_report": "checklists.read",
+    "get_hmis_mapping": "hmis.manage",
+    "set_hmis_mapping": "hmis.manage",
+    "get_hmis_metadata": "hmis.manage",
+    "request_hmis_export": "hmis.manage",
+    "list_hmis_exports": "hmis.manage",
+    "get_hmis_export": "hmis.manage",
+    "start_dhis2_import": "org_units.write",
+    "get_dhis2_import": "org_units.write",
 }
 
 # Entrypoints answered without a caller (they never call `auth.caller`).

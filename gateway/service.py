@@ -12,6 +12,7 @@ from gateway.routes.docs import DocsRoutes
 from gateway.routes.evidence import EvidenceRoutes
 from gateway.routes.exports import ExportRoutes
 from gateway.routes.facilities import FacilityRoutes
+from gateway.routes.hmis import HmisRoutes
 from gateway.routes.inbox import InboxRoutes
 from gateway.routes.live import LiveRoutes
 from gateway.routes.plans import PlanRoutes
@@ -23,7 +24,7 @@ from gateway.routes.workday import WorkdayRoutes
 
 class GatewayService(SessionRoutes, AccountRoutes, DocsRoutes, ChecklistRoutes, PlanRoutes, InboxRoutes, EvidenceRoutes,
                      WebhookRoutes, LiveRoutes, DashboardRoutes, FacilityRoutes, ExportRoutes,
-                     ReviewQueueRoutes, DeskMapRoutes, AppRoutes, WorkdayRoutes,
+                     ReviewQueueRoutes, DeskMapRoutes, HmisRoutes, AppRoutes, WorkdayRoutes,
                      PlatformService):
     name = "gateway"
     auth = Auth()

@@ -113,6 +113,14 @@ def test_no_access_outside_scope_on_any_route(platform, engines):
             headers={"Content-Type": "image/png"})).status_code in (200, 201) and r, timeout=20)
         assert uploaded.json()["id"] == evidence_id
         objects["evidence_id"] = evidence_id
+    # Admin objects of all Mali (hence of Niono too): a DHIS2 export and an org-unit
+    # import, which an admin of Kayes must not read.
+    export = admin.call("POST", f"{API}/hmis/exports", json={"period": "202611",
+                                                             "dry_run": True})
+    assert export.status_code == 202, export.text
+    pull = admin.call("POST", f"{API}/org-units/dhis2-imports", json={"root": "OuMali00001"})
+    assert pull.status_code == 202, pull.text
+    objects.update(run_id=export.json()["id"], job_id=pull.json()["id"])
     markers = {str(v) for k, v in objects.items() if k != "facility_id"} | {"ML-SEG-NIO",
                                                                            "Niono"}
 
@@ -169,6 +177,9 @@ def test_no_access_outside_scope_on_any_route(platform, engines):
     assert len(listed_to_outsiders) * 2 >= len(lists), (listed_to_outsiders, lists)
     assert not leaks, "\n".join(map(str, leaks))
     assert {"get_submission", "get_plan", "get_plan_for_submission", "get_account"} <= reached
+    for path in (f"hmis/exports/{objects['run_id']}",
+                 f"org-units/dhis2-imports/{objects['job_id']}"):
+        assert admin.call("GET", f"{API}/{path}").ok, path   # real ids, out of reach above
     if objects["evidence_id"] and any(n == "get_evidence" for n, _, _ in routes):
         assert "get_evidence" in reached
 

@@ -109,3 +109,27 @@ class SubmissionGap(Base):
     visited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     critical: Mapped[bool] = mapped_column(Boolean)
     partial: Mapped[bool] = mapped_column(Boolean)  # earned some of its points
+
+
+class ImportJob(Base):
+    """An org-unit import from a DHIS2 server, run by the service's timer; its
+    progress and result are read by the admin who asked (`checklist.dhis2_pull`)."""
+    __tablename__ = "import_jobs"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    root: Mapped[str] = mapped_column(String(64))            # DHIS2 id of the subtree
+    dry_run: Mapped[bool] = mapped_column(Boolean)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    scope: Mapped[list]                                      # the requester's scope
+    status: Mapped[str] = mapped_column(String(16), index=True)  # queued|running|done|failed
+    phase: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    progress: Mapped[dict]
+    summary: Mapped[dict | None] = mapped_column(nullable=True)
+    lines: Mapped[list | None] = mapped_column(nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                          nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                         nullable=True)

@@ -211,7 +211,10 @@ def read_dhis2(content) -> list[Line]:
             latitude = _float(point[1], -90, 90, "geometry", errors)
         values = {"name": name.strip(), "level": DHIS2_LEVELS.get(level),
                   "code": unit.get("code") if isinstance(unit.get("code"), str) else None,
-                  "dhis2_id": key, "latitude": latitude, "longitude": longitude}
+                  "dhis2_id": key}
+        if point is not None:
+            # A unit DHIS2 has no point for keeps the coordinates C2P already has.
+            values.update(latitude=latitude, longitude=longitude)
         _check_common(values, errors)
         lines.append(Line(number, key or unit.get("id"), parent, values, errors,
                           by_dhis2=True))

@@ -14,11 +14,11 @@ from marshmallow import ValidationError
 from nameko import config
 
 from c2p.clock import utcnow
-from c2p.entrypoints import rpc
+from c2p.entrypoints import rpc, timer
 from c2p.errors import Conflict, Forbidden, InvalidInput, NotFound
 from c2p.scope import in_scope, is_national
 from c2p.service import PlatformService
-from checklist import dashboards, domain, facilities, places, queries, schemas, store
+from checklist import dashboards, dhis2_pull, domain, facilities, places, queries, schemas, store
 from checklist.models import OrgUnit, Submission, TemplateVersion
 from checklist.schemas import SubmissionRequest
 
@@ -306,6 +306,33 @@ class ChecklistService(PlatformService):
             raise InvalidInput({"level": [f"must be one of {', '.join(places.LEVELS)}"]})
         return [schemas.unit_view(u) for u in store.org_units(
             self.db.session, caller["scope"], level=level, parent_id=parent_id)]
+
+    @rpc
+    def start_dhis2_import(self, caller, body):
+        """Queue an org-unit import from the DHIS2 server (admins); see dhis2_pull."""
+        require_role(caller, ADMINS, "import org units")
+        return dhis2_pull.job_view(dhis2_pull.queue_job(self.db.session, caller, body))
+
+    @rpc
+    def get_import_job(self, caller, job_id):
+        """An import's status, progress and report, for admins whose scope covers it."""
+        require_role(caller, ADMINS, "import org units")
+        return dhis2_pull.job_view(dhis2_pull.visible_job(self.db.session, caller, job_id))
+
+    @timer(2)
+    def run_import_jobs(self):
+        job = dhis2_pull.claim(self.db.session)
+        if job is not None:
+            dhis2_pull.run_job(self.db.session, job, config["C2P_SETTINGS"],
+                               checkpoint=self.db.commit)
+
+    @rpc
+    def facility_references(self, facility_ids):
+        """{id: {"dhis2_id", "code"}} of the given facilities: how the HMIS service
+        names them in DHIS2 (service to service; ids and codes only)."""
+        if not isinstance(facility_ids, list) or len(facility_ids) > 20000:
+            raise InvalidInput({"facility_ids": ["must be a list of at most 20000 ids"]})
+        return store.facility_references(self.db.session, [str(i) for i in facility_ids])
 
     # --- views -------------------------------------------------------------
 

@@ -25,6 +25,16 @@ def unit_state(unit: OrgUnit) -> dict:
     return {"id": unit.id, **{name: getattr(unit, name) for name in places.FIELDS}}
 
 
+def facility_references(session, ids: list[str]) -> dict:
+    """{id: {"dhis2_id", "code"}} of the given org units (unknown ids left out)."""
+    found = {}
+    for start in range(0, len(ids), 1000):
+        for unit in session.scalars(select(OrgUnit).where(
+                OrgUnit.id.in_(ids[start:start + 1000]))):
+            found[unit.id] = {"dhis2_id": unit.dhis2_id, "code": unit.code}
+    return found
+
+
 def import_org_units(session, fmt: str, content, dry_run: bool = False, scope=None) -> dict:
     """Import a CSV or DHIS2 file; returns the line-by-line report. With a
     `scope`, lines touching units outside it are rejected (`places.plan_import`).

@@ -1,0 +1,1 @@
+"""The HMIS service: monthly supervision figures per facility, exported to DHIS2."""
