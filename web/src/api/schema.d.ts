@@ -574,6 +574,82 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/hmis/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Exports to DHIS2 and their import summaries, newest first (admins) */
+        get: operations["list_hmis_exports"];
+        put?: never;
+        /**
+         * Export one month to DHIS2, or a dry run (admins)
+         * @description Queued and run by the HMIS service; follow it at the Location. Covers the facilities of the caller's area.
+         */
+        post: operations["request_hmis_export"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hmis/exports/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One export: what was sent and what DHIS2 said (admins) */
+        get: operations["get_hmis_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hmis/mapping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The DHIS2 mapping of each figure (admins) */
+        get: operations["get_hmis_mapping"];
+        /**
+         * Replace the DHIS2 mapping (admins)
+         * @description Each figure (`score`, `section:<code>`, `visits`, `actions_done`, `actions_open`, `actions_overdue`) to a data element and category option combo, by UID or code; org units by DHIS2 id or code. Values whose mapping changed are sent again by the next export.
+         */
+        put: operations["set_hmis_mapping"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hmis/metadata": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Metadata to create in DHIS2 (data elements, data set) (admins) */
+        get: operations["get_hmis_metadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/inbox": {
         parameters: {
             query?: never;
@@ -743,6 +819,43 @@ export interface paths {
         };
         /** Org units in the caller's area, by path */
         get: operations["list_org_units"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/org-units/dhis2-imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import org units from the DHIS2 server (admins)
+         * @description Pages through DHIS2's organisationUnits under `root`; follow the job at the Location. Idempotent: created / updated / unchanged / rejected per unit.
+         */
+        post: operations["start_dhis2_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/org-units/dhis2-imports/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An org-unit import from DHIS2: status, progress, result (admins) */
+        get: operations["get_dhis2_import"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1443,6 +1556,13 @@ export interface components {
             at: string;
             by: string;
         };
+        ConflictView: {
+            error_code: string;
+            indexes: number[];
+            object: string;
+            property: string;
+            reason: string;
+        };
         CorrectiveAction: {
             delay_days: number;
             /** @enum {string} */
@@ -1528,6 +1648,68 @@ export interface components {
             width: number | null;
             /** Format: date-time */
             withdrawn_at: string | null;
+        };
+        ExportRequest: {
+            /** @description every value, not only the changed ones */
+            all?: boolean;
+            /** @description ask DHIS2 (dryRun=true), store nothing */
+            dry_run?: boolean;
+            /** @description YYYYMM, e.g. 202507 */
+            period: string;
+        };
+        ExportRunSummaryPage: {
+            items: components["schemas"]["ExportRunSummaryView"][];
+            page: number;
+            per_page: number;
+            /** @description items matching, all pages */
+            total: number;
+        };
+        ExportRunSummaryView: {
+            all: boolean;
+            conflict_count: number;
+            /** Format: date-time */
+            created_at: string | null;
+            dry_run: boolean;
+            error: string | null;
+            /** Format: date-time */
+            finished_at: string | null;
+            id: string;
+            import_count: components["schemas"]["ImportCountView"];
+            period: string | null;
+            requested_by: string | null;
+            /** @enum {string} */
+            status: "queued" | "running" | "success" | "warning" | "error" | "nothing_to_send" | "unavailable" | "refused" | "not_configured";
+            /** @enum {string} */
+            trigger: "timer" | "command" | "api";
+            values_sent: number;
+        };
+        ExportRunView: {
+            all: boolean;
+            conflict_count: number;
+            conflicts: components["schemas"]["ConflictView"][];
+            /** Format: date-time */
+            created_at: string | null;
+            dry_run: boolean;
+            error: string | null;
+            /** Format: date-time */
+            finished_at: string | null;
+            id: string;
+            import_count: components["schemas"]["ImportCountView"];
+            /** @description what was (or would be) POSTed, per request (first 2000 values) */
+            payloads: {
+                [key: string]: unknown;
+            }[];
+            period: string | null;
+            requested_by: string | null;
+            /** @description values not sent, and why (no mapping, no DHIS2 id) */
+            skipped: {
+                [key: string]: unknown;
+            }[];
+            /** @enum {string} */
+            status: "queued" | "running" | "success" | "warning" | "error" | "nothing_to_send" | "unavailable" | "refused" | "not_configured";
+            /** @enum {string} */
+            trigger: "timer" | "command" | "api";
+            values_sent: number;
         };
         FacilityHistoryView: {
             /** @description latest minus first percent, same template (null: fewer than 2) */
@@ -1683,6 +1865,12 @@ export interface components {
             /** Format: date-time */
             visited_at: string;
         };
+        ImportCountView: {
+            deleted: number;
+            ignored: number;
+            imported: number;
+            updated: number;
+        };
         ImportLine: {
             /** @description updated lines */
             changed?: string[];
@@ -1778,6 +1966,45 @@ export interface components {
             /** @description items matching, all pages */
             total: number;
         };
+        MappingEntry: {
+            /** @description UID or code; none: the default combo */
+            category_option_combo?: string | null;
+            /** @description UID or code */
+            data_element: string;
+            /** @description score, visits, actions_done, actions_open, actions_overdue, or section:<section code> */
+            figure: string;
+            /**
+             * @description how data element and combo are named (default UID)
+             * @enum {string}
+             */
+            id_scheme?: "UID" | "CODE";
+        };
+        MappingEntryView: {
+            category_option_combo: string | null;
+            data_element: string;
+            figure: string;
+            /** @enum {string} */
+            id_scheme: "UID" | "CODE";
+        };
+        MappingRequest: {
+            /** @description data set UID */
+            data_set?: string | null;
+            entries: components["schemas"]["MappingEntry"][];
+            /**
+             * @description facilities go by their DHIS2 id (UID) or code
+             * @enum {string}
+             */
+            org_unit_scheme?: "UID" | "CODE";
+        };
+        MappingView: {
+            data_set: string | null;
+            entries: components["schemas"]["MappingEntryView"][];
+            /** @enum {string} */
+            org_unit_scheme: "UID" | "CODE";
+            /** Format: date-time */
+            updated_at: string | null;
+            updated_by: string | null;
+        };
         MapPoint: {
             /** @enum {string} */
             colour: "green" | "amber" | "red" | "grey";
@@ -1798,6 +2025,14 @@ export interface components {
         };
         MarkedView: {
             marked: number;
+        };
+        MetadataView: {
+            /** @description the mapping pointing at that metadata (PUT /hmis/mapping) */
+            mapping: components["schemas"]["SuggestedMappingView"];
+            /** @description POST it to DHIS2's /api/metadata: dataElements and dataSets */
+            metadata: {
+                [key: string]: unknown;
+            };
         };
         MeUpdate: {
             current_password?: string;
@@ -1975,6 +2210,38 @@ export interface components {
             per_page: number;
             /** @description items matching, all pages */
             total: number;
+        };
+        OrgUnitPullRequest: {
+            dry_run?: boolean;
+            /** @description DHIS2 id of the org unit whose subtree to import (e.g. Mali) */
+            root: string;
+        };
+        OrgUnitPullView: {
+            /** Format: date-time */
+            created_at: string | null;
+            dry_run: boolean;
+            error: string | null;
+            /** Format: date-time */
+            finished_at: string | null;
+            id: string;
+            /** @description one entry per unit, as the file import reports it */
+            lines: {
+                [key: string]: unknown;
+            }[];
+            /** @enum {string|null} */
+            phase: "fetching" | "importing" | null;
+            /** @description pages_done, pages_total, units_fetched, units_total */
+            progress: {
+                [key: string]: unknown;
+            };
+            requested_by: string;
+            root: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "done" | "failed";
+            /** @description created / updated / unchanged / rejected */
+            summary: {
+                [key: string]: unknown;
+            } | null;
         };
         OrgUnitView: {
             code: string | null;
@@ -2287,6 +2554,12 @@ export interface components {
             template_version: number;
             /** Format: date-time */
             visited_at: string;
+        };
+        SuggestedMappingView: {
+            data_set: string | null;
+            entries: components["schemas"]["MappingEntryView"][];
+            /** @enum {string} */
+            org_unit_scheme: "UID" | "CODE";
         };
         TeamView: {
             actions_done: number;
@@ -4855,6 +5128,414 @@ export interface operations {
             };
         };
     };
+    list_hmis_exports: {
+        parameters: {
+            query?: {
+                /** @description from 1 */
+                page?: number;
+                /** @description 1 to 100 (default 20) */
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportRunSummaryPage"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and reason */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    request_hmis_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExportRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportRunView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and reason */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_hmis_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportRunView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or outside the caller's scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_hmis_mapping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MappingView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_hmis_mapping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MappingRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MappingView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and reason */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_hmis_metadata: {
+        parameters: {
+            query?: {
+                /** @description a template code: its sections (default: every section seen in visits) */
+                template?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetadataView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or outside the caller's scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and reason */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_inbox: {
         parameters: {
             query?: {
@@ -5551,6 +6232,142 @@ export interface operations {
             };
             /** @description Invalid input: `errors` names each field and reason */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    start_dhis2_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrgUnitPullRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgUnitPullView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field and reason */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_dhis2_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgUnitPullView"];
+                };
+            };
+            /** @description Bad request: an unknown or repeated query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or outside the caller's scope) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
