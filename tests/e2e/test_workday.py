@@ -169,18 +169,23 @@ def test_a_coachs_day(platform):
     assert coachee.get("/exports/visits.csv").status_code == 403
 
 
-def photo(with_gps=None):
+def photo(gps=False):
     from PIL import Image
     image = Image.new("RGB", (800, 600), (20, 120, 90))
+    exif = Image.Exif()
+    if gps:  # 14°15'36" N, 5°59'34.8" W: about 780 m north of the CSCom's seeded point
+        ifd = exif.get_ifd(0x8825)
+        ifd[1], ifd[2], ifd[3], ifd[4] = "N", (14.0, 15.0, 36.0), "W", (5.0, 59.0, 34.8)
     out = io.BytesIO()
-    image.save(out, "JPEG")
+    image.save(out, "JPEG", exif=exif)
     return out.getvalue()
 
 
-def upload(user, action_id, name="frigo.jpg"):
+def upload(user, action_id, name="frigo.jpg", gps=False):
     evidence_id = str(uuid.uuid4())
+    data = photo(gps)
     response = eventually(lambda: (r := requests.put(
-        f"{user.base}{API}/evidence/{evidence_id}/content", data=photo(), timeout=30,
+        f"{user.base}{API}/evidence/{evidence_id}/content", data=data, timeout=30,
         params={"action_id": action_id, "filename": name},
         headers={**user.headers, "Content-Type": "image/jpeg"})).status_code == 201 and r,
         timeout=20)
@@ -229,7 +234,7 @@ def test_a_coachees_day_and_the_review_queue(platform):
     # --- the coachee starts and proves the action -----------------------------------
     dtc.ok("post", f"/plans/{plan['id']}/actions/{stock['id']}/status",
            json={"status": "in_progress"})
-    evidence_id = upload(dtc, stock["id"])
+    evidence_id = upload(dtc, stock["id"], gps=True)
     dtc.ok("post", f"/plans/{plan['id']}/actions/{stock['id']}/status",
            json={"status": "awaiting_review", "comment": "Vaccins périmés retirés."})
 
@@ -238,6 +243,9 @@ def test_a_coachees_day_and_the_review_queue(platform):
     assert [e["id"] for e in queue["items"]] == [evidence_id] and queue["total"] == 1
     queued = queue["items"][0]
     assert queued["thumbnail_url"] and queued["facility"]["name"] == "CSCom central de Niono"
+    # The seeded coordinates of the CSCom make the photo's distance from it known.
+    assert queued["facility"]["location"] == {"lat": 14.253, "lon": -5.993}
+    assert 700 < queued["distance_from_facility_m"] < 850
     assert coach.ok("get", "/evidence", params={"district_id": "ML-SEG-NIO"}).json()[
         "total"] == 1
     assert coach.ok("get", "/evidence", params={"facility_id": "ML-SEG-NIO-MOL"}).json()[
