@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from c2p.api.checklists import COLOURS, ID, PeriodQuery
 from c2p.api.core import Day, Timestamp, View
 from c2p.api.pages import PageQuery, PageView
 
@@ -50,3 +51,43 @@ class LeaderboardView(PageView):
     formula = fields.String(required=True)
     items = fields.List(fields.Nested(TeamView), required=True)
     unranked = fields.List(fields.Nested(TeamView), required=True)
+
+
+# --- the desk map's layer (GET /dashboards/map) ---------------------------------
+
+MAP_MAX_POINTS = 5000
+
+
+class MapQuery(PeriodQuery, PageQuery):
+    """The desk map's layer: a map draws every facility of its area at once, so a
+    page holds up to MAP_MAP_MAX_POINTS points."""
+    template_code = fields.String(validate=ID, metadata={
+        "description": "the template (every version); default: the one with the most visits"})
+    area_id = fields.String(validate=ID, metadata={
+        "description": "only facilities under this region or district (an org-unit id)"})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
+    per_page = fields.Integer(load_default=MAP_MAX_POINTS,
+                              validate=validate.Range(min=1, max=MAP_MAX_POINTS),
+                              metadata={"description": f"1 to {MAP_MAX_POINTS} (default {MAP_MAX_POINTS})"})
+
+
+class MapPoint(View):
+    facility_id = fields.String(required=True)
+    facility_name = fields.String(required=True)
+    district_id = fields.String(required=True)
+    district_name = fields.String(required=True)
+    region_name = fields.String(required=True)
+    latitude = fields.Float(required=True, allow_none=True)
+    longitude = fields.Float(required=True, allow_none=True)
+    percent = fields.Float(required=True, allow_none=True)
+    colour = fields.String(required=True, validate=validate.OneOf(COLOURS))
+    flagged = fields.Boolean(required=True)
+    visits = fields.Integer(required=True)
+    latest_visited_at = Timestamp(required=True)
+    latest_submission_id = fields.UUID(required=True)
+
+
+class MapLayerView(PageView):
+    template_code = fields.String(required=True, allow_none=True)
+    area_id = fields.String(required=True, allow_none=True)
+    items = fields.List(fields.Nested(MapPoint), required=True)

@@ -12,50 +12,12 @@ service's, the same query as the gaps dashboard.
 """
 from __future__ import annotations
 
-from marshmallow import fields, validate
-
 from c2p.api import paginate_list
-from c2p.api.checklists import COLOURS, ID, PeriodQuery
-from c2p.api.core import Timestamp, View
-from c2p.api.pages import PageView
+from c2p.api.dashboards import MapLayerView, MapPoint, MapQuery
 from gateway.dependencies import TimedRpc
 from gateway.http import API, http
 from gateway.openapi import route
 
-MAX_POINTS = 5000
-
-
-class MapQuery(PeriodQuery):
-    template_code = fields.String(validate=ID, metadata={
-        "description": "the template (every version); default: the one with the most visits"})
-    area_id = fields.String(validate=ID, metadata={
-        "description": "only facilities under this region or district (an org-unit id)"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
-    per_page = fields.Integer(load_default=MAX_POINTS,
-                              validate=validate.Range(min=1, max=MAX_POINTS),
-                              metadata={"description": f"1 to {MAX_POINTS} (default {MAX_POINTS})"})
-
-
-class MapPoint(View):
-    facility_id = fields.String(required=True)
-    facility_name = fields.String(required=True)
-    district_id = fields.String(required=True)
-    district_name = fields.String(required=True)
-    region_name = fields.String(required=True)
-    latitude = fields.Float(required=True, allow_none=True)
-    longitude = fields.Float(required=True, allow_none=True)
-    percent = fields.Float(required=True, allow_none=True)
-    colour = fields.String(required=True, validate=validate.OneOf(COLOURS))
-    flagged = fields.Boolean(required=True)
-    visits = fields.Integer(required=True)
-    latest_visited_at = Timestamp(required=True)
-    latest_submission_id = fields.UUID(required=True)
-
-
-class MapLayerView(PageView):
-    template_code = fields.String(required=True, allow_none=True)
-    area_id = fields.String(required=True, allow_none=True)
-    items = fields.List(fields.Nested(MapPoint), required=True)
 
 
 def _iso(value):
