@@ -19,7 +19,6 @@ from gateway.http import API, http
 from gateway.openapi import route
 
 
-
 def _iso(value):
     return value.isoformat() if value is not None else None
 
