@@ -37,3 +37,37 @@ describe("score colour", () => {
     expect(colourOf(70, { green: 70, amber: 40 })).toBe("green");
   });
 });
+
+describe("desk numbers and plurals", () => {
+  it("writes percentages with the language's decimal mark", async () => {
+    const { lang } = await import("../../src/i18n");
+    const { pct } = await import("../../src/desk/format");
+    lang.value = "fr";
+    expect(pct(82.1).replace(/\s/g, " ")).toBe("82,1 %");
+    expect(pct(null)).toBe("—");
+    lang.value = "en";
+    expect(pct(82.1)).toBe("82.1%");
+    lang.value = "fr";
+  });
+  it("picks the singular or plural entry for the count", async () => {
+    const { lang } = await import("../../src/i18n");
+    const { counted } = await import("../../src/desk/format");
+    lang.value = "fr";
+    expect(counted("desk.count.visits", 1)).toBe("1 visite");
+    expect(counted("desk.count.centres_visited", 1)).toBe("1 centre visité");
+    expect(counted("desk.count.visits", 2)).toBe("2 visites");
+    lang.value = "en";
+    expect(counted("desk.count.visits", 1)).toBe("1 visit");
+    expect(counted("desk.count.times", 3)).toBe("3 times");
+    lang.value = "fr";
+  });
+});
+
+describe("trend chart time axis", () => {
+  it("shows 15 days either side of a lone visit, the data's span otherwise", async () => {
+    const { xRange } = await import("../../src/desk/chart/range");
+    const t0 = 1_760_000_000;
+    expect(xRange(t0, t0)).toEqual([t0 - 15 * 86400, t0 + 15 * 86400]);
+    expect(xRange(t0, t0 + 86400 * 40)).toEqual([t0, t0 + 86400 * 40]);
+  });
+});

@@ -4,6 +4,8 @@
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import { pct } from "../format";
+import { xRange } from "./range";
 
 export interface TrendSeries { label: string; values: (number | null)[] }
 
@@ -20,14 +22,16 @@ export function TrendChart({ times, series, title, timeLabel, locale, height = 3
   useEffect(() => {
     if (!element.current) return;
     const day = new Intl.DateTimeFormat(locale, { day: "numeric", month: "short", year: "2-digit" });
-    const width = Math.max(320, Math.min(element.current.clientWidth - 16, 960));
+    const width = Math.max(260, Math.min(element.current.clientWidth - 16, 960));
     const chart = new uPlot({
       title, width, height,
       legend: { live: false },
-      scales: { y: { range: [0, 100] } },
+      // A lone visit would otherwise get an x-axis spanning years (uPlot widens
+      // a zero-width range by orders of magnitude): show a month around it.
+      scales: { x: { time: true, range: (_u, min, max) => xRange(min, max) }, y: { range: [0, 100] } },
       axes: [
         { values: (_u, ticks) => ticks.map((v) => day.format(new Date(v * 1000))), space: 70 },
-        { values: (_u, ticks) => ticks.map((v) => `${v} %`) },
+        { values: (_u, ticks) => ticks.map((v) => pct(v)) },
       ],
       series: [{ label: timeLabel, value: (_u, v) => (v == null ? "" : day.format(new Date(v * 1000))) },
         ...series.map((s, i) => ({

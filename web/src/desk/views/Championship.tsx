@@ -2,6 +2,7 @@
  * each team's improvement. The print stylesheet (desk.css, @media print) keeps
  * the table and its heading only, so "Imprimer" gives a sheet to pin up. */
 import { useEffect, useState } from "preact/hooks";
+import { pct } from "../format";
 import { t, formatDate } from "../../i18n";
 import { desk, type LeaderboardAnswer } from "../api";
 import { Problem, Loading } from "../widgets";
@@ -58,11 +59,11 @@ export function Championship() {
                   <td class="num rank">{team.rank}</td>
                   <th scope="row"><a href={`/desk/facility/${encodeURIComponent(team.facility_id)}`}>{team.facility_name}</a></th>
                   <td>{team.district_name}</td>
-                  <td class="num">{team.first_percent ?? "—"} %</td>
-                  <td class="num">{team.latest_percent ?? "—"} % <ColourChip colour={team.colour} flagged={team.flagged ?? false} /></td>
+                  <td class="num">{pct(team.first_percent)}</td>
+                  <td class="num">{pct(team.latest_percent)} <ColourChip colour={team.colour} flagged={team.flagged ?? false} /></td>
                   <td class={`num ${(team.improvement ?? 0) > 0 ? "up" : (team.improvement ?? 0) < 0 ? "down" : ""}`}>
                     {(team.improvement ?? 0) > 0 ? "▲ +" : (team.improvement ?? 0) < 0 ? "▼ " : ""}{team.improvement ?? 0}</td>
-                  <td class="num">{team.actions_done}/{team.actions_total} ({team.percent_done} %)</td>
+                  <td class="num">{team.actions_done}/{team.actions_total} ({pct(team.percent_done)})</td>
                   <td class="num points">{team.points}</td>
                 </tr>
               ))}

@@ -2,6 +2,7 @@
  * visits with their PDF report, the improvement plans with their actions, and
  * the evidence sent for those actions. */
 import { useEffect, useMemo, useState } from "preact/hooks";
+import { pct } from "../format";
 import { t, pick, formatDate, formatDateTime, lang } from "../../i18n";
 import { api } from "../../api/client";
 import type { Plan } from "../../api/types";
@@ -119,7 +120,7 @@ export function FacilityPage({ id }: { id: string }) {
             <tr key={v.submission_id}>
               <td>{formatDateTime(v.visited_at)}</td>
               <td>{v.template_code} v{v.template_version}</td>
-              <td class="num">{v.percent ?? "—"} %</td>
+              <td class="num">{pct(v.percent)}</td>
               <td><ColourChip colour={v.colour} flagged={v.flagged} /></td>
               <td><button type="button" class="link" onClick={() => void downloadReport(v.submission_id, history.facility_name, v.visited_at)}>
                 {t("desk.facility.report_pdf")}</button></td>

@@ -7,6 +7,7 @@
  * table are on screen (after the frame that paints them). */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
+import { pct, counted } from "../format";
 import { t, pick, formatDate, lang } from "../../i18n";
 import { desk, type GapFilters } from "../api";
 import type { FacilityScore, GapReport, MapLayer } from "../types";
@@ -86,7 +87,7 @@ export function GapsMap() {
   useEffect(() => {
     if (!mapElement.current || map.current) return;
     map.current = createMaliMap(mapElement.current, {
-      label: (row) => `${row.facility_name}: ${row.percent ?? "—"} % (${colourWord(row.colour)})`
+      label: (row) => `${row.facility_name}: ${pct(row.percent)} (${colourWord(row.colour)})`
         + (row.flagged ? ` · ${t("desk.critical")}` : ""),
       onOpen: (id) => route(`/desk/facility/${encodeURIComponent(id)}`),
     });
@@ -151,8 +152,9 @@ export function GapsMap() {
       {error ? <Problem error={error} retry={() => void load()} /> : null}
       {summary && report && (
         <p class="desk-summary" aria-live="polite">
-          {t("desk.gaps.summary", { facilities: summary.totals.facilities, visits: summary.totals.visits,
-            mean: summary.totals.mean_percent ?? "—", flagged: summary.totals.flagged })}
+          {t("desk.gaps.summary", { facilities: counted("desk.count.centres_visited", summary.totals.facilities),
+            visits: counted("desk.count.visits", summary.totals.visits),
+            mean: pct(summary.totals.mean_percent), flagged: summary.totals.flagged })}
           {unplaced > 0 && mode === "map" ? ` ${t("desk.gaps.unplaced", { n: unplaced })}` : ""}
         </p>
       )}
@@ -182,7 +184,7 @@ export function GapsMap() {
                         <th scope="row"><a href={`/desk/facility/${encodeURIComponent(row.facility_id)}`}>{row.facility_name}</a></th>
                         <td>{row.district_name}</td>
                         <td>{formatDate(row.latest_visited_at)}</td>
-                        <td class="num">{row.percent ?? "—"} %</td>
+                        <td class="num">{pct(row.percent)}</td>
                         <td><ColourChip colour={row.colour} flagged={row.flagged} /></td>
                         <td class="num">{row.visits}</td>
                       </tr>
@@ -208,8 +210,8 @@ export function GapsMap() {
               <li key={gap.item_code}>
                 <span class="gap-label">{lang.value === "en" ? gap.label_en : gap.label_fr}</span>
                 {gap.critical && <span class="badge critical">{t("desk.critical")}</span>}
-                <span class="gap-count">{t("desk.gaps.failures", { n: gap.failures, visits: gap.visits,
-                  rate: gap.failure_rate ?? "—" })}</span>
+                <span class="gap-count">{t("desk.gaps.failures", { times: counted("desk.count.times", gap.failures),
+                  visits: counted("desk.count.visits", gap.visits), rate: pct(gap.failure_rate) })}</span>
               </li>
             ))}
           </ol>

@@ -1,6 +1,7 @@
 /** For managers: district and region roll-ups of the facilities' latest scores
  * (mean, how many of each colour, flagged visits) and the items failed most. */
 import { useEffect, useState } from "preact/hooks";
+import { pct, counted } from "../format";
 import { t, lang } from "../../i18n";
 import { desk } from "../api";
 import type { GapReport, Rollup } from "../types";
@@ -54,7 +55,7 @@ export function Rollups() {
                     {level === "district" && <td>{row.region_name}</td>}
                     <td class="num">{row.facilities}</td>
                     <td class="num">{row.visits}</td>
-                    <td class="num"><span class="dot" style={{ background: COLOURS[mean].fill }} aria-hidden="true" /> {row.mean_percent ?? "—"} %</td>
+                    <td class="num"><span class="dot" style={{ background: COLOURS[mean].fill }} aria-hidden="true" /> {pct(row.mean_percent)}</td>
                     <td><SpreadBar colours={row.colours} /></td>
                     <td class="num">{row.flagged}</td>
                   </tr>
@@ -67,7 +68,7 @@ export function Rollups() {
             <ol>{report.top_gaps.map((g) => (
               <li key={g.item_code}>{lang.value === "en" ? g.label_en : g.label_fr}
                 {g.critical && <span class="badge critical">{t("desk.critical")}</span>}
-                <span class="gap-count">{t("desk.gaps.failures", { n: g.failures, visits: g.visits, rate: g.failure_rate ?? "—" })}</span></li>
+                <span class="gap-count">{t("desk.gaps.failures", { times: counted("desk.count.times", g.failures), visits: counted("desk.count.visits", g.visits), rate: pct(g.failure_rate) })}</span></li>
             ))}</ol>
           </aside>
         </div>

@@ -11,6 +11,7 @@ import { editDraft, getDraft, setAnswer, setItemComment, submitDraft, deleteDraf
 import { score, isAnswered, answerProblem, type AnswerValue, type VisitScore } from "../../domain/scoring";
 import { currentPosition } from "../../domain/geo";
 import { useLocal } from "../../hooks";
+import { dataVersion } from "../../stores/sync";
 import { t, pick, formatPercent, type Key } from "../../i18n";
 import type { Item, Template, Account } from "../../api/types";
 import { DraftState } from "./Visits";
@@ -33,6 +34,23 @@ export default function Visit() {
       if (found) setTemplate(await (await db()).get("templates", found.template_code));
     })();
   }, [id]);
+
+  // The outbox sends the visit in the background (sync.ts marks the draft "sent"
+  // or "needs_fix" and bumps dataVersion): follow that record live, taking only
+  // the sending fields so answers being typed here are never overwritten.
+  const version = dataVersion.value;
+  useEffect(() => {
+    if (version === 0) return;
+    let alive = true;
+    void getDraft(id).then((found) => {
+      if (!alive || !found) return;
+      setDraft((current) => (!current || (current.state === found.state && current.plan_id === found.plan_id
+        && JSON.stringify(current.problem ?? null) === JSON.stringify(found.problem ?? null) && current.score_percent === found.score_percent) ? current
+        : { ...current, state: found.state, problem: found.problem, score_percent: found.score_percent,
+          plan_id: found.plan_id }));
+    });
+    return () => { alive = false; };
+  }, [id, version]);
 
   const live: VisitScore | null = useMemo(
     () => (draft && template ? score(template, draft.answers) : null), [draft, template]);

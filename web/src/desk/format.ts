@@ -1,0 +1,29 @@
+/** Numbers, percentages and counted nouns for the desk views, in the current
+ * language: one place so every view writes "82,1 %" in French and "82.1%" in
+ * English (Intl.NumberFormat), and "1 visite" / "2 visites" (Intl.PluralRules
+ * picking a `.one` / `.other` catalogue entry) instead of a fixed plural. */
+import { lang, t, formatPercent, type Key } from "../i18n";
+
+const LOCALES = { fr: "fr-ML", en: "en-GB" } as const;
+
+/** A percentage given on a 0-100 scale ("—" when there is no score). */
+export function pct(value: number | null | undefined): string {
+  return formatPercent(value);
+}
+
+/** A plain count or measure, grouped and with the language's decimal mark. */
+export function num(value: number | null | undefined, digits = 1): string {
+  if (value === null || value === undefined) return "—";
+  return new Intl.NumberFormat(LOCALES[lang.value], { maximumFractionDigits: digits }).format(value);
+}
+
+/** Nouns that have `.one` and `.other` entries in both catalogues. */
+export type Counted = "desk.count.centres_visited" | "desk.count.visits" | "desk.count.times";
+
+/** "{n} <noun>" with the plural form the current language wants for n. French
+ * treats 0 and 1 as singular, English only 1; forms other than "one" (e.g. the
+ * French "many" for millions) use the `.other` entry. */
+export function counted(noun: Counted, n: number): string {
+  const rule = new Intl.PluralRules(LOCALES[lang.value]).select(n) === "one" ? "one" : "other";
+  return t(`${noun}.${rule}` as Key, { n: num(n, 0) });
+}
