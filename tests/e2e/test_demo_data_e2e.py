@@ -1,0 +1,33 @@
+"""`python -m c2p.demo` (run by `./c2pctl up`) against the whole platform: the demo
+visits appear for the coaches, and a second run adds none."""
+import requests
+
+from c2p import demo
+
+API = "/api/v1"
+
+
+def visits_seen(base, username):
+    token = requests.post(f"{base}{API}/auth/token", timeout=10, json={
+        "username": username, "password": demo.PASSWORD}).json()["access_token"]
+    page = requests.get(f"{base}{API}/submissions", params={"per_page": 100}, timeout=10,
+                        headers={"Authorization": f"Bearer {token}"})
+    assert page.status_code == 200, page.text
+    return page.json()
+
+
+def test_demo_visits_appear_once(platform):
+    expected = demo.visits(demo.load_template())
+    first = demo.run(platform)
+    assert first["failed"] == 0 and first["created"] == len(expected)
+    for username, facilities in demo.FACILITIES.items():
+        seen = visits_seen(platform, username)
+        ids = {v["id"] for v in seen["items"]}
+        mine = {v["id"] for who, v in expected if who == username}
+        assert mine <= ids
+        assert {v["facility_id"] for v in seen["items"]} == {f for f, _, _ in facilities}
+    again = demo.run(platform)
+    assert again["created"] == 0 and again["failed"] == 0
+    assert again["present"] == len(expected)
+    assert sum(len(visits_seen(platform, u)["items"]) for u in demo.FACILITIES) \
+        == len(expected)
