@@ -190,7 +190,11 @@ export async function pull(): Promise<void> {
   for (const held of await database.getAllKeys("plans")) {
     if (!keep.has(held)) await database.delete("plans", held);
   }
+  // A plan with changes still waiting on the phone keeps its local copy until they are
+  // sent: the server's older state never overwrites local work.
+  const pendingPlans = new Set((await outbox.list()).flatMap((i) => [i.plan_id, i.ref]));
   for (const summary of plans) {
+    if (pendingPlans.has(summary.id)) continue;
     const key = JSON.stringify([summary.status, summary.actions]);
     const held = await database.get("plans", summary.id);
     if (held && held.summary_key === key && summary.status === "completed") continue;
@@ -280,7 +284,8 @@ function openLive() {
   const changed = () => {
     if (liveTimer) clearTimeout(liveTimer);
     // The notify service writes the inbox just after the event: read both a moment later.
-    liveTimer = setTimeout(() => { void pull().then(() => setTimeout(() => void pullInbox(), 2_000)); }, 400);
+    // Through syncNow: one sync at a time, so a read never lands after (and undoes) a change being sent.
+    liveTimer = setTimeout(() => { void syncNow().then(() => setTimeout(() => void pullInbox(), 2_000)); }, 400);
   };
   for (const type of LIVE_TYPES) {
     source.addEventListener(type, (event) => {
