@@ -171,10 +171,13 @@ def run(base: str, timeout: float = 30) -> dict:
     try:
         who = _sign_in(base, "dtc.niono", timeout)
         plans = requests.get(f"{base}{API}/plans", headers=who, timeout=timeout,
-                             params={"per_page": 100})
+                             params={"per_page": 100, "status": "draft"})
         plans.raise_for_status()
         for plan in plans.json()["items"]:
-            if (plan.get("agreement") or {}).get("coachee"):
+            # A draft the coachee already confirmed waits for the coach: leave it.
+            detail = requests.get(f"{base}{API}/plans/{plan['id']}", headers=who,
+                                  timeout=timeout)
+            if detail.ok and (detail.json().get("agreement") or {}).get("coachee"):
                 continue
             agreed = requests.post(f"{base}{API}/plans/{plan['id']}/agree", headers=who,
                                    timeout=timeout)

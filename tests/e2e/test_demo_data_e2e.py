@@ -29,5 +29,6 @@ def test_demo_visits_appear_once(platform):
     again = demo.run(platform)
     assert again["created"] == 0 and again["failed"] == 0
     assert again["present"] == len(expected)
+    assert again["agreed"] == 0  # the plans dtc.niono agreed the first time are left alone
     assert sum(len(visits_seen(platform, u)["items"]) for u in demo.FACILITIES) \
         == len(expected)
