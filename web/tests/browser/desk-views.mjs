@@ -200,6 +200,17 @@ await run(async (browser) => {
   await shot(champion, "desk-09-map-region-tablet-en");
   found["map-en"] = await axe(champion);
 
+  step("on a phone (390 px) no desk view pushes the page sideways");
+  await champion.setViewportSize({ width: 390, height: 844 });
+  for (const [path, heading] of [["/desk", "Gaps by location"], ["/desk/rollups", "District and region roll-ups"]]) {
+    await champion.goto(`${base}${path}`);
+    await champion.getByRole("heading", { name: heading }).waitFor();
+    await champion.getByRole("table").or(champion.locator(".desk-map")).first().waitFor();
+    const wide = await champion.evaluate(() => document.documentElement.scrollWidth);
+    if (wide > 390) throw new Error(`${path} is ${wide} px wide on a 390 px phone`);
+  }
+  await shot(champion, "desk-10-rollups-phone-en");
+
   for (const [screen, violations] of Object.entries(found)) {
     if (violations.length) console.log(`axe ${screen}: ${JSON.stringify(violations)}`);
   }
