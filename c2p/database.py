@@ -223,6 +223,20 @@ class Database(DependencyProvider):
                 processed_events.c.event_id == event_id)).first() is not None
 
 
+def add_once(session, row) -> bool:
+    """Store a new row that carries a client-generated id; False when that id was
+    stored meanwhile (the same client id twice at once): the transaction is then
+    rolled back whole, so the caller reads the first one afresh."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
 def publish_pending(engine, bus: Bus, ids=None, min_age_s: float = 0, batch: int = 200) -> int:
     """Publish unsent outbox rows with confirms and mark them sent.
 

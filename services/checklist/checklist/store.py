@@ -8,9 +8,9 @@ import json
 
 from marshmallow import ValidationError
 from sqlalchemy import and_, func, select, update
-from sqlalchemy.exc import IntegrityError
 
 from c2p.clock import utcnow
+from c2p.database import add_once
 from c2p.errors import Conflict, InvalidInput
 from c2p.ids import parse_uuid
 from c2p.scope import in_scope_clause, under_clause
@@ -165,17 +165,8 @@ def submission(session, submission_id) -> Submission | None:
 
 
 def add_submission(session, row: Submission) -> bool:
-    """Store a new visit; False when its id was stored meanwhile (the same client
-    id twice at once): the transaction is then rolled back whole, so the caller
-    reads the first one afresh."""
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        session.rollback()
-        return False
-    return True
+    """Store a new visit (see `c2p.database.add_once`)."""
+    return add_once(session, row)
 
 
 def add_gaps(session, submission: Submission, template: TemplateVersion, facility: OrgUnit,

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
 
+from c2p.database import add_once
 from c2p.ids import parse_uuid
 from c2p.scope import in_scope_clause
 from evidence.models import Evidence, EvidenceLog, EvidenceTarget
@@ -33,17 +33,8 @@ def count_targets(session, plan_id) -> int:
 
 
 def add_evidence(session, row: Evidence) -> bool:
-    """Store a new evidence record; False when its id was stored meanwhile (the
-    same client id twice at once): the transaction is then rolled back whole, so
-    the caller reads the first one afresh."""
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        session.rollback()
-        return False
-    return True
+    """Store a new evidence record (see `c2p.database.add_once`)."""
+    return add_once(session, row)
 
 
 def evidence_of_action(session, action_id) -> list[Evidence]:
