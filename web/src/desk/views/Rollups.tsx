@@ -50,8 +50,10 @@ export function Rollups() {
                 const mean = colourOf(row.mean_percent, { green: 80, amber: 50 });
                 return (
                   <tr key={row.district_id ?? row.region_id}>
-                    <th scope="row">{level === "region" ? row.region_name
-                      : <a href={`/desk?area=${encodeURIComponent(row.district_id ?? "")}`}>{row.district_name}</a>}</th>
+                    {/* A district row links to its map; rows of the other level (the answer of a
+                        level switch still on screen) have no district and get no link. */}
+                    <th scope="row">{level === "region" || !row.district_id ? row.region_name
+                      : <a href={`/desk?area=${encodeURIComponent(row.district_id)}`}>{row.district_name}</a>}</th>
                     {level === "district" && <td>{row.region_name}</td>}
                     <td class="num">{row.facilities}</td>
                     <td class="num">{row.visits}</td>
