@@ -5,7 +5,7 @@
  * shows and reloads its data, debounced, so a burst of events (a plan of twelve
  * actions) costs one request. No reload of the page, ever. */
 import { useEffect, useRef } from "preact/hooks";
-import { liveBus } from "../stores/sync";
+import { LIVE_OPENED, liveBus } from "../stores/sync";
 
 export function onLive(types: string[], handler: (type: string, data: unknown) => void): () => void {
   const listener = (event: Event) => {
@@ -18,13 +18,14 @@ export function onLive(types: string[], handler: (type: string, data: unknown) =
   return () => { for (const type of types) liveBus.removeEventListener(type, listener); };
 }
 
-/** Call `reload` (at most every `waitMs`) whenever one of `types` arrives. */
+/** Call `reload` (at most every `waitMs`) whenever one of `types` arrives, and each
+ * time the stream (re)opens: what happened while it was not open came on no stream. */
 export function useLiveReload(types: string[], reload: () => void, waitMs = 300) {
   const latest = useRef(reload);
   latest.current = reload;
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | null = null;
-    const stop = onLive(types, () => {
+    const stop = onLive([...types, LIVE_OPENED], () => {
       if (timer) clearTimeout(timer);
       timer = setTimeout(() => latest.current(), waitMs);
     });

@@ -71,6 +71,9 @@ async function syncOnce(): Promise<void> {
       lastError.value = needsSignIn.value ? "sign_in" : "network";
       return;
     }
+    // Live updates before the (possibly long) flush and pull: an event that happens
+    // meanwhile then triggers one more pull instead of being missed.
+    if (!live) openLive();
     const report = await outbox.flush(send, applySent);
     // navigator.onLine says only that there is a link (Wi-Fi without Internet, 2G
     // without data): a request that got no answer at all means offline too.
@@ -88,8 +91,6 @@ async function syncOnce(): Promise<void> {
     lastSync.value = now;
     await setKv(LAST_SYNC, now);
     lastError.value = report.stopped === "retry" ? "retry" : null;
-    // Back online however we noticed (event, timer, a tap): live updates again.
-    if (!live) openLive();
   } catch (error) {
     if (error instanceof TypeError) online.value = false; // fetch got no answer
     lastError.value = String(error);
@@ -267,6 +268,9 @@ const LIVE_TYPES = ["checklist.submitted", "plan.created", "plan.agreed", "plan.
   "action.status_changed", "action.due_soon", "action.overdue", "evidence.uploaded",
   "evidence.reviewed", "evidence.withdrawn", "notification.delivered", "notification.failed"];
 
+/** Dispatched on `liveBus` each time the stream (re)opens: events may have been missed. */
+export const LIVE_OPENED = "live.opened";
+
 /** Every live event, re-dispatched for the screens that follow them (src/desk/live.ts):
  * one SSE stream per tab, whoever listens. */
 export const liveBus = new EventTarget();
@@ -281,6 +285,9 @@ function openLive() {
   if (!token || !online.value) return;
   const source = new EventSource(`/api/v1/live?access_token=${encodeURIComponent(token)}`);
   live = source;
+  // Whatever happened before the stream was open (a view loaded its data first, a
+  // reconnection after a drop) was not sent on it: tell the views to read again.
+  source.onopen = () => { liveBus.dispatchEvent(new Event(LIVE_OPENED)); };
   const changed = () => {
     if (liveTimer) clearTimeout(liveTimer);
     // The notify service writes the inbox just after the event: read both a moment later.
