@@ -54,6 +54,12 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "gateway.on_event_for_webhooks": ("#",),
 }
 
+# Queues whose bindings to `c2p.events` their service manages at run time: the
+# patterns above are what the handler accepts, not what is declared. The gateway
+# binds its webhook queue to the patterns registered endpoints ask for
+# (`gateway/webhook_bindings.py`), so events no endpoint wants never reach it.
+BOUND_AT_RUN_TIME = frozenset({"gateway.on_event_for_webhooks"})
+
 
 def topic_matches(pattern: str, routing_key: str) -> bool:
     """AMQP topic matching: `*` is exactly one word, `#` zero or more."""
@@ -108,7 +114,8 @@ def subscription_queue(name: str, shape: Shape = DEFAULT_SHAPE) -> Queue:
         raise LookupError(
             f"subscription {name!r} is not declared in c2p.topology.SUBSCRIPTIONS") from None
     from kombu import binding
-    bindings = [binding(EVENTS_EXCHANGE, routing_key=key) for key in routing_keys]
+    bindings = [binding(EVENTS_EXCHANGE, routing_key=key) for key in routing_keys
+                if name not in BOUND_AT_RUN_TIME]
     bindings.append(binding(REQUEUE_EXCHANGE, routing_key=name))
     arguments = {}
     if shape.quorum:

@@ -81,3 +81,13 @@ class WebhookAttempt(Base):
     status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     duration_ms: Mapped[int] = mapped_column(Integer)
+
+
+class WebhookBinding(Base):
+    """A routing key the webhook queue is (or may be) bound to on `c2p.events`:
+    written before binding, deleted after unbinding (`gateway.webhook_bindings`)."""
+    __tablename__ = "webhook_bindings"
+
+    routing_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                  server_default=func.now())

@@ -9,9 +9,11 @@ hears becomes a signed delivery to each endpoint that wants it and may see it.
   checked when registered and again at each delivery; only status codes of the
   partner's answers are kept;
 
-- `on_event_for_webhooks` (queue `gateway.on_event_for_webhooks`, bound to `#`)
-  writes one pending delivery per matching endpoint, in the transaction that
-  marks the event processed;
+- `on_event_for_webhooks` (queue `gateway.on_event_for_webhooks`, bound only to
+  the patterns active endpoints ask for: `gateway.webhook_bindings`) writes one
+  pending delivery per matching endpoint, in the transaction that marks the
+  event processed; registering binds before it commits, `reconcile_webhook_bindings`
+  binds and unbinds to match the database at start-up and every 30 s;
 - the `deliver_webhooks` timer claims due deliveries (SKIP LOCKED, so replicas
   never double-send), POSTs them a few at a time with short timeouts, and logs
   every attempt; failures are retried with exponential back-off, then `failed`.
@@ -37,7 +39,8 @@ from c2p.entrypoints import subscribe, timer
 from c2p.errors import Conflict, Forbidden, InvalidInput, NotFound
 from c2p.ids import parse_uuid
 from c2p.scope import in_scope, is_national
-from gateway import webhooks
+from gateway import webhook_bindings, webhooks
+from gateway.dependencies import WebhookQueue
 from gateway.http import API, Reply, http, read_json
 from gateway.openapi import route
 from gateway.webhook_models import WebhookDelivery, WebhookEndpoint
@@ -107,6 +110,7 @@ def _endpoint_input(body, caller, allow_private=False) -> dict:
 
 
 class WebhookRoutes:
+    webhook_queue = WebhookQueue()
 
     # --- admin API ---------------------------------------------------------
 
@@ -139,6 +143,8 @@ class WebhookRoutes:
                                    description=wanted["description"], secret=secret,
                                    active=True, created_by=caller.id,
                                    scope=wanted["scope"])
+        # Bound before the commit: once answered, its events reach the queue.
+        webhook_bindings.bind_for(session, self.webhook_queue, wanted["event_types"])
         try:
             with session.begin_nested():
                 session.add(endpoint)
@@ -283,6 +289,15 @@ class WebhookRoutes:
             # One commit per batch; a crash before it re-sends the batch after the
             # lease (at least once: receivers deduplicate on C2P-Event-Id).
             self.db.commit()
+
+    @timer(webhook_bindings.RECONCILE_S, eager=True)
+    def reconcile_webhook_bindings(self):
+        """At start-up and periodically: the queue's bindings follow the endpoints
+        (a disabled endpoint's keys go, a crashed registration's stray ones too)."""
+        bound, unbound = webhook_bindings.reconcile(self.db.session, self.webhook_queue)
+        if unbound:
+            log.info("webhook queue unbound from %s; bound to %s", sorted(unbound),
+                     sorted(bound) or "nothing")
 
     @timer(3600)
     def purge_webhook_deliveries(self):

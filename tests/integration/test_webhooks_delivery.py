@@ -11,11 +11,12 @@ import requests
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from c2p import topology
 from c2p.contracts import Event
-from gateway import webhooks
+from gateway import webhook_bindings, webhooks
 from gateway.service import GatewayService
-from gateway.webhook_models import WebhookDelivery, WebhookEndpoint
-from support import eventually, free_port, publish_raw
+from gateway.webhook_models import WebhookBinding, WebhookDelivery, WebhookEndpoint
+from support import eventually, free_port, publish_raw, queue_depth
 
 API = "/api/v1"
 NIONO_CEN = "/ML/ML-SEG/ML-SEG-NIO/ML-SEG-NIO-CEN"
@@ -93,10 +94,21 @@ def register(base, auth, url, event_types, **extra):
     return response.json()
 
 
-def test_signed_delivery_once_per_event_and_admin_only(gateway, settings):
+def consumed(engine, event) -> bool:
+    """Whether the gateway's webhook consumer took this event off its queue."""
+    with engine.connect() as conn:
+        return conn.execute(text(
+            "select count(*) from processed_events where consumer = :c and event_id = :e"),
+            {"c": webhook_bindings.QUEUE, "e": event.id}).scalar() > 0
+
+
+def test_signed_delivery_once_per_event_and_admin_only(gateway, settings, engines):
     admin = sign_in(gateway)
     receiver = Receiver()
     try:
+        # No endpoint wants it: the broker does not even route it to the gateway.
+        unwanted = plan_completed()
+        publish_raw(settings.amqp_uri, unwanted.to_wire(), "plan.completed")
         endpoint = register(gateway, admin, receiver.url, ["plan.*"])
         assert endpoint["secret"].startswith("whsec_")
         event = plan_completed()
@@ -116,6 +128,8 @@ def test_signed_delivery_once_per_event_and_admin_only(gateway, settings):
         import eventlet
         eventlet.sleep(0.5)  # time for a second delivery, were there one
         assert len(receiver.received) == 1  # not the redelivery, not notification.failed
+        assert consumed(engines["gateway"], event)
+        assert not consumed(engines["gateway"], unwanted)
         # The secret is shown once only.
         fetched = requests.get(f"{gateway}{API}/webhooks/{endpoint['id']}", headers=admin,
                                timeout=10).json()
@@ -278,3 +292,80 @@ def test_one_endpoint_with_a_backlog_does_not_take_every_slot(engines):
         by_id = dict(conn.execute(text("select id, endpoint_id from webhook_deliveries")).all())
     endpoints = [by_id[c.id] for c in claimed]
     assert endpoints.count("down") == 5 and endpoints.count("up") == 3
+
+
+def _endpoint(patterns, active=True):
+    return WebhookEndpoint(id=str(uuid.uuid4()), url="http://127.0.0.1:9/hooks",
+                           event_types=patterns, secret="whsec_" + "x" * 30, active=active,
+                           created_by="u-admin", scope=["/ML"])
+
+
+def _binder(settings):
+    from kombu import Connection
+    with Connection(settings.amqp_uri) as conn:
+        topology.EVENTS_EXCHANGE(conn.channel()).declare()
+    return webhook_bindings.Broker(settings.amqp_uri, topology.Shape.of(settings))
+
+
+def _routed(settings, *event_types) -> int:
+    """How many of these events the webhook queue (with no consumer here) gets."""
+    before = queue_depth(settings.amqp_uri, webhook_bindings.QUEUE)
+    for event_type in event_types:
+        publish_raw(settings.amqp_uri, {"type": event_type}, event_type)
+    return queue_depth(settings.amqp_uri, webhook_bindings.QUEUE) - before
+
+
+def test_the_webhook_queue_is_bound_only_to_what_active_endpoints_want(engines, settings):
+    broker = _binder(settings)
+    # As left by an older version (`#`), a since-disabled endpoint (evidence.*) and
+    # a registration that crashed before its commit (action.*).
+    broker.apply(bind={"#", "evidence.*", "action.*"})
+    engine = engines["gateway"]
+    with Session(engine) as session, session.begin():
+        session.add_all([_endpoint(["plan.*", "checklist.submitted"]),
+                         _endpoint(["plan.created"]), _endpoint(["evidence.*"], active=False),
+                         WebhookBinding(routing_key="evidence.*"),
+                         WebhookBinding(routing_key="action.*")])
+    assert _routed(settings, "notification.failed") == 1  # `#`: everything, as before
+
+    with Session(engine) as session, session.begin():
+        bound, unbound = webhook_bindings.reconcile(session, broker)
+    assert bound == {"plan.*", "plan.created", "checklist.submitted"}
+    assert unbound == {"evidence.*", "action.*"}  # and `#`, always
+    assert _routed(settings, "plan.created", "plan.completed", "checklist.submitted",
+                   "evidence.uploaded", "action.overdue", "notification.failed") == 3
+    with engine.connect() as conn:
+        recorded = set(conn.execute(text("select routing_key from webhook_bindings")).scalars())
+    assert recorded == bound
+    with Session(engine) as session, session.begin():  # again: nothing changes
+        assert webhook_bindings.reconcile(session, broker) == (bound, set())
+    assert _routed(settings, "plan.agreed", "evidence.reviewed") == 1
+
+
+def test_a_reconcile_waits_for_a_registration_that_has_bound_but_not_committed(
+        engines, settings):
+    """Two replicas: one registers (bound, not yet committed) while the other
+    reconciles. The reconcile must not read the endpoints before that commit, or it
+    would unbind the new endpoint's pattern."""
+    import eventlet
+    broker = _binder(settings)
+    engine = engines["gateway"]
+    registering = Session(engine)
+    registering.begin()
+    webhook_bindings.bind_for(registering, broker, ["plan.*"])
+    registering.add(_endpoint(["plan.*"]))
+    registering.flush()
+    results = []
+
+    def reconcile():
+        with Session(engine) as session, session.begin():
+            results.append(webhook_bindings.reconcile(session, broker))
+
+    other_replica = eventlet.spawn(reconcile)
+    eventlet.sleep(0.5)
+    assert results == []  # waiting for the registration's commit
+    registering.commit()
+    registering.close()
+    other_replica.wait()
+    assert results == [({"plan.*"}, set())]
+    assert _routed(settings, "plan.created", "notification.failed") == 1
