@@ -4,14 +4,19 @@ A submission keeps its score as computed when it arrived (JSON, with sections),
 plus copies of the overall percent, colour and flag in plain columns, and one
 `submission_gaps` row per failed item: the dashboards aggregate those columns
 with indexes instead of unpacking JSON for every visit of the country.
+
+`latest_visits`, `monthly_visits` and `monthly_gaps` are the dashboards' read
+models, kept by triggers in the visit's own transaction (`checklist.read_models`).
 """
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String,
-                        Text, UniqueConstraint, func)
+from datetime import date
+
+from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer,
+                        String, Text, UniqueConstraint, func)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -109,6 +114,56 @@ class SubmissionGap(Base):
     visited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     critical: Mapped[bool] = mapped_column(Boolean)
     partial: Mapped[bool] = mapped_column(Boolean)  # earned some of its points
+
+
+class LatestVisit(Base):
+    """Read model: a facility's latest visit of one template (any version), with its
+    first one and how many it had. Written by triggers only (`read_models`)."""
+    __tablename__ = "latest_visits"
+    __table_args__ = (
+        Index("ix_latest_visits_code_path", "template_code", "facility_path",
+              postgresql_ops={"facility_path": _PATTERN}),
+    )
+
+    facility_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    template_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    facility_path: Mapped[str] = mapped_column(String(400))
+    submission_id: Mapped[uuid.UUID]
+    template_id: Mapped[int] = mapped_column(Integer)
+    visited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    percent: Mapped[float | None] = mapped_column(Float, nullable=True)
+    colour: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    flagged: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    visits: Mapped[int] = mapped_column(Integer)
+    first_submission_id: Mapped[uuid.UUID]
+    first_visited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    first_percent: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class MonthlyVisits(Base):
+    """Read model: a district's visits of one template version in one month (UTC),
+    with bounds on their times (`first_visited_at` <= every visit <= `last_visited_at`)."""
+    __tablename__ = "monthly_visits"
+
+    district_path: Mapped[str] = mapped_column(String(400), primary_key=True)
+    template_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    visits: Mapped[int] = mapped_column(Integer)
+    first_visited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_visited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MonthlyGaps(Base):
+    """Read model: how often one item failed (and how often partly) in a district's
+    visits of one template version in one month (UTC)."""
+    __tablename__ = "monthly_gaps"
+
+    district_path: Mapped[str] = mapped_column(String(400), primary_key=True)
+    template_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    item_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    partial: Mapped[int] = mapped_column(Integer)
 
 
 class ImportJob(Base):

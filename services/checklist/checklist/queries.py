@@ -1,21 +1,22 @@
 """Read-side queries: lists of visits, a facility's history, the dashboards' scores.
 
 Everything is restricted to the caller's scope in SQL (path prefixes, served by
-the varchar_pattern_ops indexes) and reads the plain score columns of
-`submissions` and the `submission_gaps` rows, never the JSON of every visit:
-at national scale (2,000 facilities x 12 monthly visits) each query reads a few
-thousand index entries at most.
+the varchar_pattern_ops indexes). Lists and histories read the plain score
+columns of `submissions`; the dashboards read the read models
+(`checklist.read_models`): the latest visit per facility and template, and
+visits and gaps counted per district and month (`period_counts`), so that a
+national view costs about one row per facility, not one per visit and gap.
 """
 from __future__ import annotations
 
-from sqlalchemy import Integer, false, func, select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import aliased
 
 from c2p.api import page_of
 from c2p.errors import InvalidInput, NotFound
-from c2p.scope import in_scope, under_clause
-from checklist import dashboards
-from checklist.models import OrgUnit, Submission, SubmissionGap, TemplateVersion
+from c2p.scope import in_scope, in_scope_clause, under_clause
+from checklist import dashboards, period_counts
+from checklist.models import LatestVisit, OrgUnit, Submission, TemplateVersion
 from checklist.store import submission_filters
 
 
@@ -33,15 +34,19 @@ def template_ids(code: str):
     return select(TemplateVersion.id).where(TemplateVersion.code == code).scalar_subquery()
 
 
-def main_template(session, scope, start=None, end=None, extra=()):
+def main_template(session, scope, start=None, end=None, area_path=None):
     """The template with the most visits in the scope and period (None: no visit);
-    what dashboards compare when the client names none."""
-    return session.scalar(
-        select(TemplateVersion.code)
-        .join(Submission, Submission.template_id == TemplateVersion.id)
-        .where(submission_filters(scope, start, end), *extra)
-        .group_by(TemplateVersion.code)
-        .order_by(func.count().desc(), TemplateVersion.code).limit(1))
+    what dashboards compare when the client names none (from the read models)."""
+    counts = period_counts.visits_by_template(
+        session, period_counts.Filter(scope, start, end, area_path=area_path))
+    if not counts:
+        return None
+    codes = dict(session.execute(select(TemplateVersion.id, TemplateVersion.code)
+                                 .where(TemplateVersion.id.in_(list(counts)))).all())
+    by_code: dict = {}
+    for template_id, visits in counts.items():
+        by_code[codes[template_id]] = by_code.get(codes[template_id], 0) + visits
+    return min(by_code, key=lambda code: (-by_code[code], code))
 
 
 def summary(submission: Submission, facility_name: str, template: TemplateVersion) -> dict:
@@ -114,36 +119,92 @@ def facility_history(session, scope, facility_id, start=None, end=None,
                        and visits[-1]["percent"] is not None else None)}
 
 
-def area_filters(session, scope, template_code=None, area_id=None, table=Submission):
-    """Extra clauses of the dashboards: one template's visits (every version of its
-    code), and the visits under one region or district of the caller's scope."""
-    clauses = []
-    if template_code:
-        ids = session.scalars(select(TemplateVersion.id)
-                              .where(TemplateVersion.code == template_code)).all()
-        if not ids:
-            raise InvalidInput({"template_code": [f"unknown template {template_code!r}"]})
-        clauses.append(table.template_id.in_(ids))
-    if area_id:
-        unit = session.get(OrgUnit, area_id)
-        if unit is None or unit.level not in ("region", "district") \
-                or not in_scope(unit.path, scope):
-            # An area outside the scope reads as unknown, as everywhere else.
-            raise NotFound(f"area_id: no region or district {area_id!r} in your scope")
-        clauses.append(under_clause(table.facility_path, unit.path))
-    return clauses
+def _template_version_ids(session, code) -> tuple:
+    ids = tuple(session.scalars(select(TemplateVersion.id).where(TemplateVersion.code == code)))
+    if not ids:
+        raise InvalidInput({"template_code": [f"unknown template {code!r}"]})
+    return ids
 
 
-def facility_scores(session, scope, start=None, end=None, extra=(),
-                    template_code=None) -> list[dict]:
+def _area_path(session, scope, area_id):
+    """The path of one region or district of the caller's scope (None: no area)."""
+    if not area_id:
+        return None
+    unit = session.get(OrgUnit, area_id)
+    if unit is None or unit.level not in ("region", "district") \
+            or not in_scope(unit.path, scope):
+        # An area outside the scope reads as unknown, as everywhere else.
+        raise NotFound(f"area_id: no region or district {area_id!r} in your scope")
+    return unit.path
+
+
+def _with_places(query, facility_id):
+    district, region = aliased(OrgUnit), aliased(OrgUnit)
+    return (query.add_columns(
+        OrgUnit.name.label("facility_name"), OrgUnit.path.label("unit_path"),
+        OrgUnit.latitude, OrgUnit.longitude,
+        district.id.label("district_id"), district.name.label("district_name"),
+        region.id.label("region_id"), region.name.label("region_name"))
+        .join(OrgUnit, OrgUnit.id == facility_id)
+        .join(district, district.id == OrgUnit.parent_id)
+        .join(region, region.id == district.parent_id)
+        .order_by(OrgUnit.path))
+
+
+def _score_row(row, latest_id, visited_at, first_percent, visits, template_code) -> dict:
+    return {
+        "facility_id": row.facility_id, "facility_name": row.facility_name,
+        "facility_path": row.unit_path, "district_id": row.district_id,
+        "district_name": row.district_name, "region_id": row.region_id,
+        "region_name": row.region_name, "latest_submission_id": str(latest_id),
+        "latest_visited_at": visited_at.isoformat(), "percent": row.percent,
+        "colour": row.colour, "flagged": bool(row.flagged),
+        "first_percent": first_percent, "visits": visits,
+        "template_code": template_code,
+        "latitude": row.latitude, "longitude": row.longitude,
+    }
+
+
+def facility_scores(session, scope, start=None, end=None, template_code=None,
+                    area_path=None) -> list[dict]:
     """One row per facility in scope with a visit of one template in the period:
     latest score, first score of the period and number of visits. The template is
     `template_code`, by default the one with the most visits (`main_template`): a
-    5-item demo visit is never compared with a 49-item one. `extra`: more clauses
-    on the visits (see `area_filters`)."""
-    template_code = template_code or main_template(session, scope, start, end, extra)
+    5-item demo visit is never compared with a 49-item one. `area_path`: only the
+    facilities under that region or district.
+
+    Read from `latest_visits` when the period has no start and does not end before
+    a latest visit; otherwise from the period's visits (`_period_scores`)."""
+    template_code = template_code or main_template(session, scope, start, end, area_path)
     if template_code is None:
         return []
+    lv = LatestVisit
+    where = [lv.template_code == template_code, in_scope_clause(lv.facility_path, scope)]
+    if area_path:
+        where.append(under_clause(lv.facility_path, area_path))
+    newest = None if start is not None or end is None else session.scalar(
+        select(func.max(lv.visited_at)).where(*where))
+    if start is not None or (newest is not None and newest >= end):
+        return _period_scores(session, scope, start, end, template_code, area_path)
+    rows = session.connection().execute(_with_places(select(
+        lv.facility_id, cast(lv.submission_id, String).label("submission_id"), lv.visited_at,
+        lv.percent, lv.colour, lv.flagged, lv.visits, lv.first_percent).where(*where),
+        lv.facility_id)).all()
+    return [_score_row(row, row.submission_id, row.visited_at, row.first_percent,
+                       row.visits, template_code) for row in rows]
+
+
+def _visit_filters(scope, start, end, template_code, area_path):
+    clauses = [submission_filters(scope, start, end),
+               Submission.template_id.in_(template_ids(template_code))]
+    if area_path:
+        clauses.append(under_clause(Submission.facility_path, area_path))
+    return clauses
+
+
+def _period_scores(session, scope, start, end, template_code, area_path) -> list[dict]:
+    """`facility_scores` from the period's visits (a period with a start, or ending
+    before some facility's latest visit)."""
     s = Submission
     window = {"partition_by": s.facility_id}
     ranked = (select(
@@ -152,34 +213,13 @@ def facility_scores(session, scope, start=None, end=None, extra=(),
         .label("latest_rank"),
         func.first_value(s.percent).over(**window, order_by=(s.visited_at, s.id))
         .label("first_percent"),
-        func.count().over(**window).label("visits"),
-        TemplateVersion.code.label("template_code"))
-        .join(TemplateVersion, TemplateVersion.id == s.template_id)
-        .where(submission_filters(scope, start, end), *extra,
-               s.template_id.in_(template_ids(template_code)))
+        func.count().over(**window).label("visits"))
+        .where(*_visit_filters(scope, start, end, template_code, area_path))
         .subquery())
-    district, region = aliased(OrgUnit), aliased(OrgUnit)
-    rows = session.execute(
-        select(ranked, OrgUnit.name.label("facility_name"), OrgUnit.path.label("facility_path"),
-               OrgUnit.latitude, OrgUnit.longitude,
-               district.id.label("district_id"), district.name.label("district_name"),
-               region.id.label("region_id"), region.name.label("region_name"))
-        .join(OrgUnit, OrgUnit.id == ranked.c.facility_id)
-        .join(district, district.id == OrgUnit.parent_id)
-        .join(region, region.id == district.parent_id)
-        .where(ranked.c.latest_rank == 1)
-        .order_by(OrgUnit.path)).all()
-    return [{
-        "facility_id": row.facility_id, "facility_name": row.facility_name,
-        "facility_path": row.facility_path, "district_id": row.district_id,
-        "district_name": row.district_name, "region_id": row.region_id,
-        "region_name": row.region_name, "latest_submission_id": str(row.id),
-        "latest_visited_at": row.visited_at.isoformat(), "percent": row.percent,
-        "colour": row.colour, "flagged": bool(row.flagged),
-        "first_percent": row.first_percent, "visits": row.visits,
-        "template_code": row.template_code,
-        "latitude": row.latitude, "longitude": row.longitude,
-    } for row in rows]
+    rows = session.connection().execute(_with_places(
+        select(ranked).where(ranked.c.latest_rank == 1), ranked.c.facility_id)).all()
+    return [_score_row(row, row.id, row.visited_at, row.first_percent, row.visits,
+                       template_code) for row in rows]
 
 
 def gap_report(session, scope, level="facility", start=None, end=None, top=10,
@@ -189,31 +229,22 @@ def gap_report(session, scope, level="facility", start=None, end=None, top=10,
                                       f"got {level!r}"]})
     # One template's visits only (by default the one with the most visits in the
     # area): scores and gap rates of different checklists do not add up.
-    template_code = template_code or main_template(
-        session, scope, start, end, area_filters(session, scope, area_id=area_id))
-    if template_code is None:  # no visit at all: an empty report
-        extra = [false()]
-        gap_extra = [false()]
+    if template_code:
+        ids = _template_version_ids(session, template_code)
+        area_path = _area_path(session, scope, area_id)
     else:
-        extra = area_filters(session, scope, template_code, area_id)
-        gap_extra = area_filters(session, scope, template_code, area_id, table=SubmissionGap)
-    facilities = facility_scores(session, scope, start, end, extra, template_code) \
+        area_path = _area_path(session, scope, area_id)
+        template_code = main_template(session, scope, start, end, area_path)
+        ids = _template_version_ids(session, template_code) if template_code else ()
+    facilities = facility_scores(session, scope, start, end, template_code, area_path) \
         if template_code else []
     if level == "facility":
         rows = facilities
     else:
         rows = dashboards.rollup(facilities, level)
-    g = SubmissionGap
-    counts = [{"item_code": code, "failures": failures, "partial": int(partial or 0)}
-              for code, failures, partial in session.execute(
-                  select(g.item_code, func.count(), func.sum(func.cast(g.partial, Integer)))
-                  .where(submission_filters(scope, start, end, table=g), *gap_extra)
-                  .group_by(g.item_code)
-                  .order_by(func.count().desc()).limit(max(top * 3, 30)))]
-    visits_by_template = dict(session.execute(
-        select(Submission.template_id, func.count())
-        .where(submission_filters(scope, start, end), *extra)
-        .group_by(Submission.template_id)).all())
+    where = period_counts.Filter(scope, start, end, ids, area_path)
+    counts = period_counts.gap_counts(session, where, max(top * 3, 30)) if ids else []
+    visits_by_template = period_counts.visits_by_template(session, where) if ids else {}
     templates = {row.id: row.definition for row in session.scalars(
         select(TemplateVersion).where(TemplateVersion.id.in_(list(visits_by_template))))}
     return {
@@ -229,4 +260,3 @@ def gap_report(session, scope, level="facility", start=None, end=None, top=10,
                    "flagged": sum(f["flagged"] for f in facilities)},
         "top_gaps": dashboards.rank_gaps(counts, visits_by_template, templates, top),
     }
-
