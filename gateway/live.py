@@ -1,9 +1,13 @@
 """Live updates: every event of the platform, fanned out to the open SSE streams of
 this gateway process, each stream seeing only what its user may see.
 
-Several gateway replicas each run one `LiveHub`: it consumes *all* events through
-a queue of its own (exclusive, auto-delete, bound to `c2p.events` with `#`), so
-a client connected to any replica gets every event its scope allows, once.
+Several gateway replicas each run one `LiveHub`: it consumes events through a
+queue of its own (exclusive, auto-delete, on `c2p.events`), so a client connected
+to any replica gets every event its scope allows, once. The queue is bound only
+while someone may be shown something: to the event types the open streams' roles
+may see (`stream_keys`, the types `visible` can pass), from the first stream
+opened until `LINGER_S` after the last one closed (so a quick reconnection still
+finds its `Last-Event-ID`). A replica with no open stream gets no event at all.
 
 Memory stays bounded: each stream has a bounded queue; when a client reads too
 slowly for it to keep up, the stream is dropped (the client reconnects, with
@@ -12,7 +16,8 @@ letting its backlog grow. The broker side is bounded too (`x-max-length`).
 
 Live updates are best effort by design: while a replica is disconnected from
 the broker it misses events (its queue is gone with its connection); durable
-consumers are the webhooks and the services' own queues.
+consumers are the webhooks and the services' own queues. The replay buffer is
+emptied whenever the queue is bound afresh, so a replay never skips a gap.
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ import json
 import logging
 import os
 import socket
+import time
 import uuid
 
 import eventlet
@@ -29,6 +35,7 @@ from kombu import Connection, Queue
 from nameko import config
 from nameko.extensions import DependencyProvider, SharedExtension
 
+from c2p.contracts import REGISTRY
 from c2p.scope import event_in_scope, in_scope
 from c2p.topology import EVENTS_EXCHANGE
 
@@ -36,6 +43,9 @@ log = logging.getLogger(__name__)
 
 REPLAY_BUFFER = 1000       # recent events kept per replica for Last-Event-ID
 BROKER_MAX_LENGTH = 10000  # events the broker holds for a stalled replica
+LINGER_S = 120             # bound this long after the last stream closed
+BIND_WAIT_S = 3            # a new stream waits this long at most for its bindings
+DRAIN_S = 0.25             # how often the consumer looks at what to bind
 CLOSE = object()
 
 
@@ -52,6 +62,42 @@ def visible(event_type: str, data: dict, caller_id: str, role: str, scope) -> bo
     if isinstance(data, dict) and data.get("recipient_id"):
         return data["recipient_id"] == caller_id
     return False
+
+
+def stream_keys(role: str) -> frozenset[str]:
+    """The event types a stream of this role may be shown, as `visible` decides:
+    those whose data carries a facility path or a recipient (in any version of
+    their contract), and account events for admins only."""
+    keys = {event_type for (event_type, _), schema in REGISTRY.items()
+            if {"facility_path", "recipient_id"} & set(schema._declared_fields)}
+    if role == "admin":
+        keys |= {event_type for (event_type, _) in REGISTRY if event_type.startswith("account.")}
+    return frozenset(keys)
+
+
+class Interest:
+    """The event types this replica's live queue must be bound to: those of every
+    stream opened since the hub was last idle; none once no stream has been open
+    for `linger_s` (plain bookkeeping, the consumer applies it)."""
+
+    def __init__(self, linger_s: float = LINGER_S):
+        self.linger_s = linger_s
+        self.wanted: set[str] = set()
+        self.idle_since: float | None = None
+
+    def opened(self, role: str) -> frozenset[str]:
+        keys = stream_keys(role)
+        self.wanted |= keys
+        self.idle_since = None
+        return keys
+
+    def all_closed(self, now: float) -> None:
+        self.idle_since = now
+
+    def expire(self, now: float) -> None:
+        if self.idle_since is not None and now - self.idle_since >= self.linger_s:
+            self.wanted.clear()
+            self.idle_since = None
 
 
 def frame(envelope: dict) -> bytes:
@@ -98,6 +144,9 @@ class LiveHub(SharedExtension):
         self.streams: set[Stream] = set()
         self.recent = collections.deque(maxlen=REPLAY_BUFFER)  # (event id, type, data, frame)
         self.ready = eventlet.Event()
+        self.interest = Interest()
+        self.bound: set[str] = set()  # routing keys the current queue is bound to
+        self._consuming = False
         self._stopping = False
         self._thread = None
         self.delivered = 0
@@ -127,11 +176,26 @@ class LiveHub(SharedExtension):
     # --- the broker side ------------------------------------------------------
 
     def _queue(self) -> Queue:
+        # Declared with no binding: `_bind` follows the open streams.
         name = f"gateway.live.{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
-        return Queue(name, exchange=EVENTS_EXCHANGE, routing_key="#", durable=False,
-                     exclusive=True, auto_delete=True,
+        return Queue(name, durable=False, exclusive=True, auto_delete=True,
                      queue_arguments={"x-max-length": BROKER_MAX_LENGTH,
                                       "x-overflow": "drop-head"})
+
+    def _bind(self, channel, queue: str) -> None:
+        """Bind and unbind the queue (an exclusive one: only from its own connection,
+        so from the consumer's loop) to what the open streams may see."""
+        self.interest.expire(time.monotonic())
+        wanted = self.interest.wanted
+        added, removed = wanted - self.bound, self.bound - wanted
+        if added and not self.bound:
+            self.recent.clear()  # what it holds is from before a gap
+        for key in sorted(added):
+            channel.queue_bind(queue, EVENTS_EXCHANGE.name, key)
+            self.bound.add(key)
+        for key in sorted(removed):
+            channel.queue_unbind(queue, EVENTS_EXCHANGE.name, key)
+            self.bound.discard(key)
 
     def _consume(self):
         delay = 1
@@ -139,17 +203,22 @@ class LiveHub(SharedExtension):
             try:
                 with Connection(self.amqp_uri, heartbeat=30) as connection:
                     connection.ensure_connection(max_retries=1)
-                    with connection.Consumer(self._queue(), callbacks=[self._on_message],
-                                             no_ack=True, accept=["json"]):
+                    queue = self._queue()
+                    with connection.Consumer(queue, callbacks=[self._on_message],
+                                             no_ack=True, accept=["json"]) as consumer:
+                        self.bound = set()  # a new queue
+                        self._consuming = True
                         if not self.ready.ready():
                             self.ready.send(True)
                         delay = 1
                         while not self._stopping:
+                            self._bind(consumer.channel, queue.name)
                             try:
-                                connection.drain_events(timeout=1)
+                                connection.drain_events(timeout=DRAIN_S)
                             except socket.timeout:
                                 connection.heartbeat_check()
             except Exception as exc:  # never let the container die for live updates
+                self._consuming = False
                 if self._stopping:
                     return
                 log.warning("live updates: broker connection lost (%s); retrying in %s s",
@@ -182,7 +251,7 @@ class LiveHub(SharedExtension):
                 self.delivered += 1
             else:
                 self.dropped += 1
-                self.streams.discard(stream)
+                self.close(stream)
                 stream.close("client too slow: reconnect with Last-Event-ID")
                 log.info("live updates: dropped a stream of %s (too slow)", stream.caller_id)
 
@@ -194,6 +263,11 @@ class LiveHub(SharedExtension):
         return self.ready.ready()
 
     def open(self, caller_id, role, scope, last_event_id=None) -> Stream:
+        keys = self.interest.opened(role)
+        if self._consuming:  # the events from now on reach this replica
+            deadline = time.monotonic() + BIND_WAIT_S
+            while not keys <= self.bound and time.monotonic() < deadline:
+                eventlet.sleep(0.02)
         stream = Stream(caller_id, role, scope, self.queue_size)
         recent = list(self.recent) if last_event_id else []
         ids = [item[0] for item in recent]
@@ -207,6 +281,8 @@ class LiveHub(SharedExtension):
 
     def close(self, stream: Stream):
         self.streams.discard(stream)
+        if not self.streams:
+            self.interest.all_closed(time.monotonic())
 
 
 class Live(DependencyProvider):

@@ -121,3 +121,41 @@ def test_a_dropped_stream_says_why_and_ends():
     push(h, envelope())
     push(h, envelope())  # does not fit: dropped
     assert list(stream)[-1].startswith(b": closed: client too slow")
+
+
+def test_the_live_queue_is_bound_only_to_what_a_stream_of_the_role_may_see():
+    from c2p.contracts import REGISTRY
+    from gateway.live import stream_keys
+    from support import sample_data
+    coach, admin = stream_keys("coach"), stream_keys("admin")
+    assert {"checklist.submitted", "plan.created", "notification.delivered"} <= coach
+    assert not any(key.startswith("account.") for key in coach)
+    assert {"account.created", "account.updated", "account.disabled"} <= admin
+    # Whatever `visible` may pass (data of the contract itself, in scope, for its
+    # recipient) is bound for that role.
+    for (event_type, _), schema in REGISTRY.items():
+        data = sample_data(schema())
+        data = {**data, **{k: v for k, v in (("facility_path", NIONO_CEN), ("recipient_id", "u1"))
+                           if k in data}}
+        for role, keys in (("coach", coach), ("admin", admin)):
+            if visible(event_type, data, "u1", role, ["/ML"]):
+                assert event_type in keys, (role, event_type)
+
+
+def test_the_live_queue_stays_bound_a_while_after_the_last_stream_closed():
+    from gateway.live import Interest
+    interest = Interest(linger_s=60)
+    assert interest.wanted == set()  # no stream yet: no event reaches this replica
+    interest.opened("coach")
+    interest.expire(now=1000)
+    assert "plan.created" in interest.wanted
+    interest.all_closed(now=1000)
+    interest.expire(now=1059)
+    assert "plan.created" in interest.wanted  # a reconnection may still replay
+    interest.expire(now=1060)
+    assert interest.wanted == set()
+    interest.opened("admin")
+    interest.all_closed(now=2000)
+    interest.opened("coach")  # open again before the end: stays bound
+    interest.expire(now=5000)
+    assert "account.created" in interest.wanted
