@@ -1,13 +1,23 @@
-"""Every benchmark in one command: prints a table, writes bench/results/all.json.
+"""Every benchmark of issue 16 in one command: prints a table, writes bench/results/all.json.
 
-    python bench/run.py            # full run (about 10 minutes on 2 cores)
-    python bench/run.py --quick    # shorter steps, for a smoke check
+    python bench/run.py                 # full run (about 25 minutes on 2 cores)
+    python bench/run.py --quick         # shorter steps, smaller data (about 8 minutes)
+    python bench/run.py --only pipeline,profile   # some parts: pipeline, profile,
+                                                  # streaming, dashboards
 
-Runs, in one process tree on this machine: the bus's own floor (raw kombu with
-confirms), the supervision-cycle pipeline with one and two replicas of each
-service, evidence streaming through the gateway against a direct minio-SDK
-upload, and dashboard queries on a national-scale dataset. Speed is reported
-as ratios against the baselines measured in the same run.
+Runs, in one process tree on this machine:
+- pipeline: the bus's own floor (raw kombu with confirms), then full 49-item
+  visits at rising rates (20, 40, 60, 80/s) with one and two replicas of each
+  service: CPU ms per visit per service from /proc (the headline: it does not
+  depend on machine load), handler runs per visit per queue, p95 submission ->
+  plan, the best rate within p95 <= 300 ms as a share of the bus floor, and the
+  two-replica ratio with the busiest processes (bench/results/pipeline.json);
+- profile: one step at 15/s for 20 s with py-spy on every service process and
+  SQL statements counted per visit (bench/results/pipeline-profile.json and
+  profile-r1-<service>-0.txt); needs py-spy (`pip install -e '.[bench]'`);
+- streaming: evidence upload through the gateway against a direct upload;
+- dashboards: the desk's national views at 10 % to 100 % of 2,000 facilities x
+  12 monthly visits (bench/results/dashboards.json).
 """
 import os  # noqa: I001
 import sys
@@ -16,57 +26,100 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import machine, write_json  # noqa: E402
 
-import bus_floor  # noqa: E402
 import dashboards  # noqa: E402
 import evidence_streaming  # noqa: E402
 import pipeline  # noqa: E402
 
+PARTS = ("pipeline", "profile", "streaming", "dashboards")
+
 
 def table(rows, headers):
     widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(headers)]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths))
-    print(line)
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths)))
     print("  ".join("-" * w for w in widths))
     for row in rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)))
 
 
-def main(argv=None):
-    quick = "--quick" in (argv or sys.argv[1:])
-    floor = bus_floor.main(["--messages", "2000" if quick else "5000"])
-    pipe = pipeline.main(["--rates", "20,50,100" if quick else "25,50,100,150,200,250",
-                          "--seconds", "4" if quick else "8", "--replicas", "1,2"])
-    stream = evidence_streaming.main(["--megabytes", "50" if quick else "300"])
-    dash = dashboards.main(["--facilities", "200" if quick else "2000"])
-
-    best = pipe["best_within_limit"]
-    one, two = best.get(1), best.get(2)
-    rows = [
-        ["bus floor: publish with confirms", f"{floor['publish_confirmed_per_s']}/s", ""],
-        ["bus floor: consume with acks", f"{floor['consume_acked_per_s']}/s", ""],
-    ]
-    for replicas, step in ((1, one), (2, two)):
-        if step:
+def pipeline_rows(pipe):
+    rows = []
+    floor = pipe.get("bus_floor") or {}
+    if floor:
+        rows.append(["bus floor: publish with confirms / consume with acks",
+                     f"{floor['publish_confirmed_per_s']}/s / {floor['consume_acked_per_s']}/s",
+                     ""])
+    for config in pipe["configs"]:
+        replicas = config["replicas"]
+        first = config["steps"][0]
+        cpu = first["cpu"]
+        rows.append([f"CPU per visit, {replicas} replica(s), services summed "
+                     f"(at {first['offered_per_s']}/s)",
+                     f"{cpu['services_ms_per_visit']} ms (less idle "
+                     f"{cpu['services_ms_per_visit_less_idle']})", "target <= 25 ms"])
+        rows.append(["  by service", ", ".join(f"{s} {v}" for s, v in cpu["ms_per_visit"].items()),
+                     ""])
+        rows.append(["  PostgreSQL backends of the run / RabbitMQ (shared)",
+                     f"{cpu['postgres_backends_ms_per_visit']} / "
+                     f"{cpu['rabbitmq_ms_per_visit_shared']} ms", ""])
+        rows.append(["  handler runs per visit", first["work"]["handler_runs_per_visit"], ""])
+        best = pipe["best_within_limit"].get(replicas) or pipe["best_within_limit"].get(
+            str(replicas))
+        if best:
+            ratio = (f"{best['achieved_per_s'] / floor['publish_confirmed_per_s']:.3f} of the "
+                     "bus floor (visits/s over publishes/s)") if floor else ""
             rows.append([f"pipeline, {replicas} replica(s): best rate with p95 <= "
                          f"{pipe['p95_limit_ms']} ms",
-                         f"{step['achieved_per_s']}/s (p50 {step['p50_ms']}, p95 "
-                         f"{step['p95_ms']}, p99 {step['p99_ms']} ms)",
-                         f"{step['achieved_per_s'] / floor['publish_confirmed_per_s']:.3f} "
-                         "of the bus floor"])
+                         f"{best['achieved_per_s']}/s (p50 {best['p50_ms']}, p95 "
+                         f"{best['p95_ms']} ms)", ratio])
         else:
             rows.append([f"pipeline, {replicas} replica(s)", "no rate within the p95 limit", ""])
-    if one and two:
-        rows.append(["pipeline scaling, 2 replicas / 1", "",
-                     f"{two['achieved_per_s'] / one['achieved_per_s']:.2f}x"])
-    rows.append(["evidence streaming / direct upload", f"{stream.get('summary', '')}",
-                 f"{stream.get('throughput_ratio', '')}"])
-    for level in dash.get("levels", []):
-        rows.append([f"dashboard p95 at {level['fraction']:.0%} of national data",
-                     f"{level['p95_ms']} ms", f"{level['visits']} visits"])
+        rows.append(["  what bounds it", pipe["summary"][f"replicas_{replicas}"]["bound"], ""])
+    if "two_replicas_over_one" in pipe["summary"]:
+        rows.append(["pipeline, 2 replicas / 1", "", f"{pipe['summary']['two_replicas_over_one']}x"])
+    return rows
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    quick = "--quick" in argv
+    only = PARTS
+    if "--only" in argv:
+        only = tuple(argv[argv.index("--only") + 1].split(","))
+    results, rows = {"machine": machine()}, []
+    if "pipeline" in only:
+        pipe = pipeline.main(["--rates", "10,20" if quick else "20,40,60,80",
+                              "--seconds", "5" if quick else "10", "--replicas", "1,2"])
+        results["pipeline"] = pipe
+        rows += pipeline_rows(pipe)
+    if "profile" in only:
+        prof = pipeline.main(["--rates", "10" if quick else "15",
+                              "--seconds", "10" if quick else "20", "--replicas", "1",
+                              "--profile", "--sql", "--count-events", "--no-floor",
+                              "--output", "pipeline-profile.json"])
+        results["profile"] = prof
+        step = prof["configs"][0]["steps"][0]
+        rows.append(["SQL statements per visit (instrumented run)",
+                     ", ".join(f"{s} {v['statements_per_visit']}"
+                               for s, v in step["sql_per_visit"].items()), ""])
+        rows.append(["events per visit", ", ".join(f"{t} {n}" for t, n in
+                                                   step.get("events_per_visit", {}).items()), ""])
+        rows.append(["py-spy top functions", "bench/results/profile-r1-*.txt", ""])
+    if "streaming" in only:
+        stream = evidence_streaming.main(["--megabytes", "50" if quick else "300"])
+        results["evidence_streaming"] = stream
+        rows.append(["evidence streaming / direct upload", f"{stream.get('summary', '')}",
+                     f"{stream.get('throughput_ratio', '')}"])
+    if "dashboards" in only:
+        dash = dashboards.main(["--facilities", "200" if quick else "2000"])
+        results["dashboards"] = dash
+        for level in dash.get("levels", []):
+            rows.append([f"dashboard p95 at {level['fraction']:.0%} of national data",
+                         f"{level['p95_ms']} ms", f"{level['visits']} visits"])
+        rows.append(["dashboard p95 growth 10 % -> 100 %", f"{dash.get('growth_10_to_100')}x",
+                     "target <= 1.5x, p95 <= 50 ms"])
     print()
-    table(rows, ["measure", "result", "ratio"])
-    write_json("all.json", {"machine": machine(), "bus_floor": floor, "pipeline": pipe,
-                            "evidence_streaming": stream, "dashboards": dash})
+    table(rows, ["measure", "result", "ratio / target"])
+    write_json("all.json", results)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,152 @@
+"""py-spy on every service process during a load step, and the top functions of each.
+
+`Profiler(platform, seconds).start()` attaches `py-spy record --nonblocking`
+(sampling from outside: the service is not paused, and py-spy's own CPU is not
+in the service's figure) to each process; `finish()` waits for them and writes
+bench/results/profile-<service>-<index>.txt (top functions by self and by total
+samples); the raw collapsed stacks stay in $TMPDIR/c2p-bench-profile/ (for a
+flame graph: `flamegraph.pl` or speedscope.app read them as they are).
+
+Only samples where the thread is running are kept (py-spy drops idle ones), so
+the shares below are of the time the service was busy.
+"""
+from __future__ import annotations
+
+import collections
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from harness import RESULTS_DIR
+
+RAW_DIR = os.path.join(tempfile.gettempdir(), "c2p-bench-profile")
+
+TOP = 25
+
+
+def py_spy() -> str | None:
+    here = os.path.join(os.path.dirname(sys.executable), "py-spy")
+    return here if os.path.exists(here) else shutil.which("py-spy")
+
+
+class Profiler:
+    def __init__(self, platform, seconds, rate=100, prefix="profile"):
+        self.platform, self.seconds, self.rate, self.prefix = platform, seconds, rate, prefix
+        self.spies: dict[str, tuple[subprocess.Popen, str]] = {}
+        self.binary = py_spy()
+        if not self.binary:
+            raise RuntimeError("py-spy is not installed: pip install -e '.[bench]'")
+
+    def start(self):
+        os.makedirs(RESULTS_DIR, exist_ok=True)
+        os.makedirs(RAW_DIR, exist_ok=True)
+        for (service, index), process in self.platform.processes.items():
+            name = f"{service}-{index}"
+            raw = os.path.join(RAW_DIR, f"{self.prefix}-{name}.txt")
+            self.spies[name] = (subprocess.Popen(
+                [self.binary, "record", "--pid", str(process.pid), "--nonblocking",
+                 "--function", "--format", "raw", "--rate", str(self.rate),
+                 "--duration", str(int(self.seconds)), "--output", raw],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE), raw)
+        return self
+
+    def finish(self, visits=None) -> dict:
+        out = {}
+        for name, (spy, raw) in self.spies.items():
+            try:
+                _, err = spy.communicate(timeout=self.seconds + 60)
+            except subprocess.TimeoutExpired:
+                spy.kill()
+                _, err = spy.communicate()
+            if not os.path.exists(raw):
+                out[name] = {"error": err.decode(errors="replace")[-500:]}
+                continue
+            summary = summarise(raw)
+            summary["file"] = os.path.relpath(write_top(name, summary, self.prefix, visits,
+                                                        self.rate))
+            out[name] = {k: v for k, v in summary.items() if k != "stacks"}
+        return out
+
+
+def _frames(line):
+    stack, _, count = line.rpartition(" ")
+    return stack.split(";"), int(count)
+
+
+def short(frame: str) -> str:
+    """'handle (/x/site-packages/nameko/rpc.py:12)' -> 'handle (nameko/rpc.py:12)'."""
+    name, _, where = frame.partition(" (")
+    for marker in ("site-packages/", "/services/", "/gateway/", "/c2p/", "lib/python3"):
+        if marker in where:
+            cut = where.index(marker) + len(marker)
+            where = ("c2p/" if marker == "/c2p/" else "gateway/" if marker == "/gateway/"
+                     else "") + where[cut:]
+            break
+    return f"{name} ({where}" if where else name
+
+
+def summarise(raw_path) -> dict:
+    own, total, samples = collections.Counter(), collections.Counter(), 0
+    in_project = collections.Counter()
+    packages = collections.Counter()
+    with open(raw_path, errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line:
+                continue
+            frames, count = _frames(line)
+            # py-spy puts the process/thread as the first frame: drop non-code ones.
+            frames = [short(fr) for fr in frames if "(" in fr]
+            if not frames:
+                continue
+            samples += count
+            own[frames[-1]] += count
+            for frame in set(frames):
+                total[frame] += count
+            packages[_package(frames[-1])] += count
+            mine = [fr for fr in frames if _project(fr)]
+            in_project[mine[-1] if mine else "(no project frame)"] += count
+    return {"samples": samples,
+            "top_self": [(f, n) for f, n in own.most_common(TOP)],
+            "top_total": [(f, n) for f, n in total.most_common(TOP * 2)],
+            "self_by_package": packages.most_common(15),
+            "by_project_function": in_project.most_common(TOP)}
+
+
+PROJECT = ("c2p/", "gateway/", "checklist/", "planner/", "notify/", "evidence/", "hmis/")
+
+
+def _project(frame):
+    where = frame.partition(" (")[2]
+    return where.startswith(PROJECT) and not where.startswith("c2p/greening")
+
+
+def _package(frame):
+    where = frame.partition(" (")[2]
+    if where.startswith(("c2p/", "gateway/")):
+        return where.split("/")[0]
+    head = where.split("/")[0].split(".py")[0]
+    return head or "?"
+
+
+def write_top(name, summary, prefix, visits, rate) -> str:
+    path = os.path.join(RESULTS_DIR, f"{prefix}-{name}.txt")
+    samples = summary["samples"] or 1
+    lines = [f"py-spy, {name}: {summary['samples']} busy samples at {rate} Hz "
+             f"(~{summary['samples'] * 1000 / rate:.0f} ms busy"
+             + (f", {visits} visits, ~{summary['samples'] * 1000 / rate / visits:.1f} ms busy/visit"
+                if visits else "") + ")", "",
+             "self time by package (leaf frame):"]
+    lines += [f"  {n / samples:6.1%}  {p}" for p, n in summary["self_by_package"]]
+    lines += ["", f"top {TOP} project functions, charged with every busy sample under them "
+              "(the deepest project frame of each stack: which of our lines cost the time):"]
+    lines += [f"  {n / samples:6.1%}  {f}" for f, n in summary["by_project_function"]]
+    lines += ["", f"top {TOP} functions by self samples:"]
+    lines += [f"  {n / samples:6.1%}  {f}" for f, n in summary["top_self"]]
+    lines += ["", f"top {TOP * 2} functions by total samples (in the stack):"]
+    lines += [f"  {n / samples:6.1%}  {f}" for f, n in summary["top_total"]]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
