@@ -139,6 +139,22 @@ class Postgres:
         any_url = next(iter(database_urls.values()))
         self.engine = create_engine(driver_url(any_url.rsplit("/", 1)[0] + "/postgres"),
                                     pool_size=1)
+        self.engines = {}
+
+    def tables(self) -> dict:
+        """Per database and table: sequential scans, rows they read, index rows fetched."""
+        out = {}
+        for name, service in self.names.items():
+            engine = self.engines.get(name)
+            if engine is None:
+                url = self.engine.url.set(database=name)
+                engine = self.engines[name] = create_engine(url, pool_size=1)
+            with engine.connect() as conn:
+                rows = conn.execute(text(
+                    "select relname, seq_scan, seq_tup_read, coalesce(idx_scan, 0), "
+                    "coalesce(idx_tup_fetch, 0) from pg_stat_user_tables")).all()
+            out[service] = {r[0]: r[1:] for r in rows}
+        return out
 
     def stats(self) -> dict:
         with self.engine.connect() as conn:
@@ -156,6 +172,8 @@ class Postgres:
 
     def close(self):
         self.engine.dispose()
+        for engine in self.engines.values():
+            engine.dispose()
 
 
 # --- SQL statements counted in the services (bench/instrumented_run.py) --------
@@ -196,7 +214,13 @@ class Meter:
     def __init__(self, platform, database_urls, sql_dir=None):
         self.platform = platform
         self.postgres = Postgres(database_urls)
+        self.checklist = create_engine(driver_url(database_urls["checklist"]), pool_size=1)
         self.sql_dir = sql_dir
+
+    def stored(self) -> int:
+        """Visits stored so far (a visit whose HTTP answer timed out is stored too)."""
+        with self.checklist.connect() as conn:
+            return conn.execute(text("select count(*) from submissions")).scalar()
 
     def snapshot(self) -> dict:
         pg = self.postgres.stats()
@@ -206,24 +230,30 @@ class Meter:
             if (service, index) in self.platform.metrics_ports:
                 for key, value in scrape(self.platform.ops_url(service, index)).items():
                     metrics[(service, *key)] = metrics.get((service, *key), 0) + value
-        return {"at": time.monotonic(), "services": services,
+        return {"at": time.monotonic(), "stored": self.stored(), "services": services,
                 "postgres_backends": own_cpu_ms(pg["backends"]),
                 "postgres_all": sum(own_cpu_ms(pids_named("postgres")).values()),
                 "rabbitmq": sum(own_cpu_ms(pids_named("beam.smp")).values()),
-                "databases": pg["databases"], "metrics": metrics,
+                "databases": pg["databases"], "tables": self.postgres.tables(),
+                "metrics": metrics,
                 "sql": sql_counts(self.platform, self.sql_dir)}
 
     def close(self):
         self.postgres.close()
+        self.checklist.dispose()
 
 
 def _per(value, visits, digits=2):
     return round(value / visits, digits) if visits else None
 
 
-def delta(before: dict, after: dict, visits: int, idle_ms_per_s: dict | None = None) -> dict:
-    """What happened between two snapshots, per visit. `idle_ms_per_s` (service ->
-    CPU ms per second with no load, from `idle_rate`) is subtracted when given."""
+def delta(before: dict, after: dict, visits: int | None = None,
+          idle_ms_per_s: dict | None = None) -> dict:
+    """What happened between two snapshots, per visit (by default the visits stored in
+    between). `idle_ms_per_s` (service -> CPU ms per second with no load, from
+    `idle_rate`) is subtracted when given."""
+    if visits is None:
+        visits = after["stored"] - before["stored"]
     seconds = after["at"] - before["at"]
     services = {}
     for name, ms in after["services"].items():
@@ -290,6 +320,19 @@ def delta(before: dict, after: dict, visits: int, idle_ms_per_s: dict | None = N
     for service, stats in after["databases"].items():
         old = before["databases"].get(service, {})
         database[service] = {k: _per(v - old.get(k, 0), visits) for k, v in stats.items()}
+    tables = {}
+    for service, rows in after.get("tables", {}).items():
+        old = before.get("tables", {}).get(service, {})
+        changed = []
+        for table, now in rows.items():
+            was = old.get(table, (0, 0, 0, 0))
+            d = [a - b for a, b in zip(now, was)]
+            if any(d):
+                changed.append((d[1] + d[3], table, d))
+        tables[service] = {table: {"seq_scans": _per(d[0], visits), "seq_rows_read": _per(d[1], visits),
+                                   "idx_scans": _per(d[2], visits),
+                                   "idx_rows_fetched": _per(d[3], visits)}
+                           for _, table, d in sorted(changed, reverse=True)[:8]}
     sql = {}
     for service, counts in after["sql"].items():
         old = before["sql"].get(service, collections.Counter())
@@ -298,7 +341,8 @@ def delta(before: dict, after: dict, visits: int, idle_ms_per_s: dict | None = N
                                                          if not k.startswith("COMMIT")), visits),
                         "by_statement": {k: _per(v, visits) for k, v in
                                          sorted(diff.items(), key=lambda kv: -kv[1])}}
-    return {"cpu": cpu, "work": work, "database_per_visit": database, "sql_per_visit": sql}
+    return {"cpu": cpu, "work": work, "database_per_visit": database,
+            "tables_per_visit": tables, "sql_per_visit": sql}
 
 
 def idle_rate(meter: Meter, seconds=5.0) -> dict:

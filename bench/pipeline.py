@@ -207,7 +207,7 @@ def run_step(platform, meter, gateway, tap, rate, seconds, district, idle, profi
                 if ("plan.created", sid) in tap.seen), default=send_done)
     settle(platform)
     after = meter.snapshot()
-    cost = measure.delta(before, after, len(sent), idle)
+    cost = measure.delta(before, after, None, idle)  # per visit stored in the window
     step = {"offered_per_s": rate, "seconds": seconds, "sent": total, "accepted": len(sent),
             "http_errors": len(errors), "error_kinds": sorted(set(map(str, errors))),
             "planned": len(latencies), "missing_plans": len(sent) - len(latencies),

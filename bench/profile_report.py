@@ -81,6 +81,14 @@ def report(data) -> str:
             f"{s['rows_returned']}, fetched {s['rows_fetched']}, inserted {s['rows_inserted']}, "
             f"updated {s['rows_updated']}")
     add("")
+    if step.get("tables_per_visit"):
+        add("Busiest tables per visit (pg_stat_user_tables): seq scans / rows they read, "
+            "index scans / rows fetched")
+        for service, tables in step["tables_per_visit"].items():
+            for table, t in list(tables.items())[:4]:
+                add(f"  {service:10} {table:28} seq {t['seq_scans']} / {t['seq_rows_read']}, "
+                    f"idx {t['idx_scans']} / {t['idx_rows_fetched']}")
+        add("")
     for name, summary in (step.get("profile") or {}).items():
         if "error" in summary:
             add(f"== {name}: no profile ({summary['error']})")
