@@ -224,13 +224,17 @@ class Database(DependencyProvider):
 
 
 def add_once(session, row) -> bool:
-    """Store a new row that carries a client-generated id; False when that id was
-    stored meanwhile (the same client id twice at once): the transaction is then
-    rolled back whole, so the caller reads the first one afresh."""
+    """Store a new row that carries a client-generated id (an ORM object, or a Core
+    INSERT on a hot path); False when that id was stored meanwhile (the same
+    client id twice at once): the transaction is then rolled back whole, so the
+    caller reads the first one afresh."""
     try:
         with session.begin_nested():
-            session.add(row)
-            session.flush()
+            if getattr(row, "is_dml", False):  # a Core INSERT
+                session.execute(row)
+            else:
+                session.add(row)
+                session.flush()
     except IntegrityError:
         session.rollback()
         return False

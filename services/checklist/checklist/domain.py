@@ -40,6 +40,11 @@ def items(template):
             yield section, item
 
 
+def points(template) -> dict:
+    """{item code: points} of a template's items."""
+    return {item["code"]: float(item["points"]) for _, item in items(template)}
+
+
 def check_answers(template, answers: dict) -> dict:
     """Return {field: [reasons]} for every problem; empty when the answers fit.
 

@@ -5,9 +5,11 @@ caller's unit of work does.
 from __future__ import annotations
 
 import json
+import weakref
 
 from marshmallow import ValidationError
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.orm import defer
 
 from c2p.clock import utcnow
 from c2p.database import add_once
@@ -123,12 +125,29 @@ def _canonical(definition) -> str:
     return json.dumps(definition, sort_keys=True, ensure_ascii=False)
 
 
-def template(session, code, version=None) -> TemplateVersion | None:
-    """A template version (the latest when no version is given)."""
+def template(session, code, version=None, definition=False) -> TemplateVersion | None:
+    """A template version (the latest when no version is given). Its definition
+    is loaded only when asked: scoring takes it from `template_definition`."""
     query = select(TemplateVersion).where(TemplateVersion.code == code)
+    if not definition:
+        query = query.options(defer(TemplateVersion.definition))
     if version is not None:
         query = query.where(TemplateVersion.version == version)
     return session.scalars(query.order_by(TemplateVersion.version.desc()).limit(1)).first()
+
+
+# Published versions never change: a definition is read (and its JSON parsed)
+# once per process and database, not for every visit. Never modify one.
+_definitions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def template_definition(session, template_id: int) -> dict:
+    """The definition of a published template version (cached)."""
+    known = _definitions.setdefault(session.get_bind(), {})
+    if template_id not in known:
+        known[template_id] = session.scalar(select(TemplateVersion.definition).where(
+            TemplateVersion.id == template_id))
+    return known[template_id]
 
 
 def template_version_numbers(session, code) -> list[int]:
@@ -164,20 +183,22 @@ def submission(session, submission_id) -> Submission | None:
     return None if key is None else session.get(Submission, key)
 
 
-def add_submission(session, row: Submission) -> bool:
-    """Store a new visit (see `c2p.database.add_once`)."""
-    return add_once(session, row)
+def add_submission(session, values: dict) -> bool:
+    """Store a new visit from its column values (a Core insert; see
+    `c2p.database.add_once`: False when its client id was stored meanwhile)."""
+    return add_once(session, insert(Submission.__table__).values(values))
 
 
-def add_gaps(session, submission: Submission, template: TemplateVersion, facility: OrgUnit,
-             gaps: list[dict], points: dict) -> None:
-    """One row per gap, for the dashboards (a partial answer lost only some points)."""
-    session.add_all(SubmissionGap(
-        submission_id=submission.id, item_code=gap["item_code"],
-        section_code=gap["section_code"], template_id=template.id,
-        facility_path=facility.path, visited_at=submission.visited_at,
-        critical=gap["critical"], partial=gap["points_lost"] < points[gap["item_code"]])
-        for gap in gaps)
+def add_gaps(session, submission, gaps: list[dict], points: dict) -> None:
+    """One row per gap, for the dashboards (a partial answer lost only some
+    points), in one multi-row insert."""
+    if gaps:
+        session.execute(insert(SubmissionGap.__table__), [{
+            "submission_id": submission.id, "item_code": gap["item_code"],
+            "section_code": gap["section_code"], "template_id": submission.template_id,
+            "facility_path": submission.facility_path, "visited_at": submission.visited_at,
+            "critical": gap["critical"], "partial": gap["points_lost"] < points[gap["item_code"]],
+        } for gap in gaps])
 
 
 def submission_filters(scope, start=None, end=None, table=Submission):
