@@ -20,9 +20,14 @@ class Delivery(Data):
 
 @contract("notification.delivered", 1)
 class NotificationDelivered(Delivery):
-    pass
+    """A message left the platform on an outside channel (e-mail, SMS, WhatsApp).
+
+    Not published for in-app (`inbox`) alerts: the inbox message is the delivery,
+    written with the event that caused it (`channel` keeps `inbox` among its values
+    for events published before)."""
 
 
 @contract("notification.failed", 1)
 class NotificationFailed(Delivery):
+    """A message could not be sent on an outside channel; retries are over."""
     error = fields.String(required=True)

@@ -64,6 +64,25 @@ def test_flagged_visit_goes_to_coaches_and_district_champion_unflagged_to_nobody
     assert who("checklist.submitted", {**data, "score": {"flagged": False}}) == []
 
 
+def test_only_a_flagged_visit_may_alert_so_an_unflagged_one_reads_nothing():
+    visit = {"score": {"flagged": False}}
+    assert not domain.may_alert("checklist.submitted", visit)
+    assert domain.may_alert("checklist.submitted", {"score": {"flagged": True}})
+    assert domain.may_alert("plan.created", ref(actions=[]))
+
+
+@pytest.mark.parametrize("root", ["/ML", "/ML/", "/ML/ML-SEG/ML-SEG-NIO", "/",
+                                  "/ML/ML-SEG/ML-SEG-NIO/"])
+def test_the_ancestors_of_a_path_hold_every_scope_root_that_covers_it(root):
+    # load_accounts narrows the staff in SQL with these: none that `in_scope`
+    # accepts may be left out.
+    from c2p.scope import in_scope
+    assert in_scope(FACILITY, [root])
+    assert root.rstrip("/") in domain.ancestors(FACILITY)
+    assert domain.ancestors("/ML/A/B") == ["", "/ML", "/ML/A"]
+    assert "/ML/ML-KAY" not in domain.ancestors(FACILITY)
+
+
 def test_due_soon_goes_to_owner_overdue_escalates_to_the_coach():
     data = ref(owner_id="u-dtc")
     assert [i for i, _ in who("action.due_soon", data)] == ["u-dtc"]

@@ -54,21 +54,7 @@ class EvidenceService(PlatformService):
 
     @subscribe("plan.created")
     def on_plan_created(self, event):
-        plan = event.data
-        session = self.db.session
-        for action in plan["actions"]:
-            target = session.get(EvidenceTarget, action["action_id"])
-            if target is None:
-                target = EvidenceTarget(action_id=action["action_id"],
-                                        status=action["status"])
-                session.add(target)
-            elif target.status_changed_at is None:
-                target.status = action["status"]  # no newer news from status_changed
-            target.plan_id = plan["plan_id"]
-            target.facility_id, target.facility_path = plan["facility_id"], plan["facility_path"]
-            target.facility_name = plan["facility_name"]
-            target.coach_id, target.owner_id = plan["coach_id"], action["owner_id"]
-            target.due_date = action["due_date"]
+        store.save_targets(self.db.session, event.data)
 
     @subscribe("action.status_changed")
     def on_action_status_changed(self, event):
@@ -88,6 +74,8 @@ class EvidenceService(PlatformService):
         target.status_changed_at = change["changed_at"]
         # Evidence nobody reviewed before the action closed is settled: it leaves the
         # review queue (its file and record are kept, with why, in its log).
+        if target.status not in domain.CLOSED_ACTION_STATUSES:
+            return  # nothing settles while the action is open: no need to look
         for row in store.unreviewed(session, target.action_id):
             if domain.settles(target.status, row.status):
                 row.status = domain.SETTLED

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.dialects.postgresql import insert
 
 from c2p.database import add_once
 from c2p.ids import parse_uuid
@@ -18,6 +19,29 @@ def target(session, action_id, lock=False) -> EvidenceTarget | None:
     if key is None:
         return None
     return session.get(EvidenceTarget, key, with_for_update=lock)
+
+
+def save_targets(session, plan: dict) -> None:
+    """Every action of a `plan.created` as a target (one upsert). An action already
+    known (carried over, or status news that came first) is moved to this plan;
+    its status is the plan's unless a status change was applied already (newer)."""
+    if not plan["actions"]:
+        return
+    rows = sorted(({"action_id": action["action_id"], "plan_id": plan["plan_id"],
+                    "facility_id": plan["facility_id"], "facility_path": plan["facility_path"],
+                    "facility_name": plan["facility_name"], "coach_id": plan["coach_id"],
+                    "owner_id": action["owner_id"], "due_date": action["due_date"],
+                    "status": action["status"]} for action in plan["actions"]),
+                  key=lambda row: str(row["action_id"]))  # one lock order for every writer
+    statement = insert(EvidenceTarget).values(rows)
+    new, table = statement.excluded, EvidenceTarget.__table__.c
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["action_id"],
+        set_={**{column: getattr(new, column) for column in
+                 ("plan_id", "facility_id", "facility_path", "facility_name", "coach_id",
+                  "owner_id", "due_date")},
+              "status": case((table.status_changed_at.is_(None), new.status),
+                             else_=table.status)}))
 
 
 def evidence(session, evidence_id, lock=False) -> Evidence | None:

@@ -22,6 +22,12 @@ ADMINS = ("admin",)
 QUEUED_INTERVAL_S = 2
 
 
+def _action_change(data) -> dict:
+    """What an action event says of its action, for `store.record_actions`."""
+    return {key: data[key] for key in
+            ("action_id", "facility_id", "facility_path", "due_date", "status")}
+
+
 def require_admin(caller):
     if (caller or {}).get("role") not in ADMINS:
         raise Forbidden("only admin accounts may manage the DHIS2 export")
@@ -41,27 +47,22 @@ class HmisService(PlatformService):
     @subscribe("plan.created")
     def on_plan_created(self, event):
         data = event.data
-        for action in data["actions"]:
-            store.record_action(
-                self.db.session, action_id=action["action_id"],
-                facility_id=data["facility_id"], facility_path=data["facility_path"],
-                due_date=action["due_date"], status=action["status"], at=event.occurred_at)
+        store.record_actions(self.db.session, [
+            {"action_id": action["action_id"], "facility_id": data["facility_id"],
+             "facility_path": data["facility_path"], "due_date": action["due_date"],
+             "status": action["status"], "at": event.occurred_at}
+            for action in data["actions"]])
 
     @subscribe("action.status_changed")
     def on_action_status_changed(self, event):
         data = event.data
-        store.record_action(
-            self.db.session, action_id=data["action_id"], facility_id=data["facility_id"],
-            facility_path=data["facility_path"], due_date=data["due_date"],
-            status=data["status"], at=data["changed_at"], closed_at=data["changed_at"])
+        store.record_actions(self.db.session, [
+            {**_action_change(data), "at": data["changed_at"], "closed_at": data["changed_at"]}])
 
     @subscribe("action.overdue")
     def on_action_overdue(self, event):
-        data = event.data
-        store.record_action(
-            self.db.session, action_id=data["action_id"], facility_id=data["facility_id"],
-            facility_path=data["facility_path"], due_date=data["due_date"],
-            status=data["status"], at=event.occurred_at)
+        store.record_actions(self.db.session, [
+            {**_action_change(event.data), "at": event.occurred_at}])
 
     # --- exports ------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import delete, or_, select, tuple_, update
+from sqlalchemy import case, delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 
 from c2p.ids import parse_uuid
@@ -40,34 +40,50 @@ def record_visit(session, data: dict) -> None:
         period=period, visited_at=data["visited_at"], percent=score["percent"],
         flagged=score["flagged"], sections=sections,
         template_code=data["template_code"]).on_conflict_do_nothing())
-    for section in score["sections"]:
-        session.execute(insert(Section).values(
-            code=section["code"], title_fr=section.get("title_fr") or section["code"],
-            title_en=section.get("title_en") or section["code"]).on_conflict_do_update(
-            index_elements=["code"], set_={"title_fr": section.get("title_fr") or
-                                           section["code"],
-                                           "title_en": section.get("title_en") or
-                                           section["code"]}))
+    titles = {s["code"]: {"code": s["code"], "title_fr": s.get("title_fr") or s["code"],
+                          "title_en": s.get("title_en") or s["code"]}
+              for s in score["sections"]}
+    if titles:
+        # One statement for every section; a row whose titles are the same is left
+        # alone (the usual case: no write).
+        statement = insert(Section).values(list(titles.values()))
+        new = statement.excluded
+        session.execute(statement.on_conflict_do_update(
+            index_elements=["code"], set_={"title_fr": new.title_fr, "title_en": new.title_en},
+            where=tuple_(Section.title_fr, Section.title_en).is_distinct_from(
+                tuple_(new.title_fr, new.title_en))))
     mark_dirty(session, data["facility_id"], data["facility_path"], period)
 
 
-def record_action(session, *, action_id, facility_id, facility_path, due_date, status,
-                  at: datetime, closed_at=None) -> None:
-    """Apply what an event says of an action, unless a newer event already did."""
-    current = session.get(TrackedAction, action_id, with_for_update=True)
-    if current is None:
-        session.add(TrackedAction(action_id=action_id, facility_id=facility_id,
-                                  facility_path=facility_path, created_at=at,
-                                  due_date=due_date, status=status,
-                                  closed_at=closed_at if status in domain.CLOSED else None,
-                                  as_of=at))
-    else:
-        current.created_at = min(current.created_at, at)
-        if at >= current.as_of:
-            current.status, current.due_date, current.as_of = status, due_date, at
-            current.facility_path = facility_path
-            current.closed_at = closed_at if status in domain.CLOSED else None
-    mark_dirty(session, facility_id, facility_path, _period(at))
+def record_actions(session, changes: list[dict]) -> None:
+    """Apply what an event says of its actions (one upsert for all of them), each
+    unless a newer event already did; then mark the facility-months concerned.
+
+    Each change: action_id, facility_id, facility_path, due_date, status, at, and
+    closed_at (kept only for a closed status)."""
+    if not changes:
+        return
+    rows = [{"action_id": c["action_id"], "facility_id": c["facility_id"],
+             "facility_path": c["facility_path"], "created_at": c["at"],
+             "due_date": c["due_date"], "status": c["status"],
+             "closed_at": c.get("closed_at") if c["status"] in domain.CLOSED else None,
+             "as_of": c["at"]} for c in changes]
+    rows.sort(key=lambda row: str(row["action_id"]))  # one lock order for every writer
+    statement = insert(TrackedAction).values(rows)
+    new, table = statement.excluded, TrackedAction.__table__.c
+    newer = new.as_of >= table.as_of
+
+    def if_newer(column):
+        return case((newer, getattr(new, column)), else_=getattr(table, column))
+
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["action_id"],
+        set_={"created_at": func.least(table.created_at, new.created_at),
+              **{column: if_newer(column) for column in
+                 ("status", "due_date", "as_of", "facility_path", "closed_at")}}))
+    for facility_id, facility_path, period in sorted(
+            {(c["facility_id"], c["facility_path"], _period(c["at"])) for c in changes}):
+        mark_dirty(session, facility_id, facility_path, period)
 
 
 # --- the mapping --------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Who is told what, when: the notify service's rules, with no framework import.
 
+- `may_alert(event_type, data)`: whether the event can alert anyone at all;
 - `recipients_for(event_type, data, accounts)`: who an event concerns, and as
   which kind of alert, from the event's data and the replica of accounts;
 - `external_channels(account)`: where an alert goes besides the inbox;
@@ -78,6 +79,20 @@ def referenced_ids(event_type: str, data: dict) -> set:
     ids.update(data.get("coachee_ids") or ())
     ids.update(person["id"] for person in data.get("coachees") or ())
     return {i for i in ids if i}
+
+
+def may_alert(event_type: str, data: dict) -> bool:
+    """False when the event alerts nobody whoever is in the replica (a visit that is
+    not flagged): the handler then reads nothing."""
+    if event_type == "checklist.submitted":
+        return bool(data["score"]["flagged"])
+    return True
+
+
+def ancestors(path: str) -> list[str]:
+    """Every org-unit path `path` lies under, as `in_scope` compares a scope root
+    (its trailing slashes stripped): "/ML/A/B" -> ["", "/ML", "/ML/A"]."""
+    return [path[:i] for i, char in enumerate(path) if char == "/"]
 
 
 def recipients_for(event_type: str, data: dict, accounts: Accounts) -> list[Recipient]:

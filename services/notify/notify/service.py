@@ -48,16 +48,16 @@ class NotifyService(PlatformService):
     # --- what: alerts from events ------------------------------------------
 
     def _notify(self, event, known=None):
-        store.notify(self.db.session, self.db.emit, event, self.clock.now(), known)
+        store.notify(self.db.session, event, self.clock.now(), known)
 
     @subscribe("plan.created")
     def on_plan_created(self, event):
         plan = event.data
-        for action in plan["actions"]:
-            store.remember_action(
-                self.db.session, action_id=action["action_id"], plan_id=plan["plan_id"],
-                facility_name=plan["facility_name"], text_fr=action["text_fr"],
-                text_en=action["text_en"], due_date=action["due_date"])
+        store.remember_actions(self.db.session, [
+            {"action_id": action["action_id"], "plan_id": plan["plan_id"],
+             "facility_name": plan["facility_name"], "text_fr": action["text_fr"],
+             "text_en": action["text_en"], "due_date": action["due_date"]}
+            for action in plan["actions"]])
         self._notify(event)
 
     @subscribe("plan.completed")

@@ -28,7 +28,7 @@ import uuid
 from collections import defaultdict
 from datetime import timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from c2p.ids import parse_uuid
@@ -54,11 +54,28 @@ def account_of(row: Recipient | None, account_id: str) -> domain.Account:
         timezone=prefs.get("timezone") or domain.DEFAULT_TIMEZONE, active=row.active)
 
 
-def load_accounts(session, ids) -> domain.Accounts:
-    """The people an event names, and every active coach and champion."""
-    rows = session.scalars(select(Recipient).where(or_(
-        Recipient.account_id.in_(list(ids)),
-        and_(Recipient.role.in_(("coach", "champion")), Recipient.active)))).all()
+RECIPIENT_COLUMNS = (Recipient.account_id, Recipient.role, Recipient.scope, Recipient.language,
+                     Recipient.email, Recipient.phone, Recipient.coaching,
+                     Recipient.preferences, Recipient.active)
+
+
+def load_accounts(session, ids, facility_path=None) -> domain.Accounts:
+    """The people an event names, and the active coaches and champions that may
+    cover `facility_path` (every one of them when no path is given).
+
+    Plain rows, not ORM objects: this runs for every alerting event. The SQL only
+    narrows the staff down (a scope root at or above the path, or a coaching
+    assignment naming it); `domain.Accounts` applies the exact rule."""
+    staff = and_(Recipient.role.in_(("coach", "champion")), Recipient.active)
+    if facility_path:
+        roots = func.jsonb_array_elements_text(Recipient.scope).table_valued("value")
+        staff = and_(staff, or_(
+            exists(select(1).select_from(roots).where(or_(
+                roots.c.value == facility_path,
+                func.rtrim(roots.c.value, "/").in_(domain.ancestors(facility_path))))),
+            Recipient.coaching.contains([{"facility_path": facility_path}])))
+    rows = session.execute(select(*RECIPIENT_COLUMNS).where(
+        or_(Recipient.account_id.in_(list(ids)), staff))).all()
     accounts = domain.Accounts()
     for row in rows:
         account = account_of(row, row.account_id)
@@ -77,31 +94,42 @@ def delivery_event(row: Delivery, at, error=None) -> dict:
     return data
 
 
-def notify(session, emit, event, now, known=None) -> int:
-    """Write the inbox messages and deliveries of one event; return how many people."""
-    accounts = load_accounts(session, domain.referenced_ids(event.type, event.data))
+def notify(session, event, now, known=None) -> int:
+    """Write the inbox messages and deliveries of one event; return how many people.
+
+    Two multi-row inserts whatever the number of people: the inbox messages
+    (those already there for this event are skipped, and so are their
+    deliveries), then one delivery per person and channel. The inbox delivery is
+    written `delivered` and announces nothing: the inbox row is the delivery
+    (`notification.delivered` is for channels that leave the platform)."""
+    if not domain.may_alert(event.type, event.data):
+        return 0
+    accounts = load_accounts(session, domain.referenced_ids(event.type, event.data),
+                             event.data.get("facility_path"))
     recipients = domain.recipients_for(event.type, event.data, accounts)
+    if not recipients:
+        return 0
+    messages = {}
     for recipient in recipients:
-        account = accounts.get(recipient.account_id)
         texts = templates.compose(recipient.kind, event.type, event.data, known)
-        message_id = session.execute(
-            insert(InboxMessage).values(id=uuid.uuid4(), recipient_id=account.id,
-                                        event_id=event.id, kind=recipient.kind, created_at=now,
-                                        **texts)
-            .on_conflict_do_nothing().returning(InboxMessage.id)).scalar()
-        if message_id is None:  # the same event already reached this person
-            continue
+        messages[recipient.account_id] = dict(
+            id=uuid.uuid4(), recipient_id=recipient.account_id, event_id=event.id,
+            kind=recipient.kind, created_at=now, **texts)
+    stored = set(session.scalars(
+        insert(InboxMessage).values(list(messages.values()))
+        .on_conflict_do_nothing().returning(InboxMessage.recipient_id)))
+    deliveries = []
+    for recipient_id in (r.account_id for r in recipients if r.account_id in stored):
+        account, message = accounts.get(recipient_id), messages[recipient_id]
         language = account.language if account.language in templates.LANGUAGES else "fr"
-        common = dict(notification_id=message_id, event_id=event.id, event_type=event.type,
-                      kind=recipient.kind, recipient_id=account.id, language=language,
-                      subject=texts[f"title_{language}"], body=texts[f"body_{language}"],
-                      link=texts["link"], created_at=now,
+        common = dict(notification_id=message["id"], event_id=event.id,
+                      event_type=event.type, kind=message["kind"], recipient_id=recipient_id,
+                      language=language, subject=message[f"title_{language}"],
+                      body=message[f"body_{language}"], link=message["link"], created_at=now,
                       facility_path=event.data.get("facility_path"))
         # The inbox is always immediate: delivered as it is written.
-        inbox = _insert_delivery(session, channel="inbox", address=None, status="delivered",
-                                 attempts=1, finished_at=now, **common)
-        if inbox is not None:
-            emit("notification.delivered", delivery_event(inbox, now))
+        deliveries.append(_delivery(common, channel="inbox", address=None, status="delivered",
+                                    attempts=1, next_attempt_at=None, finished_at=now))
         quiet = domain.quiet_until(now, account.quiet_hours, account.timezone)
         for channel, address in domain.external_channels(account):
             if account.digest:
@@ -110,16 +138,17 @@ def notify(session, emit, event, now, known=None) -> int:
                 status, due = "held", quiet
             else:
                 status, due = "pending", now
-            _insert_delivery(session, channel=channel, address=address, status=status,
-                             next_attempt_at=due, **common)
+            deliveries.append(_delivery(common, channel=channel, address=address,
+                                        status=status, attempts=0, next_attempt_at=due,
+                                        finished_at=None))
+    if deliveries:
+        # Unique (event, recipient, channel): a row already there stays as it is.
+        session.execute(insert(Delivery).values(deliveries).on_conflict_do_nothing())
     return len(recipients)
 
 
-def _insert_delivery(session, **values) -> Delivery | None:
-    """Insert unless (event, recipient, channel) exists; the row, or None if it did."""
-    row_id = session.execute(insert(Delivery).values(id=uuid.uuid4(), **values)
-                             .on_conflict_do_nothing().returning(Delivery.id)).scalar()
-    return session.get(Delivery, row_id) if row_id else None
+def _delivery(common: dict, **values) -> dict:
+    return {"id": uuid.uuid4(), **common, **values}
 
 
 def compose_digests(session, now, hour) -> int:
@@ -226,8 +255,10 @@ def recipient(session, account_id) -> Recipient | None:
     return session.get(Recipient, account_id)
 
 
-def remember_action(session, **values) -> None:
-    session.execute(insert(KnownAction).values(**values).on_conflict_do_nothing())
+def remember_actions(session, rows: list[dict]) -> None:
+    """Keep the actions of a plan (one insert); those already known stay as they are."""
+    if rows:
+        session.execute(insert(KnownAction).values(rows).on_conflict_do_nothing())
 
 
 def known_action(session, action_id) -> KnownAction | None:

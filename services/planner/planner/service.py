@@ -11,7 +11,6 @@ Every RPC takes the caller as `{"id", "role", "scope"}` (the gateway's
 from __future__ import annotations
 
 import logging
-import uuid
 
 from nameko import config
 
@@ -21,7 +20,7 @@ from c2p.errors import Conflict, Forbidden, NotFound
 from c2p.scope import in_scope
 from c2p.service import PlatformService
 from c2p.validation import load
-from planner import domain, schemas, store
+from planner import domain, schemas, store, visit_plans
 from planner.domain import plan_actions
 from planner.models import Action, ActionComment, ImprovementPlan
 
@@ -42,47 +41,18 @@ class PlannerService(PlatformService):
         session = self.db.session
         if store.has_plan(session, visit["submission_id"]):
             return  # this visit already has its plan
-        plan = ImprovementPlan(
-            id=uuid.uuid4(), submission_id=visit["submission_id"],
-            facility_id=visit["facility_id"], facility_name=visit["facility_name"],
-            facility_path=visit["facility_path"], coach_id=visit["coach_id"], status="draft",
-            visited_at=visit["visited_at"], created_at=self.clock.now(),
-            coachees=[{"id": c["id"], "role": c.get("role", ""), "name": c.get("name", ""),
-                       "account": c.get("account", True)} for c in visit["coachees"]])
-        session.add(plan)
-        session.flush()
+        plan = visit_plans.insert_plan(session, visit, self.clock.now())
         # First what this visit verifies (plans, then actions, locked in the one safe
         # order), then what it carries over.
         self._verify_passed(plan, visit)
-        still_open = store.open_actions_for(session, plan,
-                                            [gap["item_code"] for gap in visit["gaps"]])
+        carried = visit_plans.still_open(session, plan,
+                                         [gap["item_code"] for gap in visit["gaps"]])
         planned = plan_actions(visit["gaps"], visit["coachees"], visit["visited_at"].date(),
-                               {code: str(a.id) for code, a in still_open.items()},
+                               {code: str(row.id) for code, row in carried.items()},
                                dtc_id=visit.get("dtc_id"))
-        for item in planned:
-            if item.carried_over:
-                action = still_open[item.item_code]
-                action.recurring = True
-                action.plan_id = plan.id  # its events now name the latest plan
-                store.add_to_plan(session, plan, action, item.position, carried_over=True)
-                self._record(plan.id, action.id, "system", "action.carried_over",
-                             {"from_plan_id": str(action.origin_plan_id)})
-            else:
-                action = Action(
-                    id=uuid.uuid4(), plan_id=plan.id, origin_plan_id=plan.id,
-                    position=item.position, item_code=item.item_code, text_fr=item.text_fr,
-                    text_en=item.text_en, verification_fr=item.verification_fr,
-                    verification_en=item.verification_en,
-                    responsible_role=item.responsible_role, owner_id=item.owner_id,
-                    due_date=item.due_date, critical=item.critical,
-                    points_lost=item.points_lost, status="todo", source="gap",
-                    created_at=self.clock.now())
-                store.add_to_plan(session, plan, action, item.position)
-        session.flush()
-        session.refresh(plan)
-        self._record(plan.id, None, visit["coach_id"], "plan.created",
-                     {"submission_id": str(plan.submission_id), "actions": len(planned)})
-        self.db.emit("plan.created", schemas.plan_created(plan))
+        actions = visit_plans.write_actions(session, plan, planned, carried,
+                                            self.clock.now(), visit["coach_id"])
+        self.db.emit("plan.created", visit_plans.plan_created(plan, actions))
 
     def _verify_passed(self, plan, visit):
         """A follow-up visit that finds an item passing closes its open action as done,

@@ -115,23 +115,7 @@ def lock_action(session, action_id):
     return action, plans
 
 
-def open_actions_for(session, plan: ImprovementPlan, item_codes) -> dict:
-    """Still-open actions of earlier visits to this facility, by item (locked)."""
-    if not item_codes:
-        return {}
-    rows = session.scalars(
-        select(Action).join(ImprovementPlan, ImprovementPlan.id == Action.plan_id)
-        .where(ImprovementPlan.facility_id == plan.facility_id,
-               ImprovementPlan.id != plan.id,
-               or_(ImprovementPlan.visited_at.is_(None),
-                   ImprovementPlan.visited_at <= plan.visited_at),
-               Action.item_code.in_(item_codes), Action.status.in_(OPEN))
-        .order_by(Action.created_at)
-        .with_for_update(of=Action, key_share=True)).all()
-    return {action.item_code: action for action in rows}
-
-
-def candidates_for(session, plan: ImprovementPlan, item_codes) -> list:
+def candidates_for(session, plan, item_codes) -> list:
     """Ids of the still-open actions of earlier visits to this facility on these
     items (not locked: `lock_actions` takes them in the one safe order)."""
     if not item_codes:
