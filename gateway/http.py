@@ -1,4 +1,5 @@
-"""JSON in and out, and every failure as application/problem+json, in one place.
+"""JSON in and out, and every failure as application/problem+json, in one place
+(large JSON answers gzipped, `gateway.compression`).
 
 Every route's declaration (`gateway.openapi.route`) is applied here, for every
 route alike: on API routes its query string is checked against its `query` schema before it
@@ -29,6 +30,7 @@ from c2p.errors import (C2PError, Conflict, Forbidden, InvalidInput, NotFound,
                         ServiceUnavailable, Throttled, Unauthorized, UnknownParameter,
                         flatten_errors)
 from gateway.auth import ROUTE_KEY
+from gateway.compression import gzip_answer
 from gateway.openapi import documented
 from gateway.security import apply_security_headers
 
@@ -159,6 +161,7 @@ class _ProblemWsgiApp(WsgiApp):
         if isinstance(response, HTTPException):
             response = response.get_response(environ)
         apply_security_headers(response, request.path, config.get("C2P_SETTINGS"))
+        gzip_answer(request, response)
         return response(environ, start_response)
 
 
