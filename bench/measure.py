@@ -152,7 +152,7 @@ class Postgres:
             with engine.connect() as conn:
                 rows = conn.execute(text(
                     "select relname, seq_scan, seq_tup_read, coalesce(idx_scan, 0), "
-                    "coalesce(idx_tup_fetch, 0) from pg_stat_user_tables")).all()
+                    "coalesce(idx_tup_fetch, 0), n_tup_ins from pg_stat_user_tables")).all()
             out[service] = {r[0]: r[1:] for r in rows}
         return out
 
@@ -320,14 +320,16 @@ def delta(before: dict, after: dict, visits: int | None = None,
     for service, stats in after["databases"].items():
         old = before["databases"].get(service, {})
         database[service] = {k: _per(v - old.get(k, 0), visits) for k, v in stats.items()}
-    tables = {}
+    tables, published = {}, {}
     for service, rows in after.get("tables", {}).items():
         old = before.get("tables", {}).get(service, {})
         changed = []
         for table, now in rows.items():
-            was = old.get(table, (0, 0, 0, 0))
+            was = old.get(table, (0, 0, 0, 0, 0))
             d = [a - b for a, b in zip(now, was)]
-            if any(d):
+            if table == "outbox":
+                published[service] = d[4]
+            if any(d[:4]):
                 changed.append((d[1] + d[3], table, d))
         tables[service] = {table: {"seq_scans": _per(d[0], visits), "seq_rows_read": _per(d[1], visits),
                                    "idx_scans": _per(d[2], visits),
@@ -341,6 +343,10 @@ def delta(before: dict, after: dict, visits: int | None = None,
                                                          if not k.startswith("COMMIT")), visits),
                         "by_statement": {k: _per(v, visits) for k, v in
                                          sorted(diff.items(), key=lambda kv: -kv[1])}}
+    # Every event is written to its service's outbox first: rows inserted = events.
+    work["events_published_per_visit"] = _per(sum(published.values()), visits)
+    work["events_published_per_visit_by_service"] = {s: _per(n, visits)
+                                                     for s, n in published.items() if n}
     return {"cpu": cpu, "work": work, "database_per_visit": database,
             "tables_per_visit": tables, "sql_per_visit": sql}
 

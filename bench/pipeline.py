@@ -213,8 +213,9 @@ def run_step(platform, meter, gateway, tap, rate, seconds, district, idle, profi
             "planned": len(latencies), "missing_plans": len(sent) - len(latencies),
             "achieved_per_s": round(len(latencies) / max(last - start, 1e-9), 1),
             **summarise(latencies), **cost}
+    step["load_average"] = round(os.getloadavg()[0], 1)
     if profiler:
-        step["profile"] = profiler.finish(len(sent))
+        step["profile"] = profiler.finish(cost["cpu"]["visits"])
     return step
 
 
@@ -230,7 +231,8 @@ def describe(step, replicas):
             f"postgres backends {cpu['postgres_backends_ms_per_visit']}, "
             f"rabbitmq (shared) {cpu['rabbitmq_ms_per_visit_shared']}; "
             f"services used {cpu['services_cores']} cores; "
-            f"handler runs/visit {step['work']['handler_runs_per_visit']}")
+            f"handler runs/visit {step['work']['handler_runs_per_visit']}; "
+            f"load average {step['load_average']}")
 
 
 def run_config(replicas, rates, seconds, profile=False, sql=False, count_events=False,
@@ -293,6 +295,18 @@ def run_config(replicas, rates, seconds, profile=False, sql=False, count_events=
         s3.terminate()
 
 
+def commit() -> str:
+    """The code measured: the commit, and whether the work tree differs from it."""
+    try:
+        head = subprocess.run(["git", "log", "-1", "--format=%h %s"], cwd=ROOT, text=True,
+                              capture_output=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=ROOT, text=True, capture_output=True).stdout.strip()
+    except OSError:
+        return "?"
+    return head + (" (+ uncommitted changes)" if dirty else "")
+
+
 def best(config):
     ok = [s for s in config["steps"] if not s["missing_plans"]
           and (s["p95_ms"] or 1e9) <= P95_LIMIT_MS]
@@ -300,16 +314,23 @@ def best(config):
 
 
 def bound(config) -> str:
-    """What bounds the highest step: the busiest process, in share of a core."""
+    """What bounds the highest step run: the busiest processes, in shares of a core
+    (PostgreSQL: the backends of this run; RabbitMQ: the whole broker, shared)."""
     step = config["steps"][-1]
     cpu = step["cpu"]
-    seconds = cpu["seconds"] or 1
-    busiest = sorted(((ms * step["accepted"] / 1000 / seconds, name)
-                      for name, ms in cpu["processes_ms_per_visit"].items() if ms),
+    seconds, visits = cpu["seconds"] or 1, cpu["visits"] or 0
+
+    def share(ms_per_visit):
+        return (ms_per_visit or 0) * visits / 1000 / seconds
+
+    busiest = sorted(((share(ms), name) for name, ms in cpu["processes_ms_per_visit"].items()),
                      reverse=True)[:3]
     return (f"at {step['offered_per_s']}/s offered the services used {cpu['services_cores']} "
-            f"of {os.cpu_count()} cores; busiest: "
-            + ", ".join(f"{name} {share:.0%} of a core" for share, name in busiest))
+            f"of {os.cpu_count()} cores (PostgreSQL backends "
+            f"{share(cpu['postgres_backends_ms_per_visit']):.2f}, RabbitMQ "
+            f"{share(cpu['rabbitmq_ms_per_visit_shared']):.2f}, machine load average "
+            f"{step.get('load_average', '?')}); busiest: "
+            + ", ".join(f"{name} {value:.0%} of a core" for value, name in busiest))
 
 
 def main(argv=None):
@@ -356,9 +377,15 @@ def main(argv=None):
         summary["two_replicas_over_one"] = round(
             bests[2]["achieved_per_s"] / bests[1]["achieved_per_s"], 2)
     if floor and bests.get(1):
-        summary["best_visits_per_s_over_bus_publishes_per_s"] = round(
-            bests[1]["achieved_per_s"] / floor["publish_confirmed_per_s"], 4)
-    result = {"machine": machine(), "template": demo.TEMPLATE, "items": ITEMS,
+        # The bus's floor in visits/s: its confirmed publishes/s over what a visit
+        # publishes (its events, written to the outboxes, and the RPC request and reply).
+        events = bests[1]["work"]["events_published_per_visit"] or 0
+        per_visit = events + 2  # + the RPC request and its reply
+        summary["events_published_per_visit"] = events
+        summary["bus_floor_visits_per_s"] = round(floor["publish_confirmed_per_s"] / per_visit, 1)
+        summary["best_over_bus_floor"] = round(
+            bests[1]["achieved_per_s"] / summary["bus_floor_visits_per_s"], 3)
+    result = {"machine": machine(), "commit": commit(), "template": demo.TEMPLATE, "items": ITEMS,
               "cpu_target_ms_per_visit": 25, "p95_limit_ms": P95_LIMIT_MS,
               "bus_floor": floor, "summary": summary, "configs": configs,
               "best_within_limit": bests}

@@ -10,7 +10,6 @@ each service.
 import argparse
 import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -26,11 +25,7 @@ def report(data) -> str:
     cpu, work = step["cpu"], step["work"]
     out = []
     add = out.append
-    try:
-        commit = subprocess.run(["git", "log", "-1", "--format=%h %s"], capture_output=True,
-                                text=True, cwd=os.path.dirname(__file__)).stdout.strip()
-    except OSError:
-        commit = "?"
+    commit = data.get("commit", "? (not recorded)")
     add(f"Code: {commit}")
     add(f"Run: {data['machine']['date']}, {data['machine']['cpus']} cores; "
         f"{step['accepted']} full {data['items']}-item {data['template']} visits at "

@@ -13,8 +13,9 @@ Runs, in one process tree on this machine:
   plan, the best rate within p95 <= 300 ms as a share of the bus floor, and the
   two-replica ratio with the busiest processes (bench/results/pipeline.json);
 - profile: one step at 15/s for 20 s with py-spy on every service process and
-  SQL statements counted per visit (bench/results/pipeline-profile.json and
-  profile-r1-<service>-0.txt); needs py-spy (`pip install -e '.[bench]'`);
+  SQL statements counted per visit (bench/results/pipeline-profile.json,
+  profile-r1-<service>-0.txt, and all of it as text in profile-report.txt);
+  needs py-spy (`pip install -e '.[bench]'`);
 - streaming: evidence upload through the gateway against a direct upload;
 - dashboards: the desk's national views at 10 % to 100 % of 2,000 facilities x
   12 monthly visits (bench/results/dashboards.json).
@@ -65,8 +66,11 @@ def pipeline_rows(pipe):
         best = pipe["best_within_limit"].get(replicas) or pipe["best_within_limit"].get(
             str(replicas))
         if best:
-            ratio = (f"{best['achieved_per_s'] / floor['publish_confirmed_per_s']:.3f} of the "
-                     "bus floor (visits/s over publishes/s)") if floor else ""
+            summary = pipe["summary"]
+            ratio = (f"{summary['best_over_bus_floor']} of the bus floor "
+                     f"({summary['bus_floor_visits_per_s']} visits/s at "
+                     f"{summary['events_published_per_visit']} events + RPC per visit)"
+                     if replicas == 1 and "best_over_bus_floor" in summary else "")
             rows.append([f"pipeline, {replicas} replica(s): best rate with p95 <= "
                          f"{pipe['p95_limit_ms']} ms",
                          f"{best['achieved_per_s']}/s (p50 {best['p50_ms']}, p95 "
@@ -97,6 +101,11 @@ def main(argv=None):
                               "--profile", "--sql", "--count-events", "--no-floor",
                               "--output", "pipeline-profile.json"])
         results["profile"] = prof
+        import profile_report
+        profile_report.main([os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
+                                          "pipeline-profile.json"),
+                             "--out", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                   "results", "profile-report.txt")])
         step = prof["configs"][0]["steps"][0]
         rows.append(["SQL statements per visit (instrumented run)",
                      ", ".join(f"{s} {v['statements_per_visit']}"
