@@ -91,6 +91,13 @@ def report(data) -> str:
         samples = summary["samples"] or 1
         add(f"== {name}: py-spy {summary['samples']} busy samples at 100 Hz "
             f"(~{summary['samples'] * 10 / max(step['accepted'], 1):.1f} ms busy per visit)")
+        service_ms = step["cpu"]["ms_per_visit"].get(name.rsplit("-", 1)[0])
+        if summary.get("by_entrypoint"):
+            add("  by handler: share of busy samples (and the service's CPU ms per visit "
+                "split in those shares)")
+            for handler, n in summary["by_entrypoint"][:12]:
+                ms = f"  ~{n / samples * service_ms:.1f} ms" if service_ms else ""
+                add(f"    {n / samples:6.1%}{ms}  {handler}")
         add(f"  top {TOP} project functions (every busy sample charged to the deepest "
             "project frame of its stack):")
         for frame, n in summary["by_project_function"][:TOP]:

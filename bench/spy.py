@@ -13,6 +13,7 @@ the shares below are of the time the service was busy.
 from __future__ import annotations
 
 import collections
+import re
 import os
 import shutil
 import subprocess
@@ -89,7 +90,7 @@ def short(frame: str) -> str:
 
 def summarise(raw_path) -> dict:
     own, total, samples = collections.Counter(), collections.Counter(), 0
-    in_project = collections.Counter()
+    in_project, handlers = collections.Counter(), collections.Counter()
     packages = collections.Counter()
     with open(raw_path, errors="replace") as f:
         for line in f:
@@ -108,11 +109,28 @@ def summarise(raw_path) -> dict:
             packages[_package(frames[-1])] += count
             mine = [fr for fr in frames if _project(fr)]
             in_project[mine[-1] if mine else "(no project frame)"] += count
+            handlers[_entrypoint(mine)] += count
     return {"samples": samples,
             "top_self": [(f, n) for f, n in own.most_common(TOP)],
             "top_total": [(f, n) for f, n in total.most_common(TOP * 2)],
             "self_by_package": packages.most_common(15),
-            "by_project_function": in_project.most_common(TOP)}
+            "by_project_function": in_project.most_common(TOP),
+            "by_entrypoint": handlers.most_common()}
+
+
+HANDLER = re.compile(r"^\w*(Service|Routes)\.\w+ \(")
+PLUMBING = re.compile(r"^\w*(Http|Hub|Subscription|Rpc|Database|UnitOfWork)\.\w+ \(")
+
+
+def _entrypoint(project_frames):
+    """The outermost service method or route in the stack: the handler the sample works
+    for; else the outermost piece of our plumbing (HTTP, live hub, subscription,
+    settling) and "(no handler)" for the rest (event loop, consumers, ops endpoint)."""
+    for pattern in (HANDLER, PLUMBING):
+        for frame in project_frames:
+            if pattern.match(frame):
+                return frame.split(" (")[0]
+    return "(no handler)"
 
 
 PROJECT = ("c2p/", "gateway/", "checklist/", "planner/", "notify/", "evidence/", "hmis/")
