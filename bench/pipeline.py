@@ -28,6 +28,7 @@ same run, and the best rate within the limit reported as a share of it.
 
     python bench/pipeline.py [--rates 20,40,60,80] [--seconds 10] [--replicas 1,2]
                              [--profile] [--sql] [--count-events] [--no-floor]
+                             [--mix follow-up|first]
 """
 from harness import (COACH, Gateway, Tap, count_rows, local_sandbox, machine,  # noqa: I001
                      summarise, write_json)
@@ -60,6 +61,47 @@ FACILITIES = ["ML-SEG-NIO-CEN", "ML-SEG-NIO-MOL", "ML-SEG-NIO-SIR", "ML-SEG-NIO-
 TEMPLATE = demo.load_template()
 ITEMS = sum(len(s["items"]) for s in TEMPLATE["sections"])
 INSTRUMENTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "instrumented_run.py")
+
+
+class NewFacilities:
+    """First visits only (`--mix first`): every visit goes to a CSCom never visited
+    before (imported under Niono by the admin before the run), a quarter of its
+    items failing: no earlier action to verify or carry over."""
+
+    def __init__(self, rng: random.Random, ids):
+        self.rng, self.ids = rng, iter(ids)
+        self.items = {i["code"]: i for s in TEMPLATE["sections"] for i in s["items"]}
+
+    def visit(self) -> dict:
+        rng, facility = self.rng, next(self.ids)
+        answers = [{"item": code, "value": (demo._bad if rng.random() < 0.25 else demo._good)(
+            item, rng)} for code, item in self.items.items()]
+        role, name = rng.choice(demo.STAFF)
+        return {"id": str(uuid.uuid4()), "facility_id": facility,
+                "template_code": demo.TEMPLATE,
+                "visited_at": (datetime.now(timezone.utc)
+                               - timedelta(minutes=rng.randint(5, 600))).isoformat(),
+                "coachees": [{"id": f"staff-{facility.lower()}-{role}", "role": role,
+                              "name": name}],
+                "answers": answers, "gps": {"lat": 14.25, "lon": -5.99, "accuracy_m": 12.0},
+                "comment": "Visite de banc d'essai"}
+
+
+def import_facilities(base_port, count) -> list[str]:
+    """`count` new CSComs under Niono, imported by the admin through the gateway."""
+    admin = Gateway(base_port)
+    admin.sign_in("admin", "demo-c2p-2025")
+    ids = [f"ML-SEG-NIO-B{n:05d}" for n in range(count)]
+    body = "id,parent_id,level,name,latitude,longitude\n" + "".join(
+        f"{i},ML-SEG-NIO,facility,CSCom de banc {n},14.2,-6.0\n" for n, i in enumerate(ids))
+    conn = admin.connection()
+    conn.request("POST", "/api/v1/org-units/import?format=csv", body=body.encode(),
+                 headers={"Content-Type": "text/csv",
+                          "Authorization": f"Bearer {admin.token}"})
+    reply = conn.getresponse()
+    text = reply.read()
+    assert reply.status == 200, (reply.status, text[:500])
+    return ids
 
 
 class Facilities:
@@ -190,7 +232,8 @@ def settle(platform, quiet_s=1.5, limit_s=120):
         if now != last:
             last, quiet_since = now, time.monotonic()
         elif time.monotonic() - quiet_since >= quiet_s:
-            return
+            return True
+    return False
 
 
 def run_step(platform, meter, gateway, tap, rate, seconds, district, idle, profiler=None):
@@ -205,7 +248,7 @@ def run_step(platform, meter, gateway, tap, rate, seconds, district, idle, profi
                  if ("plan.created", sid) in tap.seen]
     last = max((tap.seen[("plan.created", sid)] for sid in sent
                 if ("plan.created", sid) in tap.seen), default=send_done)
-    settle(platform)
+    settled = settle(platform)
     after = meter.snapshot()
     cost = measure.delta(before, after, None, idle)  # per visit stored in the window
     step = {"offered_per_s": rate, "seconds": seconds, "sent": total, "accepted": len(sent),
@@ -214,6 +257,7 @@ def run_step(platform, meter, gateway, tap, rate, seconds, district, idle, profi
             "achieved_per_s": round(len(latencies) / max(last - start, 1e-9), 1),
             **summarise(latencies), **cost}
     step["load_average"] = round(os.getloadavg()[0], 1)
+    step["settled"] = settled  # False: work still going on after 120 s (figures partial)
     if profiler:
         step["profile"] = profiler.finish(cost["cpu"]["visits"])
     return step
@@ -236,7 +280,7 @@ def describe(step, replicas):
 
 
 def run_config(replicas, rates, seconds, profile=False, sql=False, count_events=False,
-               warmup=40):
+               warmup=40, mix="follow-up"):
     box, s3 = local_sandbox("pipe")
     platform = meter = tap = None
     sql_dir = tempfile.mkdtemp(prefix="c2p-bench-sql-") if sql else None
@@ -251,6 +295,11 @@ def run_config(replicas, rates, seconds, profile=False, sql=False, count_events=
         tap = Tap(box.amqp_uri, ["#"] if count_events else ["plan.created"])
         gateway = Gateway(platform.gateway_port)
         gateway.sign_in(*COACH)
+        if mix == "first":
+            total = warmup + int(sum(rates) * seconds) + 10
+            district = NewFacilities(random.Random(16), import_facilities(platform.gateway_port,
+                                                                          total))
+            settle(platform)
         meter = measure.Meter(platform, box.database_urls, sql_dir)
         # Warm-up (imports, caches, connection pools), not measured.
         send_load(gateway, 10, warmup / 10, district)
@@ -346,6 +395,9 @@ def main(argv=None):
     parser.add_argument("--count-events", action="store_true",
                         help="tap every event type and report events per visit")
     parser.add_argument("--no-floor", action="store_true", help="skip the bus floor")
+    parser.add_argument("--mix", choices=("follow-up", "first"), default="follow-up",
+                        help="follow-up visits to Niono's 9 CSComs (default), or first "
+                        "visits only, each to a new CSCom")
     parser.add_argument("--output", default="pipeline.json")
     args = parser.parse_args(argv)
     rates = [float(r) for r in args.rates.split(",")]
@@ -358,7 +410,7 @@ def main(argv=None):
         print(f"pipeline with {replicas} replica(s) of each service "
               f"({ITEMS}-item {demo.TEMPLATE} visits)", flush=True)
         configs.append(run_config(replicas, rates, args.seconds, args.profile, args.sql,
-                                  args.count_events))
+                                  args.count_events, mix=args.mix))
     bests = {c["replicas"]: best(c) for c in configs}
     summary = {}
     for config in configs:
@@ -385,7 +437,8 @@ def main(argv=None):
         summary["bus_floor_visits_per_s"] = round(floor["publish_confirmed_per_s"] / per_visit, 1)
         summary["best_over_bus_floor"] = round(
             bests[1]["achieved_per_s"] / summary["bus_floor_visits_per_s"], 3)
-    result = {"machine": machine(), "commit": commit(), "template": demo.TEMPLATE, "items": ITEMS,
+    result = {"machine": machine(), "commit": commit(), "mix": args.mix,
+              "template": demo.TEMPLATE, "items": ITEMS,
               "cpu_target_ms_per_visit": 25, "p95_limit_ms": P95_LIMIT_MS,
               "bus_floor": floor, "summary": summary, "configs": configs,
               "best_within_limit": bests}
