@@ -34,6 +34,7 @@ from sqlalchemy import create_engine, insert, select  # noqa: E402
 
 from c2p.database import driver_url  # noqa: E402
 from c2p.processes import LocalPlatform  # noqa: E402
+import measure as meter  # noqa: E402
 from checklist import domain  # noqa: E402
 from checklist.models import OrgUnit, Submission, SubmissionGap, TemplateVersion  # noqa: E402
 
@@ -134,18 +135,39 @@ class Loader:
                                "the service instead")
 
 
-def measure(gateway, requests_per_endpoint):
+def cpu_now(platform, postgres):
+    """CPU ms so far of the gateway and checklist processes and of the PostgreSQL
+    backends of the run (a dashboard request touches nothing else)."""
+    services = sum(meter.cpu_ms(p.pid) for (s, _), p in platform.processes.items()
+                   if s in ("gateway", "checklist"))
+    backends = meter.own_cpu_ms(postgres.stats()["backends"])
+    return services, backends
+
+
+def measure(gateway, requests_per_endpoint, platform=None, postgres=None):
+    """Latency of each endpoint (sequential requests), and, given the platform, the CPU
+    ms per request it costs the gateway + checklist and PostgreSQL: unlike the
+    latency, that does not depend on how busy the machine is."""
     conn = gateway.connection()
     per_endpoint, everything = {}, []
     for path in ENDPOINTS:
         gateway.call(conn, "GET", path)  # warm caches and connections
         latencies = []
+        if platform:
+            services_before, backends_before = cpu_now(platform, postgres)
         for _ in range(requests_per_endpoint):
             started = time.monotonic()
             status, _ = gateway.call(conn, "GET", path)
             latencies.append(time.monotonic() - started)
             assert status == 200, (path, status)
         per_endpoint[path] = summarise(latencies)
+        if platform:
+            services_after, backends_after = cpu_now(platform, postgres)
+            per_endpoint[path]["cpu_ms_per_request_services"] = round(
+                (services_after - services_before) / requests_per_endpoint, 1)
+            per_endpoint[path]["cpu_ms_per_request_postgres"] = round(sum(
+                ms - backends_before.get(pid, 0.0) for pid, ms in backends_after.items())
+                / requests_per_endpoint, 1)
         everything += latencies
     return per_endpoint, summarise(everything)
 
@@ -167,28 +189,39 @@ def main(argv=None):
         gateway = Gateway(platform.gateway_port)
         gateway.sign_in(*MANAGER)
         loader = Loader(box.database_urls["checklist"])
+        postgres = meter.Postgres(box.database_urls)
         levels, total_visits = [], 0
         for fraction in FRACTIONS:
             started = time.monotonic()
             total_visits += loader.load_until(int(args.facilities * fraction))
             load_s = time.monotonic() - started
-            per_endpoint, overall = measure(gateway, args.requests)
+            per_endpoint, overall = measure(gateway, args.requests, platform, postgres)
+            cpu = [e.get("cpu_ms_per_request_services", 0) + e.get("cpu_ms_per_request_postgres", 0)
+                   for e in per_endpoint.values()]
             levels.append({"fraction": fraction, "facilities": loader.loaded,
                            "read_models": getattr(loader, "read_models", None),
                            "visits": total_visits, "load_s": round(load_s, 1),
                            "p95_ms": overall["p95_ms"], "p50_ms": overall["p50_ms"],
+                           "cpu_ms_per_request_max": max(cpu),
+                           "cpu_ms_per_request_mean": round(sum(cpu) / len(cpu), 1),
                            "endpoints": per_endpoint})
             print(f"  {fraction:>4.0%}: {loader.loaded} facilities, {total_visits} visits: "
-                  f"p50 {overall['p50_ms']} ms, p95 {overall['p95_ms']} ms", flush=True)
+                  f"p50 {overall['p50_ms']} ms, p95 {overall['p95_ms']} ms; CPU per request "
+                  f"(gateway+checklist+PostgreSQL) mean {levels[-1]['cpu_ms_per_request_mean']}, "
+                  f"max {levels[-1]['cpu_ms_per_request_max']} ms", flush=True)
         first, last = levels[0], levels[-1]
         growth = {path: _ratio(last["endpoints"][path]["p95_ms"],
                                first["endpoints"][path]["p95_ms"]) for path in ENDPOINTS}
         result = {"machine": machine(), "targets": {"p95_ms": 50, "growth": 1.5},
                   "p95_ms_at_10_percent": first["p95_ms"], "p95_ms_at_100_percent": last["p95_ms"],
                   "growth_10_to_100": _ratio(last["p95_ms"], first["p95_ms"]),
-                  "growth_by_endpoint": growth, "levels": levels}
+                  "growth_by_endpoint": growth,
+                  "cpu_growth_10_to_100": _ratio(last["cpu_ms_per_request_max"],
+                                                 first["cpu_ms_per_request_max"]),
+                  "levels": levels}
         print(f"  p95 {first['p95_ms']} ms at {first['fraction']:.0%}, {last['p95_ms']} ms at "
-              f"{last['fraction']:.0%}: growth {result['growth_10_to_100']}x", flush=True)
+              f"{last['fraction']:.0%}: growth {result['growth_10_to_100']}x; CPU per request "
+              f"(slowest endpoint) growth {result['cpu_growth_10_to_100']}x", flush=True)
         write_json("dashboards.json", result)
         return result
     finally:
