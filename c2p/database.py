@@ -7,29 +7,35 @@ the same transaction as the change it reports (transactional outbox).
 The transaction is settled *before* the entrypoint replies or acks (see
 `c2p.entrypoints`): nameko runs dependency hooks after the reply, so committing
 there could tell a client "stored" before the commit, or ack an event whose
-effect is then lost. For event handlers, the processed event id is inserted in
-the same transaction (idempotent consumer): a redelivery finds it and does
-nothing.
+effect is then lost. For event handlers, the event id is claimed in the
+processed_events table first thing in the handler's own transaction
+(idempotent consumer): a redelivery finds it claimed and does nothing, and a
+copy delivered while the first is still being handled waits for it on that row.
 
-After commit, the worker's events are published at once; whatever that misses
-(broker down, process killed) the outbox relay timer publishes later.
+After commit, the worker's events are published at once, as one batch with one
+wait for the broker's confirms, on the connection the worker already holds;
+whatever that misses (broker down, process killed) the outbox relay timer
+publishes later.
 """
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import uuid
 import weakref
+from functools import partial
 
 from nameko import config
 from nameko.extensions import DependencyProvider
-from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, create_engine,
-                        delete, func, insert, select, text, update)
+from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, cast,
+                        create_engine, delete, func, insert, literal, select, text, update)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from c2p.bus import Bus
+from c2p.bus import Bus, Message, NotConfirmed
 from c2p.clock import utcnow
 from c2p.contracts import Event, latest_version
 from c2p.topology import EVENTS_EXCHANGE
@@ -75,20 +81,29 @@ def make_engine(url: str, pool_size: int = 4, max_overflow: int | None = None):
                          connect_args={"application_name": "c2p"})
 
 
+ALREADY_PROCESSED = object()  # what a handler "returns" for an event it has handled before
+
+
 class UnitOfWork:
-    """What a worker sees: `session` for its changes, `emit` for its events."""
+    """What a worker sees: `session` for its changes, `emit` for its events.
+
+    The worker holds one database connection from its first query to its end:
+    the session's transaction and the publishing after the commit share it, so a
+    worker pays one pool checkout (and its liveness ping), not one per step."""
 
     def __init__(self, provider: "Database", worker_ctx):
         self._provider = provider
         self._worker_ctx = worker_ctx
+        self._connection = None
         self._session = None
-        self.emitted: list[uuid.UUID] = []
+        self.emitted: list[Message] = []
         self.settled = False
 
     @property
     def session(self) -> Session:
         if self._session is None:
-            self._session = Session(self._provider.engine, expire_on_commit=False)
+            self._connection = self._provider.engine.connect()
+            self._session = Session(bind=self._connection, expire_on_commit=False)
         return self._session
 
     def emit(self, event_type: str, data: dict, version: int | None = None) -> Event:
@@ -97,10 +112,22 @@ class UnitOfWork:
                       version=version or latest_version(event_type),
                       source=self._provider.service_name,
                       correlation_id=self._worker_ctx.context_data.get("correlation_id", ""))
-        wire = event.to_wire()  # validates against the contract before anything is written
-        self.session.execute(insert(outbox).values(id=event.id, type=event.type, envelope=wire))
-        self.emitted.append(event.id)
+        # Validated against the contract before anything is written; serialised
+        # once, for the outbox row and for the message.
+        body = json.dumps(event.to_wire(), ensure_ascii=False)
+        self.session.execute(insert(outbox).values(
+            id=event.id, type=event.type, envelope=cast(literal(body, Text), JSONB)))
+        self.emitted.append(Message(body.encode("utf-8"), EVENTS_EXCHANGE.name, event.type,
+                                    message_id=str(event.id)))
         return event
+
+    def claim(self, consumer: str, event_id) -> bool:
+        """Record the event as processed by `consumer` in this transaction; False if
+        it already was (the row is then another delivery's, committed or in flight:
+        the insert waits for that one to end)."""
+        return self.session.execute(
+            pg_insert(processed_events).values(consumer=consumer, event_id=event_id)
+            .on_conflict_do_nothing()).rowcount == 1
 
     def commit(self) -> None:
         """Make what the worker did so far durable, before the worker ends.
@@ -109,7 +136,8 @@ class UnitOfWork:
         working through a backlog in batches (fewer locks held at once), or a
         refusal that must stay on record although the entrypoint then answers
         with an error (which rolls back the rest). Helpers never commit; the
-        entrypoint settles the unit of work."""
+        entrypoint settles the unit of work. (In an event handler it would also
+        commit the event's claim: a later failure would then not be retried.)"""
         self.session.commit()
 
     def relay_outbox(self, min_age_s: float) -> int:
@@ -122,9 +150,15 @@ class UnitOfWork:
     def outbox_backlog(self) -> tuple[int, float]:
         return outbox_backlog(self._provider.engine)
 
+    def publish_emitted(self) -> None:
+        """After the commit: publish this worker's events (see `publish_rows`)."""
+        if self.emitted:
+            publish_rows(self._connection, self._provider.bus, self.emitted)
+
     def close(self):
         if self._session is not None:
             self._session.close()
+            self._connection.close()
 
 
 class Database(DependencyProvider):
@@ -155,10 +189,29 @@ class Database(DependencyProvider):
         self.units[worker_ctx] = unit
         return unit
 
+    def worker_setup(self, worker_ctx):
+        # An event handler's worker (c2p.entrypoints.Subscription) claims its event
+        # before the handler runs, in the handler's own transaction: one statement
+        # instead of a look-up before and an insert after, and a handler never runs
+        # for an event whose effect is already committed. The claim runs as part of
+        # the handler's call, so its failure is the handler's (retried, then parked).
+        if getattr(worker_ctx.entrypoint, "consumes_once", False):
+            name = worker_ctx.entrypoint.method_name
+            handler = getattr(worker_ctx.service, name)
+            setattr(worker_ctx.service, name,  # this worker's own service instance only
+                    partial(self._handle_once, self.units[worker_ctx],
+                            self.consumer_name(worker_ctx), handler))
+
+    @staticmethod
+    def _handle_once(unit, consumer, handler, event):
+        if not unit.claim(consumer, event.id):
+            return ALREADY_PROCESSED
+        return handler(event)
+
     # --- settling, called by c2p.entrypoints before the reply or ack ---------
 
-    def settle(self, worker_ctx, exc_info, consumed_event_id=None):
-        """Commit on success (with the inbox row), roll back on error.
+    def settle(self, worker_ctx, exc_info):
+        """Commit on success, roll back on error.
 
         Returns the exc_info the entrypoint should report: the handler's own,
         or the commit's if the commit failed.
@@ -167,26 +220,14 @@ class Database(DependencyProvider):
         if unit is None or unit.settled:
             return exc_info
         unit.settled = True
-        if unit._session is None and consumed_event_id is None:
+        if unit._session is None:
             return exc_info
         session = unit.session
         if exc_info is not None:
             session.rollback()
+            unit.emitted.clear()
             return exc_info
         try:
-            if consumed_event_id is not None:
-                try:
-                    with session.begin_nested():
-                        session.execute(insert(processed_events).values(
-                            consumer=self.consumer_name(worker_ctx),
-                            event_id=consumed_event_id))
-                except IntegrityError:
-                    # Another delivery of this event committed first: drop our effect.
-                    session.rollback()
-                    unit.emitted.clear()
-                    log.info("duplicate event %s for %s ignored", consumed_event_id,
-                             self.consumer_name(worker_ctx))
-                    return None
             session.commit()
         except Exception:
             session.rollback()
@@ -203,24 +244,18 @@ class Database(DependencyProvider):
             if exc is not None:
                 log.error("commit failed in %s", worker_ctx, exc_info=exc)
         del self.units[worker_ctx]
-        unit.close()
-        if unit.emitted:
-            try:
-                publish_pending(self.engine, self.bus, ids=unit.emitted)
-            except Exception:
-                # The rows are committed; the relay timer will publish them.
-                log.warning("immediate publish failed; the outbox relay will retry",
-                            exc_info=True)
+        try:
+            unit.publish_emitted()
+        except Exception:
+            # The rows are committed; the relay timer will publish them.
+            log.warning("immediate publish failed; the outbox relay will retry",
+                        exc_info=True)
+        finally:
+            unit.close()
 
     @staticmethod
     def consumer_name(worker_ctx):
         return f"{worker_ctx.container.service_name}.{worker_ctx.entrypoint.method_name}"
-
-    def already_processed(self, consumer: str, event_id) -> bool:
-        with self.engine.connect() as conn:
-            return conn.execute(select(processed_events.c.event_id).where(
-                processed_events.c.consumer == consumer,
-                processed_events.c.event_id == event_id)).first() is not None
 
 
 def add_once(session, row) -> bool:
@@ -241,46 +276,83 @@ def add_once(session, row) -> bool:
     return True
 
 
-def publish_pending(engine, bus: Bus, ids=None, min_age_s: float = 0, batch: int = 200) -> int:
-    """Publish unsent outbox rows with confirms and mark them sent.
+def publish_pending(engine, bus: Bus, min_age_s: float = 0, batch: int = 200) -> int:
+    """The relay: publish unsent outbox rows, a batch at a time, and mark them sent.
 
-    Rows are locked with SKIP LOCKED, so the immediate path and the relay of any
-    number of replicas never publish the same row at the same time. A crash
-    between confirm and commit republishes a row: consumers are idempotent.
+    Only rows at least `min_age_s` old: younger ones are still being published
+    by the worker that wrote them. Rows are taken with SKIP LOCKED, so the
+    workers and the relay of any number of replicas never publish the same row
+    at the same time. Returns how many were published; raises `NotConfirmed`
+    (after marking the confirmed ones) if the broker did not take them all.
     """
     sent = 0
     while True:
-        with Session(engine) as session, session.begin():
-            query = (select(outbox.c.id, outbox.c.type, outbox.c.envelope)
-                     .where(outbox.c.published_at.is_(None))
-                     .order_by(outbox.c.created_at)
-                     .limit(batch)
-                     .with_for_update(skip_locked=True))
-            if ids is not None:
-                query = query.where(outbox.c.id.in_(ids))
+        with engine.connect() as conn, conn.begin():
+            taken = (select(outbox.c.id).where(outbox.c.published_at.is_(None))
+                     .order_by(outbox.c.created_at).limit(batch))
             if min_age_s:
-                query = query.where(outbox.c.created_at
-                                    < func.now() - text(f"interval '{float(min_age_s)} seconds'"))
-            rows = session.execute(query).all()
-            done, failure = [], None
-            for row in rows:
-                try:
-                    bus.publish(row.envelope, exchange=EVENTS_EXCHANGE.name,
-                                routing_key=row.type, message_id=str(row.id))
-                except Exception as exc:  # broker down: keep what was confirmed
-                    failure = exc
-                    session.execute(update(outbox).where(outbox.c.id == row.id)
-                                    .values(attempts=outbox.c.attempts + 1))
-                    break
-                done.append(row.id)
-            if done:
-                session.execute(update(outbox).where(outbox.c.id.in_(done))
-                                .values(published_at=utcnow()))
-            sent += len(done)
+                taken = taken.where(outbox.c.created_at < func.now() - text(
+                    f"interval '{float(min_age_s)} seconds'"))
+            # Marked sent at once (undone below for what the broker does not
+            # confirm, or by the rollback if the process dies mid-way); the
+            # envelope as the text PostgreSQL holds, sent as it is.
+            rows = conn.execute(_mark_sent(taken).returning(
+                outbox.c.id, outbox.c.type, outbox.c.created_at,
+                cast(outbox.c.envelope, Text))).all()
+            rows.sort(key=lambda row: row[2])
+            messages = [Message(envelope.encode("utf-8"), EVENTS_EXCHANGE.name, type_,
+                                message_id=str(id_)) for id_, type_, _, envelope in rows]
+            failure = _publish_marked(conn, bus, messages)
         if failure is not None:
             raise failure
-        if ids is not None or len(rows) < batch:
+        sent += len(rows)
+        if len(rows) < batch:
             return sent
+
+
+def publish_rows(conn, bus: Bus, messages: list[Message]) -> int:
+    """Publish outbox rows a worker just committed (their messages in hand) and
+    mark them sent; rows the relay holds or has sent already are left to it."""
+    with conn.begin():
+        ids = conn.execute(_mark_sent(select(outbox.c.id).where(
+            outbox.c.id.in_([uuid.UUID(m.message_id) for m in messages]),
+            outbox.c.published_at.is_(None))).returning(outbox.c.id)).scalars()
+        mine = {str(id_) for id_ in ids}
+        messages = [m for m in messages if m.message_id in mine]
+        failure = _publish_marked(conn, bus, messages)
+    if failure is not None:
+        raise failure
+    return len(messages)
+
+
+def _mark_sent(taken):
+    """UPDATE marking sent the rows `taken` selects, skipping rows another
+    transaction holds. The selection is a materialised CTE: it runs, and locks,
+    exactly once (a LIMIT subquery inside IN may be run again by the planner)."""
+    taken = taken.with_for_update(skip_locked=True).cte("taken").prefix_with("MATERIALIZED")
+    return (update(outbox).where(outbox.c.id == taken.c.id)
+            .values(published_at=utcnow()))
+
+
+def _publish_marked(conn, bus: Bus, messages: list[Message]) -> NotConfirmed | None:
+    """Publish rows marked sent in `conn`'s open transaction, one confirm wait for
+    all; unmark (and count an attempt on) the ones the broker did not confirm, and
+    return that failure for the caller to raise once the transaction commits.
+
+    A confirmed row whose mark is then lost (the commit fails, the process dies)
+    is published again later: consumers are idempotent. An unconfirmed row is
+    never left marked."""
+    if not messages:
+        return None
+    try:
+        bus.publish_all(messages)
+    except NotConfirmed as exc:
+        unsent = [uuid.UUID(m.message_id) for i, m in enumerate(messages)
+                  if i not in exc.confirmed]
+        conn.execute(update(outbox).where(outbox.c.id.in_(unsent))
+                     .values(published_at=None, attempts=outbox.c.attempts + 1))
+        return exc
+    return None
 
 
 def purge_published(engine, older_than_days: int = 7) -> int:

@@ -3,9 +3,10 @@
 Use these instead of nameko's own `rpc`, `event_handler`, `timer` and `http`:
 
 - `rpc` and `http` commit before the reply is sent, so "stored" means stored;
-- `subscribe(event_type)` consumes a queue declared in `c2p.topology`, skips
-  events already processed, commits the effect with the event id, and only then
-  acks (the queue itself is declared with the whole topology by
+- `subscribe(event_type)` consumes a queue declared in `c2p.topology`, claims
+  the event id in the handler's own transaction (an event already processed is
+  skipped: `c2p.database.Database.worker_setup`), commits the effect with it, and
+  only then acks (the queue itself is declared with the whole topology by
   `c2p.service.BusTopology` when the service starts). A handler that raises is retried with back-off through the delay
   queues, then parked in `<queue>.parked` (nameko's own handler would ack and
   lose it). A message that is not a valid envelope is parked at once: retrying
@@ -39,7 +40,7 @@ from c2p import metrics, topology
 from c2p.bus import Bus
 from c2p.clock import utcnow
 from c2p.contracts import Event
-from c2p.database import Database
+from c2p.database import ALREADY_PROCESSED, Database
 from c2p.errors import C2PError, Refused
 
 log = logging.getLogger(__name__)
@@ -55,10 +56,10 @@ def _databases(container):
     return [dep for dep in container.dependencies if isinstance(dep, Database)]
 
 
-def settle(worker_ctx, result, exc_info, consumed_event_id=None):
+def settle(worker_ctx, result, exc_info):
     """Commit or roll back every Database of the worker; a failed commit is the result."""
     for db in _databases(worker_ctx.container):
-        exc_info = db.settle(worker_ctx, exc_info, consumed_event_id)
+        exc_info = db.settle(worker_ctx, exc_info)
     return (None if exc_info else result), exc_info
 
 
@@ -179,6 +180,8 @@ class SettingsTimer(Timer):
 class Subscription(Consumer):
     """Consume one event type reliably: idempotent, retried, then parked."""
 
+    consumes_once = True  # the service's Database claims each event (see its worker_setup)
+
     def __init__(self, event_type: str, **kwargs):
         self.event_type = event_type
         super().__init__(queue=None, **kwargs)
@@ -195,8 +198,6 @@ class Subscription(Consumer):
                               "in c2p.topology.SUBSCRIPTIONS")
         self.retry_delays_ms = settings.retry_delays_ms
         self.bus = Bus(self.amqp_uri)
-        databases = _databases(self.container)
-        self.database = databases[0] if databases else None
         super().setup()
 
     def stop(self):
@@ -213,20 +214,8 @@ class Subscription(Consumer):
         if not topology.topic_matches(self.event_type, event.type):
             self._park(message, f"unexpected event type {event.type}")
             return
-        if self.database is not None:
-            try:
-                if self.database.already_processed(self.queue_name, event.id):
-                    metrics.HANDLER_SKIPPED.labels(self.queue_name).inc()
-                    self._ack(message)
-                    return
-            except Exception:
-                log.warning("inbox check failed for %s; retrying later", event.id,
-                            exc_info=True)
-                self._retry_or_park(message, traceback.format_exc(limit=3))
-                return
-
         context_data = {"correlation_id": event.correlation_id, "event_id": str(event.id)}
-        handle_result = partial(self.handle_result, message, event.id)
+        handle_result = partial(self.handle_result, message)
 
         def spawn_worker():
             try:
@@ -238,11 +227,17 @@ class Subscription(Consumer):
         self.container.spawn_managed_thread(
             spawn_worker, identifier=f"Subscription.wait_for_worker[{self.queue_name}]")
 
-    def handle_result(self, message, event_id, worker_ctx, result, exc_info):
-        result, exc_info = settle(worker_ctx, result, exc_info, consumed_event_id=event_id)
+    def handle_result(self, message, worker_ctx, result, exc_info):
+        result, exc_info = settle(worker_ctx, result, exc_info)
+        event = worker_ctx.args[0]
+        if result is ALREADY_PROCESSED:
+            metrics.HANDLER_SKIPPED.labels(self.queue_name).inc()
+            log.info("%s: duplicate of %s %s ignored", self.queue_name, event.type, event.id)
+            self._ack(message)
+            return None, None
         metrics.handler_done(self.queue_name, worker_ctx, exc_info)
         if exc_info is None:
-            log.info("%s: handled %s %s", self.queue_name, worker_ctx.args[0].type, event_id)
+            log.info("%s: handled %s %s", self.queue_name, event.type, event.id)
             self._ack(message)
         else:
             reason = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()

@@ -2,8 +2,13 @@
 
 Used by test_reliable_events: the process exits with code 9 (as under kill -9)
 after the transaction with the outbox row has committed and the reply has been
-sent, but before the event is published.
-Usage: python crash_after_commit.py '<submission json>' '<coach json>'
+sent, but before the event is published:
+
+- `before-publish`: before the worker takes its outbox rows;
+- `while-marked`: after the worker has marked its rows sent (in a transaction
+  still open) and before the broker confirms them.
+
+Usage: python crash_after_commit.py '<submission json>' '<coach json>' [mode]
 """
 from c2p.greening import green
 
@@ -17,22 +22,24 @@ from nameko import config  # noqa: E402
 from nameko.containers import ServiceContainer  # noqa: E402
 from nameko.standalone.rpc import ServiceRpcClient  # noqa: E402
 
+import c2p.bus  # noqa: E402
 import c2p.database  # noqa: E402
 from c2p.config import load_settings  # noqa: E402
 from c2p.run import nameko_settings  # noqa: E402
 from checklist.service import ChecklistService  # noqa: E402
 
 config.setup(nameko_settings(load_settings()))
-original = c2p.database.publish_pending
+mode = sys.argv[3] if len(sys.argv) > 3 else "before-publish"
 
 
-def publish_or_die(*args, ids=None, **kwargs):
-    if ids:  # the immediate publish after a worker's commit
-        os._exit(9)
-    return original(*args, ids=ids, **kwargs)
+def die(*args, **kwargs):
+    os._exit(9)
 
 
-c2p.database.publish_pending = publish_or_die
+if mode == "before-publish":  # the immediate publish after a worker's commit
+    c2p.database.publish_rows = die
+else:  # the relay never publishes a row this young: only the worker's publish dies
+    c2p.bus.Bus.publish_all = die
 container = ServiceContainer(ChecklistService)
 container.start()
 with ServiceRpcClient("checklist") as client:

@@ -8,8 +8,10 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from c2p import deadletters
+from c2p import deadletters, metrics
 from c2p.contracts import Event
+from c2p.entrypoints import subscribe
+from c2p.service import PlatformService
 from checklist import domain
 from checklist.seed import TEMPLATES_DIR, load_template_file
 from checklist.service import ChecklistService
@@ -114,13 +116,16 @@ def test_queues_exist_before_their_consumer_first_runs(start_service, settings, 
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("moment", ["before-publish", "while-marked"])
 def test_event_survives_crash_between_commit_and_publish(process_env, settings, start_service,
-                                                         engines):
+                                                         engines, moment):
+    # while-marked: the worker had marked its row sent, in a transaction the
+    # crash leaves uncommitted, and had not had the broker's confirm.
     seen = tap(settings.amqp_uri, "checklist.submitted")
     submission = sample_submission()
     crashed = subprocess.run(
         [sys.executable, os.path.join(os.path.dirname(__file__), "crash_after_commit.py"),
-         json.dumps(submission), json.dumps(COACH_NIONO)],
+         json.dumps(submission), json.dumps(COACH_NIONO), moment],
         env=process_env, cwd=ROOT, capture_output=True, timeout=60)
     assert crashed.returncode == 9, crashed.stderr.decode()[-2000:]
     # Committed, not published.
@@ -136,3 +141,37 @@ def test_event_survives_crash_between_commit_and_publish(process_env, settings, 
     # earlier: quorum queues confirm after their replicas have written it).
     eventually(lambda: count(engines["checklist"],
                              "select count(*) from outbox where published_at is null") == 0)
+
+
+class CountingPlanner(PlatformService):
+    """Stands in for the planner: counts its handler runs, each long enough that
+    copies of one event delivered together overlap."""
+    name = "planner"
+    runs: list = []
+
+    @subscribe("checklist.submitted")
+    def on_checklist_submitted(self, event):
+        CountingPlanner.runs.append(event.id)
+        self.db.session.execute(text("select pg_sleep(0.3)"))
+
+
+def test_a_handler_runs_once_for_copies_delivered_together(start_service, settings, engines):
+    # The event is claimed first thing in the handler's transaction: a copy that
+    # arrives while the first is being handled waits for it, then skips.
+    CountingPlanner.runs = []
+    skipped = metrics.HANDLER_SKIPPED.labels(PLANNER_QUEUE)._value.get()
+    start_service(CountingPlanner)
+    event = submitted_event()
+    for _ in range(4):
+        publish_raw(settings.amqp_uri, event.to_wire(), "checklist.submitted", str(event.id))
+    eventually(lambda: metrics.HANDLER_SKIPPED.labels(PLANNER_QUEUE)._value.get()
+               == skipped + 3)
+    assert CountingPlanner.runs == [event.id]
+    assert count(engines["planner"], "select count(*) from processed_events") == 1
+    eventually(lambda: queue_depth(settings.amqp_uri, PLANNER_QUEUE) == 0)
+
+    # A copy delivered later is skipped as well.
+    publish_raw(settings.amqp_uri, event.to_wire(), "checklist.submitted", str(event.id))
+    eventually(lambda: metrics.HANDLER_SKIPPED.labels(PLANNER_QUEUE)._value.get()
+               == skipped + 4)
+    assert CountingPlanner.runs == [event.id]
