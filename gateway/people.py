@@ -17,7 +17,7 @@ coachee account, else nobody (the coach is then alerted, as for any unowned acti
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from gateway.models import Account
 
@@ -33,8 +33,8 @@ def check_people(session, payload) -> tuple[dict, dict]:
     coachees = payload.get("coachees")
     people = coachees if isinstance(coachees, list) else []
     ids = sorted({p["id"] for p in people if isinstance(p, dict) and isinstance(p.get("id"), str)})
-    accounts = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(ids)))} \
-        if ids else {}
+    rows = _accounts(session, ids, facility_id if isinstance(facility_id, str) else None)
+    accounts = {row.id: row for row in rows}
     errors = {}
     for position, person in enumerate(people):
         if not isinstance(person, dict) or not isinstance(person.get("id"), str):
@@ -48,17 +48,34 @@ def check_people(session, payload) -> tuple[dict, dict]:
                 f"{person['id']} is an account but not a coachee of facility {facility_id}"]
         else:
             person["account"] = True
-    payload["dtc_id"] = _dtc_of(session, facility_id, people)
+    payload["dtc_id"] = _dtc_of(rows, facility_id, people)
     return payload, errors
 
 
-def _dtc_of(session, facility_id, people):
+def _accounts(session, ids, facility_id):
+    """The accounts named, and the facility's active coachees, in one read.
+
+    A plain read outside the unit of work's transaction (autocommit): on the path
+    of every visit, it saves the ORM objects and the COMMIT round trip."""
+    wanted = [Account.id.in_(ids)] if ids else []
+    if facility_id is not None:
+        wanted.append(and_(Account.role == "coachee", Account.active.is_(True),
+                           Account.facility_id == facility_id))
+    if not wanted:
+        return []
+    query = select(Account.id, Account.role, Account.facility_id, Account.active,
+                   Account.created_at).where(or_(*wanted))
+    with session.get_bind().connect() as conn:
+        return conn.execution_options(isolation_level="AUTOCOMMIT").execute(query).all()
+
+
+def _dtc_of(rows, facility_id, people):
     for person in people:
         if isinstance(person, dict) and person.get("role") == "dtc" and person.get("account"):
             return person["id"]
     if not isinstance(facility_id, str):
         return None
-    return session.scalars(
-        select(Account.id).where(Account.role == "coachee", Account.active.is_(True),
-                                 Account.facility_id == facility_id)
-        .order_by(Account.created_at, Account.id).limit(1)).first()
+    coachees = [row for row in rows if row.role == "coachee" and row.active
+                and row.facility_id == facility_id]
+    oldest = min(coachees, key=lambda row: (row.created_at, row.id), default=None)
+    return oldest.id if oldest is not None else None
