@@ -53,20 +53,17 @@ def check_people(session, payload) -> tuple[dict, dict]:
 
 
 def _accounts(session, ids, facility_id):
-    """The accounts named, and the facility's active coachees, in one read.
-
-    A plain read outside the unit of work's transaction (autocommit): on the path
-    of every visit, it saves the ORM objects and the COMMIT round trip."""
+    """The accounts named, and the facility's active coachees, in one read (plain
+    rows, no ORM objects: it is on the path of every visit)."""
     wanted = [Account.id.in_(ids)] if ids else []
     if facility_id is not None:
         wanted.append(and_(Account.role == "coachee", Account.active.is_(True),
                            Account.facility_id == facility_id))
     if not wanted:
         return []
-    query = select(Account.id, Account.role, Account.facility_id, Account.active,
-                   Account.created_at).where(or_(*wanted))
-    with session.get_bind().connect() as conn:
-        return conn.execution_options(isolation_level="AUTOCOMMIT").execute(query).all()
+    return session.execute(select(Account.id, Account.role, Account.facility_id,
+                                  Account.active, Account.created_at)
+                           .where(or_(*wanted))).all()
 
 
 def _dtc_of(rows, facility_id, people):

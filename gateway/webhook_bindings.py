@@ -66,10 +66,12 @@ def hold_for_reconcile(session) -> None:
     session.execute(select(func.pg_advisory_xact_lock(_LOCK)))
 
 
-def remember(engine, keys) -> None:
-    """Record keys about to be bound, committed at once (not with the caller's work)."""
+def remember(session, keys) -> None:
+    """Record keys about to be bound, committed at once: on a connection of its own,
+    not in the caller's transaction (the session may be bound to an engine or to the
+    worker's connection: `.engine` is the engine either way)."""
     if keys:
-        with engine.begin() as conn:
+        with session.get_bind().engine.begin() as conn:
             conn.execute(insert(WebhookBinding).values([{"routing_key": k} for k in keys])
                          .on_conflict_do_nothing())
 
@@ -98,7 +100,7 @@ class Broker:
 def bind_for(session, broker: Broker, patterns) -> None:
     """Before committing an active endpoint with these patterns: hold, record, bind."""
     hold_for_change(session)
-    remember(session.get_bind(), set(patterns))
+    remember(session, set(patterns))
     try:
         broker.apply(bind=set(patterns))
     except Exception as exc:  # nothing is committed: the client may simply retry
@@ -112,7 +114,7 @@ def reconcile(session, broker: Broker) -> tuple[set[str], set[str]]:
     hold_for_reconcile(session)
     wanted = needed(session)
     recorded = set(session.scalars(select(WebhookBinding.routing_key)))
-    remember(session.get_bind(), wanted - recorded)
+    remember(session, wanted - recorded)
     stale = recorded - wanted
     # Unbinding a key that is not bound is a no-op for RabbitMQ: `#` goes every time.
     broker.apply(bind=wanted, unbind=stale | (set(LEGACY_KEYS) - wanted))
