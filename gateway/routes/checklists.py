@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from c2p.api import Page, paginate_list
+from c2p.api import Page, page_of, paginate_list
 from c2p.api.checklists import (FacilityHistoryView, GapReportView, GapsQuery, HistoryQuery,
                                 ImportQuery, ImportReportView, OrgUnitQuery, OrgUnitView,
                                 PublishedTemplateView, SubmissionQuery, SubmissionRequest,
@@ -106,9 +106,9 @@ class ChecklistRoutes:
         report = self.checklist.gap_report(
             caller.as_rpc(), level=q["level"], since=_iso(q.get("since")),
             until=_iso(q.get("until")), top=q["top"], template_code=q.get("template_code"),
-            area_id=q.get("area_id"))
-        rows = report.pop("rows")
-        return paginate_list(rows, q["page"], q["per_page"], **report)
+            area_id=q.get("area_id"), page=q["page"], per_page=q["per_page"])
+        rows = report.pop("rows")  # the page asked for: a national table stays there
+        return page_of(rows, report.pop("total"), q["page"], q["per_page"], **report)
 
     # --- templates ---------------------------------------------------------
 

@@ -12,7 +12,7 @@ service's, the same query as the gaps dashboard.
 """
 from __future__ import annotations
 
-from c2p.api import paginate_list
+from c2p.api import page_of
 from c2p.api.dashboards import MapLayerView, MapPoint, MapQuery
 from gateway.dependencies import TimedRpc
 from gateway.http import API, http
@@ -36,9 +36,9 @@ class DeskMapRoutes:
         report = self.checklist.gap_report(
             caller.as_rpc(), level="facility", since=_iso(q.get("since")),
             until=_iso(q.get("until")), top=1, template_code=q.get("template_code"),
-            area_id=q.get("area_id"))
+            area_id=q.get("area_id"), page=q["page"], per_page=q["per_page"])
         # Only what a point needs: 2,000 of them go to the browser at once.
         points = [{name: row.get(name) for name in MapPoint._declared_fields}
                   for row in report["rows"]]
-        return paginate_list(points, q["page"], q["per_page"],
-                             template_code=report["template_code"], area_id=report["area_id"])
+        return page_of(points, report["total"], q["page"], q["per_page"],
+                       template_code=report["template_code"], area_id=report["area_id"])

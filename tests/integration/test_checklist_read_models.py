@@ -181,3 +181,35 @@ def test_counts_over_any_period_equal_the_raw_rows(engines, region):
                 counted = period_counts.gap_counts(session, where, 100)
                 assert {g["item_code"]: (g["failures"], g["partial"]) for g in counted} \
                     == gaps, (scope, start, end)
+
+
+def test_roll_ups_totals_and_pages_agree_with_the_facility_rows(engines, region):
+    """The roll-ups and totals aggregated in SQL are those of the facility rows
+    (`dashboards.rollup`), with and without a period; a page is a slice of them."""
+    from checklist import dashboards, queries
+    r = region
+    engine = engines["checklist"]
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    with engine.begin() as conn:
+        for n in range(12):
+            facility = (f"{r}-A-1", f"{r}-A-2", f"{r}-B-1")[n % 3]
+            visit(conn, r, facility, base + timedelta(days=9 * n), 20.0 + 7 * n)
+    scope = [f"/ML/{r}"]
+    for start in (None, datetime(2026, 2, 15, tzinfo=UTC)):
+        with Session(engine) as session:
+            facilities = queries.gap_report(session, scope, "facility", start)
+            rows = facilities["rows"]
+            assert [row["facility_id"] for row in rows] == [f"{r}-A-1", f"{r}-A-2", f"{r}-B-1"]
+            for level in ("district", "region"):
+                assert queries.gap_report(session, scope, level, start)["rows"] == \
+                    dashboards.rollup(rows, level)
+            totals = facilities["totals"]
+            assert (totals["facilities"], totals["flagged"], totals["mean_percent"]) == (
+                3, sum(row["flagged"] for row in rows), dashboards.mean(
+                    row["percent"] for row in rows))
+            page = queries.gap_report(session, scope, "facility", start, page=2, per_page=2)
+            assert page["rows"] == rows[2:] and page["total"] == 3
+            assert page["totals"] == facilities["totals"]
+            districts = queries.gap_report(session, scope, "district", start)["rows"]
+            page = queries.gap_report(session, scope, "district", start, page=2, per_page=1)
+            assert page["rows"] == districts[1:] and page["total"] == 2

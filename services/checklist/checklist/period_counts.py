@@ -98,7 +98,7 @@ def split(session, where: Filter):
     start, end = where.start, where.end
     if not coarse(where.scope):
         return Months(none=True), [(start, end)]
-    m = MonthlyVisits
+    m = MonthlyVisits.__table__.c
     low = _month(start) if start is not None else None
     high = _month(end) if end is not None else None  # first month not (wholly) in
     edges = set()
@@ -114,7 +114,7 @@ def split(session, where: Filter):
             outside.append(m.first_visited_at < start)
         if end is not None:
             outside.append(m.last_visited_at >= end)
-        cut = tuple(sorted(session.scalars(select(m.month).distinct().where(
+        cut = tuple(sorted(session.connection().scalars(select(m.month).distinct().where(
             where.model(m, m.month.in_(sorted(edges))), or_(*outside)))))
     raw = [(max(start, _instant(month)) if start is not None else _instant(month),
             min(end, _instant(_next(month))) if end is not None else _instant(_next(month)))
@@ -125,13 +125,15 @@ def split(session, where: Filter):
 def visits_by_template(session, where: Filter) -> dict:
     """{template id: visits} in the scope and period."""
     months, raw = split(session, where)
-    m, s = MonthlyVisits, Submission
+    m, s = MonthlyVisits.__table__.c, Submission.__table__.c
     counts: dict = {}
-    rows = list(session.execute(select(m.template_id, func.sum(m.visits))
-                                .where(where.model(m, months.clause(m))).group_by(m.template_id)))
+    connection = session.connection()
+    rows = list(connection.execute(select(m.template_id, func.sum(m.visits))
+                                   .where(where.model(m, months.clause(m)))
+                                   .group_by(m.template_id)))
     for start, end in raw:
-        rows += session.execute(select(s.template_id, func.count())
-                                .where(where.raw(s, start, end)).group_by(s.template_id))
+        rows += connection.execute(select(s.template_id, func.count())
+                                   .where(where.raw(s, start, end)).group_by(s.template_id))
     for template_id, visits in rows:
         counts[template_id] = counts.get(template_id, 0) + int(visits)
     return counts
@@ -141,7 +143,7 @@ def gap_counts(session, where: Filter, limit: int) -> list[dict]:
     """The items failed most in the scope and period:
     [{"item_code", "failures", "partial"}], most failures first."""
     months, raw = split(session, where)
-    g, s = MonthlyGaps, SubmissionGap
+    g, s = MonthlyGaps.__table__.c, SubmissionGap.__table__.c
     parts = [select(g.item_code.label("item_code"), g.failures.label("failures"),
                     g.partial.label("partial"))
              .where(where.model(g, months.clause(g)))]
@@ -150,7 +152,7 @@ def gap_counts(session, where: Filter, limit: int) -> list[dict]:
     both = parts[0].union_all(*parts[1:]).subquery() if len(parts) > 1 else parts[0].subquery()
     failures = func.sum(both.c.failures)
     return [{"item_code": code, "failures": int(total), "partial": int(partial or 0)}
-            for code, total, partial in session.execute(
+            for code, total, partial in session.connection().execute(
                 select(both.c.item_code, failures, func.sum(both.c.partial))
                 .group_by(both.c.item_code).order_by(failures.desc(), both.c.item_code)
                 .limit(limit))]

@@ -9,14 +9,13 @@ national view costs about one row per facility, not one per visit and gap.
 """
 from __future__ import annotations
 
-from sqlalchemy import String, cast, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import func, select
 
 from c2p.api import page_of
 from c2p.errors import InvalidInput, NotFound
-from c2p.scope import in_scope, in_scope_clause, under_clause
-from checklist import dashboards, period_counts
-from checklist.models import LatestVisit, OrgUnit, Submission, TemplateVersion
+from c2p.scope import in_scope, under_clause
+from checklist import dashboards, latest_scores, period_counts, store
+from checklist.models import OrgUnit, Submission, TemplateVersion
 from checklist.store import submission_filters
 
 
@@ -34,19 +33,17 @@ def template_ids(code: str):
     return select(TemplateVersion.id).where(TemplateVersion.code == code).scalar_subquery()
 
 
-def main_template(session, scope, start=None, end=None, area_path=None):
+def main_template(session, scope, start=None, end=None, area_path=None, counts=None):
     """The template with the most visits in the scope and period (None: no visit);
-    what dashboards compare when the client names none (from the read models)."""
-    counts = period_counts.visits_by_template(
-        session, period_counts.Filter(scope, start, end, area_path=area_path))
-    if not counts:
-        return None
-    codes = dict(session.execute(select(TemplateVersion.id, TemplateVersion.code)
-                                 .where(TemplateVersion.id.in_(list(counts)))).all())
+    what dashboards compare when the client names none (from the read models).
+    `counts`: the visits by template id when already counted."""
+    if counts is None:
+        counts = period_counts.visits_by_template(
+            session, period_counts.Filter(scope, start, end, area_path=area_path))
     by_code: dict = {}
-    for template_id, visits in counts.items():
-        by_code[codes[template_id]] = by_code.get(codes[template_id], 0) + visits
-    return min(by_code, key=lambda code: (-by_code[code], code))
+    for template_id, code in store.template_codes(session, list(counts)).items():
+        by_code[code] = by_code.get(code, 0) + counts[template_id]
+    return min(by_code, key=lambda code: (-by_code[code], code)) if by_code else None
 
 
 def summary(submission: Submission, facility_name: str, template: TemplateVersion) -> dict:
@@ -138,92 +135,25 @@ def _area_path(session, scope, area_id):
     return unit.path
 
 
-def _with_places(query, facility_id):
-    district, region = aliased(OrgUnit), aliased(OrgUnit)
-    return (query.add_columns(
-        OrgUnit.name.label("facility_name"), OrgUnit.path.label("unit_path"),
-        OrgUnit.latitude, OrgUnit.longitude,
-        district.id.label("district_id"), district.name.label("district_name"),
-        region.id.label("region_id"), region.name.label("region_name"))
-        .join(OrgUnit, OrgUnit.id == facility_id)
-        .join(district, district.id == OrgUnit.parent_id)
-        .join(region, region.id == district.parent_id)
-        .order_by(OrgUnit.path))
-
-
-def _score_row(row, latest_id, visited_at, first_percent, visits, template_code) -> dict:
-    return {
-        "facility_id": row.facility_id, "facility_name": row.facility_name,
-        "facility_path": row.unit_path, "district_id": row.district_id,
-        "district_name": row.district_name, "region_id": row.region_id,
-        "region_name": row.region_name, "latest_submission_id": str(latest_id),
-        "latest_visited_at": visited_at.isoformat(), "percent": row.percent,
-        "colour": row.colour, "flagged": bool(row.flagged),
-        "first_percent": first_percent, "visits": visits,
-        "template_code": template_code,
-        "latitude": row.latitude, "longitude": row.longitude,
-    }
-
-
 def facility_scores(session, scope, start=None, end=None, template_code=None,
                     area_path=None) -> list[dict]:
     """One row per facility in scope with a visit of one template in the period:
     latest score, first score of the period and number of visits. The template is
     `template_code`, by default the one with the most visits (`main_template`): a
     5-item demo visit is never compared with a 49-item one. `area_path`: only the
-    facilities under that region or district.
-
-    Read from `latest_visits` when the period has no start and does not end before
-    a latest visit; otherwise from the period's visits (`_period_scores`)."""
+    facilities under that region or district (see `latest_scores`)."""
     template_code = template_code or main_template(session, scope, start, end, area_path)
     if template_code is None:
         return []
-    lv = LatestVisit
-    where = [lv.template_code == template_code, in_scope_clause(lv.facility_path, scope)]
-    if area_path:
-        where.append(under_clause(lv.facility_path, area_path))
-    newest = None if start is not None or end is None else session.scalar(
-        select(func.max(lv.visited_at)).where(*where))
-    if start is not None or (newest is not None and newest >= end):
-        return _period_scores(session, scope, start, end, template_code, area_path)
-    rows = session.connection().execute(_with_places(select(
-        lv.facility_id, cast(lv.submission_id, String).label("submission_id"), lv.visited_at,
-        lv.percent, lv.colour, lv.flagged, lv.visits, lv.first_percent).where(*where),
-        lv.facility_id)).all()
-    return [_score_row(row, row.submission_id, row.visited_at, row.first_percent,
-                       row.visits, template_code) for row in rows]
-
-
-def _visit_filters(scope, start, end, template_code, area_path):
-    clauses = [submission_filters(scope, start, end),
-               Submission.template_id.in_(template_ids(template_code))]
-    if area_path:
-        clauses.append(under_clause(Submission.facility_path, area_path))
-    return clauses
-
-
-def _period_scores(session, scope, start, end, template_code, area_path) -> list[dict]:
-    """`facility_scores` from the period's visits (a period with a start, or ending
-    before some facility's latest visit)."""
-    s = Submission
-    window = {"partition_by": s.facility_id}
-    ranked = (select(
-        s.facility_id, s.id, s.visited_at, s.percent, s.colour, s.flagged,
-        func.row_number().over(**window, order_by=(s.visited_at.desc(), s.id.desc()))
-        .label("latest_rank"),
-        func.first_value(s.percent).over(**window, order_by=(s.visited_at, s.id))
-        .label("first_percent"),
-        func.count().over(**window).label("visits"))
-        .where(*_visit_filters(scope, start, end, template_code, area_path))
-        .subquery())
-    rows = session.connection().execute(_with_places(
-        select(ranked).where(ranked.c.latest_rank == 1), ranked.c.facility_id)).all()
-    return [_score_row(row, row.id, row.visited_at, row.first_percent, row.visits,
-                       template_code) for row in rows]
+    scores = latest_scores.source(session, scope, start, end, template_code, area_path)
+    return latest_scores.facility_rows(session, scores, template_code)
 
 
 def gap_report(session, scope, level="facility", start=None, end=None, top=10,
-               template_code=None, area_id=None) -> dict:
+               template_code=None, area_id=None, page=1, per_page=None) -> dict:
+    """Latest scores of one template by facility, district or region (`rows`; with
+    `per_page`, one page of them and their `total`), totals, and the items failed
+    most (`top_gaps`)."""
     if level not in dashboards.LEVELS:
         raise InvalidInput({"level": [f"must be one of {', '.join(dashboards.LEVELS)}, "
                                       f"got {level!r}"]})
@@ -234,29 +164,47 @@ def gap_report(session, scope, level="facility", start=None, end=None, top=10,
         area_path = _area_path(session, scope, area_id)
     else:
         area_path = _area_path(session, scope, area_id)
-        template_code = main_template(session, scope, start, end, area_path)
+    visits = period_counts.visits_by_template(
+        session, period_counts.Filter(scope, start, end, area_path=area_path))
+    if not template_code:
+        template_code = main_template(session, scope, counts=visits)
         ids = _template_version_ids(session, template_code) if template_code else ()
-    facilities = facility_scores(session, scope, start, end, template_code, area_path) \
-        if template_code else []
-    if level == "facility":
-        rows = facilities
+    visits_by_template = {i: visits[i] for i in ids if i in visits}
+    if not template_code:
+        rows, totals = [], {"facilities": 0, "mean_percent": None, "flagged": 0,
+                            "colours": {colour: 0 for colour in dashboards.COLOURS}}
+    elif level != "facility":
+        scores = latest_scores.source(session, scope, start, end, template_code, area_path)
+        rows = latest_scores.rollup(session, scores, level)
+        totals = latest_scores.totals_of(rows)
     else:
-        rows = dashboards.rollup(facilities, level)
+        scores = latest_scores.source(session, scope, start, end, template_code, area_path)
+        if per_page is None:
+            rows = latest_scores.facility_rows(session, scores, template_code)
+            totals = latest_scores.totals_of_facilities(rows)
+        else:
+            rows = latest_scores.facility_rows(session, scores, template_code,
+                                               offset=(page - 1) * per_page, limit=per_page)
+            totals = latest_scores.totals(session, scores)
     where = period_counts.Filter(scope, start, end, ids, area_path)
     counts = period_counts.gap_counts(session, where, max(top * 3, 30)) if ids else []
-    visits_by_template = period_counts.visits_by_template(session, where) if ids else {}
-    templates = {row.id: row.definition for row in session.scalars(
-        select(TemplateVersion).where(TemplateVersion.id.in_(list(visits_by_template))))}
-    return {
+    templates = {template_id: store.template_definition(session, template_id)
+                 for template_id in visits_by_template}
+    report = {
         "level": level, "template_code": template_code, "area_id": area_id,
         "since": start.isoformat() if start else None,
         "until": end.isoformat() if end else None,
         "rows": rows,
-        "totals": {"facilities": len(facilities),
+        "totals": {"facilities": totals["facilities"],
                    "visits": sum(visits_by_template.values()),
-                   "mean_percent": dashboards.mean(f["percent"] for f in facilities),
-                   "colours": {c: sum(f["colour"] == c for f in facilities)
-                               for c in dashboards.COLOURS},
-                   "flagged": sum(f["flagged"] for f in facilities)},
+                   "mean_percent": totals["mean_percent"], "colours": totals["colours"],
+                   "flagged": totals["flagged"]},
         "top_gaps": dashboards.rank_gaps(counts, visits_by_template, templates, top),
     }
+    if per_page is not None:  # one page of the rows (the facilities' read as one)
+        if level == "facility":
+            report["total"] = totals["facilities"]
+        else:
+            report["total"] = len(rows)
+            report["rows"] = rows[(page - 1) * per_page:page * per_page]
+    return report

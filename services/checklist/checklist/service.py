@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from marshmallow import ValidationError
 from nameko import config
 
+from c2p.api.dashboards import MAP_MAX_POINTS
 from c2p.clock import utcnow
 from c2p.entrypoints import rpc, timer
 from c2p.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -195,11 +196,19 @@ class ChecklistService(PlatformService):
 
     @rpc
     def gap_report(self, caller, level="facility", since=None, until=None, top=10,
-                   template_code=None, area_id=None):
+                   template_code=None, area_id=None, page=None, per_page=None):
         """Latest scores of one template (by default the one with the most visits) by
         facility, district or region, and its items failed most; optionally within
-        one region or district."""
+        one region or district. With `page` and `per_page` (up to a map's worth),
+        `rows` is that page of them and `total` their number: a national table
+        need not travel whole."""
         start, end = _period(since, until)
+        if per_page is not None:
+            _page(page or 1, 1)
+            if isinstance(per_page, bool) or not isinstance(per_page, int) \
+                    or not 1 <= per_page <= MAP_MAX_POINTS:
+                raise InvalidInput({"per_page": [
+                    f"must be an integer between 1 and {MAP_MAX_POINTS}"]})
         if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= 100:
             raise InvalidInput({"top": ["must be an integer between 1 and 100"]})
         for name, value in (("template_code", template_code), ("area_id", area_id)):
@@ -207,7 +216,7 @@ class ChecklistService(PlatformService):
                 raise InvalidInput({name: ["must be a string of at most 64 characters"]})
         return queries.gap_report(self.db.session, caller["scope"], level, start, end, top,
                                   template_code=template_code or None,
-                                  area_id=area_id or None)
+                                  area_id=area_id or None, page=page or 1, per_page=per_page)
 
     # --- a coach's working day ------------------------------------------------
 

@@ -138,16 +138,31 @@ def template(session, code, version=None, definition=False) -> TemplateVersion |
 
 # Published versions never change: a definition is read (and its JSON parsed)
 # once per process and database, not for every visit. Never modify one.
-_definitions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _cached(session, name) -> dict:
+    return _cache.setdefault(session.get_bind(), {"definitions": {}, "codes": {}})[name]
 
 
 def template_definition(session, template_id: int) -> dict:
     """The definition of a published template version (cached)."""
-    known = _definitions.setdefault(session.get_bind(), {})
+    known = _cached(session, "definitions")
     if template_id not in known:
         known[template_id] = session.scalar(select(TemplateVersion.definition).where(
             TemplateVersion.id == template_id))
     return known[template_id]
+
+
+def template_codes(session, template_ids) -> dict:
+    """{template id: code} of the given template versions (cached)."""
+    codes = _cached(session, "codes")
+    missing = [i for i in template_ids if i not in codes]
+    if missing:
+        table = TemplateVersion.__table__
+        codes.update(session.connection().execute(
+            select(table.c.id, table.c.code).where(table.c.id.in_(missing))).all())
+    return {i: codes[i] for i in template_ids if i in codes}
 
 
 def template_version_numbers(session, code) -> list[int]:
