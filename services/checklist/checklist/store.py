@@ -142,7 +142,9 @@ _cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _cached(session, name) -> dict:
-    return _cache.setdefault(session.get_bind(), {"definitions": {}, "codes": {}})[name]
+    bind = session.get_bind()  # an Engine, or a worker's Connection to one
+    engine = getattr(bind, "engine", bind)
+    return _cache.setdefault(engine, {"definitions": {}, "codes": {}})[name]
 
 
 def template_definition(session, template_id: int) -> dict:
