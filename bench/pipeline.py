@@ -313,9 +313,9 @@ def run_config(replicas, rates, seconds, profile=False, sql=False, count_events=
                 profiler = spy.Profiler(platform, seconds, prefix=f"profile-r{replicas}")
             events_before = dict(tap.counts)
             step = run_step(platform, meter, gateway, tap, rate, seconds, district, idle, profiler)
-            if count_events:
+            if count_events:  # per visit stored (some HTTP answers may have timed out)
                 step["events_per_visit"] = {
-                    t: round((c - events_before.get(t, 0)) / max(step["accepted"], 1), 2)
+                    t: round((c - events_before.get(t, 0)) / max(step["cpu"]["visits"], 1), 2)
                     for t, c in sorted(tap.counts.items()) if c - events_before.get(t, 0)}
             steps.append(step)
             print(describe(step, replicas), flush=True)

@@ -2,8 +2,8 @@
 
     python bench/run.py                 # full run (about 25 minutes on 2 cores)
     python bench/run.py --quick         # shorter steps, smaller data (about 8 minutes)
-    python bench/run.py --only pipeline,profile   # some parts: pipeline, profile,
-                                                  # streaming, dashboards
+    python bench/run.py --only pipeline,profile   # some parts: pipeline, first,
+                                                  # profile, streaming, dashboards
 
 Runs, in one process tree on this machine:
 - pipeline: the bus's own floor (raw kombu with confirms), then full 49-item
@@ -12,6 +12,8 @@ Runs, in one process tree on this machine:
   depend on machine load), handler runs per visit per queue, p95 submission ->
   plan, the best rate within p95 <= 300 ms as a share of the bus floor, and the
   two-replica ratio with the busiest processes (bench/results/pipeline.json);
+- first: CPU per visit when every visit is a first one (a new CSCom each: no
+  earlier action to verify), 10/s (bench/results/pipeline-first-visits.json);
 - profile: one step at 15/s for 20 s with py-spy on every service process and
   SQL statements counted per visit (bench/results/pipeline-profile.json,
   profile-r1-<service>-0.txt, and all of it as text in profile-report.txt);
@@ -31,7 +33,7 @@ import dashboards  # noqa: E402
 import evidence_streaming  # noqa: E402
 import pipeline  # noqa: E402
 
-PARTS = ("pipeline", "profile", "streaming", "dashboards")
+PARTS = ("pipeline", "first", "profile", "streaming", "dashboards")
 
 
 def table(rows, headers):
@@ -95,6 +97,17 @@ def main(argv=None):
                               "--seconds", "5" if quick else "10", "--replicas", "1,2"])
         results["pipeline"] = pipe
         rows += pipeline_rows(pipe)
+    if "first" in only:
+        first = pipeline.main(["--rates", "10", "--seconds", "5" if quick else "10",
+                               "--replicas", "1", "--mix", "first", "--no-floor",
+                               "--output", "pipeline-first-visits.json"])
+        results["first_visits"] = first
+        cpu = first["configs"][0]["steps"][0]["cpu"]
+        rows.append(["CPU per FIRST visit (new CSCom each), services summed",
+                     f"{cpu['services_ms_per_visit']} ms (less idle "
+                     f"{cpu['services_ms_per_visit_less_idle']}): "
+                     + ", ".join(f"{s} {v}" for s, v in cpu["ms_per_visit"].items()),
+                     "target <= 25 ms"])
     if "profile" in only:
         prof = pipeline.main(["--rates", "10" if quick else "15",
                               "--seconds", "10" if quick else "20", "--replicas", "1",
