@@ -34,6 +34,7 @@ from harness import (COACH, Gateway, Tap, count_rows, local_sandbox, machine,  #
                      summarise, write_json)
 
 import argparse  # noqa: E402
+import http.client  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
 import subprocess  # noqa: E402
@@ -171,6 +172,20 @@ class BenchPlatform(LocalPlatform):
             stderr=subprocess.STDOUT)
 
 
+class Gateways(Gateway):
+    """Every gateway replica of the platform: connections spread over them in turn
+    (as a load balancer would), one sign-in for all."""
+
+    def __init__(self, ports):
+        super().__init__(ports[0])
+        self.ports, self.turn = list(ports), 0
+
+    def connection(self):
+        self.turn += 1
+        return http.client.HTTPConnection("127.0.0.1", self.ports[self.turn % len(self.ports)],
+                                          timeout=30)
+
+
 def send_load(gateway, rate, seconds, district, connections=64):
     """POST visits at `rate`/s for `seconds` (open loop): ({id: sent at}, errors, start)."""
     pool = LightQueue()
@@ -293,7 +308,7 @@ def run_config(replicas, rates, seconds, profile=False, sql=False, count_events=
                                  replicas={s: replicas for s in SERVICES},
                                  instrumented=sql).start()
         tap = Tap(box.amqp_uri, ["#"] if count_events else ["plan.created"])
-        gateway = Gateway(platform.gateway_port)
+        gateway = Gateways(platform.gateway_ports)
         gateway.sign_in(*COACH)
         if mix == "first":
             total = warmup + int(sum(rates) * seconds) + 10
