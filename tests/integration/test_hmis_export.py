@@ -292,3 +292,34 @@ class _Out:
 def _count(engines, sql):
     with engines["hmis"].connect() as conn:
         return conn.execute(text(sql)).scalar()
+
+
+def test_section_titles_are_written_once_read_again_only_when_unknown(engines):
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+    from hmis import store
+    statements = []
+    engine = engines["hmis"]
+    event.listen(engine, "before_cursor_execute",
+                 lambda conn, cursor, sql, *args: statements.append(sql.split()[0].upper()))
+
+    def save(titles, known, commit=True):
+        statements.clear()
+        with Session(engine) as session:
+            store.save_sections(session, titles, known)
+            session.commit() if commit else session.rollback()
+        return [s for s in statements if s in ("SELECT", "INSERT")]
+
+    def titles():
+        with engine.connect() as conn:
+            return dict(conn.execute(text("select code, title_en from hmis_sections")).all())
+
+    known = {}
+    assert save({"cc": ("Chaîne", "Cold chain")}, known) == ["SELECT", "INSERT"]
+    assert save({"cc": ("Chaîne", "Cold chain")}, known) == ["SELECT"]  # committed: learnt
+    assert save({"cc": ("Chaîne", "Cold chain")}, known) == []  # known: nothing at all
+    # A section written in a transaction that rolls back is not taken as known.
+    assert save({"dq": ("Données", "Data")}, known, commit=False) == ["SELECT", "INSERT"]
+    assert save({"dq": ("Données", "Data")}, known) == ["SELECT", "INSERT"]
+    assert save({"cc": ("Chaîne", "Cold chain (CC)")}, known) == ["SELECT", "INSERT"]
+    assert titles() == {"cc": "Cold chain (CC)", "dq": "Data"}

@@ -344,3 +344,71 @@ def collect(read, at_least):
     eventually(enough)
     return got
 
+
+
+def follow_up(passed, gaps, day):
+    """A version-2 visit: items found passing verify their open actions."""
+    event = visit(gaps, day=day)
+    return Event(type=event.type, source="test", version=2,
+                 data={**event.data, "passed_items": passed, "dtc_id": None})
+
+
+def test_a_follow_up_visit_verifies_open_actions_in_every_plan_and_completes_one(
+        planner, settings, clock, engines):
+    planner()
+    events = tap(settings.amqp_uri, "#")
+    first = visit(["cc_in_range", "stock_no_expired", "dq_monitoring_chart"])
+    send(settings, first)
+    with rpc_client("planner") as client:
+        plan1 = plan_of(client, first)
+        client.agree_plan(plan1["id"], COACH)
+        client.agree_plan(plan1["id"], DTC)
+        fridge, stock, chart = plan1["actions"]
+        send(settings, reviewed(plan1, fridge["id"], "approved", on=date(2026, 3, 3)))
+        status(client, plan1, stock, "in_progress", DTC)
+        eventually(lambda: client.get_plan(plan1["id"], COACH)["actions"][0]["status"] == "done")
+        # Still failing a week later: carried into the second plan (not agreed).
+        second = visit(["stock_no_expired", "dq_monitoring_chart"], day=date(2026, 3, 9))
+        send(settings, second)
+        plan2 = plan_of(client, second)
+        assert [a["id"] for a in plan2["actions"]] == [stock["id"], chart["id"]]
+        events()  # what came so far
+        # The third visit finds both passing: each closes, verified, in both plans.
+        third = follow_up(["stock_no_expired", "dq_monitoring_chart", "cc_in_range"], [],
+                          day=date(2026, 3, 12))
+        send(settings, third)
+        plan_of(client, third)
+        done = client.get_plan(plan1["id"], COACH)
+        assert done["status"] == "completed" and done["completed_at"]
+        assert [(a["status"], a["late"], a["verified_by_submission_id"])
+                for a in done["actions"]] == [
+            ("done", False, None),  # approved before: not verified again
+            ("done", True, str(third.data["submission_id"])),  # due 3 March
+            ("done", False, str(third.data["submission_id"]))]  # due 1 April
+        again = client.get_plan(plan2["id"], COACH)
+        assert again["status"] == "draft"  # not agreed: stays a draft
+        assert [a["status"] for a in again["actions"]] == ["done", "done"]
+        history = client.plan_history(plan1["id"], MANAGER)["items"]
+        verified = [h for h in history if h["change"] == "action.verified"]
+        assert sorted(h["action_id"] for h in verified) == sorted([stock["id"], chart["id"]])
+        assert {h["details"]["from"] for h in verified} == {"in_progress", "todo"}
+        assert [(h["details"]["from"], h["details"]["to"]) for h in history
+                if h["change"] == "plan.status_changed"][-1] == ("in_progress", "completed")
+
+    # What the third visit caused (the second's plan.created may come late).
+    later = lambda e: e["source"] == "planner" and (  # noqa: E731
+        e["type"] != "plan.created"
+        or e["data"]["submission_id"] == str(third.data["submission_id"]))
+    got = eventually(lambda: (e := [x for x in events() if later(x)]) and len(e) >= 6 and e)
+    eventlet.sleep(0.5)
+    got += [x for x in events() if later(x)]
+    kinds = sorted(e["type"] for e in got)
+    assert kinds == ["action.status_changed", "action.status_changed", "action.verified",
+                     "action.verified", "plan.completed", "plan.created"]
+    completed = next(e["data"] for e in got if e["type"] == "plan.completed")
+    assert (completed["plan_id"], completed["actions_done"]) == (plan1["id"], 3)
+    changed = {e["data"]["action_id"]: e["data"] for e in got
+               if e["type"] == "action.status_changed"}
+    assert changed[stock["id"]]["from_status"] == "in_progress"
+    assert changed[stock["id"]]["plan_id"] == plan2["id"]  # the latest plan it is in
+    assert changed[chart["id"]]["comment"] == "verified on a follow-up visit"

@@ -83,6 +83,26 @@ def test_the_ancestors_of_a_path_hold_every_scope_root_that_covers_it(root):
     assert "/ML/ML-KAY" not in domain.ancestors(FACILITY)
 
 
+def test_staff_are_read_only_when_a_rule_needs_the_facility_s_coaches():
+    asked = []
+
+    def loader():
+        asked.append(1)
+        return staff()
+
+    lazy = Accounts(by_id={}, staff_loader=loader)
+    verified = ref(owner_id="u-dtc", action_id=uuid.uuid4())
+    assert who("action.verified", verified, lazy) == [
+        ("u-dtc", "action.verified"), ("u-vacc", "action.verified")]
+    assert asked == []  # everyone alerted is named by the event
+    assert [i for i, _ in who("plan.created", ref(actions=[]), lazy)][:3] == [
+        "c-visit", "c-district", "c-assigned"]
+    assert asked == [1]
+    assert lazy.get("c-district").scope == ("/ML/ML-SEG/ML-SEG-NIO",)  # known, not unknown()
+    who("action.overdue", ref(owner_id=None), lazy)
+    assert asked == [1]  # read once per event
+
+
 def test_due_soon_goes_to_owner_overdue_escalates_to_the_coach():
     data = ref(owner_id="u-dtc")
     assert [i for i, _ in who("action.due_soon", data)] == ["u-dtc"]

@@ -59,28 +59,18 @@ class EvidenceService(PlatformService):
     @subscribe("action.status_changed")
     def on_action_status_changed(self, event):
         change = event.data
-        session = self.db.session
-        target = store.target(session, change["action_id"], lock=True)
-        if target is None:  # status news before the plan: the event carries enough
-            target = EvidenceTarget(
-                action_id=change["action_id"], plan_id=change["plan_id"],
-                facility_id=change["facility_id"], facility_path=change["facility_path"],
-                facility_name=change["facility_name"], coach_id=change["coach_id"],
-                owner_id=change["owner_id"], due_date=change["due_date"])
-            session.add(target)
-        elif target.status_changed_at and change["changed_at"] <= target.status_changed_at:
+        if not store.apply_status(self.db.session, change):
             return  # an older change arriving late must not undo a newer one
-        target.status = change["status"]
-        target.status_changed_at = change["changed_at"]
         # Evidence nobody reviewed before the action closed is settled: it leaves the
         # review queue (its file and record are kept, with why, in its log).
-        if target.status not in domain.CLOSED_ACTION_STATUSES:
+        status = change["status"]
+        if status not in domain.CLOSED_ACTION_STATUSES:
             return  # nothing settles while the action is open: no need to look
-        for row in store.unreviewed(session, target.action_id):
-            if domain.settles(target.status, row.status):
+        for row in store.unreviewed(self.db.session, change["action_id"]):
+            if domain.settles(status, row.status):
                 row.status = domain.SETTLED
-                store.log(session, row, change["changed_by"], "settled",
-                          action_status=target.status, comment=change.get("comment", ""))
+                store.log(self.db.session, row, change["changed_by"], "settled",
+                          action_status=status, comment=change.get("comment", ""))
 
     @rpc
     def count_targets(self, plan_id):

@@ -44,6 +44,26 @@ def save_targets(session, plan: dict) -> None:
                              else_=table.status)}))
 
 
+def apply_status(session, change: dict) -> bool:
+    """Apply an `action.status_changed` to its target in one statement; False when a
+    newer change was applied already (this one arrived late: it must not undo it).
+    Status news before the plan makes the target from what the event carries."""
+    statement = insert(EvidenceTarget).values(
+        action_id=change["action_id"], plan_id=change["plan_id"],
+        facility_id=change["facility_id"], facility_path=change["facility_path"],
+        facility_name=change["facility_name"], coach_id=change["coach_id"],
+        owner_id=change["owner_id"], due_date=change["due_date"], status=change["status"],
+        status_changed_at=change["changed_at"])
+    new, table = statement.excluded, EvidenceTarget.__table__.c
+    applied = session.execute(statement.on_conflict_do_update(
+        index_elements=["action_id"],
+        set_={"status": new.status, "status_changed_at": new.status_changed_at},
+        where=(table.status_changed_at.is_(None)
+               | (table.status_changed_at < new.status_changed_at)))
+        .returning(table.action_id)).first()
+    return applied is not None
+
+
 def evidence(session, evidence_id, lock=False) -> Evidence | None:
     key = parse_uuid(evidence_id)
     if key is None:

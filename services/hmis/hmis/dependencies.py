@@ -1,5 +1,6 @@
-"""What the HMIS workers are given besides the database: a DHIS2 client, and the
-checklist service's facility identifiers with a deadline."""
+"""What the HMIS workers are given besides the database: a DHIS2 client, the
+checklist service's facility identifiers with a deadline, and the section titles
+this process last read from its database."""
 from __future__ import annotations
 
 import eventlet
@@ -37,3 +38,16 @@ class FacilityReferences(ServiceRpc):
                 return client.facility_references(list(facility_ids))
         refs.client = client
         return refs
+
+
+class KnownSections(DependencyProvider):
+    """One dict per service container, {section code: (title_fr, title_en)} as last
+    read from `hmis_sections`, so a visit whose sections are known writes none
+    (`hmis.store.save_sections`). Only ever filled from committed rows: a
+    transaction rolled back leaves nothing wrong in it."""
+
+    def setup(self):
+        self.known: dict = {}
+
+    def get_dependency(self, worker_ctx):
+        return self.known

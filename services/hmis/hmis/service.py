@@ -14,7 +14,7 @@ from c2p.entrypoints import rpc, subscribe, timer
 from c2p.errors import Forbidden, InvalidInput, NotFound
 from c2p.service import PlatformService
 from hmis import domain, exporter, schemas, store
-from hmis.dependencies import Dhis2, FacilityReferences
+from hmis.dependencies import Dhis2, FacilityReferences, KnownSections
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +37,13 @@ class HmisService(PlatformService):
     name = "hmis"
     dhis2 = Dhis2()
     refs = FacilityReferences()
+    known_sections = KnownSections()
 
     # --- figures from events ----------------------------------------------------
 
     @subscribe("checklist.submitted")
     def on_checklist_submitted(self, event):
-        store.record_visit(self.db.session, event.data)
+        store.record_visit(self.db.session, event.data, self.known_sections)
 
     @subscribe("plan.created")
     def on_plan_created(self, event):

@@ -30,7 +30,7 @@ def mark_dirty(session, facility_id: str, facility_path: str, period: str) -> No
 
 # --- replicas from events -------------------------------------------------------
 
-def record_visit(session, data: dict) -> None:
+def record_visit(session, data: dict, known_sections: dict | None = None) -> None:
     score = data["score"]
     sections = {s["code"]: s["percent"] for s in score["sections"]}
     period = _period(data["visited_at"])
@@ -40,19 +40,35 @@ def record_visit(session, data: dict) -> None:
         period=period, visited_at=data["visited_at"], percent=score["percent"],
         flagged=score["flagged"], sections=sections,
         template_code=data["template_code"]).on_conflict_do_nothing())
-    titles = {s["code"]: {"code": s["code"], "title_fr": s.get("title_fr") or s["code"],
-                          "title_en": s.get("title_en") or s["code"]}
-              for s in score["sections"]}
-    if titles:
-        # One statement for every section; a row whose titles are the same is left
-        # alone (the usual case: no write).
-        statement = insert(Section).values(list(titles.values()))
-        new = statement.excluded
-        session.execute(statement.on_conflict_do_update(
-            index_elements=["code"], set_={"title_fr": new.title_fr, "title_en": new.title_en},
-            where=tuple_(Section.title_fr, Section.title_en).is_distinct_from(
-                tuple_(new.title_fr, new.title_en))))
+    save_sections(session, {s["code"]: (s.get("title_fr") or s["code"],
+                                         s.get("title_en") or s["code"])
+                            for s in score["sections"]}, known_sections)
     mark_dirty(session, data["facility_id"], data["facility_path"], period)
+
+
+def save_sections(session, titles: dict, known: dict | None = None) -> None:
+    """Store the sections' titles ({code: (fr, en)}) that the table does not hold yet.
+
+    `known` (see `hmis.dependencies.KnownSections`) is what was last read from the
+    table: when it holds them all, nothing is read or written (the usual case: a
+    template's sections do not change); otherwise it is read again, and only what
+    is still missing or different is written, in one statement."""
+    if known is not None:
+        if all(known.get(code) == pair for code, pair in titles.items()):
+            return
+        known.clear()
+        known.update({row.code: (row.title_fr, row.title_en) for row in session.execute(
+            select(Section.code, Section.title_fr, Section.title_en))})
+        titles = {code: pair for code, pair in titles.items() if known.get(code) != pair}
+    if not titles:
+        return
+    statement = insert(Section).values([{"code": code, "title_fr": fr, "title_en": en}
+                                        for code, (fr, en) in sorted(titles.items())])
+    new = statement.excluded
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["code"], set_={"title_fr": new.title_fr, "title_en": new.title_en},
+        where=tuple_(Section.title_fr, Section.title_en).is_distinct_from(
+            tuple_(new.title_fr, new.title_en))))
 
 
 def record_actions(session, changes: list[dict]) -> None:

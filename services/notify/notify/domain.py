@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Callable
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -56,20 +57,30 @@ class Recipient:
 @dataclass
 class Accounts:
     """The part of the replica an event needs: people by id, and the coaches and
-    champions that could cover a facility."""
+    champions that could cover a facility. `staff_loader`, when given, reads the
+    staff the first time a rule asks for them: most events name everyone they
+    alert (an owner, the coachees) and never do."""
     by_id: dict = field(default_factory=dict)
-    staff: list = field(default_factory=list)  # active coaches and champions
+    staff: list | None = None  # active coaches and champions
+    staff_loader: Callable[[], list] | None = None
 
     def get(self, account_id):
         return self.by_id.get(account_id) or unknown(account_id)
 
+    def _staff(self) -> list:
+        if self.staff is None:
+            self.staff = list(self.staff_loader()) if self.staff_loader else []
+            for account in self.staff:
+                self.by_id.setdefault(account.id, account)
+        return self.staff
+
     def coaches_of(self, facility_path):
         """Coaches whose coaching assignments or scope cover the facility."""
-        return [a.id for a in self.staff if a.role == "coach" and a.active and (
+        return [a.id for a in self._staff() if a.role == "coach" and a.active and (
             facility_path in a.coaching or in_scope(facility_path, a.scope))]
 
     def champions_of(self, facility_path):
-        return [a.id for a in self.staff if a.role == "champion" and a.active
+        return [a.id for a in self._staff() if a.role == "champion" and a.active
                 and in_scope(facility_path, a.scope)]
 
 

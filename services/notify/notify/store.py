@@ -60,29 +60,30 @@ RECIPIENT_COLUMNS = (Recipient.account_id, Recipient.role, Recipient.scope, Reci
 
 
 def load_accounts(session, ids, facility_path=None) -> domain.Accounts:
-    """The people an event names, and the active coaches and champions that may
-    cover `facility_path` (every one of them when no path is given).
+    """The people an event names; the active coaches and champions that may cover
+    `facility_path` (every one of them when no path is given) only if a rule asks.
 
     Plain rows, not ORM objects: this runs for every alerting event. The SQL only
     narrows the staff down (a scope root at or above the path, or a coaching
     assignment naming it); `domain.Accounts` applies the exact rule."""
-    staff = and_(Recipient.role.in_(("coach", "champion")), Recipient.active)
-    if facility_path:
-        roots = func.jsonb_array_elements_text(Recipient.scope).table_valued("value")
-        staff = and_(staff, or_(
-            exists(select(1).select_from(roots).where(or_(
-                roots.c.value == facility_path,
-                func.rtrim(roots.c.value, "/").in_(domain.ancestors(facility_path))))),
-            Recipient.coaching.contains([{"facility_path": facility_path}])))
+    named = [i for i in ids if i]
     rows = session.execute(select(*RECIPIENT_COLUMNS).where(
-        or_(Recipient.account_id.in_(list(ids)), staff))).all()
-    accounts = domain.Accounts()
-    for row in rows:
-        account = account_of(row, row.account_id)
-        accounts.by_id[row.account_id] = account
-        if row.role in ("coach", "champion") and row.active:
-            accounts.staff.append(account)
-    return accounts
+        Recipient.account_id.in_(named))).all() if named else []
+
+    def staff():
+        covering = and_(Recipient.role.in_(("coach", "champion")), Recipient.active)
+        if facility_path:
+            roots = func.jsonb_array_elements_text(Recipient.scope).table_valued("value")
+            covering = and_(covering, or_(
+                exists(select(1).select_from(roots).where(or_(
+                    roots.c.value == facility_path,
+                    func.rtrim(roots.c.value, "/").in_(domain.ancestors(facility_path))))),
+                Recipient.coaching.contains([{"facility_path": facility_path}])))
+        return [account_of(row, row.account_id)
+                for row in session.execute(select(*RECIPIENT_COLUMNS).where(covering))]
+
+    return domain.Accounts(by_id={row.account_id: account_of(row, row.account_id)
+                                  for row in rows}, staff_loader=staff)
 
 
 def delivery_event(row: Delivery, at, error=None) -> dict:

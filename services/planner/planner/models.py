@@ -12,7 +12,7 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import (Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String,
-                        Text, func)
+                        Text, func, text)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -63,7 +63,14 @@ class ImprovementPlan(Base):
 
 class Action(Base):
     __tablename__ = "actions"
-    __table_args__ = (Index("ix_actions_owner_due", "owner_id", "due_date"),)
+    __table_args__ = (
+        Index("ix_actions_owner_due", "owner_id", "due_date"),
+        # Open actions only (migration 0004): a visit's verify / carry-over, the sweep.
+        Index("ix_actions_open_plan_item", "plan_id", "item_code",
+              postgresql_where=text("status IN ('todo', 'in_progress', 'awaiting_review')")),
+        Index("ix_actions_open_due", "due_date",
+              postgresql_where=text("status IN ('todo', 'in_progress', 'awaiting_review')")),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plans.id"), index=True)

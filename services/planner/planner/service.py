@@ -20,7 +20,7 @@ from c2p.errors import Conflict, Forbidden, NotFound
 from c2p.scope import in_scope
 from c2p.service import PlatformService
 from c2p.validation import load
-from planner import domain, schemas, store, visit_plans
+from planner import domain, follow_up, schemas, store, visit_plans
 from planner.domain import plan_actions
 from planner.models import Action, ActionComment, ImprovementPlan
 
@@ -44,7 +44,7 @@ class PlannerService(PlatformService):
         plan = visit_plans.insert_plan(session, visit, self.clock.now())
         # First what this visit verifies (plans, then actions, locked in the one safe
         # order), then what it carries over.
-        self._verify_passed(plan, visit)
+        follow_up.verify_passed(session, self.db.emit, plan, visit, self.clock.now())
         carried = visit_plans.still_open(session, plan,
                                          [gap["item_code"] for gap in visit["gaps"]])
         planned = plan_actions(visit["gaps"], visit["coachees"], visit["visited_at"].date(),
@@ -53,26 +53,6 @@ class PlannerService(PlatformService):
         actions = visit_plans.write_actions(session, plan, planned, carried,
                                             self.clock.now(), visit["coach_id"])
         self.db.emit("plan.created", visit_plans.plan_created(plan, actions))
-
-    def _verify_passed(self, plan, visit):
-        """A follow-up visit that finds an item passing closes its open action as done,
-        verified by the visit: its own history entry and `action.verified` alert, on
-        top of the status change every closing gets."""
-        session = self.db.session
-        ids = store.candidates_for(session, plan, visit.get("passed_items") or ())
-        for action, plans in store.lock_actions(session, ids):
-            if action.status not in domain.OPEN:
-                continue  # closed meanwhile
-            at, actor = visit["visited_at"], visit["coach_id"]
-            previous = domain.verify(action, at, visit["submission_id"])
-            current = next((p for p in plans if p.id == action.plan_id), plans[0])
-            self._record(current.id, action.id, actor, "action.verified", {
-                "submission_id": str(visit["submission_id"]), "from": previous,
-                "visited_at": at.isoformat(), "late": action.late})
-            self._announce_move(action, plans, previous, actor, at,
-                                comment="verified on a follow-up visit")
-            self.db.emit("action.verified",
-                         schemas.action_verified(action, current, visit, previous))
 
     @subscribe("evidence.reviewed")
     def on_evidence_reviewed(self, event):

@@ -117,7 +117,7 @@ def lock_action(session, action_id):
 
 def candidates_for(session, plan, item_codes) -> list:
     """Ids of the still-open actions of earlier visits to this facility on these
-    items (not locked: `lock_actions` takes them in the one safe order)."""
+    items (not locked: `planner.follow_up.lock` takes them in the one safe order)."""
     if not item_codes:
         return []
     return session.scalars(
@@ -128,29 +128,6 @@ def candidates_for(session, plan, item_codes) -> list:
                    ImprovementPlan.visited_at <= plan.visited_at),
                Action.item_code.in_(list(item_codes)), Action.status.in_(OPEN))
         .order_by(Action.id)).all()
-
-
-def lock_actions(session, action_ids) -> list:
-    """[(action, its plans)] for several actions, locked as `lock_action` does: every
-    plan concerned first, in id order, then the actions in id order."""
-    ids = sorted(set(action_ids))
-    if not ids:
-        return []
-    plans = session.scalars(
-        select(ImprovementPlan).where(ImprovementPlan.id.in_(
-            select(PlanEntry.plan_id).where(PlanEntry.action_id.in_(ids))))
-        .order_by(ImprovementPlan.id).with_for_update(of=ImprovementPlan, key_share=True)
-        .execution_options(populate_existing=True)).all()
-    actions = session.scalars(
-        select(Action).where(Action.id.in_(ids)).order_by(Action.id)
-        .with_for_update(key_share=True).execution_options(populate_existing=True)).all()
-    for plan in plans:
-        session.refresh(plan, ["entries"])
-    found = []
-    for action in actions:
-        found.append((action, [p for p in plans
-                               if action.id in {e.action_id for e in p.entries}]))
-    return found
 
 
 def add_to_plan(session, plan: ImprovementPlan, action: Action, position: int,
