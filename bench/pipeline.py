@@ -26,7 +26,7 @@ Load is open-loop at rising rates until latency breaks, with one replica of
 each service, then two. The bus's floor (bench/bus_floor.py) is measured in the
 same run, and the best rate within the limit reported as a share of it.
 
-    python bench/pipeline.py [--rates 20,40,60,80] [--seconds 10] [--replicas 1,2]
+    python bench/pipeline.py [--rates 5,10,20,40,60,80] [--seconds 10] [--replicas 1,2]
                              [--profile] [--sql] [--count-events] [--no-floor]
                              [--mix follow-up|first]
 """
@@ -400,7 +400,7 @@ def bound(config) -> str:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rates", default="20,40,60,80")
+    parser.add_argument("--rates", default="5,10,20,40,60,80")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--replicas", default="1,2")
     parser.add_argument("--profile", action="store_true",

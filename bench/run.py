@@ -7,8 +7,8 @@
 
 Runs, in one process tree on this machine:
 - pipeline: the bus's own floor (raw kombu with confirms), then full 49-item
-  visits at rising rates (20, 40, 60, 80/s) with one and two replicas of each
-  service: CPU ms per visit per service from /proc (the headline: it does not
+  visits at rising rates (5, 10, 20, 40, 60, 80/s, until latency breaks) with
+  one and two replicas of each service: CPU ms per visit per service from /proc (the headline: it does not
   depend on machine load), handler runs per visit per queue, p95 submission ->
   plan, the best rate within p95 <= 300 ms as a share of the bus floor, and the
   two-replica ratio with the busiest processes (bench/results/pipeline.json);
@@ -93,7 +93,7 @@ def main(argv=None):
         only = tuple(argv[argv.index("--only") + 1].split(","))
     results, rows = {"machine": machine()}, []
     if "pipeline" in only:
-        pipe = pipeline.main(["--rates", "10,20" if quick else "20,40,60,80",
+        pipe = pipeline.main(["--rates", "5,10,20" if quick else "5,10,20,40,60,80",
                               "--seconds", "5" if quick else "10", "--replicas", "1,2"])
         results["pipeline"] = pipe
         rows += pipeline_rows(pipe)
