@@ -22,21 +22,18 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import uuid
 import weakref
 from functools import partial
 
 from nameko import config
 from nameko.extensions import DependencyProvider
-from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, cast,
-                        create_engine, delete, func, insert, literal, select, text, update)
+from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, create_engine,
+                        delete, func, text)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from c2p.bus import Bus, Message, NotConfirmed
-from c2p.clock import utcnow
 from c2p.contracts import Event, latest_version
 from c2p.topology import EVENTS_EXCHANGE
 
@@ -81,6 +78,15 @@ def make_engine(url: str, pool_size: int = 4, max_overflow: int | None = None):
                          connect_args={"application_name": "c2p"})
 
 
+# One statement for any number of rows; the envelopes go in as the JSON text
+# they will be published as.
+WRITE_OUTBOX = text(
+    "insert into outbox (id, type, envelope) select * from unnest("
+    "cast(:ids as uuid[]), cast(:types as varchar[]), cast(:envelopes as jsonb[]))")
+
+CLAIM = text("insert into processed_events (consumer, event_id)"
+             " values (:consumer, cast(:event_id as uuid)) on conflict do nothing")
+
 ALREADY_PROCESSED = object()  # what a handler "returns" for an event it has handled before
 
 
@@ -97,6 +103,7 @@ class UnitOfWork:
         self._connection = None
         self._session = None
         self.emitted: list[Message] = []
+        self._unwritten: list[tuple[str, str, str]] = []  # (id, type, envelope) for the outbox
         self.settled = False
 
     @property
@@ -112,22 +119,30 @@ class UnitOfWork:
                       version=version or latest_version(event_type),
                       source=self._provider.service_name,
                       correlation_id=self._worker_ctx.context_data.get("correlation_id", ""))
-        # Validated against the contract before anything is written; serialised
-        # once, for the outbox row and for the message.
+        # Validated against the contract at once (the caller learns of a broken
+        # contract where it broke); serialised once, for the outbox row and the message.
         body = json.dumps(event.to_wire(), ensure_ascii=False)
-        self.session.execute(insert(outbox).values(
-            id=event.id, type=event.type, envelope=cast(literal(body, Text), JSONB)))
+        self.session  # the rows are written in this worker's transaction
         self.emitted.append(Message(body.encode("utf-8"), EVENTS_EXCHANGE.name, event.type,
                                     message_id=str(event.id)))
+        self._unwritten.append((str(event.id), event.type, body))
         return event
+
+    def write_outbox(self) -> None:
+        """Insert the rows of the events emitted since the last call, in one
+        statement (a handler may emit dozens); called just before each commit."""
+        if self._unwritten:
+            ids, types, bodies = zip(*self._unwritten)
+            self.session.execute(WRITE_OUTBOX, {"ids": list(ids), "types": list(types),
+                                                "envelopes": list(bodies)})
+            self._unwritten.clear()
 
     def claim(self, consumer: str, event_id) -> bool:
         """Record the event as processed by `consumer` in this transaction; False if
         it already was (the row is then another delivery's, committed or in flight:
         the insert waits for that one to end)."""
-        return self.session.execute(
-            pg_insert(processed_events).values(consumer=consumer, event_id=event_id)
-            .on_conflict_do_nothing()).rowcount == 1
+        return self.session.execute(CLAIM, {"consumer": consumer,
+                                            "event_id": str(event_id)}).rowcount == 1
 
     def commit(self) -> None:
         """Make what the worker did so far durable, before the worker ends.
@@ -138,6 +153,7 @@ class UnitOfWork:
         with an error (which rolls back the rest). Helpers never commit; the
         entrypoint settles the unit of work. (In an event handler it would also
         commit the event's claim: a later failure would then not be retried.)"""
+        self.write_outbox()
         self.session.commit()
 
     def relay_outbox(self, min_age_s: float) -> int:
@@ -228,6 +244,7 @@ class Database(DependencyProvider):
             unit.emitted.clear()
             return exc_info
         try:
+            unit.write_outbox()
             session.commit()
         except Exception:
             session.rollback()
@@ -276,6 +293,29 @@ def add_once(session, row) -> bool:
     return True
 
 
+# The statements of the hot paths, written once: building them with SQLAlchemy's
+# expression language on every event cost more CPU than running them.
+#
+# Taking rows to publish: marked sent at once, in the transaction that publishes
+# them (undone for what the broker does not confirm, or by the rollback if the
+# process dies mid-way). SKIP LOCKED leaves rows another worker or replica is
+# publishing to it; the selection is a materialised CTE, so it runs, and locks,
+# exactly once (a LIMIT subquery inside IN may be run again by the planner).
+RELAY_TAKE = text(
+    "with taken as materialized (select id from outbox where published_at is null"
+    " and created_at <= now() - make_interval(secs => :min_age)"
+    " order by created_at limit :batch for update skip locked)"
+    " update outbox set published_at = now() from taken where outbox.id = taken.id"
+    " returning outbox.id, outbox.type, outbox.created_at, outbox.envelope::text")
+WORKER_TAKE = text(
+    "with taken as materialized (select id from outbox where id = any(cast(:ids as uuid[]))"
+    " and published_at is null for update skip locked)"
+    " update outbox set published_at = now() from taken where outbox.id = taken.id"
+    " returning outbox.id")
+UNMARK = text("update outbox set published_at = null, attempts = attempts + 1"
+              " where id = any(cast(:ids as uuid[]))")
+
+
 def publish_pending(engine, bus: Bus, min_age_s: float = 0, batch: int = 200) -> int:
     """The relay: publish unsent outbox rows, a batch at a time, and mark them sent.
 
@@ -288,18 +328,10 @@ def publish_pending(engine, bus: Bus, min_age_s: float = 0, batch: int = 200) ->
     sent = 0
     while True:
         with engine.connect() as conn, conn.begin():
-            taken = (select(outbox.c.id).where(outbox.c.published_at.is_(None))
-                     .order_by(outbox.c.created_at).limit(batch))
-            if min_age_s:
-                taken = taken.where(outbox.c.created_at < func.now() - text(
-                    f"interval '{float(min_age_s)} seconds'"))
-            # Marked sent at once (undone below for what the broker does not
-            # confirm, or by the rollback if the process dies mid-way); the
-            # envelope as the text PostgreSQL holds, sent as it is.
-            rows = conn.execute(_mark_sent(taken).returning(
-                outbox.c.id, outbox.c.type, outbox.c.created_at,
-                cast(outbox.c.envelope, Text))).all()
+            rows = conn.execute(RELAY_TAKE, {"min_age": float(min_age_s),
+                                             "batch": batch}).all()
             rows.sort(key=lambda row: row[2])
+            # The envelope as the text PostgreSQL holds, sent as it is.
             messages = [Message(envelope.encode("utf-8"), EVENTS_EXCHANGE.name, type_,
                                 message_id=str(id_)) for id_, type_, _, envelope in rows]
             failure = _publish_marked(conn, bus, messages)
@@ -314,24 +346,13 @@ def publish_rows(conn, bus: Bus, messages: list[Message]) -> int:
     """Publish outbox rows a worker just committed (their messages in hand) and
     mark them sent; rows the relay holds or has sent already are left to it."""
     with conn.begin():
-        ids = conn.execute(_mark_sent(select(outbox.c.id).where(
-            outbox.c.id.in_([uuid.UUID(m.message_id) for m in messages]),
-            outbox.c.published_at.is_(None))).returning(outbox.c.id)).scalars()
-        mine = {str(id_) for id_ in ids}
+        mine = {str(id_) for id_ in conn.execute(
+            WORKER_TAKE, {"ids": [m.message_id for m in messages]}).scalars()}
         messages = [m for m in messages if m.message_id in mine]
         failure = _publish_marked(conn, bus, messages)
     if failure is not None:
         raise failure
     return len(messages)
-
-
-def _mark_sent(taken):
-    """UPDATE marking sent the rows `taken` selects, skipping rows another
-    transaction holds. The selection is a materialised CTE: it runs, and locks,
-    exactly once (a LIMIT subquery inside IN may be run again by the planner)."""
-    taken = taken.with_for_update(skip_locked=True).cte("taken").prefix_with("MATERIALIZED")
-    return (update(outbox).where(outbox.c.id == taken.c.id)
-            .values(published_at=utcnow()))
 
 
 def _publish_marked(conn, bus: Bus, messages: list[Message]) -> NotConfirmed | None:
@@ -347,10 +368,8 @@ def _publish_marked(conn, bus: Bus, messages: list[Message]) -> NotConfirmed | N
     try:
         bus.publish_all(messages)
     except NotConfirmed as exc:
-        unsent = [uuid.UUID(m.message_id) for i, m in enumerate(messages)
-                  if i not in exc.confirmed]
-        conn.execute(update(outbox).where(outbox.c.id.in_(unsent))
-                     .values(published_at=None, attempts=outbox.c.attempts + 1))
+        conn.execute(UNMARK, {"ids": [m.message_id for i, m in enumerate(messages)
+                                      if i not in exc.confirmed]})
         return exc
     return None
 

@@ -24,6 +24,9 @@ class EnvelopeSchema(Schema):
     data = fields.Dict(required=True)
 
 
+_ENVELOPE = EnvelopeSchema()  # built once (see c2p.contracts.events._INSTANCES)
+
+
 @dataclass(frozen=True)
 class Event:
     """A fact that happened, as it travels on the bus (data already validated)."""
@@ -54,7 +57,7 @@ class Event:
         from c2p.contracts.events import load_data
         if not isinstance(body, dict):
             raise ValidationError({"_envelope": ["must be a JSON object"]})
-        envelope = EnvelopeSchema().load(body)
+        envelope = _ENVELOPE.load(body)
         data = load_data(envelope["type"], envelope["version"], envelope["data"])
         return cls(type=envelope["type"], version=envelope["version"],
                    source=envelope["source"], id=envelope["id"],

@@ -56,12 +56,22 @@ def latest_version(event_type: str) -> int:
     return max(versions)
 
 
+# One instance per contract class: building a marshmallow schema deep-copies its
+# fields, which costs more than loading an event; an instance keeps no state
+# between loads and dumps, so every worker may share it.
+_INSTANCES: dict[type[Schema], Schema] = {}
+
+
 def _schema(event_type, version):
     try:
-        return REGISTRY[(event_type, version)]()
+        schema_cls = REGISTRY[(event_type, version)]
     except KeyError:
         raise ValidationError(
             {"type": [f"unknown event type/version {event_type} v{version}"]}) from None
+    schema = _INSTANCES.get(schema_cls)
+    if schema is None:
+        schema = _INSTANCES[schema_cls] = schema_cls()
+    return schema
 
 
 def dump_data(event_type: str, version: int, data: dict) -> dict:
