@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from sqlalchemy import Integer, and_, false, func, or_, select
+from sqlalchemy import Integer, and_, false, func, or_, select, true
 
 from c2p.scope import in_scope_clause, under_clause
 from checklist.models import MonthlyGaps, MonthlyVisits, Submission, SubmissionGap
@@ -90,7 +90,7 @@ class Months:
             clauses.append(table.month < self.high)
         if self.cut:
             clauses.append(table.month.not_in(self.cut))
-        return and_(*clauses)
+        return and_(*clauses) if clauses else true()
 
 
 def split(session, where: Filter):
