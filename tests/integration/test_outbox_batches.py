@@ -13,7 +13,7 @@ from sqlalchemy import insert, text
 
 from c2p import topology
 from c2p.bus import Bus, Message, NotConfirmed
-from c2p.database import outbox, publish_pending
+from c2p.database import outbox, publish_pending, publish_rows
 from support import eventually, queue_depth
 
 REFUSED = "test.refused"
@@ -136,3 +136,21 @@ def test_the_relay_sends_hundreds_of_rows_in_batches_skipping_locked_ones(settin
         assert publish_pending(engine, bus, batch=200) == 450
     assert list(unpublished(engine)) == [held]
     eventually(lambda: queue_depth(settings.amqp_uri, tap) == 450)
+
+
+def test_a_worker_leaves_rows_the_relay_holds_or_has_sent(settings, engines, bus):
+    engine = engines["planner"]
+    tap = tap_queue(settings.amqp_uri, "test.kept")
+    ids = add_rows(engine, ["test.kept"] * 3)
+    messages = [Message(json.dumps({"n": i}).encode(), topology.EVENTS_EXCHANGE.name,
+                        "test.kept", message_id=str(row_id)) for i, row_id in enumerate(ids)]
+    with engine.begin() as conn:
+        conn.execute(text("update outbox set published_at = now() where id = :id"),
+                     {"id": ids[0]})
+    with engine.connect() as relay, relay.begin():
+        relay.execute(text("select 1 from outbox where id = :id for update"), {"id": ids[1]})
+        with engine.connect() as worker:
+            # Neither waits for the relay's lock nor sends what the relay sent.
+            assert publish_rows(worker, bus, messages) == 1
+    assert list(unpublished(engine)) == [ids[1]]
+    assert queue_depth(settings.amqp_uri, tap) == 1
