@@ -218,18 +218,24 @@ def send_load(gateway, rate, seconds, district, connections=64):
             eventlet.sleep(delay)
         green.spawn_n(send, payload)
     green.waitall()
-    return sent, errors, start, total
+    return sent, errors, start, [p["id"] for p in payloads]
 
 
-def wait_for_plans(tap, sent, seconds):
-    deadline = time.monotonic() + max(60, seconds * 3)
-    while time.monotonic() < deadline:
-        if all(("plan.created", sid) in tap.seen for sid in sent):
+def wait_for_plans(tap, ids, stall_s=60, limit_s=900):
+    """Until every visit sent has its plan (those whose HTTP answer timed out are
+    stored all the same), as long as plans keep coming (none for `stall_s`: give up)."""
+    deadline = time.monotonic() + limit_s
+    done, moved = -1, time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - moved < stall_s:
+        now = sum(("plan.created", sid) in tap.seen for sid in ids)
+        if now == len(ids):
             return
-        eventlet.sleep(0.1)
+        if now != done:
+            done, moved = now, time.monotonic()
+        eventlet.sleep(0.2)
 
 
-def settle(platform, quiet_s=1.5, limit_s=120):
+def settle(platform, quiet_s=1.5, limit_s=300):
     """Wait until no handler, RPC or HTTP counter of any process moves for `quiet_s`:
     the work a step caused is over (outbox relays and alerts included)."""
     def total():
@@ -256,9 +262,10 @@ def run_step(platform, meter, gateway, tap, rate, seconds, district, idle, profi
     before = meter.snapshot()
     if profiler:
         profiler.start()
-    sent, errors, start, total = send_load(gateway, rate, seconds, district)
+    sent, errors, start, ids = send_load(gateway, rate, seconds, district)
+    total = len(ids)
     send_done = time.monotonic()
-    wait_for_plans(tap, sent, seconds)
+    wait_for_plans(tap, ids)
     latencies = [tap.seen[("plan.created", sid)] - t for sid, t in sent.items()
                  if ("plan.created", sid) in tap.seen]
     last = max((tap.seen[("plan.created", sid)] for sid in sent
@@ -272,7 +279,7 @@ def run_step(platform, meter, gateway, tap, rate, seconds, district, idle, profi
             "achieved_per_s": round(len(latencies) / max(last - start, 1e-9), 1),
             **summarise(latencies), **cost}
     step["load_average"] = round(os.getloadavg()[0], 1)
-    step["settled"] = settled  # False: work still going on after 120 s (figures partial)
+    step["settled"] = settled  # False: work still going on after 300 s (figures partial)
     if profiler:
         step["profile"] = profiler.finish(cost["cpu"]["visits"])
     return step
