@@ -1,7 +1,7 @@
 """Every benchmark of issue 16 in one command: prints a table, writes bench/results/all.json.
 
-    python bench/run.py                 # full run (about 25 minutes on 2 cores)
-    python bench/run.py --quick         # shorter steps, smaller data (about 8 minutes)
+    python bench/run.py                 # full run (15-25 minutes on 2 quiet cores)
+    python bench/run.py --quick         # shorter steps, smaller data (about 10 minutes)
     python bench/run.py --only pipeline,profile   # some parts: pipeline, first,
                                                   # profile, streaming, dashboards
 
