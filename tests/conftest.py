@@ -21,6 +21,7 @@ import uuid  # noqa: E402
 
 import pytest  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.exc import DBAPIError  # noqa: E402
 
 from c2p import sandbox  # noqa: E402
 from c2p.config import load_settings  # noqa: E402
@@ -118,15 +119,28 @@ def clean_databases(database_urls):
     """Empty every table but the reference data (org units, templates, accounts)."""
     for url in database_urls.values():
         engine = create_engine(driver_url(url))
-        with engine.begin() as conn:
-            tables = [row[0] for row in conn.execute(text(
-                "select tablename from pg_tables where schemaname = 'public'"))
-                if row[0] not in REFERENCE_TABLES]
-            if tables:
-                conn.execute(text("truncate " + ", ".join(f'"{t}"' for t in tables)
-                                  + " cascade"))
+        for attempt in range(5):
+            try:
+                _truncate(engine)
+                break
+            except DBAPIError as exc:
+                # A platform of the same module may still be reading (the gateway's
+                # webhook reconcile, a relay): TRUNCATE locks table after table, so
+                # PostgreSQL may pick it as a deadlock's victim. Its work is undone
+                # whole: simply try again.
+                if attempt == 4 or getattr(exc.orig, "pgcode", None) != "40P01":
+                    raise
         engine.dispose()
     return database_urls
+
+
+def _truncate(engine):
+    with engine.begin() as conn:
+        tables = [row[0] for row in conn.execute(text(
+            "select tablename from pg_tables where schemaname = 'public'"))
+            if row[0] not in REFERENCE_TABLES]
+        if tables:
+            conn.execute(text("truncate " + ", ".join(f'"{t}"' for t in tables) + " cascade"))
 
 
 @pytest.fixture
