@@ -6,6 +6,7 @@ killed (`kill -9`) and restarted one replica at a time.
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -16,6 +17,17 @@ import requests
 
 from c2p.config import SERVICES
 from c2p.sandbox import ROOT, free_port
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():
+    """In the child, before exec: SIGTERM it when the process that started it dies
+    (a test run killed or timed out), so no service outlives its platform."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:  # not Linux: stop() still stops them
+        pass
 
 
 class LocalPlatform:
@@ -40,10 +52,15 @@ class LocalPlatform:
         return f"http://127.0.0.1:{self.metrics_ports[(service, index)]}"
 
     def start(self, timeout=90):
-        for service, count in self.replicas.items():
-            for index in range(count):
-                self.start_one(service, index)
-        self.wait_healthy(timeout)
+        try:
+            for service, count in self.replicas.items():
+                for index in range(count):
+                    self.start_one(service, index)
+            self.wait_healthy(timeout)
+        except BaseException:
+            # The caller gets no platform to stop: stop what was started here.
+            self.stop(grace=5)
+            raise
         return self
 
     def start_one(self, service, index=0):
@@ -59,7 +76,7 @@ class LocalPlatform:
         log = open(os.path.join(self.log_dir, f"{service}-{index}.log"), "ab")
         self.processes[(service, index)] = subprocess.Popen(
             [sys.executable, "-m", "c2p.run", service], env=env, cwd=ROOT, stdout=log,
-            stderr=subprocess.STDOUT)
+            stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
 
     def kill(self, service, index=0):
         """SIGKILL: no shutdown code runs, as when a machine or container dies."""
