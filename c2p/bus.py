@@ -169,7 +169,10 @@ class Bus:
             else:
                 confirmed |= channel.acked
                 nacked = channel.nacked
-                self._idle.put(channel)
+                if self._closed:  # closed meanwhile: nothing will take it from the pool
+                    channel.close()
+                else:
+                    self._idle.put(channel)
             finally:
                 self._slots.release()
             if nacked:
