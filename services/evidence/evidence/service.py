@@ -59,13 +59,14 @@ class EvidenceService(PlatformService):
     @subscribe("action.status_changed")
     def on_action_status_changed(self, event):
         change = event.data
-        if not store.apply_status(self.db.session, change):
+        applied, waiting = store.apply_status(self.db.session, change)
+        if not applied:
             return  # an older change arriving late must not undo a newer one
         # Evidence nobody reviewed before the action closed is settled: it leaves the
         # review queue (its file and record are kept, with why, in its log).
         status = change["status"]
-        if status not in domain.CLOSED_ACTION_STATUSES:
-            return  # nothing settles while the action is open: no need to look
+        if status not in domain.CLOSED_ACTION_STATUSES or not waiting:
+            return  # nothing to settle: no need to look further
         for row in store.unreviewed(self.db.session, change["action_id"]):
             if domain.settles(status, row.status):
                 row.status = domain.SETTLED

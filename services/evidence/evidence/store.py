@@ -44,10 +44,11 @@ def save_targets(session, plan: dict) -> None:
                              else_=table.status)}))
 
 
-def apply_status(session, change: dict) -> bool:
-    """Apply an `action.status_changed` to its target in one statement; False when a
-    newer change was applied already (this one arrived late: it must not undo it).
-    Status news before the plan makes the target from what the event carries."""
+def apply_status(session, change: dict) -> tuple[bool, bool]:
+    """Apply an `action.status_changed` to its target in one statement: (applied,
+    evidence waiting for review). Not applied when a newer change was applied
+    already (this one arrived late: it must not undo it). Status news before the
+    plan makes the target from what the event carries."""
     statement = insert(EvidenceTarget).values(
         action_id=change["action_id"], plan_id=change["plan_id"],
         facility_id=change["facility_id"], facility_path=change["facility_path"],
@@ -60,8 +61,10 @@ def apply_status(session, change: dict) -> bool:
         set_={"status": new.status, "status_changed_at": new.status_changed_at},
         where=(table.status_changed_at.is_(None)
                | (table.status_changed_at < new.status_changed_at)))
-        .returning(table.action_id)).first()
-    return applied is not None
+        .returning(table.action_id, select(Evidence.id).where(
+            Evidence.action_id == table.action_id, Evidence.status == "accepted")
+            .exists().label("waiting"))).first()
+    return (applied is not None, bool(applied and applied.waiting))
 
 
 def evidence(session, evidence_id, lock=False) -> Evidence | None:

@@ -19,13 +19,22 @@ def _period(moment) -> str:
     return domain.period_of(moment)
 
 
-def mark_dirty(session, facility_id: str, facility_path: str, period: str) -> None:
-    session.execute(insert(FacilityMonth).values(
-        facility_id=facility_id, period=period, facility_path=facility_path, dirty=True,
-        changed_at=datetime.now(timezone.utc)).on_conflict_do_update(
+def _mark_dirty_statement():
+    statement = insert(FacilityMonth.__table__)
+    new = statement.excluded
+    return statement.on_conflict_do_update(
         index_elements=["facility_id", "period"],
-        set_={"dirty": True, "facility_path": facility_path,
-              "changed_at": datetime.now(timezone.utc)}))
+        set_={"dirty": True, "facility_path": new.facility_path, "changed_at": new.changed_at})
+
+
+# Built once (per event only their parameters change).
+MARK_DIRTY = _mark_dirty_statement()
+
+
+def mark_dirty(session, facility_id: str, facility_path: str, period: str) -> None:
+    session.execute(MARK_DIRTY, {"facility_id": facility_id, "period": period,
+                                 "facility_path": facility_path, "dirty": True,
+                                 "changed_at": datetime.now(timezone.utc)})
 
 
 # --- replicas from events -------------------------------------------------------
@@ -71,6 +80,22 @@ def save_sections(session, titles: dict, known: dict | None = None) -> None:
             tuple_(new.title_fr, new.title_en))))
 
 
+def _upsert_action_statement():
+    """Insert an action, or apply the event to it unless a newer one was (`as_of`);
+    `created_at` is the earliest seen."""
+    statement = insert(TrackedAction.__table__)
+    new, table = statement.excluded, TrackedAction.__table__.c
+    newer = new.as_of >= table.as_of
+    return statement.on_conflict_do_update(
+        index_elements=["action_id"],
+        set_={"created_at": func.least(table.created_at, new.created_at),
+              **{column: case((newer, getattr(new, column)), else_=getattr(table, column))
+                 for column in ("status", "due_date", "as_of", "facility_path", "closed_at")}})
+
+
+UPSERT_ACTION = _upsert_action_statement()
+
+
 def record_actions(session, changes: list[dict]) -> None:
     """Apply what an event says of its actions (one upsert for all of them), each
     unless a newer event already did; then mark the facility-months concerned.
@@ -85,18 +110,7 @@ def record_actions(session, changes: list[dict]) -> None:
              "closed_at": c.get("closed_at") if c["status"] in domain.CLOSED else None,
              "as_of": c["at"]} for c in changes]
     rows.sort(key=lambda row: str(row["action_id"]))  # one lock order for every writer
-    statement = insert(TrackedAction).values(rows)
-    new, table = statement.excluded, TrackedAction.__table__.c
-    newer = new.as_of >= table.as_of
-
-    def if_newer(column):
-        return case((newer, getattr(new, column)), else_=getattr(table, column))
-
-    session.execute(statement.on_conflict_do_update(
-        index_elements=["action_id"],
-        set_={"created_at": func.least(table.created_at, new.created_at),
-              **{column: if_newer(column) for column in
-                 ("status", "due_date", "as_of", "facility_path", "closed_at")}}))
+    session.execute(UPSERT_ACTION, rows)  # one multi-row statement (insertmanyvalues)
     for facility_id, facility_path, period in sorted(
             {(c["facility_id"], c["facility_path"], _period(c["at"])) for c in changes}):
         mark_dirty(session, facility_id, facility_path, period)
