@@ -371,7 +371,8 @@ def commit() -> str:
     try:
         head = subprocess.run(["git", "log", "-1", "--format=%h %s"], cwd=ROOT, text=True,
                               capture_output=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                ".", ":!bench/results"],
                                cwd=ROOT, text=True, capture_output=True).stdout.strip()
     except OSError:
         return "?"
