@@ -30,12 +30,12 @@ import time  # noqa: E402
 import uuid  # noqa: E402
 from datetime import datetime, timedelta, timezone  # noqa: E402
 
-from sqlalchemy import create_engine, insert, select  # noqa: E402
+from sqlalchemy import create_engine, insert, select, text  # noqa: E402
 
 from c2p.database import driver_url  # noqa: E402
 from c2p.processes import LocalPlatform  # noqa: E402
 import measure as meter  # noqa: E402
-from checklist import domain  # noqa: E402
+from checklist import domain, read_models  # noqa: E402
 from checklist.models import OrgUnit, Submission, SubmissionGap, TemplateVersion  # noqa: E402
 
 MANAGER = ("manager.national", "demo-c2p-2025")
@@ -77,6 +77,11 @@ class Loader:
         self.points = {item["code"]: float(item["points"])
                        for _, item in domain.items(self.template)}
         self.loaded = 0
+
+    def new_generation(self):
+        """What a stored visit does to the dashboards' answer cache (read_models)."""
+        with self.engine.begin() as conn:
+            conn.execute(text(read_models.BUMP))
 
     def load_until(self, facilities):
         """Add facilities (each with 12 monthly visits) until `facilities` exist."""
@@ -144,10 +149,11 @@ def cpu_now(platform, postgres):
     return services, backends
 
 
-def measure(gateway, requests_per_endpoint, platform=None, postgres=None):
+def measure(gateway, requests_per_endpoint, platform=None, postgres=None, change=None):
     """Latency of each endpoint (sequential requests), and, given the platform, the CPU
     ms per request it costs the gateway + checklist and PostgreSQL: unlike the
-    latency, that does not depend on how busy the machine is."""
+    latency, that does not depend on how busy the machine is. `change`, when
+    given, is called before each request (cold: as if a visit had just arrived)."""
     conn = gateway.connection()
     per_endpoint, everything = {}, []
     for path in ENDPOINTS:
@@ -156,6 +162,8 @@ def measure(gateway, requests_per_endpoint, platform=None, postgres=None):
         if platform:
             services_before, backends_before = cpu_now(platform, postgres)
         for _ in range(requests_per_endpoint):
+            if change:
+                change()
             started = time.monotonic()
             status, _ = gateway.call(conn, "GET", path)
             latencies.append(time.monotonic() - started)
@@ -181,6 +189,9 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--facilities", type=int, default=2000)
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--cold", action="store_true",
+                        help="move the read models' generation before each request (the "
+                             "first request after a new visit: no cached answer)")
     args = parser.parse_args(argv)
     box, s3 = local_sandbox("dash")
     platform = None
@@ -195,7 +206,8 @@ def main(argv=None):
             started = time.monotonic()
             total_visits += loader.load_until(int(args.facilities * fraction))
             load_s = time.monotonic() - started
-            per_endpoint, overall = measure(gateway, args.requests, platform, postgres)
+            per_endpoint, overall = measure(gateway, args.requests, platform, postgres,
+                                            loader.new_generation if args.cold else None)
             cpu = [e.get("cpu_ms_per_request_services", 0) + e.get("cpu_ms_per_request_postgres", 0)
                    for e in per_endpoint.values()]
             levels.append({"fraction": fraction, "facilities": loader.loaded,

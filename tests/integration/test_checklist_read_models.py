@@ -213,3 +213,59 @@ def test_roll_ups_totals_and_pages_agree_with_the_facility_rows(engines, region)
             districts = queries.gap_report(session, scope, "district", start)["rows"]
             page = queries.gap_report(session, scope, "district", start, page=2, per_page=1)
             assert page["rows"] == districts[1:] and page["total"] == 2
+
+
+def test_a_stored_visit_moves_the_generation_and_the_next_answer_shows_it(engines, region):
+    """The dashboards' answer cache (`checklist.answer_cache`) is keyed on the read
+    models' generation: a visit stored, deleted or moved, or an org unit renamed,
+    bumps it in its own transaction, so the next request computes anew."""
+    from checklist import answer_cache, queries
+    r = region
+    a1, b1 = f"{r}-A-1", f"{r}-B-1"
+    at = datetime(2026, 3, 10, 9, tzinfo=UTC)
+    engine = engines["checklist"]
+    cache = answer_cache.AnswerCache(size=4)
+    scope = [f"/ML/{r}"]
+
+    def report():
+        with Session(engine) as session:
+            return cache.get(session, ("gap_report", answer_cache.scope_key(scope)),
+                             lambda: queries.gap_report(session, scope, "facility",
+                                                        template_code="pev-mini"))
+
+    def generation():
+        with engine.connect() as conn:
+            return read_models.generation(conn)
+
+    with engine.begin() as conn:
+        visit(conn, r, a1, at, 80.0)
+    assert [row["facility_id"] for row in report()["rows"]] == [a1]
+    assert report() is report() and cache.hits == 2  # unchanged: answered from the cache
+
+    before = generation()
+    with engine.begin() as conn:
+        sid = visit(conn, r, b1, at, 30.0, [("cc_in_range", False)])
+    assert generation() > before
+    assert sorted(row["facility_id"] for row in report()["rows"]) == sorted([a1, b1])
+
+    before = generation()
+    with engine.begin() as conn:
+        conn.execute(text("delete from submissions where id = :s"), {"s": sid})
+    assert generation() > before
+    assert [row["facility_id"] for row in report()["rows"]] == [a1]
+
+    before = generation()
+    with Session(engine) as session, session.begin():
+        store.import_org_units(session, "csv",
+                               f"id,parent_id,level,name\n{a1},{r}-A,facility,CSCom Un\n")
+    assert generation() > before
+    assert [row["facility_name"] for row in report()["rows"]] == ["CSCom Un"]
+
+    # A transaction not yet committed moves nothing others can see.
+    before = generation()
+    with engine.connect() as conn:
+        pending = conn.begin()
+        visit(conn, r, b1, at, 55.0)
+        assert generation() == before
+        pending.rollback()
+    assert [row["facility_id"] for row in report()["rows"]] == [a1]

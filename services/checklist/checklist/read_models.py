@@ -15,6 +15,14 @@ counted but does not replace a newer latest visit; a retried delivery stores no
 second row, so it counts nothing twice. Counters are upserted in key order, so two
 visits of one district at once cannot deadlock.
 
+Every one of those triggers, and one on `org_units` (a facility renamed or moved
+changes what a dashboard shows), also bumps `read_models_generation`, a one-row
+counter (set to a new value of `read_models_generation_seq`), first thing (before any read model row is locked, so it adds no lock
+cycle): a dashboard answer computed after reading generation G holds every visit
+of G, and any later change commits a larger G. `checklist.answer_cache` keys the
+dashboards' answers on it. The bump serializes visit writers from their insert to
+their commit (a few ms each).
+
 `rebuild(connection)` recomputes all three from the visits (the migration's
 backfill; also the cure if a trigger was ever disabled, e.g. during a bulk restore).
 """
@@ -116,9 +124,16 @@ def _gaps_remove(source):
     delete from monthly_gaps where failures <= 0;"""
 
 
+# A value of the sequence never seen before (even after the one row was removed):
+# a generation is never used for two states of the models.
+BUMP = ("insert into read_models_generation as g (id, value) "
+        "values (1, nextval('read_models_generation_seq')) "
+        "on conflict (id) do update set value = excluded.value;\n")
+
+
 def _function(name, body):
     return (f"create or replace function {name}() returns trigger language plpgsql as $$\n"
-            f"begin\n{body}\nreturn null;\nend $$;")
+            f"begin\n{BUMP}{body}\nreturn null;\nend $$;")
 
 
 _REBUILD_LATEST = (
@@ -148,6 +163,7 @@ FUNCTIONS = [
     _function("checklist_gaps_deleted", _gaps_remove("old_rows")),
     _function("checklist_gaps_updated", _gaps_remove("old_rows") + _gaps_add("new_rows")),
     _function("checklist_gaps_truncated", "delete from monthly_gaps;"),
+    _function("checklist_places_changed", ""),
 ]
 
 TRIGGERS = [
@@ -159,7 +175,16 @@ TRIGGERS = [
                               ("delete", "deleted", "old table as old_rows"),
                               ("update", "updated", "old table as old_rows new table as new_rows"),
                               ("truncate", "truncated", ""))
-]
+] + [f"create trigger org_units_read_models_{event} after {event} on org_units "
+     "for each statement execute function checklist_places_changed()"
+     for event in ("insert", "update", "delete", "truncate")]
+
+
+def generation(connection) -> int | None:
+    """The read models' generation (see the module's docstring); None when its row
+    is missing (a truncated table, until the next change): then nothing is cached."""
+    return connection.execute(
+        text("select value from read_models_generation where id = 1")).scalar()
 
 
 def install(connection) -> None:

@@ -20,13 +20,15 @@ from c2p.entrypoints import rpc, timer
 from c2p.errors import Conflict, Forbidden, InvalidInput, NotFound
 from c2p.scope import in_scope, is_national
 from c2p.service import PlatformService
-from checklist import dashboards, dhis2_pull, domain, facilities, places, queries, schemas, store
+from checklist import answer_cache, dashboards, dhis2_pull, domain, facilities, places, queries, schemas, store
 from checklist.models import OrgUnit, Submission, TemplateVersion
 from checklist.schemas import SubmissionRequest
 
 SUBMITTERS = ("coach", "admin")
 SUBMISSION_REQUEST = SubmissionRequest()  # stateless: one for every visit
 ADMINS = ("admin",)
+# The dashboards' answers of this replica, keyed on the read models' generation.
+DASHBOARDS = answer_cache.AnswerCache()
 
 
 def require_role(caller, roles, what):
@@ -189,10 +191,14 @@ class ChecklistService(PlatformService):
         template with the most visits in the caller's scope and period."""
         start, end = _period(since, until)
         session, scope = self.db.session, caller["scope"]
-        code = template_code or queries.main_template(session, scope, start, end)
-        return {"template_code": code,
-                "items": queries.facility_scores(session, scope, start, end, template_code=code)
-                if code else []}
+
+        def compute():
+            code = template_code or queries.main_template(session, scope, start, end)
+            return {"template_code": code,
+                    "items": queries.facility_scores(session, scope, start, end,
+                                                     template_code=code) if code else []}
+        return DASHBOARDS.get(session, ("facility_scores", answer_cache.scope_key(scope),
+                                        start, end, template_code), compute)
 
     @rpc
     def gap_report(self, caller, level="facility", since=None, until=None, top=10,
@@ -214,9 +220,14 @@ class ChecklistService(PlatformService):
         for name, value in (("template_code", template_code), ("area_id", area_id)):
             if value is not None and (not isinstance(value, str) or len(value) > 64):
                 raise InvalidInput({name: ["must be a string of at most 64 characters"]})
-        return queries.gap_report(self.db.session, caller["scope"], level, start, end, top,
-                                  template_code=template_code or None,
-                                  area_id=area_id or None, page=page or 1, per_page=per_page)
+        session, scope = self.db.session, caller["scope"]
+        return DASHBOARDS.get(
+            session, ("gap_report", answer_cache.scope_key(scope), level, start, end, top,
+                      template_code or None, area_id or None, page or 1, per_page),
+            lambda: queries.gap_report(session, scope, level, start, end, top,
+                                       template_code=template_code or None,
+                                       area_id=area_id or None, page=page or 1,
+                                       per_page=per_page))
 
     # --- a coach's working day ------------------------------------------------
 
