@@ -9,8 +9,8 @@ one already encoded (the app's own files come gzipped from `routes.app`), or
 any other type (evidence JPEG/PDF, already compressed). Every answer of a
 compressible type says `Vary: Accept-Encoding`, compressed or not, so a cache
 never hands a gzipped body to a client that did not ask for one. The gateway
-sets no ETag on API answers; were one added, a compressed answer would need its
-own (a strong ETag names exact bytes).
+sets ETags only on the answers `gateway.answer_cache` keeps, weak ones (a strong
+ETag names exact bytes, and a compressed answer is other bytes).
 
 `LEVEL` 5: measured on the national map answer (`bench/` desk view), level 1
 already reaches most of the gain and 9 costs several times the CPU of 5 for a

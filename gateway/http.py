@@ -45,6 +45,11 @@ def json_response(payload, status=200, headers=None) -> Response:
                     headers=headers, content_type="application/json; charset=utf-8")
 
 
+class Rendered(Response):
+    """An answer a route already dumped through its declared view (a cached one,
+    `gateway.answer_cache`): `render` passes it through as it is."""
+
+
 def problem(status, title, detail, errors=None) -> Response:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     if errors:
@@ -229,7 +234,8 @@ class GatewayHttp(TransactionalHttp):
         """The route's result as its declared status, view and headers."""
         doc = documented(self.method_name)
         if isinstance(result, Response):
-            if doc.get("response") is not None and result.mimetype == "application/json":
+            if doc.get("response") is not None and result.mimetype == "application/json" \
+                    and not isinstance(result, Rendered):
                 raise TypeError(f"route {self.method_name} built a JSON response itself: "
                                 "return the data, the gateway dumps it through its view")
             return result

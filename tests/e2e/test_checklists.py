@@ -118,6 +118,24 @@ def test_checklist_api(platform, engines, process_env):
     assert [(p["facility_id"], p["colour"], p["flagged"]) for p in layer["items"]] == [
         ("ML-SEG-NIO-CEN", niono["items"][0]["colour"], True)]
     assert layer["items"][0]["latitude"] and layer["items"][0]["longitude"]
+    # Kept per replica (gateway.answer_cache): asked again unchanged, 304 Not Modified;
+    # after a new visit, the next request shows it.
+    asked = requests.get(f"{platform}{API}/dashboards/map", headers=champion, timeout=10,
+                         params={"area_id": "ML-SEG-NIO"})
+    assert asked.json() == layer and asked.headers["ETag"].startswith('W/"')
+    same = requests.get(f"{platform}{API}/dashboards/map", timeout=10,
+                        params={"area_id": "ML-SEG-NIO"},
+                        headers={**champion, "If-None-Match": asked.headers["ETag"]})
+    assert same.status_code == 304 and same.content == b""
+    better = default_visit()
+    assert requests.post(f"{platform}{API}/submissions", json=better, headers=coach,
+                         timeout=10).status_code == 201
+    fresh = requests.get(f"{platform}{API}/dashboards/map", timeout=10,
+                         params={"area_id": "ML-SEG-NIO"},
+                         headers={**champion, "If-None-Match": asked.headers["ETag"]})
+    assert fresh.status_code == 200 and fresh.headers["ETag"] != asked.headers["ETag"]
+    assert fresh.json()["items"][0]["latest_submission_id"] == better["id"]
+    assert fresh.json()["items"][0]["visits"] == layer["items"][0]["visits"] + 1
     assert requests.get(f"{platform}{API}/dashboards/map", headers=kayes, timeout=10,
                         params={"area_id": "ML-SEG-NIO"}).status_code == 404
     assert requests.get(f"{platform}{API}/dashboards/map", headers=kayes,

@@ -20,7 +20,8 @@ from c2p.entrypoints import rpc, timer
 from c2p.errors import Conflict, Forbidden, InvalidInput, NotFound
 from c2p.scope import in_scope, is_national
 from c2p.service import PlatformService
-from checklist import answer_cache, dashboards, dhis2_pull, domain, facilities, places, queries, schemas, store
+from checklist import (answer_cache, dashboards, dhis2_pull, domain, facilities, places,
+                       queries, read_models, schemas, store)
 from checklist.models import OrgUnit, Submission, TemplateVersion
 from checklist.schemas import SubmissionRequest
 
@@ -228,6 +229,12 @@ class ChecklistService(PlatformService):
                                        template_code=template_code or None,
                                        area_id=area_id or None, page=page or 1,
                                        per_page=per_page))
+
+    @rpc
+    def dashboards_generation(self):
+        """The read models' generation (`checklist.read_models`; None: unknown), on
+        which the gateway keys the dashboards' rendered answers."""
+        return read_models.generation(self.db.session)
 
     # --- a coach's working day ------------------------------------------------
 
