@@ -37,7 +37,9 @@ class Entry:
     def answer(self, request) -> Rendered:
         """The answer to `request`: 304 when it already holds it, else the body
         (gzipped when the client takes gzip)."""
-        headers = {"ETag": self.etag, "Cache-Control": "private, no-cache"}
+        # Cache-Control stays the API's `no-store` (gateway.security): a client that
+        # keeps the answer itself (the desk) sends the ETag back.
+        headers = {"ETag": self.etag}
         if self.etag in request.headers.get("If-None-Match", ""):
             return Rendered(status=304, headers=headers)
         data = self.plain
