@@ -127,7 +127,7 @@ def test_checklist_api(platform, engines, process_env):
                         params={"area_id": "ML-SEG-NIO"},
                         headers={**champion, "If-None-Match": asked.headers["ETag"]})
     assert same.status_code == 304 and same.content == b""
-    better = default_visit()
+    better = {**default_visit(), "visited_at": "2026-11-19T10:15:00+00:00"}  # the latest
     assert requests.post(f"{platform}{API}/submissions", json=better, headers=coach,
                          timeout=10).status_code == 201
     fresh = requests.get(f"{platform}{API}/dashboards/map", timeout=10,
