@@ -25,23 +25,32 @@ Teams with no scored visit in the period are listed apart (`unranked`).
 
 `rank_teams` is plain logic (unit-tested); the route only gathers its inputs:
 `checklist.facility_scores` and `planner.progress`, both scoped by the caller.
+The rendered answer is kept per gateway replica (`gateway.answer_cache`), keyed on
+the checklist read models' generation, the caller's scope, every parameter, the
+cohort's facilities and a digest of the planner's progress rows (asked every
+time: the generation does not cover actions).
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date, timedelta
 
+from nameko import config
 from sqlalchemy import select
 
-from c2p.api import paginate_list
+from c2p.api import dump, paginate_list
 from c2p.api.dashboards import DEFAULT_PERIOD_DAYS, LeaderboardQuery, LeaderboardView
 from c2p.errors import InvalidInput
 from c2p.scope import in_scope
+from gateway.answer_cache import AnswerCache
 from gateway.dependencies import TimedRpc
-from gateway.http import API, http
+from gateway.http import API, http, view_of
 from gateway.openapi import route
 
 WEIGHTS = {"improvement": 0.5, "actions_done": 0.3, "latest": 0.2}
 FORMULA = "0.5 × improvement + 0.3 × actions_done + 0.2 × latest"
+ANSWERS = AnswerCache()
 
 
 def _number(value):
@@ -139,16 +148,32 @@ class DashboardRoutes:
         cohort = (q.get("cohort") or "").strip() or None
         facility_ids = self._cohort_facilities(cohort) if cohort else None
         rpc_caller = caller.as_rpc()
+        generation = self.checklist.dashboards_generation()
+        progress = self.planner.progress(rpc_caller, by="facility", since=since.isoformat(),
+                                         until=until.isoformat())
+        key = None if generation is None else (
+            "leaderboard", generation, tuple(sorted(caller.scope)), since, until,
+            q.get("template_code"), cohort,
+            None if facility_ids is None else tuple(sorted(facility_ids)),
+            q["page"], q["per_page"],
+            hashlib.sha256(json.dumps(progress, sort_keys=True, default=str).encode())
+            .hexdigest())
+        cached = ANSWERS.get(key) if key else None
+        if cached is not None:
+            return cached.answer(request)
         # One template's scores only: improvement compares like with like.
         scores = self.checklist.facility_scores(rpc_caller, since.isoformat(), until.isoformat(),
                                                 template_code=q.get("template_code"))
-        progress = self.planner.progress(rpc_caller, by="facility", since=since.isoformat(),
-                                         until=until.isoformat())
         ranked, unranked = rank_teams(scores["items"], progress, scope=caller.scope,
                                       facility_ids=facility_ids)
-        return paginate_list(ranked, q["page"], q["per_page"], cohort=cohort,
+        body = paginate_list(ranked, q["page"], q["per_page"], cohort=cohort,
                              template_code=scores["template_code"], since=since, until=until,
                              formula=FORMULA, unranked=unranked)
+        if key is None:
+            return body
+        strict = bool(getattr(config.get("C2P_SETTINGS"), "strict_views", False))
+        return ANSWERS.put(key, dump(view_of(LeaderboardView), body, strict=strict)).answer(
+            request)
 
     def _cohort_facilities(self, cohort) -> set:
         """The cohort's teams: the facility of each of its accounts (coachees) and the

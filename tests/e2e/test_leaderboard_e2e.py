@@ -121,3 +121,16 @@ def test_cohort_teams_are_ranked_by_improvement_and_actions_done(platform):
         f"{platform}{API}/dashboards/leaderboard?since=2026-11-20&until=2026-11-01",
         headers=coach, timeout=10)
     assert reversed_period.status_code == 422
+
+    # Kept per gateway replica (gateway.answer_cache): asked again, 304 with its ETag;
+    # a new visit is on the next board all the same.
+    again = requests.get(url, headers=coach, timeout=10)
+    assert again.json() == board and again.headers["ETag"].startswith('W/"')
+    assert requests.get(url, headers={**coach, "If-None-Match": again.headers["ETag"]},
+                        timeout=10).status_code == 304
+    visit(platform, coach, "ML-SEG-NIO-MOL", "2026-11-21T09:00:00+00:00", ())
+    fresh = requests.get(url, headers={**coach, "If-None-Match": again.headers["ETag"]},
+                         timeout=10)
+    assert fresh.status_code == 200, fresh.status_code
+    assert {t["facility_id"]: t["visits"] for t in fresh.json()["items"]}[
+        "ML-SEG-NIO-MOL"] == 2
