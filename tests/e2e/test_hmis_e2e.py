@@ -27,7 +27,12 @@ def standin():
 @pytest.fixture
 def platform_with_dhis2(process_env, tmp_path, standin):
     env = {**process_env, "C2P_DHIS2_URL": standin.url, "C2P_DHIS2_TOKEN": standin.token,
-           "C2P_HMIS_EXPORT_INTERVAL_S": "1", "C2P_HMIS_BACKOFF_S": "1"}
+           "C2P_HMIS_EXPORT_INTERVAL_S": "1", "C2P_HMIS_BACKOFF_S": "1",
+           # The stand-in runs in this test process: a request of an export it is slow
+           # to answer holds the one export lock for the whole DHIS2 timeout (30 s by
+           # default), and an export asked meanwhile waits as long (seen in CI). Give up
+           # sooner: the export fails, backs off for 1 s, and is tried again.
+           "C2P_DHIS2_TIMEOUT_S": "5"}
     running = LocalPlatform(env, str(tmp_path / "logs")).start()
     yield running.base_url
     running.stop()
@@ -78,7 +83,7 @@ def test_a_visit_reaches_dhis2_as_monthly_data_values(platform_with_dhis2, stand
                            json={"period": period, "dry_run": True, "all": True})
         assert asked.status_code == 202
         run = eventually(lambda: (r := admin.call("GET", asked.headers["Location"]).json())[
-            "status"] not in ("queued", "running") and r, timeout=30)
+            "status"] not in ("queued", "running") and r, timeout=60)
         assert run["status"] == "success" and run["dry_run"]
         # DHIS2 already holds every non-zero value (ignored); `all` adds the zero counts.
         count = run["import_count"]
