@@ -2,6 +2,8 @@
 from datetime import date, datetime, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from c2p.dhis2 import Conflict, parse_import_summary
 from hmis import domain
@@ -178,3 +180,23 @@ def test_metadata_is_stable_and_the_mapping_points_at_it():
 
 def test_backoff():
     assert [domain.backoff_s(n, (60, 300)) for n in (1, 2, 3, 9)] == [60, 300, 300, 300]
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+                    | st.text(max_size=8),
+                    lambda inner: st.lists(inner, max_size=3)
+                    | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.fixed_dictionaries({"entries": st.lists(
+    st.dictionaries(st.sampled_from(["figure", "data_element", "category_option_combo",
+                                     "id_scheme", "other"]), JSON, max_size=5),
+    max_size=3)}, optional={"org_unit_scheme": JSON, "data_set": JSON}))
+def test_any_json_in_a_mapping_gives_errors_by_field_never_an_exception(body):
+    # A figure sent as a list once raised TypeError (unhashable) in the duplicate check:
+    # a 500 found by the API fuzzer (tests/e2e/test_openapi.py).
+    normalised, errors = domain.validate_mapping(body)
+    assert isinstance(errors, dict)
+    if not errors:
+        assert all(isinstance(e["figure"], str) for e in normalised["entries"])

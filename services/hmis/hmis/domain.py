@@ -186,7 +186,8 @@ def validate_mapping(body) -> tuple[dict, dict]:
             reasons = [f"{figure} is mapped twice"]
         if reasons:
             errors[f"{where}.figure"] = reasons
-        seen.add(figure)
+        else:  # only a valid figure (a string) is remembered: a list or object is unhashable
+            seen.add(figure)
         id_scheme = str(entry.get("id_scheme", "UID")).upper()
         if id_scheme not in SCHEMES:
             errors[f"{where}.id_scheme"] = ["must be UID or CODE"]
