@@ -49,7 +49,7 @@ from eventlet.queue import LightQueue  # noqa: E402
 
 from c2p import deadletters, demo  # noqa: E402
 from c2p.processes import LocalPlatform  # noqa: E402
-from c2p.sandbox import ROOT, free_port  # noqa: E402
+from c2p.sandbox import ROOT  # noqa: E402
 
 import measure  # noqa: E402
 
@@ -155,21 +155,10 @@ class BenchPlatform(LocalPlatform):
         super().__init__(*args, **kwargs)
         self.instrumented = instrumented
 
-    def start_one(self, service, index=0):
+    def command(self, service):
         if not self.instrumented:
-            return super().start_one(service, index)
-        env = dict(self.env)
-        if service == "gateway":
-            port = self.gateway_port if index == 0 else free_port()
-            env["GATEWAY_PORT"] = str(port)
-            if port not in self.gateway_ports:
-                self.gateway_ports.append(port)
-        port = self.metrics_ports.setdefault((service, index), free_port())
-        env["C2P_METRICS_PORT"] = str(port)
-        log = open(os.path.join(self.log_dir, f"{service}-{index}.log"), "ab")
-        self.processes[(service, index)] = subprocess.Popen(
-            [sys.executable, INSTRUMENTED, service], env=env, cwd=ROOT, stdout=log,
-            stderr=subprocess.STDOUT)
+            return super().command(service)
+        return [sys.executable, INSTRUMENTED, service]
 
 
 class Gateways(Gateway):
