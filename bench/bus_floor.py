@@ -14,7 +14,7 @@ import uuid  # noqa: E402
 from kombu import Connection, Queue  # noqa: E402
 
 from c2p.bus import Bus  # noqa: E402
-from c2p.sandbox import Vhosts  # noqa: E402
+from c2p.sandbox import Vhosts, owned_vhost  # noqa: E402
 
 BODY = {"type": "checklist.submitted", "data": {"padding": "x" * 2400}}
 
@@ -53,7 +53,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     base = os.environ.get("C2P_BENCH_AMQP_URI", "amqp://guest:guest@localhost:5672/")
     vhosts = Vhosts(base)
-    vhost = f"c2p-floor-{uuid.uuid4().hex[:6]}"
+    vhost = owned_vhost("floor")
     uri = vhosts.create(vhost)
     try:
         result = {"machine": machine(), **measure(uri, args.messages)}

@@ -3,10 +3,17 @@
 A sandbox is a RabbitMQ vhost of its own plus fresh, migrated and seeded
 databases (`c2p_<prefix>_<service>`), so a run never sees another run's
 messages or rows, and a stray consumer on the same broker cannot steal them.
+
+Their names carry the id of the process that made them (`owned_name`), so a run
+that was killed before it could clean up leaves nothing for long: the next run
+on the same machine removes what belongs to dead processes (`remove_orphans`).
+Left alone, such vhosts pile up idle quorum queues and stored messages on the
+shared broker, and their databases fill the disk both servers write to.
 """
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -30,6 +37,72 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def owned_name(kind: str) -> str:
+    """`<kind>_<pid>_<random>`: a throwaway name that says which process owns it.
+    Vhosts are `c2p-` and databases `c2p_` followed by it (hyphens for underscores
+    in vhosts); `remove_orphans` parses it back."""
+    return f"{kind}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+
+
+def owned_vhost(kind: str) -> str:
+    """A vhost name of `owned_name`'s form: `c2p-<kind>-<pid>-<random>`."""
+    return "c2p-" + owned_name(kind).replace("_", "-")
+
+
+# What owned_name makes, as a vhost and as a database; and the names an earlier
+# version made (no process id: always a dead run's once this code runs).
+OWNED_VHOST = re.compile(r"^c2p-[a-z]+-(\d+)-[0-9a-f]{8}$")
+OWNED_DATABASE = re.compile(r"^c2p_[a-z]+_(\d+)_[0-9a-f]{8}_[a-z]+$")
+OLD_VHOST = re.compile(r"^c2p-[a-z]+-[0-9a-f]{6,10}$")
+OLD_DATABASE = re.compile(r"^c2p_[a-z]+[0-9a-f]{8}_[a-z]+$")
+
+
+def _orphan(name: str, owned: re.Pattern, old: re.Pattern) -> bool:
+    found = owned.match(name)
+    if found:
+        try:
+            os.kill(int(found.group(1)), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:  # alive, someone else's
+            return False
+        return False
+    return bool(old.match(name))
+
+
+def _local(url: str) -> bool:
+    return (urlsplit(url).hostname or "localhost") in ("localhost", "127.0.0.1", "::1")
+
+
+def remove_orphans(amqp_base: str, postgres: str, rabbit_api=None) -> tuple[int, int]:
+    """Delete the sandbox vhosts and databases on this machine's servers whose owner
+    process is dead; (vhosts, databases) removed. Servers elsewhere are left alone:
+    a process id means nothing on another host."""
+    vhosts = databases = 0
+    if _local(amqp_base) and not rabbit_api and shutil.which("rabbitmqctl"):
+        listed = subprocess.run(["rabbitmqctl", "-q", "list_vhosts", "--no-table-headers"],
+                                capture_output=True, text=True, timeout=60)
+        manager = Vhosts(amqp_base)
+        for name in listed.stdout.split():
+            if _orphan(name, OWNED_VHOST, OLD_VHOST):
+                manager.delete(name)
+                vhosts += 1
+    if _local(postgres):
+        server = urlsplit(postgres)
+        admin = create_engine(driver_url(urlunsplit((server.scheme, server.netloc, "/postgres",
+                                                     "", ""))), isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                names = conn.execute(text("select datname from pg_database")).scalars().all()
+                for name in names:
+                    if _orphan(name, OWNED_DATABASE, OLD_DATABASE):
+                        conn.execute(text(f'drop database if exists "{name}" with (force)'))
+                        databases += 1
+        finally:
+            admin.dispose()
+    return vhosts, databases
 
 
 def wait_port(host, port, seconds=30):
@@ -138,9 +211,9 @@ class Sandbox:
         # `vhosts`: anything with create(name) -> AMQP URI and delete(name), e.g.
         # a c2p.rabbit_cluster.RabbitCluster; by default, vhosts on amqp_base.
         self.vhosts = vhosts or Vhosts(amqp_base, rabbit_api)
-        self.name = f"c2p-{prefix}-{uuid.uuid4().hex[:8]}"
+        self.name = owned_vhost(prefix)
         self.amqp_uri = self.vhosts.create(self.name)
-        self.database_urls = database_urls(postgres, f"{prefix}{uuid.uuid4().hex[:8]}")
+        self.database_urls = database_urls(postgres, owned_name(prefix))
         self.s3 = s3
         create_databases(self.database_urls, self.env())
 

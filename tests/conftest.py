@@ -17,7 +17,6 @@ from c2p.greening import green
 green()  # first: without it, container tests hang (STYLE.md, "Known traps")
 
 import os  # noqa: E402
-import uuid  # noqa: E402
 
 import pytest  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
@@ -75,6 +74,9 @@ def infra():
         else:
             moto, found["s3"] = start_s3_server()
             stack.append(moto)
+        # What runs killed on this machine left (they could not clean up) goes
+        # first: idle vhosts and databases cost the shared servers memory and disk.
+        sandbox.remove_orphans(found["amqp"], found["postgres"], found["rabbit_api"])
     try:
         yield found
     finally:
@@ -94,7 +96,7 @@ def vhosts(infra):
 @pytest.fixture(scope="session")
 def database_urls(infra):
     """Fresh, migrated and seeded databases for this run, dropped at the end."""
-    urls = sandbox.database_urls(infra["postgres"], f"t{uuid.uuid4().hex[:8]}")
+    urls = sandbox.database_urls(infra["postgres"], sandbox.owned_name("t"))
     sandbox.create_databases(urls, base_env(infra, urls, amqp_uri=infra["amqp"]))
     yield urls
     sandbox.drop_databases(urls)
@@ -108,7 +110,7 @@ def base_env(infra, database_urls, amqp_uri, **extra):
 @pytest.fixture
 def amqp_uri(vhosts):
     """A RabbitMQ vhost of this test's own."""
-    name = f"c2p-test-{uuid.uuid4().hex[:10]}"
+    name = sandbox.owned_vhost("test")
     uri = vhosts.create(name)
     yield uri
     vhosts.delete(name)

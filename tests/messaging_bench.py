@@ -159,9 +159,9 @@ def bench_consume(engine, amqp_uri, n, emit):
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 500
     vhosts = sandbox.Vhosts(AMQP)
-    vhost = f"c2p-bench-{uuid.uuid4().hex[:8]}"
+    vhost = sandbox.owned_vhost("bench")
     amqp_uri = vhosts.create(vhost)
-    urls = sandbox.database_urls(POSTGRES, f"bench{uuid.uuid4().hex[:8]}")
+    urls = sandbox.database_urls(POSTGRES, sandbox.owned_name("bench"))
     url = urls["notify"]
     env = sandbox.process_env(urls, amqp_uri, ("127.0.0.1:1", "x", "y"))
     settings = load_settings(env)

@@ -7,9 +7,17 @@ own databases and vhosts (see tests/conftest.py), so they cannot interfere.
 The fault runs restart the broker and the database server, so they run last,
 alone. (pytest-xdist is no option: its workers hang once eventlet has patched
 the process.)
+
+The servers are shared with whatever ran on this machine before (CI runs on the
+machine a session left). So the run first removes the sandboxes of runs that
+died, and prints what the servers and the machine looked like at the start and,
+if anything failed, at the end: a broker resource alarm (low disk or memory
+blocks every publisher), a full disk or a loaded machine explains at once a
+handful of unrelated timeouts.
 """
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -50,9 +58,50 @@ def counts(log_path):
     return found, lines
 
 
+def run_text(command) -> str:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        return (done.stdout + done.stderr).strip()
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"({exc.__class__.__name__}: {exc})"
+
+
+def machine_state() -> str:
+    """One paragraph: load, memory, disk, and the local broker's alarms and size."""
+    lines = [f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"]
+    with open("/proc/meminfo") as f:
+        info = dict(line.split(":", 1) for line in f)
+    lines.append(f"memory available {int(info['MemAvailable'].split()[0]) // 1024} MiB")
+    for path in ("/var/lib/rabbitmq", "/var/lib/postgresql", ROOT):
+        if os.path.isdir(path):
+            usage = shutil.disk_usage(path)
+            lines.append(f"disk free at {path}: {usage.free // 2**20} MiB")
+    if shutil.which("rabbitmqctl"):
+        lines.append("broker: " + run_text(["rabbitmq-diagnostics", "-q", "alarms"]))
+        vhosts = run_text(["rabbitmqctl", "-q", "list_vhosts", "--no-table-headers"]).split()
+        lines.append(f"broker vhosts: {len(vhosts)}")
+    return "\n".join(lines)
+
+
+def remove_orphans():
+    """Remove the vhosts and databases of earlier runs that died (c2p.sandbox)."""
+    sys.path.insert(0, ROOT)
+    from c2p.sandbox import remove_orphans as remove
+    try:
+        vhosts, databases = remove(
+            os.environ.get("C2P_TEST_AMQP_URI", "amqp://guest:guest@localhost:5672/"),
+            os.environ.get("C2P_TEST_DATABASE_URL", "postgresql://postgres@localhost:5432/postgres"),
+            os.environ.get("C2P_TEST_RABBIT_API"))
+        return f"removed what dead runs left: {vhosts} vhosts, {databases} databases"
+    except Exception as exc:  # the sessions will say more if the servers are unusable
+        return f"could not look for what dead runs left ({exc.__class__.__name__}: {exc})"
+
+
 def main(extra):
     log_dir = os.path.join(ROOT, ".c2p", "test-logs")
     os.makedirs(log_dir, exist_ok=True)
+    print(remove_orphans())
+    print(machine_state(), flush=True)
     started = time.monotonic()
     sessions = []
     for index, paths in enumerate(groups()):
@@ -79,6 +128,8 @@ def main(extra):
     elapsed = time.monotonic() - started
     print(f"\nwhole suite in {elapsed / 60:.1f} min")
     failed = total["failed"] + total["errors"] + sum(1 for c in codes if c not in (0, 5))
+    if failed:
+        print("\nthe machine and the servers now:\n" + machine_state())
     print(f"{total['passed']} passed, {total['failed'] + total['errors']} failed, "
           f"{total['skipped']} skipped")
     return 1 if failed else 0
