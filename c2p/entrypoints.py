@@ -196,6 +196,8 @@ class Subscription(Consumer):
         if self.event_type not in topology.SUBSCRIPTIONS[self.queue_name]:
             raise LookupError(f"{self.queue_name} is not bound to {self.event_type} "
                               "in c2p.topology.SUBSCRIPTIONS")
+        # and what waited in the queue from before an upgrade changed its bindings
+        self.accepts = (self.event_type, *topology.FORMER_BINDINGS.get(self.queue_name, ()))
         self.retry_delays_ms = settings.retry_delays_ms
         self.bus = Bus(self.amqp_uri)
         super().setup()
@@ -211,7 +213,7 @@ class Subscription(Consumer):
             log.error("%s: unreadable event parked: %s", self.queue_name, exc.messages)
             self._park(message, f"invalid envelope: {exc.messages}")
             return
-        if not topology.topic_matches(self.event_type, event.type):
+        if not any(topology.topic_matches(pattern, event.type) for pattern in self.accepts):
             self._park(message, f"unexpected event type {event.type}")
             return
         context_data = {"correlation_id": event.correlation_id, "event_id": str(event.id)}

@@ -36,7 +36,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "planner.on_checklist_submitted": ("checklist.submitted",),
     "planner.on_evidence_reviewed": ("evidence.reviewed",),
     "evidence.on_plan_created": ("plan.created",),
-    "evidence.on_action_status_changed": ("action.status_changed",),
+    "evidence.on_action_status_changed": ("actions.status_changed",),
     "notify.on_account_changed": ("account.*",),
     "notify.on_checklist_submitted": ("checklist.submitted",),
     "notify.on_plan_created": ("plan.created",),
@@ -45,13 +45,27 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "notify.on_evidence_reviewed": ("evidence.reviewed",),
     "notify.on_action_due_soon": ("action.due_soon",),
     "notify.on_action_overdue": ("action.overdue",),
-    "notify.on_action_verified": ("action.verified",),
+    "notify.on_action_verified": ("actions.status_changed",),
     "notify.on_action_commented": ("action.commented",),
     "hmis.on_checklist_submitted": ("checklist.submitted",),
     "hmis.on_plan_created": ("plan.created",),
-    "hmis.on_action_status_changed": ("action.status_changed",),
+    "hmis.on_action_status_changed": ("actions.status_changed",),
     "hmis.on_action_overdue": ("action.overdue",),
     "gateway.on_event_for_webhooks": ("#",),
+}
+
+# Bindings a subscription queue had in an earlier release and has no more: its
+# service unbinds them when it declares the topology, and still handles a message
+# of such a type that was waiting in the queue when the new release started
+# (`c2p.entrypoints.Subscription`), so an upgrade neither loses nor parks one.
+# A queue left bound to a type nobody handles any more would fill for ever.
+# Keep an entry for as long as an older release may still run beside the new.
+FORMER_BINDINGS: dict[str, tuple[str, ...]] = {
+    # per action -> per operation (`actions.status_changed`): one message per
+    # follow-up visit instead of one per action it verified.
+    "evidence.on_action_status_changed": ("action.status_changed",),
+    "hmis.on_action_status_changed": ("action.status_changed",),
+    "notify.on_action_verified": ("action.verified",),
 }
 
 # Queues whose bindings to `c2p.events` their service manages at run time: the
@@ -171,5 +185,8 @@ def declare(connection, retry_delays_ms, shape: Shape = DEFAULT_SHAPE) -> None:
     try:
         for entity in entities(retry_delays_ms, shape):
             entity(channel).declare()  # a bound copy: the module-level ones stay unbound
+        for queue, keys in FORMER_BINDINGS.items():
+            for key in keys:  # unbinding what is not bound is no error
+                channel.queue_unbind(queue, EVENTS_EXCHANGE.name, key)
     finally:
         channel.close()

@@ -75,6 +75,23 @@ class ActionStatusChanged(ActionRef):
     late = fields.Boolean(required=True)  # done after its due date
 
 
+@contract("actions.status_changed", 1)
+class ActionsStatusChanged(Data):
+    """Every status change one operation made, in one event: one change when a
+    person moves an action, every action a follow-up visit verified when a visit
+    closes them. Each change is exactly an `action.status_changed`, which is
+    still published for each one: subscribe to either, never to both.
+
+    For services that keep per-action state (evidence, hmis, notify): a visit
+    that verifies twelve actions is one message to each of them, not twelve."""
+    changes = fields.List(fields.Nested(ActionStatusChanged), required=True,
+                          validate=validate.Length(min=1))
+    # The follow-up visit that verified these actions (all done); none when a
+    # person made the change.
+    submission_id = fields.UUID(load_default=None, dump_default=None, allow_none=True)
+    visited_at = fields.AwareDateTime(load_default=None, dump_default=None, allow_none=True)
+
+
 @contract("action.due_soon", 1)
 class ActionDueSoon(ActionRef):
     days_left = fields.Integer(required=True)

@@ -81,6 +81,12 @@ def plan_created(action_ids, status="todo"):
 
 
 def status_changed(plan, action_id, status, changed_at):
+    """`actions.status_changed` of one change, as the planner publishes with each."""
+    change = single_status_change(plan, action_id, status, changed_at)
+    return Event(type="actions.status_changed", source="test", data={"changes": [change.data]})
+
+
+def single_status_change(plan, action_id, status, changed_at):
     data = plan.data
     return Event(type="action.status_changed", source="test", data={
         "plan_id": data["plan_id"], "facility_id": data["facility_id"],
@@ -563,12 +569,12 @@ def check_withdrawal_before_review_and_purge_after_retention(api, settings):
 def test_a_done_or_dropped_action_takes_no_more_evidence(api, settings):
     now = datetime.now(timezone.utc)
     done = status_changed(api.plan, api.actions[1], "done", now)
-    publish_raw(settings.amqp_uri, done.to_wire(), "action.status_changed", str(done.id))
+    publish_raw(settings.amqp_uri, done.to_wire(), done.type, str(done.id))
     eventually(lambda: count(api.engine, "select status from evidence_targets "
                                          "where action_id = :a", a=api.actions[1]) == "done")
     # A late, older change does not reopen it.
     older = status_changed(api.plan, api.actions[1], "in_progress", now - timedelta(hours=1))
-    publish_raw(settings.amqp_uri, older.to_wire(), "action.status_changed", str(older.id))
+    publish_raw(settings.amqp_uri, older.to_wire(), older.type, str(older.id))
     eventually(lambda: count(api.engine, "select count(*) from processed_events") == 3)
     assert count(api.engine, "select status from evidence_targets where action_id = :a",
                  a=api.actions[1]) == "done"
@@ -585,7 +591,7 @@ def test_a_done_or_dropped_action_takes_no_more_evidence(api, settings):
     requests.post(upload["url"], data=upload["fields"], files={"file": ("p.jpg", photo())},
                   timeout=10).raise_for_status()
     dropped = status_changed(api.plan, api.actions[2], "dropped", now)
-    publish_raw(settings.amqp_uri, dropped.to_wire(), "action.status_changed", str(dropped.id))
+    publish_raw(settings.amqp_uri, dropped.to_wire(), dropped.type, str(dropped.id))
     eventually(lambda: count(api.engine, "select status from evidence_targets "
                                          "where action_id = :a", a=api.actions[2]) == "dropped")
     late = requests.post(f"{api.base}/evidence/{evidence_id}/confirm", headers=api.dtc,

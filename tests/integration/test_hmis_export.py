@@ -107,12 +107,12 @@ def plan(facility, actions, at):
 
 
 def done(facility, action_id, due, at):
-    return Event(type="action.status_changed", source="test", data={
+    return Event(type="actions.status_changed", source="test", data={"changes": [{
         "plan_id": uuid.uuid4(), "facility_id": facility[0], "facility_name": facility[1],
         "facility_path": facility[2], "coach_id": COACH["id"], "coachee_ids": [],
         "action_id": action_id, "item_code": "x", "text_fr": "x", "text_en": "x",
         "owner_id": None, "due_date": due, "status": "done", "from_status": "awaiting_review",
-        "changed_by": COACH["id"], "changed_at": at, "comment": "", "late": False})
+        "changed_by": COACH["id"], "changed_at": at, "comment": "", "late": False}]})
 
 
 def values_of(recorded):

@@ -245,6 +245,36 @@ def test_each_event_reaches_each_recipient_on_their_channels_in_their_language(
                 for e in published}) == len(published) == total
 
 
+def test_the_actions_a_visit_verified_are_one_alert_per_person(start_service, settings,
+                                                               engines, sinks, service_config):
+    start_service(NotifyService)
+    replicate(settings, engines, COACH, DTC, VACC)
+    plan_id, at = uuid.uuid4(), datetime(2026, 12, 3, 9, tzinfo=UTC)
+
+    def change(action_id, owner, text_fr, text_en, status="done"):
+        return {**action_ref(plan_id, action_id, owner, text_fr=text_fr, text_en=text_en),
+                "status": status, "from_status": "in_progress", "changed_by": "u-coach",
+                "changed_at": at, "comment": "", "late": False}
+
+    fridge = change(uuid.uuid4(), "u-dtc", "Réparer le frigo", "Repair the fridge")
+    register = change(uuid.uuid4(), "u-vacc", "Tenir le registre", "Keep the register")
+    # A person's change (a batch of one): no alert from it.
+    publish(settings, "actions.status_changed", {"changes": [
+        change(uuid.uuid4(), "u-dtc", "Autre", "Other", status="in_progress")]})
+    publish(settings, "actions.status_changed", {
+        "changes": [fridge, register], "submission_id": uuid.uuid4(), "visited_at": at})
+    eventually(lambda: count(engines["notify"], "select count(*) from processed_events") == 5)
+    for person in ("u-dtc", "u-vacc"):
+        [message] = eventually(lambda: inbox(person))
+        assert message["kind"] == "action.verified"
+        assert message["title_fr"].startswith("2 actions vérifiées lors de la visite")
+        assert "« Réparer le frigo », « Tenir le registre »" in message["body_fr"]
+        assert "03/12/2026" in message["body_fr"]
+    assert inbox("u-coach") == []  # the coach saw it on the visit
+    mail = eventually(lambda: sinks.mail("dtc@c2p.test"))
+    assert [m["subject"] for m in mail] == [f"2 actions verified on the visit: {NAME}"]
+
+
 def test_event_that_comes_twice_is_delivered_once(start_service, settings, engines, sinks,
                                                   service_config):
     start_service(NotifyService)

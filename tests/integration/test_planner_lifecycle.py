@@ -399,12 +399,19 @@ def test_a_follow_up_visit_verifies_open_actions_in_every_plan_and_completes_one
     later = lambda e: e["source"] == "planner" and (  # noqa: E731
         e["type"] != "plan.created"
         or e["data"]["submission_id"] == str(third.data["submission_id"]))
-    got = eventually(lambda: (e := [x for x in events() if later(x)]) and len(e) >= 6 and e)
+    got = eventually(lambda: (e := [x for x in events() if later(x)]) and len(e) >= 7 and e)
     eventlet.sleep(0.5)
     got += [x for x in events() if later(x)]
     kinds = sorted(e["type"] for e in got)
     assert kinds == ["action.status_changed", "action.status_changed", "action.verified",
-                     "action.verified", "plan.completed", "plan.created"]
+                     "action.verified", "actions.status_changed", "plan.completed",
+                     "plan.created"]
+    # The whole visit in one message too: each change exactly as its own event.
+    batch = next(e["data"] for e in got if e["type"] == "actions.status_changed")
+    assert batch["submission_id"] == str(third.data["submission_id"])
+    assert sorted(batch["changes"], key=lambda c: c["action_id"]) == sorted(
+        (e["data"] for e in got if e["type"] == "action.status_changed"),
+        key=lambda c: c["action_id"])
     completed = next(e["data"] for e in got if e["type"] == "plan.completed")
     assert (completed["plan_id"], completed["actions_done"]) == (plan1["id"], 3)
     changed = {e["data"]["action_id"]: e["data"] for e in got

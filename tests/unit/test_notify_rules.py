@@ -231,7 +231,9 @@ def test_every_kind_renders_in_both_languages_with_nothing_left_unfilled():
                       "label_en": "Cold chain"}],
                visited_at=datetime(2026, 12, 3, tzinfo=UTC), author_role="coach",
                text="Où en est le frigo ?")
-    assert {k for k, _ in KIND_OF_EVENT} == set(templates.TEMPLATES) - {"digest"}
+    # ("action.verified.several": the text of several, tested with the visit batch)
+    assert {k for k, _ in KIND_OF_EVENT} == set(templates.TEMPLATES) - {
+        "digest", "action.verified.several"}
     for kind, event_type in KIND_OF_EVENT:
         texts = templates.compose(kind, event_type, data)
         for key in ("title_fr", "title_en", "body_fr", "body_en"):
@@ -260,6 +262,44 @@ def test_a_verified_action_is_good_news_for_the_team_in_both_languages():
     assert "03/12/2026" in texts["body_fr"] and "« Réparer le frigo »" in texts["body_fr"]
     assert "2026-12-03" in texts["body_en"] and "Repair the fridge" in texts["body_en"]
     assert texts["link"] == f"/api/v1/plans/{data['plan_id']}"
+
+
+def verified_on_visit(*changes, submission_id=None):
+    return {"changes": list(changes), "submission_id": submission_id,
+            "visited_at": datetime(2026, 12, 3, 9, tzinfo=UTC) if submission_id else None}
+
+
+def change(status="done", **more):
+    return {**action_ref(), **more, "status": status, "from_status": "in_progress",
+            "changed_by": "c-visit", "changed_at": datetime(2026, 12, 3, 9, tzinfo=UTC),
+            "comment": "verified on a follow-up visit", "late": False}
+
+
+def test_the_actions_a_visit_verified_are_one_alert_per_person_naming_them_all():
+    fridge = change()
+    register = change(text_fr="Tenir le registre", text_en="Keep the register",
+                      owner_id="u-vacc")
+    data = domain.verified_on_visit(verified_on_visit(fridge, register,
+                                                      submission_id=uuid.uuid4()))
+    # Owners first, then the plan's coachees, each once.
+    assert who(domain.VISIT_VERIFIED, data) == [("u-dtc", "action.verified"),
+                                               ("u-vacc", "action.verified")]
+    texts = templates.compose("action.verified", domain.VISIT_VERIFIED, data)
+    assert texts["title_fr"].startswith("2 actions vérifiées lors de la visite")
+    assert "« Réparer le frigo », « Tenir le registre »" in texts["body_fr"]
+    assert "03/12/2026" in texts["body_fr"]
+    assert '"Repair the fridge", "Keep the register"' in texts["body_en"]
+    assert texts["link"] == f"/api/v1/plans/{data['plan_id']}"
+    # One action: the one-action text, as an `action.verified` gave.
+    one = domain.verified_on_visit(verified_on_visit(fridge, submission_id=uuid.uuid4()))
+    assert templates.compose("action.verified", domain.VISIT_VERIFIED, one)["title_fr"] == \
+        templates.compose("action.verified", "action.verified", {
+            **fridge, "visited_at": one["visited_at"]})["title_fr"]
+
+
+def test_a_status_change_made_by_a_person_alerts_nobody_through_the_batch():
+    assert domain.verified_on_visit(verified_on_visit(change(status="in_progress"))) is None
+    assert domain.verified_on_visit(verified_on_visit(change())) is None
 
 
 def test_a_comment_alerts_the_other_side_never_the_author():

@@ -56,9 +56,16 @@ class EvidenceService(PlatformService):
     def on_plan_created(self, event):
         store.save_targets(self.db.session, event.data)
 
-    @subscribe("action.status_changed")
+    @subscribe("actions.status_changed")
     def on_action_status_changed(self, event):
-        change = event.data
+        # One change per `action.status_changed` still waiting from before the
+        # upgrade to `actions.status_changed` (c2p.topology.FORMER_BINDINGS).
+        changes = event.data["changes"] if event.type == "actions.status_changed" \
+            else [event.data]
+        for change in changes:
+            self._apply_status(change)
+
+    def _apply_status(self, change):
         applied, waiting = store.apply_status(self.db.session, change)
         if not applied:
             return  # an older change arriving late must not undo a newer one

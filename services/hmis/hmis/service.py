@@ -54,11 +54,15 @@ class HmisService(PlatformService):
              "status": action["status"], "at": event.occurred_at}
             for action in data["actions"]])
 
-    @subscribe("action.status_changed")
+    @subscribe("actions.status_changed")
     def on_action_status_changed(self, event):
-        data = event.data
+        # One change per `action.status_changed` still waiting from before the
+        # upgrade to `actions.status_changed` (c2p.topology.FORMER_BINDINGS).
+        changes = event.data["changes"] if event.type == "actions.status_changed" \
+            else [event.data]
         store.record_actions(self.db.session, [
-            {**_action_change(data), "at": data["changed_at"], "closed_at": data["changed_at"]}])
+            {**_action_change(data), "at": data["changed_at"], "closed_at": data["changed_at"]}
+            for data in changes])
 
     @subscribe("action.overdue")
     def on_action_overdue(self, event):

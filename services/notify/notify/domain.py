@@ -87,9 +87,39 @@ class Accounts:
 def referenced_ids(event_type: str, data: dict) -> set:
     """Account ids an event names, to load from the replica."""
     ids = {data.get("coach_id"), data.get("owner_id"), data.get("uploaded_by")}
+    ids.update(data.get("owner_ids") or ())
     ids.update(data.get("coachee_ids") or ())
     ids.update(person["id"] for person in data.get("coachees") or ())
     return {i for i in ids if i}
+
+
+# The alert of a follow-up visit's verified actions, all in one (the data is
+# `verified_on_visit`'s); "action.verified" is one action's, from before the upgrade.
+VISIT_VERIFIED = "actions.status_changed"
+
+
+def verified_on_visit(data: dict) -> dict | None:
+    """What the alert about a follow-up visit's verified actions needs, from an
+    `actions.status_changed` (one per visit, whatever the number of actions): the
+    facility, the plan, the people, the actions' texts. None when a person made
+    the change (alerts for those come from other events)."""
+    if not data.get("submission_id"):
+        return None
+    verified = [c for c in data["changes"] if c["status"] == "done"]
+    if not verified:
+        return None
+    first = verified[0]
+    people = {"owner_ids": [], "coachee_ids": []}
+    for change in verified:
+        if change.get("owner_id") and change["owner_id"] not in people["owner_ids"]:
+            people["owner_ids"].append(change["owner_id"])
+        for coachee in change.get("coachee_ids") or ():
+            if coachee not in people["coachee_ids"]:
+                people["coachee_ids"].append(coachee)
+    return {key: first[key] for key in ("plan_id", "facility_id", "facility_name",
+                                        "facility_path", "coach_id")} | people | {
+        "submission_id": data["submission_id"], "visited_at": data["visited_at"],
+        "actions": [{"text_fr": c["text_fr"], "text_en": c["text_en"]} for c in verified]}
 
 
 def may_alert(event_type: str, data: dict) -> bool:
@@ -131,9 +161,9 @@ def recipients_for(event_type: str, data: dict, accounts: Accounts) -> list[Reci
         # Escalation: the owner, then the coach.
         owners = [data["owner_id"]] if data.get("owner_id") else []
         found = [(i, "action.overdue") for i in [*owners, *coaches()]]
-    elif event_type == "action.verified":
+    elif event_type in ("action.verified", VISIT_VERIFIED):
         # Good news for whoever did the work; the coach saw it on the visit.
-        owners = [data["owner_id"]] if data.get("owner_id") else []
+        owners = data.get("owner_ids") or ([data["owner_id"]] if data.get("owner_id") else [])
         found = [(i, "action.verified") for i in [*owners, *data.get("coachee_ids", [])]]
     elif event_type == "action.commented":
         # A conversation: the other side is told, never the author.

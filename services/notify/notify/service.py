@@ -12,6 +12,7 @@ so a redelivered event never sends twice and a crash never loses a message.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import eventlet
@@ -23,7 +24,7 @@ from c2p.entrypoints import rpc, subscribe, timer
 from c2p.errors import Forbidden, NotFound
 from c2p.service import PlatformService
 from c2p.validation import load
-from notify import schemas, store
+from notify import domain, schemas, store
 from notify.dependencies import Channels
 
 log = logging.getLogger(__name__)
@@ -84,9 +85,16 @@ class NotifyService(PlatformService):
     def on_action_overdue(self, event):
         self._notify(event)
 
-    @subscribe("action.verified")
+    @subscribe("actions.status_changed")
     def on_action_verified(self, event):
-        self._notify(event)
+        """One alert per person for all the actions a follow-up visit verified (an
+        `action.verified` still waiting from before the upgrade: for its one action)."""
+        if event.type == "action.verified":
+            self._notify(event)
+            return
+        verified = domain.verified_on_visit(event.data)
+        if verified is not None:
+            self._notify(dataclasses.replace(event, data=verified))
 
     @subscribe("action.commented")
     def on_action_commented(self, event):

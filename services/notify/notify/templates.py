@@ -9,6 +9,7 @@ Supervision is formative: the tone is "what will we change".
 from __future__ import annotations
 
 from c2p.clock import day_of
+from notify.domain import VISIT_VERIFIED
 
 API = "/api/v1"
 
@@ -79,6 +80,14 @@ TEMPLATES = {
                "The visit of {day} found \"{action}\" in place: the action is closed. "
                "Well done to the whole team!"),
     },
+    "action.verified.several": {
+        "fr": ("{count} actions vérifiées lors de la visite : {facility}",
+               "La visite du {day} a constaté que ces actions sont en place : {actions}. "
+               "Elles sont closes. Bravo à toute l'équipe !"),
+        "en": ("{count} actions verified on the visit: {facility}",
+               "The visit of {day} found these actions in place: {actions}. "
+               "They are closed. Well done to the whole team!"),
+    },
     "action.comment": {
         "fr": ("Nouveau message sur une action : {facility}",
                "{author} à propos de « {action} » : {text}"),
@@ -108,6 +117,10 @@ def _date(value, language):
 
 def _localised(value, language):
     return value[language] if isinstance(value, dict) and language in value else value
+
+
+def _quoted(text: str, language: str) -> str:
+    return f"« {text} »" if language == "fr" else f'"{text}"'
 
 
 def render(kind: str, values: dict) -> dict:
@@ -161,6 +174,18 @@ def compose(kind: str, event_type: str, data: dict, known: dict | None = None) -
         values = {"facility": facility, "action": action,
                   "day": {lang: _date(data["visited_at"], lang) for lang in LANGUAGES}}
         link = f"{API}/plans/{data['plan_id']}"
+    elif event_type == VISIT_VERIFIED:
+        day = {lang: _date(data["visited_at"], lang) for lang in LANGUAGES}
+        link = f"{API}/plans/{data['plan_id']}"
+        actions = data["actions"]
+        if len(actions) == 1:  # the one-action text, as before
+            values = {"facility": facility, "day": day,
+                      "action": {"fr": actions[0]["text_fr"], "en": actions[0]["text_en"]}}
+        else:
+            kind = "action.verified.several"
+            values = {"facility": facility, "day": day, "count": len(actions),
+                      "actions": {lang: ", ".join(_quoted(a[f"text_{lang}"], lang)
+                                                  for a in actions) for lang in LANGUAGES}}
     elif event_type == "action.commented":
         values = {"facility": facility, "action": action, "text": data["text"],
                   "author": (known or {}).get("author") or {

@@ -4,7 +4,9 @@ passes are closed as done, verified by the visit, in a few statements.
 Per verified action, as any closing: history entries (`action.verified`,
 `action.status_changed`), the events `action.status_changed` and `action.verified`,
 and the status of every plan it is in brought up to date (`plan.completed` when
-that was its last open action). The rows are read once with SQLAlchemy Core,
+that was its last open action). For the whole visit, one `actions.status_changed`
+carrying every change: what the services that keep per-action state consume (one
+message each per visit; the per-action events are for partners). The rows are read once with SQLAlchemy Core,
 changed in memory by the rules of `planner.domain`, and written back in one
 statement per table; no ORM object is built or flushed per action.
 
@@ -97,7 +99,7 @@ def verify_passed(session, emit, plan, visit: dict, now: datetime) -> int:
         return 0
     plans, actions = lock(session, ids)
     at, actor = visit["visited_at"], visit["coach_id"]
-    history, changed_plans, verified = [], {}, []
+    history, changed_plans, verified, changes = [], {}, [], []
 
     def record(plan_id, action_id, change, details):
         history.append({"plan_id": plan_id, "action_id": action_id, "actor_id": actor,
@@ -118,14 +120,16 @@ def verify_passed(session, emit, plan, visit: dict, now: datetime) -> int:
         record(current.id, action.id, "action.status_changed", {
             "from": previous, "to": action.status, "comment": COMMENT, "reason": "",
             "late": action.late})
-        emit("action.status_changed", {
-            **schemas.action_ref(action, current), "from_status": previous,
-            "changed_by": actor, "changed_at": at, "comment": COMMENT, "late": action.late})
+        change = schemas.status_change(action, current, previous, actor, at, COMMENT)
+        changes.append(change)
+        emit("action.status_changed", change)
         for each in mine:
             each.statuses[action.id] = action.status
             if _refresh_status(each, at, record, emit):
                 changed_plans[each.id] = each
         emit("action.verified", schemas.action_verified(action, current, visit, previous))
+    if changes:
+        emit("actions.status_changed", schemas.status_changes(changes, visit))
     if verified:
         session.execute(update(Action), [
             {"id": a.id, "status": a.status, "closed_at": a.closed_at, "late": a.late,

@@ -175,6 +175,21 @@ def plan_created(plan) -> dict:
     }
 
 
+def status_change(action, plan, previous: str, actor: str, at, comment: str) -> dict:
+    """One status change: the data of `action.status_changed`, and an item of
+    `actions.status_changed`."""
+    return {**action_ref(action, plan), "from_status": previous, "changed_by": actor,
+            "changed_at": at, "comment": comment, "late": action.late}
+
+
+def status_changes(changes: list[dict], visit: dict | None = None) -> dict:
+    """`actions.status_changed`: every change of one operation (`visit`: the
+    follow-up visit that verified them)."""
+    return {"changes": changes,
+            "submission_id": visit["submission_id"] if visit else None,
+            "visited_at": visit["visited_at"] if visit else None}
+
+
 def action_verified(action, plan, visit: dict, previous: str) -> dict:
     """`action.verified`: the action closed by the visit that found its item passing."""
     return {**action_ref(action, plan), "from_status": previous,

@@ -352,10 +352,10 @@ class PlannerService(PlatformService):
         self._record(current.id, action.id, actor, "action.status_changed", {
             "from": previous, "to": target, "comment": comment, "reason": reason,
             "late": action.late})
-        self.db.emit("action.status_changed", {
-            **schemas.action_ref(action, current), "from_status": previous,
-            "changed_by": actor, "changed_at": at, "comment": comment or reason,
-            "late": action.late})
+        change = schemas.status_change(action, current, previous, actor, at,
+                                       comment or reason)
+        self.db.emit("action.status_changed", change)
+        self.db.emit("actions.status_changed", schemas.status_changes([change]))
         for plan in plans:
             self._refresh_status(plan, actor, at)
 
