@@ -214,13 +214,15 @@ def test_direct_upload_slot_post_then_confirm(api, settings):
     set_location = ("update org_units set latitude = :lat, longitude = :lon "
                     "where id = 'ML-SEG-NIO-CEN'")
     with api.checklist_engine.begin() as conn:  # reference data: restored below
+        seeded = conn.execute(text("select latitude as lat, longitude as lon from org_units "
+                                   "where id = 'ML-SEG-NIO-CEN'")).one()._asdict()
         conn.execute(text(set_location), {"lat": 14.26, "lon": -5.99})
     try:
         seen = requests.get(f"{api.base}/evidence/{evidence_id}", headers=api.coach,
                             timeout=10).json()
-    finally:
+    finally:  # as seeded: later tests of the session (e2e ones too) read it
         with api.checklist_engine.begin() as conn:
-            conn.execute(text(set_location), {"lat": None, "lon": None})
+            conn.execute(text(set_location), seeded)
     assert seen["facility"]["location"] == {"lat": 14.26, "lon": -5.99}
     assert seen["distance_from_facility_m"] == round(
         distance_m(Point(14.2526, -5.993), Point(14.26, -5.99)))

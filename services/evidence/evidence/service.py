@@ -62,23 +62,20 @@ class EvidenceService(PlatformService):
         # upgrade to `actions.status_changed` (c2p.topology.FORMER_BINDINGS).
         changes = event.data["changes"] if event.type == "actions.status_changed" \
             else [event.data]
+        waiting = store.apply_statuses(self.db.session, changes)
+        # Evidence nobody reviewed before its action closed is settled: it leaves the
+        # review queue (its file and record are kept, with why, in its log). A
+        # change not applied (older than one applied before) settles nothing.
         for change in changes:
-            self._apply_status(change)
-
-    def _apply_status(self, change):
-        applied, waiting = store.apply_status(self.db.session, change)
-        if not applied:
-            return  # an older change arriving late must not undo a newer one
-        # Evidence nobody reviewed before the action closed is settled: it leaves the
-        # review queue (its file and record are kept, with why, in its log).
-        status = change["status"]
-        if status not in domain.CLOSED_ACTION_STATUSES or not waiting:
-            return  # nothing to settle: no need to look further
-        for row in store.unreviewed(self.db.session, change["action_id"]):
-            if domain.settles(status, row.status):
-                row.status = domain.SETTLED
-                store.log(self.db.session, row, change["changed_by"], "settled",
-                          action_status=status, comment=change.get("comment", ""))
+            status = change["status"]
+            if status not in domain.CLOSED_ACTION_STATUSES or not waiting.get(
+                    change["action_id"]):
+                continue  # nothing to settle: no need to look further
+            for row in store.unreviewed(self.db.session, change["action_id"]):
+                if domain.settles(status, row.status):
+                    row.status = domain.SETTLED
+                    store.log(self.db.session, row, change["changed_by"], "settled",
+                              action_status=status, comment=change.get("comment", ""))
 
     @rpc
     def count_targets(self, plan_id):

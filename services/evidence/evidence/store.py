@@ -21,10 +21,48 @@ def target(session, action_id, lock=False) -> EvidenceTarget | None:
     return session.get(EvidenceTarget, key, with_for_update=lock)
 
 
+TARGET_FIELDS = ("plan_id", "facility_id", "facility_path", "facility_name", "coach_id",
+                 "owner_id", "due_date")
+
+
+def _save_targets_statement():
+    """Insert a target, or move a known one to this plan; its status is the plan's
+    unless a status change was applied already (newer). Built once: executed with
+    one parameter set per action, SQLAlchemy sends one multi-row INSERT
+    ("insertmanyvalues") without compiling or hashing the rows' values again."""
+    statement = insert(EvidenceTarget.__table__)  # Core: no ORM bulk machinery
+    new, table = statement.excluded, EvidenceTarget.__table__.c
+    return statement.on_conflict_do_update(
+        index_elements=["action_id"],
+        set_={**{column: getattr(new, column) for column in TARGET_FIELDS},
+              "status": case((table.status_changed_at.is_(None), new.status),
+                             else_=table.status)})
+
+
+def _apply_status_statement():
+    """Apply a status change unless a newer one was applied already; the rows it
+    changed come back, each saying whether accepted evidence waits on it. Status
+    news before the plan makes the target from what the event carries."""
+    statement = insert(EvidenceTarget.__table__)
+    new, table = statement.excluded, EvidenceTarget.__table__.c
+    evidence = Evidence.__table__.c
+    return statement.on_conflict_do_update(
+        index_elements=["action_id"],
+        set_={"status": new.status, "status_changed_at": new.status_changed_at},
+        where=(table.status_changed_at.is_(None)
+               | (table.status_changed_at < new.status_changed_at))
+    ).returning(table.action_id, select(evidence.id).where(
+        evidence.action_id == table.action_id, evidence.status == "accepted")
+        .exists().label("waiting"))
+
+
+SAVE_TARGETS = _save_targets_statement()
+APPLY_STATUS = _apply_status_statement()
+
+
 def save_targets(session, plan: dict) -> None:
-    """Every action of a `plan.created` as a target (one upsert). An action already
-    known (carried over, or status news that came first) is moved to this plan;
-    its status is the plan's unless a status change was applied already (newer)."""
+    """Every action of a `plan.created` as a target (one statement). An action already
+    known (carried over, or status news that came first) is moved to this plan."""
     if not plan["actions"]:
         return
     rows = sorted(({"action_id": action["action_id"], "plan_id": plan["plan_id"],
@@ -33,38 +71,24 @@ def save_targets(session, plan: dict) -> None:
                     "owner_id": action["owner_id"], "due_date": action["due_date"],
                     "status": action["status"]} for action in plan["actions"]),
                   key=lambda row: str(row["action_id"]))  # one lock order for every writer
-    statement = insert(EvidenceTarget).values(rows)
-    new, table = statement.excluded, EvidenceTarget.__table__.c
-    session.execute(statement.on_conflict_do_update(
-        index_elements=["action_id"],
-        set_={**{column: getattr(new, column) for column in
-                 ("plan_id", "facility_id", "facility_path", "facility_name", "coach_id",
-                  "owner_id", "due_date")},
-              "status": case((table.status_changed_at.is_(None), new.status),
-                             else_=table.status)}))
+    session.execute(SAVE_TARGETS, rows)
 
 
-def apply_status(session, change: dict) -> tuple[bool, bool]:
-    """Apply an `action.status_changed` to its target in one statement: (applied,
-    evidence waiting for review). Not applied when a newer change was applied
-    already (this one arrived late: it must not undo it). Status news before the
-    plan makes the target from what the event carries."""
-    statement = insert(EvidenceTarget).values(
-        action_id=change["action_id"], plan_id=change["plan_id"],
-        facility_id=change["facility_id"], facility_path=change["facility_path"],
-        facility_name=change["facility_name"], coach_id=change["coach_id"],
-        owner_id=change["owner_id"], due_date=change["due_date"], status=change["status"],
-        status_changed_at=change["changed_at"])
-    new, table = statement.excluded, EvidenceTarget.__table__.c
-    applied = session.execute(statement.on_conflict_do_update(
-        index_elements=["action_id"],
-        set_={"status": new.status, "status_changed_at": new.status_changed_at},
-        where=(table.status_changed_at.is_(None)
-               | (table.status_changed_at < new.status_changed_at)))
-        .returning(table.action_id, select(Evidence.id).where(
-            Evidence.action_id == table.action_id, Evidence.status == "accepted")
-            .exists().label("waiting"))).first()
-    return (applied is not None, bool(applied and applied.waiting))
+def apply_statuses(session, changes: list[dict]) -> dict:
+    """Apply `action.status_changed` data (one statement for all of them): for each
+    change applied, its action id -> whether evidence waits for review on it. A
+    change not applied (a newer one was: this one arrived late and must not undo
+    it) is not in the answer. One change per action."""
+    if not changes:
+        return {}
+    rows = sorted(({"action_id": c["action_id"], "plan_id": c["plan_id"],
+                    "facility_id": c["facility_id"], "facility_path": c["facility_path"],
+                    "facility_name": c["facility_name"], "coach_id": c["coach_id"],
+                    "owner_id": c["owner_id"], "due_date": c["due_date"], "status": c["status"],
+                    "status_changed_at": c["changed_at"]} for c in changes),
+                  key=lambda row: str(row["action_id"]))  # one lock order for every writer
+    return {row.action_id: bool(row.waiting)
+            for row in session.execute(APPLY_STATUS, rows)}
 
 
 def evidence(session, evidence_id, lock=False) -> Evidence | None:
