@@ -68,7 +68,8 @@ def is_national(scope) -> bool:
 def event_places(event_type: str, data) -> list[str] | None:
     """The org-unit paths an event is about, or None when it is about no place.
 
-    Facility events carry `facility_path`. Account events are about the account,
+    Facility events carry `facility_path`; a batch of changes, one per change.
+    Account events are about the account,
     which lives where its scope (and the facilities it coaches) are: a Kayes
     admin must not learn a Niono coach's phone number from `account.updated`.
     """
@@ -80,6 +81,12 @@ def event_places(event_type: str, data) -> list[str] | None:
                   if isinstance(a, dict) and isinstance(a.get("facility_path"), str)]
         # An account with no place at all is only seen nationally.
         return paths or None
+    changes = data.get("changes")
+    if isinstance(changes, list):
+        # A batch (`actions.status_changed`): where every one of its changes is;
+        # a change with no place makes the whole batch national.
+        paths = [c.get("facility_path") if isinstance(c, dict) else None for c in changes]
+        return paths if paths and all(isinstance(p, str) and p for p in paths) else None
     path = data.get("facility_path")
     if isinstance(path, str) and path:
         return [path]

@@ -46,6 +46,24 @@ def test_events_are_placed_and_shown_only_within_scope():
                               [KAYES])
 
 
+def test_a_batch_of_changes_is_where_every_one_of_its_changes_is():
+    kayes_cscom = f"{KAYES}/ML-KAY-KAY/ML-KAY-KAY-CEN"
+    batch = {"changes": [{"facility_path": NIONO_CEN}, {"facility_path": NIONO_CEN}]}
+    assert event_places("actions.status_changed", batch) == [NIONO_CEN, NIONO_CEN]
+    assert event_in_scope("actions.status_changed", batch, [NIONO])
+    assert not event_in_scope("actions.status_changed", batch, [KAYES])
+    # One change elsewhere: only a scope holding both places sees the batch.
+    mixed = {"changes": [{"facility_path": NIONO_CEN}, {"facility_path": kayes_cscom}]}
+    assert not event_in_scope("actions.status_changed", mixed, [NIONO])
+    assert event_in_scope("actions.status_changed", mixed, [NIONO, KAYES])
+    # A change with no place (or not an object): national scopes only.
+    for odd in ({"changes": []}, {"changes": [{"facility_path": NIONO_CEN}, {}]},
+                {"changes": [NIONO_CEN]}, {"changes": [{"facility_path": 7}]}):
+        assert event_places("actions.status_changed", odd) is None
+        assert not event_in_scope("actions.status_changed", odd, [NIONO])
+        assert event_in_scope("actions.status_changed", odd, ["/ML"])
+
+
 def test_account_events_over_sse_reach_only_admins_whose_scope_holds_the_account():
     assert visible("account.updated", COACH_NIONO, "a", "admin", ["/ML"])
     assert visible("account.updated", COACH_NIONO, "a", "admin", ["/ML/ML-SEG"])

@@ -95,6 +95,15 @@ def delivery_event(row: Delivery, at, error=None) -> dict:
     return data
 
 
+# Built once, executed with one parameter set per row: SQLAlchemy sends one
+# multi-row INSERT ("insertmanyvalues") and neither compiles nor hashes the rows'
+# values again, as `insert(...).values(rows)` would for every event.
+WRITE_INBOX = insert(InboxMessage.__table__).on_conflict_do_nothing().returning(
+    InboxMessage.__table__.c.recipient_id)
+WRITE_DELIVERY = insert(Delivery.__table__).on_conflict_do_nothing()
+REMEMBER_ACTION = insert(KnownAction.__table__).on_conflict_do_nothing()
+
+
 def notify(session, event, now, known=None) -> int:
     """Write the inbox messages and deliveries of one event; return how many people.
 
@@ -116,9 +125,7 @@ def notify(session, event, now, known=None) -> int:
         messages[recipient.account_id] = dict(
             id=uuid.uuid4(), recipient_id=recipient.account_id, event_id=event.id,
             kind=recipient.kind, created_at=now, **texts)
-    stored = set(session.scalars(
-        insert(InboxMessage).values(list(messages.values()))
-        .on_conflict_do_nothing().returning(InboxMessage.recipient_id)))
+    stored = set(session.scalars(WRITE_INBOX, list(messages.values())))
     deliveries = []
     for recipient_id in (r.account_id for r in recipients if r.account_id in stored):
         account, message = accounts.get(recipient_id), messages[recipient_id]
@@ -144,7 +151,7 @@ def notify(session, event, now, known=None) -> int:
                                         finished_at=None))
     if deliveries:
         # Unique (event, recipient, channel): a row already there stays as it is.
-        session.execute(insert(Delivery).values(deliveries).on_conflict_do_nothing())
+        session.execute(WRITE_DELIVERY, deliveries)
     return len(recipients)
 
 
@@ -259,7 +266,7 @@ def recipient(session, account_id) -> Recipient | None:
 def remember_actions(session, rows: list[dict]) -> None:
     """Keep the actions of a plan (one insert); those already known stay as they are."""
     if rows:
-        session.execute(insert(KnownAction).values(rows).on_conflict_do_nothing())
+        session.execute(REMEMBER_ACTION, rows)
 
 
 def known_action(session, action_id) -> KnownAction | None:

@@ -139,7 +139,7 @@ def verify_passed(session, emit, plan, visit: dict, now: datetime) -> int:
             {"id": p.id, "status": p.status, "completed_at": p.completed_at}
             for p in changed_plans.values()])
     if history:
-        session.execute(insert(HistoryEntry).values(history))
+        session.execute(insert(HistoryEntry.__table__), history)
     return len(verified)
 
 

@@ -116,13 +116,13 @@ def write_actions(session, plan: NewPlan, planned: list[PlannedAction], carried:
                         .values(recurring=True, plan_id=plan.id)
                         .execution_options(synchronize_session=False))
     if new_rows:
-        session.execute(insert(Action).values(new_rows))
+        session.execute(insert(Action.__table__), new_rows)
     if entries:
-        session.execute(insert(PlanEntry).values(entries))
+        session.execute(insert(PlanEntry.__table__), entries)
     history.append(_history(plan.id, None, actor, "plan.created",
                             {"submission_id": str(plan.submission_id),
                              "actions": len(planned)}, now))
-    session.execute(insert(HistoryEntry).values(history))
+    session.execute(insert(HistoryEntry.__table__), history)
     return announced
 
 
