@@ -28,7 +28,7 @@ same run, and the best rate within the limit reported as a share of it.
 
     python bench/pipeline.py [--rates 5,10,20,40,60,80] [--seconds 10] [--replicas 1,2]
                              [--profile] [--sql] [--count-events] [--no-floor]
-                             [--mix follow-up|first]
+                             [--mix follow-up|first] [--facilities 9]
 """
 from harness import (COACH, Gateway, Tap, count_rows, local_sandbox, machine,  # noqa: I001
                      summarise, write_json)
@@ -116,16 +116,16 @@ class Facilities:
 
     FIX, BREAK = 0.5, 1 / 6
 
-    def __init__(self, rng: random.Random):
-        self.rng = rng
+    def __init__(self, rng: random.Random, ids=FACILITIES):
+        self.rng, self.ids = rng, list(ids)
         codes = [i["code"] for s in TEMPLATE["sections"] for i in s["items"]]
         self.items = {i["code"]: i for s in TEMPLATE["sections"] for i in s["items"]}
         share = self.BREAK / (self.FIX + self.BREAK)
-        self.failing = {f: {c for c in codes if rng.random() < share} for f in FACILITIES}
+        self.failing = {f: {c for c in codes if rng.random() < share} for f in self.ids}
 
     def visit(self) -> dict:
         rng = self.rng
-        facility = rng.choice(FACILITIES)
+        facility = rng.choice(self.ids)
         failing = self.failing[facility]
         for code in self.items:
             if code in failing:
@@ -291,7 +291,7 @@ def describe(step, replicas):
 
 
 def run_config(replicas, rates, seconds, profile=False, sql=False, count_events=False,
-               warmup=40, mix="follow-up"):
+               warmup=40, mix="follow-up", facilities=len(FACILITIES)):
     box, s3 = local_sandbox("pipe")
     platform = meter = tap = None
     sql_dir = tempfile.mkdtemp(prefix="c2p-bench-sql-") if sql else None
@@ -310,6 +310,15 @@ def run_config(replicas, rates, seconds, profile=False, sql=False, count_events=
             total = warmup + int(sum(rates) * seconds) + 10
             district = NewFacilities(random.Random(16), import_facilities(platform.gateway_port,
                                                                           total))
+            settle(platform)
+        elif facilities > len(FACILITIES):
+            # Follow-ups spread over more CSComs, as a national rollout has them (the
+            # 9 of Niono make a queue of visits to the same few facilities, whose
+            # plans and actions each visit locks). The warm-up visits each of them
+            # once or more, so the steps measure follow-ups.
+            more = import_facilities(platform.gateway_port, facilities - len(FACILITIES))
+            district = Facilities(random.Random(16), FACILITIES + more)
+            warmup = max(warmup, 2 * facilities)
             settle(platform)
         meter = measure.Meter(platform, box.database_urls, sql_dir)
         # Warm-up (imports, caches, connection pools), not measured.
@@ -410,6 +419,9 @@ def main(argv=None):
     parser.add_argument("--mix", choices=("follow-up", "first"), default="follow-up",
                         help="follow-up visits to Niono's 9 CSComs (default), or first "
                         "visits only, each to a new CSCom")
+    parser.add_argument("--facilities", type=int, default=len(FACILITIES),
+                        help="follow-ups over this many CSComs: Niono's 9, and more "
+                        "imported under Niono (default 9)")
     parser.add_argument("--output", default="pipeline.json")
     args = parser.parse_args(argv)
     rates = [float(r) for r in args.rates.split(",")]
@@ -422,7 +434,8 @@ def main(argv=None):
         print(f"pipeline with {replicas} replica(s) of each service "
               f"({ITEMS}-item {demo.TEMPLATE} visits)", flush=True)
         configs.append(run_config(replicas, rates, args.seconds, args.profile, args.sql,
-                                  args.count_events, mix=args.mix))
+                                  args.count_events, mix=args.mix,
+                                  facilities=args.facilities))
     bests = {c["replicas"]: best(c) for c in configs}
     summary = {}
     for config in configs:
