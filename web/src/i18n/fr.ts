@@ -1,10 +1,13 @@
 // Catalogue français : la langue de travail. Chaque clé existe aussi dans en.ts.
+// Typographie française : espace insécable \u00a0 (une seule sorte dans le catalogue)
+// avant : ; ? ! et %, et à l'intérieur des « » ; pas de guillemets "..." ni de mots
+// anglais à l'écran. tests/unit/typography.test.ts le vérifie pour chaque chaîne.
 import { deskFr } from "../desk/i18n";
 export const fr = {
   "app.name": "C2P — Coaching PEV",
   "common.loading": "Chargement…",
   "common.unsynced": "Non envoyé",
-  // Espace insécable avant les deux-points, comme le veut la typographie française.
+  // Deux-points entre un libellé et une valeur composés dans le code (« Score : 82 % »).
   "common.colon": "\u00a0: ",
   "notfound.title": "Page introuvable",
 
@@ -42,14 +45,14 @@ export const fr = {
   "sync.last_label": "Dernière synchronisation",
   "sync.waiting_label": "En attente d'envoi",
   "sync.session_expired": "Votre session a expiré\u00a0: reconnectez-vous pour envoyer vos données. Rien n'est perdu.",
-  "sync.error": "La dernière synchronisation n'a pas abouti ; elle reprendra toute seule.",
+  "sync.error": "La dernière synchronisation n'a pas abouti\u00a0; elle reprendra toute seule.",
   "sync.now": "Synchroniser maintenant",
   "sync.refused_title": "Refusé par le serveur ({n})\u00a0: à corriger",
   "sync.refused": "Refusé\u00a0:",
   "sync.fix": "Corriger",
   "sync.retry": "Renvoyer",
   "sync.discard": "Abandonner",
-  "sync.discard_confirm": "Abandonner définitivement cette modification ? Elle ne sera jamais envoyée.",
+  "sync.discard_confirm": "Abandonner définitivement cette modification\u00a0? Elle ne sera jamais envoyée.",
   "sync.waiting_title": "En attente d'envoi",
   "sync.attempts": "{n} essai(s)",
   "sync.next_try": "prochain essai {when}",
@@ -84,7 +87,7 @@ export const fr = {
   "action.mark_done": "Valider\u00a0: réalisée",
   "action.send_back": "Renvoyer en cours",
   "action.drop": "Abandonner l'action",
-  "action.drop_reason": "Pourquoi abandonner cette action ?",
+  "action.drop_reason": "Pourquoi abandonner cette action\u00a0?",
 
   "facilities.title": "Choisir le CSCom",
   "facilities.template": "Grille de supervision",
@@ -127,7 +130,7 @@ export const fr = {
   "visit.submit": "Terminer et envoyer",
   "visit.resubmit": "Renvoyer la visite corrigée",
   "visit.delete": "Supprimer ce brouillon",
-  "visit.delete_confirm": "Supprimer définitivement ce brouillon ?",
+  "visit.delete_confirm": "Supprimer définitivement ce brouillon\u00a0?",
   "visit.queued_note": "Visite enregistrée. Elle partira dès que le réseau sera disponible.",
   "visit.sent_note": "Visite envoyée.",
   "visit.open_plan": "Voir le plan d'amélioration",
@@ -141,7 +144,7 @@ export const fr = {
   "item.number": "Valeur",
   "item.out_of_range": "La valeur doit être entre {low} et {high}.",
   "item.not_a_number": "Saisissez un nombre.",
-  "item.na_not_allowed": "« Non applicable » n'est pas permis ici.",
+  "item.na_not_allowed": "«\u00a0Non applicable\u00a0» n'est pas permis ici.",
   "item.comment": "Commentaire",
   "item.add_comment": "Ajouter un commentaire",
 
@@ -174,10 +177,12 @@ export const fr = {
   "plan.actions": "Actions ({n})",
 
   "grow.title": "Entretien GROW",
-  "grow.goal": "Objectif (Goal)",
-  "grow.reality": "Réalité (Reality)",
-  "grow.options": "Options",
-  "grow.will": "Engagement (Will)",
+  // Les quatre étapes du GROW dites en français, chacune précisée entre parenthèses
+  // pour qui ne connaît pas le modèle (pas de mot anglais à l'écran).
+  "grow.goal": "Objectif (but à atteindre)",
+  "grow.reality": "Réalité (situation actuelle)",
+  "grow.options": "Options (solutions possibles)",
+  "grow.will": "Engagement (volonté d'agir)",
   "grow.save": "Enregistrer les notes",
 
   "evidence.title": "Preuves",
@@ -216,7 +221,7 @@ export const fr = {
   "settings.role": "Rôle",
   "settings.sign_out": "Se déconnecter",
   "settings.sign_out_note": "La déconnexion efface toutes les données de ce téléphone.",
-  "settings.sign_out_waiting": "{n} enregistrement(s) ne sont pas encore envoyés et seront perdus. Se déconnecter quand même ?",
+  "settings.sign_out_waiting": "{n} enregistrement(s) ne sont pas encore envoyés et seront perdus. Se déconnecter quand même\u00a0?",
   "role.coachee": "Agent de santé",
   "role.coach": "Coach",
   "role.champion": "Champion",

@@ -65,7 +65,7 @@ await run(async (browser) => {
   await comment.fill(text);
   await page.keyboard.press("Enter");
   await item.waitFor({ state: "detached", timeout: 30_000 });
-  await page.getByText(/rejetée ; le coaché verra votre commentaire/).first().waitFor();
+  await page.getByText(/rejetée\s; le coaché verra votre commentaire/).first().waitFor();
   const stored = (await api(`/evidence/${evidenceId}`, { token: coach })).body;
   if (stored.status !== "rejected" || stored.review?.comment !== text) {
     throw new Error(`stored review: ${JSON.stringify(stored.review)} (${stored.status})`);

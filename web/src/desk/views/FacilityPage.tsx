@@ -2,7 +2,7 @@
  * visits with their PDF report, the improvement plans with their actions, and
  * the evidence sent for those actions. */
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { pct } from "../format";
+import { num, pct } from "../format";
 import { t, pick, formatDate, formatDateTime, lang } from "../../i18n";
 import { api } from "../../api/client";
 import type { Plan } from "../../api/types";
@@ -81,9 +81,9 @@ export function FacilityPage({ id }: { id: string }) {
       {place && <p class="desk-hint">{place}</p>}
       {latest && (
         <p class="facility-latest">
-          {t("desk.facility.latest", { date: formatDate(latest.visited_at), n: latest.percent ?? "—" })}{" "}
+          {t("desk.facility.latest", { date: formatDate(latest.visited_at), n: num(latest.percent) })}{" "}
           <ColourChip colour={latest.colour} flagged={latest.flagged} />
-          {history.change != null && <span class="change"> {t("desk.facility.change", { n: (history.change > 0 ? "+" : "") + history.change.toFixed(1) })}</span>}
+          {history.change != null && <span class="change"> {t("desk.facility.change", { n: (history.change > 0 ? "+" : "") + num(history.change) })}</span>}
         </p>
       )}
 
@@ -148,7 +148,7 @@ export function FacilityPage({ id }: { id: string }) {
                         <li key={e.id}>
                           {e.thumbnail_url && <img src={e.thumbnail_url} alt={t("desk.review.thumb_alt", { file: e.filename })} width={48} height={48} />}
                           {e.filename} · {t(`desk.evidence.${e.status}` as "desk.evidence.accepted")}
-                          {e.review?.comment ? ` · « ${e.review.comment} »` : ""}
+                          {e.review?.comment ? ` · ${t("desk.quoted", { text: e.review.comment })}` : ""}
                         </li>
                       ))}
                     </ul>

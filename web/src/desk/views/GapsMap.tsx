@@ -87,7 +87,7 @@ export function GapsMap() {
   useEffect(() => {
     if (!mapElement.current || map.current) return;
     map.current = createMaliMap(mapElement.current, {
-      label: (row) => `${row.facility_name}: ${pct(row.percent)} (${colourWord(row.colour)})`
+      label: (row) => t("desk.gaps.marker", { name: row.facility_name, score: pct(row.percent), level: colourWord(row.colour) })
         + (row.flagged ? ` · ${t("desk.critical")}` : ""),
       onOpen: (id) => route(`/desk/facility/${encodeURIComponent(id)}`),
     });

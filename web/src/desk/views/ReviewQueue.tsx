@@ -9,6 +9,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { t, formatDateTime } from "../../i18n";
 import { desk, ApiProblem } from "../api";
+import { num } from "../format";
 import type { QueueEvidence } from "../types";
 import { Problem, Loading } from "../widgets";
 import { useLiveReload } from "../live";
@@ -18,7 +19,7 @@ type Decision = "approved" | "rejected" | "needs_more";
 export function distanceText(metres: number | null): string {
   if (metres == null) return t("desk.review.no_distance");
   return metres < 1000 ? t("desk.review.metres", { n: Math.round(metres) })
-    : t("desk.review.km", { n: (metres / 1000).toFixed(1) });
+    : t("desk.review.km", { n: num(metres / 1000) });
 }
 
 export function ReviewQueue() {
@@ -104,7 +105,7 @@ export function ReviewQueue() {
                   </div>
                   <div class="review-facts">
                     <h3>{item.facility.name ?? item.facility.id}</h3>
-                    <p class="file">{item.filename}{item.note ? ` · « ${item.note} »` : ""}</p>
+                    <p class="file">{item.filename}{item.note ? ` · ${t("desk.quoted", { text: item.note })}` : ""}</p>
                     <dl>
                       <dt>{t("desk.review.captured")}</dt><dd>{item.captured_at ? formatDateTime(item.captured_at) : t("desk.review.unknown")}</dd>
                       <dt>{t("desk.review.place")}</dt><dd>{place}</dd>
