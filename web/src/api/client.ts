@@ -24,12 +24,19 @@ const auth: Middleware = {
   },
 };
 
-export const api = createClient<paths>({
-  baseUrl: typeof location !== "undefined" ? location.origin : "http://localhost",
-  // Looked up at each call (not captured once), so tests can stand in for the network.
-  fetch: (request) => globalThis.fetch(request),
-});
-api.use(auth);
+/** A client with the bearer token, sending through `fetch` (by default the global
+ * one, looked up at each call, not captured once, so tests can stand in for the
+ * network). The desk builds its own over a fetch that revalidates (desk/api.ts). */
+export function createApi(fetch: (request: Request) => Promise<Response> = (request) => globalThis.fetch(request)) {
+  const client = createClient<paths>({
+    baseUrl: typeof location !== "undefined" ? location.origin : "http://localhost",
+    fetch,
+  });
+  client.use(auth);
+  return client;
+}
+
+export const api = createApi();
 
 /** A problem+json body, or one made up from the status when there is none. */
 export function asProblem(error: unknown, status: number): Problem {

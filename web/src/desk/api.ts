@@ -3,12 +3,68 @@
  * document does not type yet are named in ./types.ts.
  *
  * The desk works online (a coach at a desk or on a tablet with a network): a
- * failed read shows its problem and a retry button, nothing is queued. */
-import { api, asProblem } from "../api/client";
+ * failed read shows its problem and a retry button, nothing is queued. Its reads
+ * revalidate (`revalidating` below): a dashboard that has not changed since the
+ * desk last read it comes back as a 304 with no body, not as its megabyte again. */
+import { computed, effect } from "@preact/signals";
+import { createApi, asProblem } from "../api/client";
 import type { Problem } from "../api/types";
+import { session } from "../stores/session";
 import type {
   FacilityHistory, FacilityScore, GapReport, MapLayer, ProgressRow, QueueEvidence, Rollup,
 } from "./types";
+
+/** Answers the desk holds, by full URL (path and query): the gateway's ETag and
+ * the body it came with, in memory for this page and this signed-in account. The
+ * gateway's dashboards carry a weak ETag keyed on the caller's scope and the
+ * data's generation, and answer 304 to an `If-None-Match` that still holds (their
+ * Cache-Control is `no-store`, so the browser keeps nothing itself). At most
+ * HOLD answers (a map layer is up to 1 MB of JSON), the least recently used out. */
+const held = new Map<string, { etag: string; type: string; body: string }>();
+const HOLD = 24;
+let era = 0;
+
+/** Forget every held answer (another account, or a test). */
+export function forgetAnswers(): void {
+  held.clear();
+  era += 1;
+}
+
+// Signing out or in as someone else forgets what the previous account was shown.
+const account = computed(() => session.value?.account.id ?? null);
+effect(() => { void account.value; forgetAnswers(); });
+
+/** The desk's fetch. A GET of a URL whose answer is held is sent with
+ * `If-None-Match`, and a 304 is turned back into that answer (a 200 with the held
+ * body), so the callers see no difference. A successful answer with an ETag is
+ * held; any other answer (an error, or one without ETag) drops what was held. */
+export async function revalidating(request: Request): Promise<Response> {
+  if (request.method !== "GET") return globalThis.fetch(request);
+  const url = request.url;
+  const mine = held.get(url);
+  const asked = era;
+  if (mine) request.headers.set("If-None-Match", mine.etag);
+  const response = await globalThis.fetch(request);
+  if (asked !== era) return response.status === 304 && mine ? replay(mine) : response;
+  held.delete(url); // set again below as the most recently used, or dropped
+  if (response.status === 304 && mine) {
+    held.set(url, mine);
+    return replay(mine);
+  }
+  const etag = response.headers.get("ETag");
+  if (response.ok && etag) {
+    const type = response.headers.get("Content-Type") ?? "application/json";
+    held.set(url, { etag, type, body: await response.clone().text() });
+    if (held.size > HOLD) held.delete(held.keys().next().value as string);
+  }
+  return response;
+}
+
+function replay(answer: { etag: string; type: string; body: string }): Response {
+  return new Response(answer.body, { status: 200, headers: { "Content-Type": answer.type, ETag: answer.etag } });
+}
+
+const api = createApi(revalidating);
 
 export class ApiProblem extends Error {
   constructor(readonly problem: Problem) { super(problem.detail || problem.title); }
