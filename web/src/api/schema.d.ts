@@ -310,6 +310,10 @@ export interface paths {
          *
          *     `rank_teams` is plain logic (unit-tested); the route only gathers its inputs:
          *     `checklist.facility_scores` and `planner.progress`, both scoped by the caller.
+         *     The rendered answer is kept per gateway replica (`gateway.answer_cache`), keyed on
+         *     the checklist read models' generation, the caller's scope, every parameter, the
+         *     cohort's facilities and a digest of the planner's progress rows (asked every
+         *     time: the generation does not cover actions).
          */
         get: operations["leaderboard"];
         put?: never;
