@@ -8,6 +8,7 @@ the new version (deploy/README.md, "Quorum queues"):
 
     python -m c2p.queues status      # each queue: ok, to migrate, missing
     python -m c2p.queues migrate     # moves every message, loses none
+    python -m c2p.queues retire      # unbind what queues subscribed to in older releases
 
 For each queue whose arguments differ from the target (subscription, parked,
 delay and RPC queues):
@@ -166,10 +167,18 @@ def status(amqp_uri, settings) -> list[dict]:
         return [{"queue": q.name, "state": state(conn, q)} for q in target_queues(settings)]
 
 
+def retire(amqp_uri, settings) -> list[dict]:
+    """Unbind c2p.topology.FORMER_BINDINGS (after an upgrade, once no service of the
+    older release runs)."""
+    with Connection(amqp_uri) as conn:
+        return [{"queue": queue, "unbound": key}
+                for queue, key in topology.retire_former_bindings(conn)]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", choices=["status", "migrate"])
+    parser.add_argument("action", choices=["status", "migrate", "retire"])
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
     try:
@@ -177,7 +186,8 @@ def main(argv=None):
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    rows = (status if args.action == "status" else migrate)(settings.amqp_uri, settings)
+    rows = {"status": status, "migrate": migrate, "retire": retire}[args.action](
+        settings.amqp_uri, settings)
     if args.json:
         print(json.dumps(rows, indent=2))
     else:

@@ -54,12 +54,15 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "gateway.on_event_for_webhooks": ("#",),
 }
 
-# Bindings a subscription queue had in an earlier release and has no more: its
-# service unbinds them when it declares the topology, and still handles a message
-# of such a type that was waiting in the queue when the new release started
-# (`c2p.entrypoints.Subscription`), so an upgrade neither loses nor parks one.
-# A queue left bound to a type nobody handles any more would fill for ever.
-# Keep an entry for as long as an older release may still run beside the new.
+# Bindings a subscription queue had in an earlier release and has no more. A new
+# broker never has them. On an upgraded one they stay until an operator retires
+# them (`python -m c2p.queues retire`, once no older producer runs), because in
+# whatever order the services are upgraded, an older producer may still publish
+# only the former type for a while. Until then the subscription handles a message
+# of a former type as before, unless its data says `batched` (the new producer
+# published it in a batch too, which the queue also gets): that one is acked
+# unhandled (`c2p.entrypoints.Subscription`). Nothing is lost, nothing is handled
+# twice, in any order of upgrade.
 FORMER_BINDINGS: dict[str, tuple[str, ...]] = {
     # per action -> per operation (`actions.status_changed`): one message per
     # follow-up visit instead of one per action it verified.
@@ -185,8 +188,21 @@ def declare(connection, retry_delays_ms, shape: Shape = DEFAULT_SHAPE) -> None:
     try:
         for entity in entities(retry_delays_ms, shape):
             entity(channel).declare()  # a bound copy: the module-level ones stay unbound
-        for queue, keys in FORMER_BINDINGS.items():
-            for key in keys:  # unbinding what is not bound is no error
-                channel.queue_unbind(queue, EVENTS_EXCHANGE.name, key)
     finally:
         channel.close()
+
+
+def retire_former_bindings(connection) -> list[tuple[str, str]]:
+    """Unbind every FORMER_BINDINGS key from its queue (unbinding what is not bound
+    is no error); the (queue, key) pairs. Run once no producer of an older release
+    publishes any more: from then on the queue gets only what it subscribes to."""
+    channel = connection.channel()
+    done = []
+    try:
+        for queue, keys in FORMER_BINDINGS.items():
+            for key in keys:
+                channel.queue_unbind(queue, EVENTS_EXCHANGE.name, key)
+                done.append((queue, key))
+    finally:
+        channel.close()
+    return done

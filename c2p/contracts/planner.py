@@ -73,6 +73,8 @@ class ActionStatusChanged(ActionRef):
     changed_at = fields.AwareDateTime(required=True)
     comment = fields.String(load_default="", dump_default="")
     late = fields.Boolean(required=True)  # done after its due date
+    # Also in an `actions.status_changed`, which C2P's own services consume instead.
+    batched = fields.Boolean(load_default=False, dump_default=False)
 
 
 @contract("actions.status_changed", 1)
@@ -111,6 +113,8 @@ class ActionVerified(ActionRef):
     visited_at = fields.AwareDateTime(required=True)
     verified_by = fields.String(required=True)  # the coach of that visit
     late = fields.Boolean(required=True)
+    # Also in an `actions.status_changed`, which C2P's own services consume instead.
+    batched = fields.Boolean(load_default=False, dump_default=False)
 
 
 @contract("action.commented", 1)

@@ -1,11 +1,12 @@
-"""An upgrade that changes what a subscription queue is bound to loses nothing.
+"""An upgrade that changes what a subscription queue is bound to loses nothing and
+handles nothing twice, whatever the order in which the services are upgraded.
 
 `c2p.topology.FORMER_BINDINGS` names the event types a queue was bound to in an
-earlier release. For each such queue: a message of the former type waiting in the
-queue when the new release starts is handled (not parked), the service unbinds
-the former type when it declares the topology, and from then on an event of that
-type no longer reaches the queue (it would wait there for ever: nobody subscribes
-to it any more).
+earlier release. A new broker never binds them. On an upgraded broker they stay
+bound until `python -m c2p.queues retire`: meanwhile the subscription handles an
+event of a former type from an older producer (no `batched` in its data), acks
+unhandled one that a newer producer also put in a batch (`batched`), and handles
+the batch; once retired, the former type no longer reaches the queue.
 """
 from __future__ import annotations
 
@@ -40,49 +41,66 @@ def probe_service(queue: str):
         "name": service, method: subscribe(topology.SUBSCRIPTIONS[queue][0])(handler)})
 
 
-def wire_of(event_type: str) -> dict:
+def wire_of(event_type: str, **data) -> dict:
     version = latest_version(event_type)
-    return Event(type=event_type, version=version, source="an earlier release",
-                 data=sample_data(REGISTRY[(event_type, version)]())).to_wire()
+    return Event(type=event_type, version=version, source="a release",
+                 data={**sample_data(REGISTRY[(event_type, version)]()), **data}).to_wire()
+
+
+def bound_keys(amqp, queue) -> set:
+    """The routing keys `queue` is bound to on c2p.events, read back from the broker."""
+    import subprocess
+    vhost = amqp.rsplit("/", 1)[1]
+    from urllib.parse import unquote
+    out = subprocess.run(["rabbitmqctl", "-q", "list_bindings", "-p", unquote(vhost),
+                          "source_name", "destination_name", "routing_key",
+                          "--no-table-headers"], capture_output=True, text=True, check=True)
+    return {line.split("\t")[2] for line in out.stdout.splitlines()
+            if line.startswith("c2p.events\t") and line.split("\t")[1] == queue}
 
 
 @pytest.mark.parametrize("queue", sorted(topology.FORMER_BINDINGS))
-def test_a_former_binding_is_drained_then_removed(queue, start_service, settings, engines):
+def test_a_former_binding_keeps_older_producers_heard_until_retired(
+        queue, start_service, settings, engines):
     service = queue.split(".", 1)[0]
     with engines[service].begin() as conn:
         conn.execute(text("create table if not exists probe_effects "
                           "(queue text not null, event_id uuid not null)"))
     amqp = settings.amqp_uri
     former = topology.FORMER_BINDINGS[queue]
-    # The earlier release's broker: the queue, bound to its former types, with an
-    # event of each waiting in it.
+    # The earlier release's broker: the queue bound to its former types.
     with Connection(amqp) as conn:
         topology.subscription_queue(queue, topology.Shape.of(settings))(conn.channel()).declare()
+        assert not bound_keys(amqp, queue) & set(former)  # a new broker: never bound
         channel = conn.channel()
         for key in former:
             channel.queue_bind(queue, topology.EVENTS_EXCHANGE.name, key)
-    waiting = [wire_of(key) for key in former]
-    for wire in waiting:
-        publish_raw(amqp, wire, wire["type"], wire["id"])
-    assert queue_depth(amqp, queue) == len(waiting)
-
     SEEN[queue] = []
-    start_service(probe_service(queue))  # the new release
-    eventually(lambda: sorted(SEEN[queue]) == sorted(former))
-    eventually(lambda: queue_depth(amqp, queue) == 0)
-    assert deadletters.list_parked(amqp, queue) == []
+    start_service(probe_service(queue))  # the new release beside an older producer
+    assert set(former) <= bound_keys(amqp, queue)  # starting unbinds nothing
 
-    # Unbound: an event of a former type no longer reaches the queue...
-    late = wire_of(former[0])
-    publish_raw(amqp, late, late["type"], late["id"])
-    # ...while one of the type it is bound to now does.
+    older = [wire_of(key) for key in former]  # an older producer: no `batched`
+    newer = [wire_of(key, batched=True) for key in former]  # a newer one: in a batch too
     current = next(t for t in (k for k, _ in REGISTRY)
                    if topology.topic_matches(topology.SUBSCRIPTIONS[queue][0], t))
-    now = wire_of(current)
-    publish_raw(amqp, now, now["type"], now["id"])
-    eventually(lambda: current in SEEN[queue])
+    batch = wire_of(current)
+    for wire in [*older, *newer, batch]:
+        publish_raw(amqp, wire, wire["type"], wire["id"])
+    eventually(lambda: sorted(SEEN[queue]) == sorted([*former, current]))
+    eventually(lambda: queue_depth(amqp, queue) == 0)
     eventlet.sleep(0.5)
-    assert SEEN[queue].count(former[0]) == 1 and queue_depth(amqp, queue) == 0
+    assert sorted(SEEN[queue]) == sorted([*former, current])  # the batched ones: not handled
+    assert deadletters.list_parked(amqp, queue) == []
     with engines[service].connect() as conn:
-        assert conn.execute(text("select count(*) from probe_effects where event_id = :e"),
-                            {"e": uuid.UUID(late["id"])}).scalar() == 0
+        for wire in newer:
+            assert conn.execute(text("select count(*) from probe_effects where event_id = :e"),
+                                {"e": uuid.UUID(wire["id"])}).scalar() == 0
+
+    # Retired (python -m c2p.queues retire): the former types no longer reach it.
+    with Connection(amqp) as conn:
+        assert set(topology.retire_former_bindings(conn)) >= {(queue, key) for key in former}
+    assert not bound_keys(amqp, queue) & set(former)
+    late = wire_of(former[0])
+    publish_raw(amqp, late, late["type"], late["id"])
+    eventlet.sleep(0.5)
+    assert queue_depth(amqp, queue) == 0 and SEEN[queue].count(former[0]) == 1

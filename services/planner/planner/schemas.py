@@ -179,7 +179,7 @@ def status_change(action, plan, previous: str, actor: str, at, comment: str) -> 
     """One status change: the data of `action.status_changed`, and an item of
     `actions.status_changed`."""
     return {**action_ref(action, plan), "from_status": previous, "changed_by": actor,
-            "changed_at": at, "comment": comment, "late": action.late}
+            "changed_at": at, "comment": comment, "late": action.late, "batched": True}
 
 
 def status_changes(changes: list[dict], visit: dict | None = None) -> dict:
@@ -194,7 +194,7 @@ def action_verified(action, plan, visit: dict, previous: str) -> dict:
     """`action.verified`: the action closed by the visit that found its item passing."""
     return {**action_ref(action, plan), "from_status": previous,
             "submission_id": visit["submission_id"], "visited_at": visit["visited_at"],
-            "verified_by": visit["coach_id"], "late": action.late}
+            "verified_by": visit["coach_id"], "late": action.late, "batched": True}
 
 
 def action_commented(action, plan, comment) -> dict:
