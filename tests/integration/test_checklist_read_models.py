@@ -269,3 +269,19 @@ def test_a_stored_visit_moves_the_generation_and_the_next_answer_shows_it(engine
         assert generation() == before
         pending.rollback()
     assert [row["facility_id"] for row in report()["rows"]] == [a1]
+
+    # Bumped once per transaction, at its commit: a visit of one district does not
+    # wait for an uncommitted visit of another (they once queued on the one row
+    # from insert to commit), and each commit still moves the generation.
+    before = generation()
+    with engine.connect() as first, engine.connect() as second:
+        one = first.begin()
+        visit(first, r, a1, at, 60.0, [("cc_in_range", False), ("stock_no_expired", False)])
+        two = second.begin()
+        second.execute(text("set local lock_timeout = '2s'"))  # waiting would fail here
+        visit(second, r, b1, at, 65.0)
+        two.commit()
+        after_second = generation()
+        assert after_second == before + 1  # one bump for the whole transaction
+        one.commit()
+    assert generation() == after_second + 1
