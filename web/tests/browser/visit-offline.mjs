@@ -11,6 +11,9 @@ await run(async (browser) => {
   const context = await phone(browser, { geolocation: NIONO, permissions: ["geolocation"] });
   const page = await context.newPage();
   page.on("pageerror", (e) => console.error("page error:", e.message));
+  // A number input handed something that is not a number (a yes/no answer) says so here.
+  const unparsed = [];
+  page.on("console", (m) => { if (/cannot be parsed/.test(m.text())) unparsed.push(m.text()); });
 
   step("sign-in screen");
   await page.goto(`${base}/`);
@@ -74,6 +77,31 @@ await run(async (browser) => {
           .getByRole("radio", { name: given[item.code], exact: true });
         if (!(await radio.isChecked())) throw new Error(`the draft lost the answer to ${item.code} on reload`);
       }
+      step("every field shows its own item's stored answer, whatever the navigation");
+      const numberOf = (item) => page.getByRole("group", { name: new RegExp(escape(item.label_fr.slice(0, 60))) })
+        .getByRole("spinbutton");
+      const first = section.items.find((i) => i.type === "numeric");
+      const typed = String(first.pass_range[0] ?? first.pass_range[1]);
+      if (await numberOf(first).inputValue() !== typed) throw new Error(`${first.code} shows "${await numberOf(first).inputValue()}" after reload, ${typed} is stored`);
+      // Section 5 has a number at the place of section 1's: it must come up empty.
+      const later = tpl.sections.findIndex((s, i) => i > 0 && s.items[section.items.indexOf(first)]?.type === "numeric");
+      const other = tpl.sections[later].items[section.items.indexOf(first)];
+      for (let i = 0; i < later; i += 1) await page.getByRole("button", { name: "Suivant" }).click();
+      await page.getByRole("heading", { name: new RegExp(escape(tpl.sections[later].title_fr)) }).waitFor();
+      if (await numberOf(other).inputValue() !== "") throw new Error(`${other.code} (unanswered) shows "${await numberOf(other).inputValue()}"`);
+      const elsewhere = String(first.valid_range[1] * 10); // out of section 1's range, within section 5's
+      await numberOf(other).fill(elsewhere);
+      for (let i = 0; i < later; i += 1) await page.getByRole("button", { name: "Précédent" }).click();
+      await page.getByRole("heading", { name: new RegExp(escape(section.title_fr)) }).waitFor();
+      if (await numberOf(first).inputValue() !== typed) throw new Error(`${first.code} shows "${await numberOf(first).inputValue()}" after going back, ${typed} is stored`);
+      // Through the sections once more after a reload: no number input is given a yes/no answer.
+      await page.reload();
+      await page.getByRole("heading", { name: new RegExp(escape(section.title_fr)) }).waitFor();
+      for (let i = 0; i < later; i += 1) await page.getByRole("button", { name: "Suivant" }).click();
+      if (await numberOf(other).inputValue() !== elsewhere) throw new Error(`${other.code} shows "${await numberOf(other).inputValue()}" after reload, ${elsewhere} is stored`);
+      for (let i = 0; i < later; i += 1) await page.getByRole("button", { name: "Précédent" }).click();
+      await page.getByRole("heading", { name: new RegExp(escape(section.title_fr)) }).waitFor();
+      if (unparsed.length) throw new Error(`a number input was given a non-number: ${unparsed[0]}`);
     }
     await page.getByRole("button", { name: "Suivant" }).click();
   }

@@ -10,6 +10,7 @@ import { db, type Draft, type CoacheeRole } from "../../stores/db";
 import { editDraft, getDraft, setAnswer, setItemComment, submitDraft, deleteDraft } from "../../stores/drafts";
 import { score, isAnswered, answerProblem, type AnswerValue, type VisitScore } from "../../domain/scoring";
 import { currentPosition } from "../../domain/geo";
+import { numericText, parseNumber } from "../../domain/numeric";
 import { useLocal } from "../../hooks";
 import { dataVersion } from "../../stores/sync";
 import { t, pick, formatPercent, type Key } from "../../i18n";
@@ -122,8 +123,10 @@ export default function Visit() {
               <span class={`score-chip ${live.sections[sectionIndex].colour}`}> {formatPercent(live.sections[sectionIndex].percent)}</span>
             )}
           </h2>
+          {/* Keyed by item code: each field's own state (the text being typed, the
+              comment box) belongs to its item, never to a position in the section. */}
           {section.items.map((item) => (
-            <ItemField item={item} value={draft.answers[item.code]?.value ?? null}
+            <ItemField key={item.code} item={item} value={draft.answers[item.code]?.value ?? null}
               comment={draft.answers[item.code]?.comment ?? ""} disabled={locked}
               serverError={fieldErrors.get(`answers.${item.code}`)}
               onAnswer={(v) => answer(item, v)} onComment={(c) => comment(item, c)} />
@@ -171,7 +174,8 @@ function ItemField({ item, value, comment, disabled, serverError, onAnswer, onCo
   onAnswer: (v: AnswerValue) => void; onComment: (c: string) => void;
 }) {
   const name = `item-${item.code}`;
-  const [text, setText] = useState(value === null || value === "na" ? "" : String(value));
+  const [typed, setTyped] = useState(typeof value === "number" ? String(value) : "");
+  const text = numericText(typed, value);
   const [showComment, setShowComment] = useState(comment !== "");
   const problem = value !== null && item.type === "numeric" && value !== "na" ? answerProblem(item, value) : null;
   const allowNa = item.allow_na !== false;
@@ -200,16 +204,15 @@ function ItemField({ item, value, comment, disabled, serverError, onAnswer, onCo
             aria-describedby={problem || serverError ? errorId : undefined}
             onInput={(e) => {
               const raw = (e.target as HTMLInputElement).value;
-              setText(raw);
-              const n = raw.trim() === "" ? null : Number(raw.replace(",", "."));
-              onAnswer(n === null || Number.isNaN(n) ? null : n);
+              setTyped(raw);
+              onAnswer(parseNumber(raw));
             }} />
           {allowNa && (
             <label class="inline">
               <input type="checkbox" checked={value === "na"} disabled={disabled}
                 onChange={(e) => {
                   const na = (e.target as HTMLInputElement).checked;
-                  onAnswer(na ? "na" : text.trim() === "" ? null : Number(text));
+                  onAnswer(na ? "na" : parseNumber(typed));
                 }} />
               {t("answer.na")}
             </label>
