@@ -68,6 +68,7 @@ export const en: Record<keyof typeof fr, string> = {
   "home.new_visit": "New visit",
   "home.drafts": "{n} visit(s) in progress on this phone",
   "home.to_agree": "Plans to agree together",
+  "home.plan_visit": "Visit of {date}",
   "home.my_actions": "My actions",
   "home.actions_followed": "Actions followed",
   "actions.none": "No action under way.",

@@ -70,6 +70,7 @@ export const fr = {
   "home.new_visit": "Nouvelle visite",
   "home.drafts": "{n} visite(s) en cours sur ce téléphone",
   "home.to_agree": "Plans à valider ensemble",
+  "home.plan_visit": "Visite du {date}",
   "home.my_actions": "Mes actions",
   "home.actions_followed": "Actions suivies",
   "actions.none": "Aucune action en cours.",

@@ -1,26 +1,9 @@
 /** Follow-up actions sorted by due date, overdue ones first and in red; still
  * completable after their date (CHT users asked for that). */
-import type { Plan, PlanAction } from "../../api/types";
+import { myActions, type ActionRow } from "../../domain/plans";
 import { t, pick, formatDate } from "../../i18n";
 
-export interface ActionRow { plan: Plan; action: PlanAction }
-
-const OPEN = new Set(["todo", "in_progress", "awaiting_review"]);
-
-export function myActions(plans: Plan[], me: string, role: string | null): ActionRow[] {
-  const rows: ActionRow[] = [];
-  for (const plan of plans) {
-    for (const action of plan.actions) {
-      if (!OPEN.has(action.status)) continue;
-      if (role === "coachee" && action.owner_id && action.owner_id !== me) continue;
-      rows.push({ plan, action });
-    }
-  }
-  const today = new Date().toISOString().slice(0, 10);
-  const overdue = (a: PlanAction) => a.overdue || a.due_date < today;
-  return rows.sort((x, y) => Number(overdue(y.action)) - Number(overdue(x.action))
-    || x.action.due_date.localeCompare(y.action.due_date));
-}
+export { myActions, type ActionRow };
 
 export function statusLabel(status: string): string {
   switch (status) {

@@ -5,7 +5,8 @@ import { ActionList, myActions } from "./Actions";
 import { role, session } from "../../stores/session";
 import { db } from "../../stores/db";
 import { useLocal } from "../../hooks";
-import { t } from "../../i18n";
+import { plansToAgree, planDate } from "../../domain/plans";
+import { t, formatDate } from "../../i18n";
 
 export default function Home() {
   const { route } = useLocation();
@@ -14,7 +15,7 @@ export default function Home() {
   const drafts = useLocal(async () => (await db()).getAll("drafts"));
   const plans = useLocal(async () => (await db()).getAll("plans"));
   const open = (drafts ?? []).filter((d) => d.state === "draft" || d.state === "needs_fix");
-  const toAgree = (plans ?? []).filter((p) => p.status === "draft");
+  const toAgree = plansToAgree(plans ?? [], current);
   return (
     <Shell title={t("home.title")}>
       <p class="greeting">{t("home.hello", { name: me?.display_name ?? "" })}</p>
@@ -35,7 +36,12 @@ export default function Home() {
           <h2>{t("home.to_agree")}</h2>
           <ul class="list">
             {toAgree.map((p) => (
-              <li><a class="card link-card" href={`/plans/${p.id}`}>{p.facility_name}</a></li>
+              <li>
+                <a class="card link-card" href={`/plans/${p.id}`}>
+                  <span class="title">{p.facility_name}</span>
+                  <span class="meta">{t("home.plan_visit", { date: formatDate(planDate(p)) })}</span>
+                </a>
+              </li>
             ))}
           </ul>
         </section>

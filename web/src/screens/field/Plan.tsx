@@ -17,6 +17,7 @@ import type { ActionStatus, Evidence, Plan as PlanT, PlanAction, Schemas } from 
 
 type ReviewDecision = Schemas["ReviewRequest"]["decision"];
 import { statusLabel } from "./Actions";
+import { agreementSide } from "../../domain/plans";
 import { planStatus } from "./Plans";
 
 async function changePlan(id: string, mutate: (p: PlanT) => void) {
@@ -57,7 +58,7 @@ export default function Plan() {
   if (plan === undefined) return <Shell title={t("plan.title")} back="/plans"><p>{t("plan.not_found")}</p></Shell>;
 
   const waiting = (ref: string) => (pending ?? []).filter((i) => i.ref === ref || (i.kind === "evidence" && i.plan_id === id && ref === id));
-  const myside = role === "coachee" ? "coachee" : role === "coach" || role === "admin" ? "coach" : null;
+  const myside = agreementSide(role);
   const agreedByMe = myside ? !!plan.agreement[myside] : true;
   const agreeQueued = (pending ?? []).some((i) => i.kind === "plan.agree");
 
