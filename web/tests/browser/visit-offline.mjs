@@ -147,6 +147,26 @@ await run(async (browser) => {
   await page.goto(`${base}/visits`);
   await page.getByRole("link", { name: new RegExp(`${escape(FACILITY)}.*Envoyée`) }).waitFor();
 
+  step("home: the new plan waits for the coach's agreement, dated; each action listed once");
+  await page.goto(`${base}/`);
+  await page.getByRole("link", { name: new RegExp(`${escape(FACILITY)}.*Visite du`) }).first().waitFor();
+  const links = page.locator('a[href*="#action-"]');
+  await links.first().waitFor();
+  const hrefs = await links.evaluateAll((all) => all.map((a) => a.getAttribute("href")));
+  const ids = hrefs.map((h) => h.split("#")[1]);
+  if (new Set(ids).size !== ids.length) throw new Error(`home lists an action more than once: ${ids.join(" ")}`);
+
+  step("an action tapped on home opens its plan at that action's card, focused");
+  const target = ids[ids.length - 1]; // the last: far down its plan
+  await links.last().click();
+  await page.waitForFunction((id) => document.activeElement?.id === id, target, { timeout: 15_000 });
+  const seen = await page.evaluate((id) => {
+    const top = document.getElementById(id).getBoundingClientRect().top;
+    return top >= document.querySelector(".head").getBoundingClientRect().bottom - 1 && top < innerHeight - 60;
+  }, target);
+  if (!seen) throw new Error(`the card of ${target} is not on screen after following its link`);
+  await shot(page, "10-plan-at-action");
+
   for (const [screen, violations] of Object.entries(found)) {
     if (violations.length) console.log(`axe ${screen}: ${JSON.stringify(violations)}`);
   }

@@ -2,8 +2,8 @@
  * writes them), actions and their status, evidence with upload progress and the
  * coach's review. Every change is applied to the phone's copy at once and
  * queued with its own id; a marker shows what is not sent yet. */
-import { useState } from "preact/hooks";
-import { useRoute } from "preact-iso";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { useLocation, useRoute } from "preact-iso";
 import { Shell } from "../../components/Shell";
 import { db, type OutboxItem, type PendingFile } from "../../stores/db";
 import { list, retryNow } from "../../stores/outbox";
@@ -54,6 +54,8 @@ export default function Plan() {
   const pending = useLocal(async () => (await list()).filter((i) => i.ref === id || i.plan_id === id), [id]);
   const evidence = useLocal(async () => (await db()).getAll("evidence"), [id]);
   const files = useLocal(async () => (await db()).getAll("files"), [id]);
+  // Evidence and pending files change the cards' heights: scroll once all are read.
+  useScrollToAction(plan !== undefined && pending !== undefined && evidence !== undefined && files !== undefined);
 
   if (plan === undefined) return <Shell title={t("plan.title")} back="/plans"><p>{t("plan.not_found")}</p></Shell>;
 
@@ -115,6 +117,26 @@ export default function Plan() {
       </section>
     </Shell>
   );
+}
+
+/** `/plans/{id}#action-{id}` (an action tapped on the home screen): once the plan
+ * is on screen (it is read from the phone after the first render, so the browser
+ * found no such card to scroll to), bring the action's card under the title bar
+ * and focus it. Once per link followed: later re-renders leave the scroll alone. */
+function useScrollToAction(ready: boolean) {
+  const { url } = useLocation();
+  const done = useRef("");
+  useEffect(() => {
+    const hash = typeof location !== "undefined" ? location.hash : "";
+    const target = `${url}${hash}`;
+    if (!ready || !hash.startsWith("#action-") || done.current === target) return;
+    const card = document.getElementById(decodeURIComponent(hash.slice(1)));
+    if (!card) return;
+    done.current = target;
+    const head = document.querySelector<HTMLElement>(".head")?.offsetHeight ?? 0;
+    window.scrollTo(0, card.getBoundingClientRect().top + window.scrollY - head - 8);
+    card.focus({ preventScroll: true });
+  }, [ready, url]);
 }
 
 function PendingProblems({ items }: { items: OutboxItem[] }) {
@@ -194,7 +216,7 @@ function ActionCard({ action, planId, planStatusValue, role, evidence, files, un
   }
 
   return (
-    <article class={`card action ${action.overdue ? "overdue" : ""}`} id={`action-${action.id}`} aria-labelledby={`title-${action.id}`}>
+    <article class={`card action ${action.overdue ? "overdue" : ""}`} id={`action-${action.id}`} tabIndex={-1} aria-labelledby={`title-${action.id}`}>
       <h3 id={`title-${action.id}`}>
         {action.critical && <span class="tag critical">{t("item.critical")}</span>} {pick(action, "text")}
       </h3>
