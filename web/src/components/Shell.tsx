@@ -4,7 +4,7 @@ import { useLocation } from "preact-iso";
 import { SyncBadge } from "./SyncBadge";
 import { role } from "../stores/session";
 import { unread } from "../stores/sync";
-import { t, type Key } from "../i18n";
+import { t, tn, formatNumber, type Key } from "../i18n";
 
 interface Tab { href: string; label: Key; roles: string[] }
 
@@ -44,8 +44,8 @@ export function Shell({ title, children, back, sub }: {
             {t(tab.label)}
             {tab.href === "/inbox" && count > 0 && (
               <>
-                <span class="count" aria-hidden="true">{count}</span>
-                <span class="sr-only">{t("inbox.unread_count", { n: count })}</span>
+                <span class="count" aria-hidden="true">{formatNumber(count, 0)}</span>
+                <span class="sr-only">{tn("inbox.unread_count", count)}</span>
               </>
             )}
           </a>

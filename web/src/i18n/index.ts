@@ -21,11 +21,27 @@ export function setLang(next: Lang) {
   if (typeof document !== "undefined") document.documentElement.lang = next;
 }
 
-/** The string for `key` in the current language, `{name}` placeholders filled. */
+/** The string for `key` in the current language, `{name}` placeholders filled;
+ * a number is written the language's way (formatNumber: "2,5" in French). */
 export function t(key: Key, params?: Record<string, string | number>): string {
   const text = catalogues[lang.value][key] ?? catalogues.fr[key] ?? key;
   if (!params) return text;
-  return text.replace(/\{(\w+)\}/g, (_, name) => (name in params ? String(params[name]) : `{${name}}`));
+  return text.replace(/\{(\w+)\}/g, (_, name) => {
+    if (!(name in params)) return `{${name}}`;
+    const value = params[name];
+    return typeof value === "number" ? formatNumber(value, 3) : value;
+  });
+}
+
+/** Keys that come as a pair `<key>.one` / `<key>.other` in the catalogues. */
+export type Counted = { [K in Key]: K extends `${infer Base}.one` ? (`${Base}.other` extends Key ? Base : never) : never }[Key];
+
+/** `<key>.one` or `<key>.other`, whichever the current language wants for n (French
+ * treats 0 and 1 as singular, English 1 only; Intl.PluralRules decides), `{n}`
+ * filled with n written the language's way. */
+export function tn(key: Counted, n: number, params?: Record<string, string | number>): string {
+  const form = new Intl.PluralRules(locales[lang.value]).select(n) === "one" ? "one" : "other";
+  return t(`${key}.${form}` as Key, { ...params, n: formatNumber(n, 0) });
 }
 
 /** `obj.<field>_fr` or `obj.<field>_en` (template labels, plan texts). */
@@ -52,8 +68,25 @@ export function formatDate(iso: string | null | undefined): string {
   return date.toLocaleDateString(locales[lang.value], { dateStyle: "medium" });
 }
 
-/** "88,2 %" in French, "88.2%" in English; "—" when there is nothing to score. */
+/** A number in the current language: "1 234,5" (decimal comma, U+202F between
+ * thousands) in French, "1,234.5" in English; at most `digits` decimals, none
+ * added; "—" for no number. Every number the field app shows goes through here
+ * (or formatPercent). */
+export function formatNumber(value: number | null | undefined, digits = 1, fixed = false): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return "—";
+  return new Intl.NumberFormat(locales[lang.value],
+    { maximumFractionDigits: digits, minimumFractionDigits: fixed ? digits : 0 }).format(value);
+}
+
+/** A distance: "850 m", "2,5 km" in French. */
+export function formatDistance(metres: number): string {
+  return Math.round(metres) < 1000 ? `${formatNumber(Math.round(metres), 0)} m` : `${formatNumber(metres / 1000, 1)} km`;
+}
+
+/** "88,2 %" in French (a narrow no-break space, U+202F, before %: the ICU of
+ * the browser or Node may put U+00A0 there), "88.2%" in English; "—" when there
+ * is nothing to score. */
 export function formatPercent(value: number | null | undefined): string {
-  if (value === null || value === undefined) return "—";
-  return (value / 100).toLocaleString(locales[lang.value], { style: "percent", maximumFractionDigits: 1 });
+  if (value === null || value === undefined || Number.isNaN(value)) return "—";
+  return `${formatNumber(value, 1)}${lang.value === "fr" ? "\u202f" : ""}%`;
 }

@@ -111,7 +111,7 @@ await run(async (browser) => {
   await page.getByRole("heading", { name: "Fin de visite et envoi" }).waitFor();
   await page.getByRole("checkbox", { name: "Fatoumata Diarra" }).check();
   await page.getByRole("button", { name: "Prendre la position" }).click();
-  await page.getByText("14.25310, -5.99320").waitFor();
+  await page.getByText(/14,25310\s;\s-5,99320/).waitFor(); // French: decimal comma
   await page.getByLabel("Commentaire général").fill("Équipe accueillante ; chaîne du froid bien tenue.");
   await shot(page, "05-visit-closing");
   found["visit-closing"] = await axe(page);

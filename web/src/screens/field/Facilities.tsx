@@ -7,7 +7,7 @@ import { db } from "../../stores/db";
 import { createDraft } from "../../stores/drafts";
 import { currentPosition, distanceM, fold } from "../../domain/geo";
 import { useLocal } from "../../hooks";
-import { t, pick } from "../../i18n";
+import { t, pick, formatDistance } from "../../i18n";
 import type { Template } from "../../api/types";
 
 const PREFERRED_TEMPLATE = "pev-integrated";
@@ -74,7 +74,7 @@ export default function Facilities() {
               <span class="title">{unit.name}</span>
               <span class="meta">
                 {names.get(unit.parent_id ?? "") ?? ""}
-                {distance !== null && ` · ${distance < 1000 ? `${Math.round(distance)} m` : `${(distance / 1000).toFixed(1)} km`}`}
+                {distance !== null && ` · ${formatDistance(distance)}`}
               </span>
             </button>
           </li>

@@ -6,7 +6,7 @@ import { role, session } from "../../stores/session";
 import { db } from "../../stores/db";
 import { useLocal } from "../../hooks";
 import { plansToAgree, planDate } from "../../domain/plans";
-import { t, formatDate } from "../../i18n";
+import { t, tn, formatDate } from "../../i18n";
 
 export default function Home() {
   const { route } = useLocation();
@@ -25,7 +25,7 @@ export default function Home() {
             {t("home.new_visit")}
           </button>
           {open.length > 0 && (
-            <a class="card link-card" href="/visits">{t("home.drafts", { n: open.length })}</a>
+            <a class="card link-card" href="/visits">{tn("home.drafts", open.length)}</a>
           )}
           {/* The desk view (issue 14): the coach's map, review queue and follow-up. */}
           <a class="card link-card" href="/desk">{t("desk.open_from_field")}</a>

@@ -4,7 +4,7 @@ import { Shell } from "../../components/Shell";
 import { db } from "../../stores/db";
 import { queue, touched, unread } from "../../stores/sync";
 import { useLocal } from "../../hooks";
-import { t, pick, formatDateTime } from "../../i18n";
+import { t, tn, pick, formatDateTime } from "../../i18n";
 import type { InboxMessage } from "../../api/types";
 
 /** The app's screen for an API link (`/api/v1/plans/<id>` -> `/plans/<id>`). */
@@ -32,7 +32,7 @@ export default function Inbox() {
 
   return (
     <Shell title={t("inbox.title")}>
-      <p class="muted">{t("inbox.unread_count", { n: unread.value })}</p>
+      <p class="muted">{tn("inbox.unread_count", unread.value)}</p>
       {messages && !sorted.length && <p class="muted">{t("inbox.none")}</p>}
       <ul class="list">
         {sorted.map((m) => {

@@ -4,14 +4,14 @@ import { Shell } from "../../components/Shell";
 import { session, signOut } from "../../stores/session";
 import { stopSync } from "../../stores/sync";
 import { waitingCount } from "../../stores/outbox";
-import { t, lang, setLang, type Lang, type Key } from "../../i18n";
+import { t, tn, lang, setLang, type Lang, type Key } from "../../i18n";
 
 export default function Settings() {
   const { route } = useLocation();
   const me = session.value?.account;
   async function leave() {
     const waiting = waitingCount.value;
-    if (waiting > 0 && !confirm(t("settings.sign_out_waiting", { n: waiting }))) return;
+    if (waiting > 0 && !confirm(tn("settings.sign_out_waiting", waiting))) return;
     stopSync();
     await signOut();
     route("/sign-in", true);

@@ -7,7 +7,7 @@ import { online, syncing, lastSync, lastError, syncNow, touched } from "../../st
 import { needsSignIn } from "../../stores/session";
 import type { OutboxItem } from "../../stores/db";
 import { useLocal } from "../../hooks";
-import { t, formatDateTime, type Key } from "../../i18n";
+import { t, tn, formatDateTime, formatNumber, type Key } from "../../i18n";
 
 const KIND: Record<OutboxItem["kind"], Key> = {
   "submission": "kind.submission", "plan.agree": "kind.plan_agree", "plan.grow": "kind.plan_grow",
@@ -25,7 +25,7 @@ export default function Sync() {
       <ul class="list compact">
         <li><span>{t("sync.network")}</span><strong>{online.value ? t("sync.online") : t("sync.offline")}</strong></li>
         <li><span>{t("sync.last_label")}</span><span>{lastSync.value ? formatDateTime(lastSync.value) : t("sync.never")}</span></li>
-        <li><span>{t("sync.waiting_label")}</span><strong>{waiting.length}</strong></li>
+        <li><span>{t("sync.waiting_label")}</span><strong>{formatNumber(waiting.length, 0)}</strong></li>
       </ul>
       {needsSignIn.value && <p class="notice">{t("sync.session_expired")} <a href="/sign-in">{t("signin.submit")}</a></p>}
       {lastError.value && lastError.value !== "retry" && lastError.value !== "sign_in" && online.value && (
@@ -67,7 +67,7 @@ export default function Sync() {
               <li class="card outbox-item">
                 <span class="tag unsynced">{t("common.unsynced")}</span> <strong>{t(KIND[item.kind])}</strong>
                 <div class="meta">{formatDateTime(item.created_at)}
-                  {item.attempts > 0 && ` · ${t("sync.attempts", { n: item.attempts })}`}
+                  {item.attempts > 0 && ` · ${tn("sync.attempts", item.attempts)}`}
                   {item.next_at > Date.now() && ` · ${t("sync.next_try", { when: formatDateTime(item.next_at) })}`}
                 </div>
               </li>

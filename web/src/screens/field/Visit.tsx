@@ -13,7 +13,7 @@ import { currentPosition } from "../../domain/geo";
 import { numericText, parseNumber } from "../../domain/numeric";
 import { useLocal } from "../../hooks";
 import { dataVersion } from "../../stores/sync";
-import { t, pick, formatPercent, type Key } from "../../i18n";
+import { t, tn, pick, formatNumber, formatPercent, type Key } from "../../i18n";
 import type { Item, Template, Account } from "../../api/types";
 import { DraftState } from "./Visits";
 
@@ -109,7 +109,7 @@ export default function Visit() {
         <select id="section-select" value={sectionIndex} onChange={(e) => go(Number((e.target as HTMLSelectElement).value))}>
           {sections.map((s, i) => {
             const sc = live?.sections[i];
-            return <option value={i}>{i + 1}. {pick(s, "title")} ({sc?.answered ?? 0}/{s.items.length})</option>;
+            return <option value={i}>{i + 1}. {pick(s, "title")} ({formatNumber(sc?.answered ?? 0, 0)}/{formatNumber(s.items.length, 0)})</option>;
           })}
           <option value={lastStep}>{lastStep + 1}. {t("visit.closing")}</option>
         </select>
@@ -196,7 +196,7 @@ function ItemField({ item, value, comment, disabled, serverError, onAnswer, onCo
       {item.type === "numeric" ? (
         <div class="numeric">
           <label for={`${name}-value`}>
-            {t("item.number")}{low !== null && high !== null ? ` (${low} – ${high}${item.unit ? ` ${item.unit}` : ""})` : ""}
+            {t("item.number")}{low !== null && high !== null ? ` (${formatNumber(low, 3)} – ${formatNumber(high, 3)}${item.unit ? ` ${item.unit}` : ""})` : ""}
           </label>
           <input id={`${name}-value`} type="number" inputMode="decimal" step="any"
             min={low ?? undefined} max={high ?? undefined} disabled={disabled || value === "na"}
@@ -231,7 +231,7 @@ function ItemField({ item, value, comment, disabled, serverError, onAnswer, onCo
       )}
       {(problem || serverError) && (
         <p class="error" id={errorId}>
-          {problem === "out_of_range" ? t("item.out_of_range", { low: String(low), high: String(high) })
+          {problem === "out_of_range" ? t("item.out_of_range", { low: low ?? "—", high: high ?? "—" })
             : problem === "na_not_allowed" ? t("item.na_not_allowed")
             : problem ? t("item.not_a_number") : serverError}
         </p>
@@ -312,8 +312,8 @@ function Closing({ draft, template, live, coachees, locked, fieldErrors, change,
       <fieldset>
         <legend>{t("visit.gps")}</legend>
         {draft.gps ? (
-          <p>{draft.gps.lat.toFixed(5)}, {draft.gps.lon.toFixed(5)}
-            {draft.gps.accuracy_m !== null && ` (± ${Math.round(draft.gps.accuracy_m)} m)`}</p>
+          <p>{t("visit.gps_point", { lat: formatNumber(draft.gps.lat, 5, true), lon: formatNumber(draft.gps.lon, 5, true) })}
+            {draft.gps.accuracy_m !== null && ` (± ${formatNumber(Math.round(draft.gps.accuracy_m), 0)} m)`}</p>
         ) : <p class="muted">{t("visit.gps_none")}</p>}
         {!locked && (
           <button type="button" class="secondary" onClick={locate} disabled={locating}>
@@ -340,7 +340,7 @@ function Closing({ draft, template, live, coachees, locked, fieldErrors, change,
       )}
       {!locked && (missing.length > 0 || invalid.length > 0) && (
         <div class="notice">
-          <p>{t("visit.missing", { n: missing.length + invalid.length })}</p>
+          <p>{tn("visit.missing", missing.length + invalid.length)}</p>
           <ul>
             {[...invalid, ...missing].slice(0, 8).map(({ item, index }) => (
               <li><button type="button" class="link" onClick={() => goTo(index)}>{pick(item, "label")}</button></li>
