@@ -107,13 +107,13 @@ export const desk = {
     unwrap(api.GET("/api/v1/dashboards/progress", { params: { query: { by, page, per_page: 100 } } }))),
   leaderboard: (query: { cohort?: string; since?: string; until?: string; page?: number; per_page?: number }) =>
     unwrap<LeaderboardAnswer>(api.GET("/api/v1/dashboards/leaderboard", { params: { query: clean(query) } })),
-  templates: () => allPages<{ code: string; version: number; title_fr?: string; title_en?: string }>((page) =>
-    unwrap(api.GET("/api/v1/templates", { params: { query: { page, per_page: 100 } } }))).then((items) => ({ items })),
-  template: (code: string) => unwrap<{ thresholds?: { green: number; amber: number } }>(
-    api.GET("/api/v1/templates/{code}", { params: { path: { code } } })),
-  orgUnits: (level: "region" | "district" | "facility") =>
+  templates: (signal?: AbortSignal) => allPages<{ code: string; version: number; title_fr?: string; title_en?: string }>((page) =>
+    unwrap(api.GET("/api/v1/templates", { params: { query: { page, per_page: 100 } }, signal }))).then((items) => ({ items })),
+  template: (code: string, signal?: AbortSignal) => unwrap<{ thresholds?: { green: number; amber: number } }>(
+    api.GET("/api/v1/templates/{code}", { params: { path: { code } }, signal })),
+  orgUnits: (level: "region" | "district" | "facility", signal?: AbortSignal) =>
     allPages<{ id: string; name: string; parent_id: string | null; path: string }>((page) =>
-      unwrap(api.GET("/api/v1/org-units", { params: { query: { level, page, per_page: 100 } } }))),
+      unwrap(api.GET("/api/v1/org-units", { params: { query: { level, page, per_page: 100 } }, signal }))),
   history: (facilityId: string) => unwrap<FacilityHistory>(
     api.GET("/api/v1/facilities/{facility_id}/scores", { params: { path: { facility_id: facilityId } } })),
   plans: (facilityId: string) => unwrap<{ items: import("../api/types").Plan[] }>(

@@ -60,7 +60,8 @@ await run(async (browser) => {
   step("the coach opens the map of their district for that checklist");
   const context = await desk(browser);
   const page = await context.newPage();
-  page.on("pageerror", (e) => console.error("page error:", e.message));
+  const pageErrors = [];
+  page.on("pageerror", (e) => { pageErrors.push(e.message); console.error("page error:", e.message); });
   await deskSignIn(page, "coach.niono");
   await page.goto(`${base}/desk?template=pev-mini&area=ML-SEG-NIO`);
   await page.getByRole("heading", { name: "Écarts par lieu" }).waitFor();
@@ -92,6 +93,42 @@ await run(async (browser) => {
   console.log(`MAP ${JSON.stringify(colours)}`);
   await shot(page, "desk-01-map-district");
   found["map"] = await axe(page);
+
+  step("leaving the map while it zooms raises no page error (Leaflet torn down mid-animation)");
+  const onMap = async () => {
+    await page.goto(`${base}/desk?template=pev-mini&area=ML-SEG-NIO`);
+    await page.waitForFunction((ids) => ids.every((id) => window.c2pDeskMap?.markers?.has(id)),
+      Object.keys(SEEDED), { timeout: 60_000 });
+    await page.waitForTimeout(800);
+  };
+  // An animated zoom is under way (its first frames have run, its end is 250 ms
+  // away) when the user clicks another tab.
+  await page.evaluate(() => new Promise((resolve) => {
+    const { map } = window.c2pDeskMap;
+    map.setZoom(map.getZoom() + 1, { animate: true });
+    requestAnimationFrame(() => requestAnimationFrame(() => {
+      document.querySelector('.desk-nav a[href="/desk/progress"]').click();
+      resolve();
+    }));
+  }));
+  await page.getByRole("heading", { name: "Progrès des coachés" }).waitFor();
+  await page.waitForTimeout(800);
+  // A scroll-wheel zoom is waiting for the wheel to stop when the user leaves.
+  await onMap();
+  const box = await page.locator(".desk-map").boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.wheel(0, -400);
+  await page.evaluate(() => document.querySelector('.desk-nav a[href="/desk/championship"]').click());
+  await page.getByRole("heading", { name: "Championnat" }).waitFor();
+  await page.waitForTimeout(800);
+  // The data of the map still on its way when the user leaves.
+  await page.goto(`${base}/desk?template=pev-mini&area=ML-SEG-NIO`);
+  await page.locator(".desk-map").waitFor();
+  await page.evaluate(() => document.querySelector('.desk-nav a[href="/desk/exports"]').click());
+  await page.getByRole("heading", { name: "Exports" }).waitFor();
+  await page.waitForTimeout(1500);
+  if (pageErrors.length) throw new Error(`page errors after leaving the map: ${pageErrors.join(" | ")}`);
+  await onMap();
 
   step("the table says the same in words");
   await page.getByRole("button", { name: "Tableau" }).click();
@@ -210,6 +247,8 @@ await run(async (browser) => {
     if (wide > 390) throw new Error(`${path} is ${wide} px wide on a 390 px phone`);
   }
   await shot(champion, "desk-10-rollups-phone-en");
+
+  if (pageErrors.length) throw new Error(`page errors: ${pageErrors.join(" | ")}`);
 
   for (const [screen, violations] of Object.entries(found)) {
     if (violations.length) console.log(`axe ${screen}: ${JSON.stringify(violations)}`);

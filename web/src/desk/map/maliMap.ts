@@ -30,6 +30,8 @@ export interface MaliMap {
   fit(rows: MapFacility[]): void;
   highlightDistrict(name: string | null): void;
   leaflet: L.Map;
+  /** Stop what moves, cancel what Leaflet has scheduled, remove the map. Once
+   * destroyed, the other methods do nothing. */
   destroy(): void;
 }
 
@@ -46,10 +48,36 @@ function sized(critical: boolean, zoom: number) {
     weight: critical ? (zoom < 6.5 ? 1.5 : 2.5) : (zoom < 6.5 ? 0.5 : 1) };
 }
 
+/** Remove a map that may be moving. Leaflet's `remove()` takes the panes away
+ * but leaves what it has already scheduled: a zoom animation's end (a 250 ms
+ * timeout, then `_move`), its first frame, a scroll-wheel zoom waiting for the
+ * wheel to stop. Each of them, run after the removal, reads the position of a
+ * pane that is gone ("Cannot read properties of undefined (reading
+ * '_leaflet_pos')"), e.g. when the user leaves the map while `fit` animates.
+ * So: mark the zoom animation as over (its pending end then returns at once),
+ * cancel the wheel's pending zoom, remove (which stops the pan and fly
+ * animations), drop every listener, and turn the moving methods of this one
+ * map into no-ops for anything still scheduled. */
+export function stopAndRemove(map: L.Map): void {
+  const inner = map as unknown as Record<string, unknown>;
+  // (Not map.stop(): that sets the zoom again, i.e. may start a move.)
+  inner._animatingZoom = false;
+  const wheel = map.scrollWheelZoom as unknown as { _timer?: ReturnType<typeof setTimeout> } | undefined;
+  if (wheel?._timer) clearTimeout(wheel._timer);
+  map.remove(); // also stops the pan and fly animations (`_stop`)
+  map.off();
+  const still = function (this: L.Map) { return this; };
+  for (const name of ["setView", "setZoom", "setZoomAround", "fitBounds", "panBy", "panTo", "flyTo",
+    "invalidateSize", "_resetView", "_moveStart", "_move", "_moveEnd", "_animateZoom",
+    "_onZoomTransitionEnd", "_tryAnimatedZoom", "_rawPanBy", "_onResize"]) inner[name] = still;
+  inner._getMapPanePos = () => L.point(0, 0);
+}
+
 export function createMaliMap(element: HTMLElement, opts: {
   label: (row: MapFacility) => string;
   onOpen: (facilityId: string) => void;
 }): MaliMap {
+  let destroyed = false;
   const renderer = L.canvas({ padding: 0.3, tolerance: 4 });
   const map = L.map(element, {
     renderer, preferCanvas: true, zoomSnap: 0.25, minZoom: 4, maxZoom: 13,
@@ -128,6 +156,7 @@ export function createMaliMap(element: HTMLElement, opts: {
   return {
     leaflet: map,
     setFacilities(rows) {
+      if (destroyed) return 0;
       // The dots go into a group off the map, which joins it once, whole.
       facilities.remove();
       facilities = wire(L.featureGroup());
@@ -154,6 +183,7 @@ export function createMaliMap(element: HTMLElement, opts: {
       return drawn;
     },
     fit(rows) {
+      if (destroyed) return;
       // The facilities, and the highlighted district whole: a coach sees their
       // district in its surroundings, not only the patch between their dots.
       const points = rows.filter((r) => r.latitude != null && r.longitude != null)
@@ -164,6 +194,7 @@ export function createMaliMap(element: HTMLElement, opts: {
       else map.fitBounds(bounds.pad(0.15), { maxZoom: 9 });
     },
     highlightDistrict(name) {
+      if (destroyed) return;
       const wanted = name ? normalise(name) : null;
       highlighted = null;
       districts.eachLayer((layer) => {
@@ -176,7 +207,9 @@ export function createMaliMap(element: HTMLElement, opts: {
       });
     },
     destroy() {
-      map.remove();
+      if (destroyed) return;
+      destroyed = true;
+      stopAndRemove(map);
       delete (window as unknown as { c2pDeskMap?: unknown }).c2pDeskMap;
     },
   };

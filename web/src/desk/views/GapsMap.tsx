@@ -45,40 +45,54 @@ export function GapsMap() {
   const map = useRef<MaliMap | null>(null);
   const [drawn, setDrawn] = useState<number | null>(null);
 
+  // Every read of this view is cancelled when it goes away (or is superseded):
+  // nothing arrives for a map that is no longer there.
   useEffect(() => {
-    desk.templates().then((answer) => {
+    const controller = new AbortController();
+    const signal = controller.signal;
+    desk.templates(signal).then((answer) => {
       const latest = new Map<string, string>();
       for (const item of answer.items) {
         if (!latest.has(item.code)) latest.set(item.code, pick(item as Record<string, unknown>, "title") || item.code);
       }
       setTemplates([...latest].map(([code, title]) => ({ code, title })));
-    }).catch(() => setTemplates([]));
-    desk.orgUnits("district").then((items) =>
+    }).catch(() => { if (!signal.aborted) setTemplates([]); });
+    desk.orgUnits("district", signal).then((items) =>
       setDistricts(items.map((u) => ({ id: u.id, name: u.name }))
-        .sort((a, b) => a.name.localeCompare(b.name, "fr")))).catch(() => setDistricts([]));
+        .sort((a, b) => a.name.localeCompare(b.name, "fr")))).catch(() => { if (!signal.aborted) setDistricts([]); });
+    return () => controller.abort();
   }, []);
 
   useEffect(() => {
-    desk.template(filters.template_code || "pev-integrated")
-      .then((tpl) => tpl.thresholds && setThresholds(tpl.thresholds))
+    const controller = new AbortController();
+    desk.template(filters.template_code || "pev-integrated", controller.signal)
+      .then((tpl) => { if (!controller.signal.aborted && tpl.thresholds) setThresholds(tpl.thresholds); })
       .catch(() => undefined);
+    return () => controller.abort();
   }, [filters.template_code]);
 
-  const load = (signal?: AbortSignal) => {
+  // One load at a time: a new one (filters changed, a live event, a retry)
+  // cancels the one in flight, and leaving the view cancels the last.
+  const loading = useRef<AbortController | null>(null);
+  const load = () => {
+    loading.current?.abort();
+    const controller = new AbortController();
+    loading.current = controller;
+    const signal = controller.signal;
     setError(null);
     // The points and the summary come in parallel; the map draws when its points arrive.
-    desk.gaps(filters, signal).then(setSummary).catch((e) => { if (!signal?.aborted) setError(e); });
+    desk.gaps(filters, signal).then((answer) => { if (!signal.aborted) setSummary(answer); }).catch((e) => { if (!signal.aborted) setError(e); });
     return desk.mapLayer(filters, signal).then((answer) => {
+      if (signal.aborted) return;
       performance.mark("desk:gaps-data");
       setReport(answer);
       setPage(0);
-    }).catch((e) => { if (!signal?.aborted) setError(e); });
+    }).catch((e) => { if (!signal.aborted) setError(e); });
   };
 
   useEffect(() => {
-    const controller = new AbortController();
-    void load(controller.signal);
-    return () => controller.abort();
+    void load();
+    return () => loading.current?.abort(); // the filters changed, or the view is left
   }, [filters.since, filters.until, filters.template_code, filters.area_id]);
 
   // A new visit anywhere in the area changes a facility's latest score.
