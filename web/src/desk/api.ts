@@ -118,6 +118,9 @@ export const desk = {
     api.GET("/api/v1/facilities/{facility_id}/scores", { params: { path: { facility_id: facilityId } } })),
   plans: (facilityId: string) => unwrap<{ items: import("../api/types").Plan[] }>(
     api.GET("/api/v1/plans", { params: { query: { facility_id: facilityId, per_page: 100 } } })),
+  /** One plan, whole (its actions with their text and verification in both languages). */
+  plan: (planId: string, signal?: AbortSignal) => unwrap<import("../api/types").Plan>(
+    api.GET("/api/v1/plans/{plan_id}", { params: { path: { plan_id: planId } }, signal })),
   actionEvidence: (actionId: string) => unwrap<{ items: QueueEvidence[] }>(
     api.GET("/api/v1/actions/{action_id}/evidence", { params: { path: { action_id: actionId } } })),
   /** The review queue: evidence waiting for review, oldest upload first (first 100). */

@@ -49,6 +49,12 @@ await run(async (browser) => {
   if (!(await page.evaluate(() => window.__sameDocument === true))) throw new Error("the page was reloaded");
   await item.getByRole("img", { name: `Aperçu de ${filename}` }).waitFor();
   await item.getByText("Distance du centre").waitFor();
+
+  step("the item says what it proves: the action's text, its verification, who sent it");
+  await item.getByText(action.text_fr, { exact: false }).first().waitFor({ timeout: 30_000 });
+  if (action.verification_fr) await item.getByText(action.verification_fr, { exact: false }).first().waitFor();
+  await item.getByText("Envoyée par").waitFor();
+  await item.getByText("Fatoumata Diarra").waitFor();
   await shot(page, "desk-20-review-queue");
   found["review-queue"] = await axe(page);
 

@@ -7,7 +7,9 @@
  * action also has its button. New, reviewed or withdrawn evidence anywhere in
  * the coach's scope updates the queue over SSE. */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { t, formatDateTime } from "../../i18n";
+import { t, pick, formatDateTime } from "../../i18n";
+import { session } from "../../stores/session";
+import { PlanBook, uploaderText, type EvidencePurpose } from "../review";
 import { desk, ApiProblem } from "../api";
 import { num } from "../format";
 import type { QueueEvidence } from "../types";
@@ -24,6 +26,12 @@ export function distanceText(metres: number | null): string {
 
 export function ReviewQueue() {
   const [items, setItems] = useState<QueueEvidence[] | null>(null);
+  // The plans of the evidence, each read once while the view is open (../review.ts).
+  const book = useRef<PlanBook | null>(null);
+  book.current ??= new PlanBook((planId) => desk.plan(planId));
+  const [purposes, setPurposes] = useState<Map<string, EvidencePurpose>>(new Map());
+  const gone = useRef(false);
+  useEffect(() => () => { gone.current = true; }, []);
   const [error, setError] = useState<unknown>(null);
   const [selected, setSelected] = useState(0);
   const [pending, setPending] = useState<{ id: string; decision: Decision } | null>(null);
@@ -34,7 +42,9 @@ export function ReviewQueue() {
   const commentRef = useRef<HTMLTextAreaElement>(null);
 
   const load = () => desk.queue().then((answer) => {
+    if (gone.current) return;
     setItems(answer);
+    void book.current?.purposes(answer).then((found) => { if (!gone.current) setPurposes(found); });
     setSelected((s) => Math.min(s, Math.max(answer.length - 1, 0)));
     setError(null);
   }).catch(setError);
@@ -79,6 +89,7 @@ export function ReviewQueue() {
     else if (key === "m") { event.preventDefault(); setPending({ id: item.id, decision: "needs_more" }); }
   };
 
+  const me = session.value?.account.id;
   return (
     <section aria-labelledby="review-title">
       <h2 id="review-title">{t("desk.review.title")}</h2>
@@ -90,6 +101,9 @@ export function ReviewQueue() {
         <ol class="review-list" ref={listRef} aria-label={t("desk.review.list", { n: items.length })}>
           {items.map((item, index) => {
             const open = pending?.id === item.id;
+            const purpose = purposes.get(item.id);
+            const action = purpose?.action ?? null;
+            const verification = action ? pick(action, "verification").trim() : "";
             const place = item.gps ? `${item.gps.lat.toFixed(4)}, ${item.gps.lon.toFixed(4)}` : t("desk.review.no_place");
             return (
               <li key={item.id}>
@@ -105,8 +119,13 @@ export function ReviewQueue() {
                   </div>
                   <div class="review-facts">
                     <h3>{item.facility.name ?? item.facility.id}</h3>
+                    {action && <p class="review-action"><span class="label">{t("desk.review.action")}</span> {pick(action, "text")}
+                      {action.critical && <span class="badge critical">{t("desk.critical")}</span>}</p>}
                     <p class="file">{item.filename}{item.note ? ` · ${t("desk.quoted", { text: item.note })}` : ""}</p>
                     <dl>
+                      {verification && <><dt>{t("desk.review.verification")}</dt><dd>{verification}</dd></>}
+                      <dt>{t("desk.review.sent_by")}</dt>
+                      <dd>{purposes.has(item.id) ? uploaderText(purpose, item.uploaded_by, me) : "…"}</dd>
                       <dt>{t("desk.review.captured")}</dt><dd>{item.captured_at ? formatDateTime(item.captured_at) : t("desk.review.unknown")}</dd>
                       <dt>{t("desk.review.place")}</dt><dd>{place}</dd>
                       <dt>{t("desk.review.distance")}</dt>
