@@ -5,7 +5,7 @@
  * This module and everything under src/desk/ is loaded on demand (a separate
  * chunk with Leaflet and uPlot), so the field app's first load does not pay for it. */
 import { useLocation } from "preact-iso";
-import { useEffect } from "preact/hooks";
+import { useEffect, useRef } from "preact/hooks";
 import { t, lang, setLang, type Key } from "../i18n";
 import { role, session, signOut } from "../stores/session";
 import { GapsMap } from "./views/GapsMap";
@@ -43,6 +43,18 @@ export default function DeskApp() {
   const allowed = DESK_VIEWS.filter((v) => v.roles.includes(who));
   const { view, id } = current(path);
 
+  // On a narrow screen the tabs scroll sideways: keep the current one in sight.
+  const nav = useRef<HTMLElement>(null);
+  useEffect(() => {
+    const list = nav.current?.querySelector("ul");
+    const tab = nav.current?.querySelector<HTMLElement>("[aria-current='page']");
+    if (!list || !tab || list.scrollWidth <= list.clientWidth) return;
+    const left = tab.offsetLeft - list.offsetLeft;
+    if (left < list.scrollLeft || left + tab.offsetWidth > list.scrollLeft + list.clientWidth) {
+      list.scrollLeft = Math.max(0, left - 24);
+    }
+  }, [view]);
+
   useEffect(() => {
     const label = allowed.find((v) => v.href === view)?.label;
     document.title = `${label ? t(label) : t("desk.facility.title")} · C2P`;
@@ -74,7 +86,7 @@ export default function DeskApp() {
           <button type="button" onClick={() => void signOut().then(() => route("/"))}>{t("desk.sign_out")}</button>
         </div>
       </header>
-      <nav class="desk-nav" aria-label={t("desk.nav.label")}>
+      <nav ref={nav} class="desk-nav" aria-label={t("desk.nav.label")}>
         <ul>
           {allowed.map((v) => {
             const active = v.href === view || (view === "facility" && v.href === "/desk");

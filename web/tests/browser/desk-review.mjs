@@ -77,6 +77,28 @@ await run(async (browser) => {
     throw new Error(`stored review: ${JSON.stringify(stored.review)} (${stored.status})`);
   }
 
+  step("on the coach's phone (360 × 740): a compact tab bar that scrolls, no keyboard hint");
+  const coachPhone = await (await phone(browser)).newPage();
+  coachPhone.on("pageerror", (e) => console.error("page error:", e.message));
+  await deskSignIn(coachPhone, "coach.niono");
+  await coachPhone.goto(`${base}/desk/review`);
+  await coachPhone.getByRole("heading", { name: "Preuves à revoir" }).waitFor();
+  const bar = await coachPhone.evaluate(() => {
+    const nav = document.querySelector(".desk-nav");
+    const list = nav.querySelector("ul");
+    const current = nav.querySelector("[aria-current='page']").getBoundingClientRect();
+    return { height: nav.getBoundingClientRect().height, scrolls: list.scrollWidth > list.clientWidth,
+      overflow: getComputedStyle(list).overflowX, currentInView: current.left >= 0 && current.right <= window.innerWidth,
+      hint: getComputedStyle(document.querySelector(".keys-hint")).display,
+      mainTop: document.querySelector(".desk-main").getBoundingClientRect().top };
+  });
+  console.log(`PHONE ${JSON.stringify(bar)}`);
+  if (bar.height > 64) throw new Error(`the tab bar is ${bar.height} px tall on a phone`);
+  if (bar.scrolls && bar.overflow !== "auto") throw new Error("the tabs overflow without scrolling");
+  if (!bar.currentInView) throw new Error("the current tab is scrolled out of sight");
+  if (bar.hint !== "none") throw new Error("a keyboard hint is shown on a touch screen");
+  await shot(coachPhone, "desk-23-review-phone");
+
   step("the coachee's phone shows the coach's comment");
   const phoneContext = await phone(browser);
   const coachee = await phoneContext.newPage();

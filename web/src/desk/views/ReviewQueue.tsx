@@ -93,7 +93,7 @@ export function ReviewQueue() {
   return (
     <section aria-labelledby="review-title">
       <h2 id="review-title">{t("desk.review.title")}</h2>
-      <p class="desk-hint">{t("desk.review.keys")}</p>
+      <p class="desk-hint keys-hint">{t("desk.review.keys")}</p>
       <p class="sr-only" role="status">{notice}</p>
       {notice && <p class="desk-notice" aria-hidden="true">{notice}</p>}
       {error ? <Problem error={error} retry={() => void load()} /> : null}
