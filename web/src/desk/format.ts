@@ -27,3 +27,13 @@ export function counted(noun: Counted, n: number): string {
   const rule = new Intl.PluralRules(LOCALES[lang.value]).select(n) === "one" ? "one" : "other";
   return t(`${noun}.${rule}` as Key, { n: num(n, 0) });
 }
+
+/** A change in points with its direction: "▲ +56,6" in French, "▲ +56.6" in
+ * English, "▼ −3,2" for a fall, "0" for none ("—" when unknown). */
+export function change(value: number | null | undefined, digits = 1): string {
+  if (value === null || value === undefined) return "—";
+  const rounded = Number(value.toFixed(digits));
+  if (rounded > 0) return `▲ +${num(rounded, digits)}`;
+  if (rounded < 0) return `▼ \u2212${num(-rounded, digits)}`;
+  return num(0, digits);
+}

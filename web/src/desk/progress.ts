@@ -3,7 +3,17 @@
  * Red: an action is overdue, or less than half of what is owed is done.
  * Amber: nothing overdue, but less than the goal (80 % done, the same bar as an
  * effective checklist section). Green: the goal is met. Nothing owed reads grey. */
+import { t } from "../i18n";
 import type { ProgressRow } from "./types";
+
+/** The planner names the group of actions that have no owner "unassigned" (its
+ * key, and its label by coachee): said in the reader's language here. */
+export const UNASSIGNED = "unassigned";
+
+export function rowLabel(row: Pick<ProgressRow, "key" | "label">): string {
+  if (row.key === UNASSIGNED && (row.label == null || row.label === UNASSIGNED)) return t("desk.progress.unassigned");
+  return row.label ?? row.key;
+}
 
 export const GOAL_PERCENT = 80;
 

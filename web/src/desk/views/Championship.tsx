@@ -2,7 +2,7 @@
  * each team's improvement. The print stylesheet (desk.css, @media print) keeps
  * the table and its heading only, so "Imprimer" gives a sheet to pin up. */
 import { useEffect, useState } from "preact/hooks";
-import { pct } from "../format";
+import { change, num, pct } from "../format";
 import { t, formatDate } from "../../i18n";
 import { desk, type LeaderboardAnswer } from "../api";
 import { Problem, Loading } from "../widgets";
@@ -62,9 +62,9 @@ export function Championship() {
                   <td class="num">{pct(team.first_percent)}</td>
                   <td class="num">{pct(team.latest_percent)} <ColourChip colour={team.colour} flagged={team.flagged ?? false} /></td>
                   <td class={`num ${(team.improvement ?? 0) > 0 ? "up" : (team.improvement ?? 0) < 0 ? "down" : ""}`}>
-                    {(team.improvement ?? 0) > 0 ? "▲ +" : (team.improvement ?? 0) < 0 ? "▼ " : ""}{team.improvement ?? 0}</td>
+                    {change(team.improvement ?? 0)}</td>
                   <td class="num">{team.actions_done}/{team.actions_total} ({pct(team.percent_done)})</td>
-                  <td class="num points">{team.points}</td>
+                  <td class="num points">{num(team.points)}</td>
                 </tr>
               ))}
             </tbody>

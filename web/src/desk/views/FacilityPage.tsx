@@ -100,7 +100,7 @@ export function FacilityPage({ id }: { id: string }) {
                 <thead><tr><th scope="col">{t("desk.col.section")}</th>
                   {history.visits.map((v) => <th scope="col" class="num">{formatDate(v.visited_at)}</th>)}</tr></thead>
                 <tbody>{trend.series.map((s) => (
-                  <tr><th scope="row">{s.label}</th>{s.values.map((v) => <td class="num">{v ?? "—"}</td>)}</tr>
+                  <tr><th scope="row">{s.label}</th>{s.values.map((v) => <td class="num">{num(v)}</td>)}</tr>
                 ))}</tbody>
               </table>
             </details>

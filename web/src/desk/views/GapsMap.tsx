@@ -15,9 +15,9 @@ import { createMaliMap, type MaliMap } from "../map/maliMap";
 import { COLOURS, type Colour, type Thresholds } from "../colours";
 import { Problem, Loading } from "../widgets";
 import { useLiveReload } from "../live";
+import { gapOrder } from "../gaps";
 
 const PAGE = 50;
-const byName = new Intl.Collator("fr");
 
 export function defaultPeriod(days = 365): { since: string; until: string } {
   const until = new Date();
@@ -129,9 +129,7 @@ export function GapsMap() {
     requestAnimationFrame(() => setTimeout(() => performance.mark("desk:gaps-drawn"), 0));
   }, [report, mode, districts]);
 
-  const rows = useMemo(() => [...(report?.items ?? [])].sort((a, b) =>
-    Number(b.flagged) - Number(a.flagged) || (a.percent ?? -1) - (b.percent ?? -1)
-    || byName.compare(a.facility_name, b.facility_name)), [report]);
+  const rows = useMemo(() => gapOrder(report?.items ?? []), [report]);
   const shown = rows.slice(page * PAGE, page * PAGE + PAGE);
   const unplaced = report ? report.items.length - (drawn ?? 0) : 0;
 
@@ -183,7 +181,7 @@ export function GapsMap() {
             {!report ? <Loading /> : (
               <>
                 <table class="desk-table">
-                  <caption class="sr-only">{t("desk.gaps.table_caption")}</caption>
+                  <caption class="desk-caption">{t("desk.gaps.table_caption")}</caption>
                   <thead><tr>
                     <th scope="col">{t("desk.col.facility")}</th>
                     <th scope="col">{t("desk.col.district")}</th>

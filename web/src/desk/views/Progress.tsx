@@ -2,11 +2,11 @@
  * open and overdue with a traffic light. Any change of an action or a plan
  * anywhere in the caller's scope reloads the figures over SSE, no page reload. */
 import { useEffect, useState } from "preact/hooks";
-import { pct } from "../format";
+import { num, pct } from "../format";
 import { t, formatDateTime } from "../../i18n";
 import { desk } from "../api";
 import type { ProgressRow } from "../types";
-import { byUrgency, light, GOAL_PERCENT } from "../progress";
+import { byUrgency, light, rowLabel, GOAL_PERCENT, UNASSIGNED } from "../progress";
 import { Problem, Loading, TrafficLight } from "../widgets";
 import { useLiveReload } from "../live";
 
@@ -58,14 +58,14 @@ export function Progress() {
           <tbody>
             {rows.map((row) => (
               <tr key={row.key} data-key={row.key}>
-                <th scope="row">{by === "facility"
-                  ? <a href={`/desk/facility/${encodeURIComponent(row.key)}`}>{row.label}</a> : row.label}</th>
+                <th scope="row">{by === "facility" && row.key !== UNASSIGNED
+                  ? <a href={`/desk/facility/${encodeURIComponent(row.key)}`}>{rowLabel(row)}</a> : rowLabel(row)}</th>
                 <td><TrafficLight light={light(row)} /></td>
                 <td class="num">{row.done}</td>
                 <td class="num">{row.open}</td>
                 <td class={row.overdue ? "num overdue" : "num"}>{row.overdue}</td>
                 <td class="num">{pct(row.percent_done)}</td>
-                <td class="num">{row.median_days_to_close ?? "—"}</td>
+                <td class="num">{num(row.median_days_to_close)}</td>
               </tr>
             ))}
           </tbody>
