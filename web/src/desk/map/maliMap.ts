@@ -13,6 +13,7 @@ import { feature } from "topojson-client";
 import type { Topology, GeometryCollection } from "topojson-specification";
 import topo from "./mali.topo.json";
 import { COLOURS, type Colour } from "../colours";
+import { fanOut } from "./fan";
 
 export interface MapFacility {
   facility_id: string;
@@ -143,10 +144,27 @@ export function createMaliMap(element: HTMLElement, opts: {
     });
   wire(facilities);
   // Dots grow with the zoom: at the scale of the country 2,000 full-size dots
-  // would hide each other and the borders.
+  // would hide each other and the borders. Dots that would still cover each other
+  // at this zoom (a town's CSComs) are fanned out round their centre (./fan.ts);
+  // `placeOf` keeps each facility's own place, `fanned` the dots moved off it.
+  const placeOf = new Map<L.CircleMarker, L.LatLng>();
+  const fanned = new Set<L.CircleMarker>();
+  const spread = () => {
+    const zoom = map.getZoom();
+    const all = [...placeOf];
+    const gap = 2 * sized(false, zoom).radius + 3;
+    const points = fanOut(all.map(([, at]) => map.project(at, zoom)), gap);
+    all.forEach(([marker, at], i) => {
+      const own = map.project(at, zoom);
+      const moved = Math.abs(points[i].x - own.x) > 0.5 || Math.abs(points[i].y - own.y) > 0.5;
+      if (moved) { marker.setLatLng(map.unproject(L.point(points[i].x, points[i].y), zoom)); fanned.add(marker); }
+      else if (fanned.delete(marker)) marker.setLatLng(at);
+    });
+  };
   map.on("zoomend", () => {
     const zoom = map.getZoom();
     for (const [marker, critical] of flagged) marker.setStyle(sized(critical, zoom));
+    spread();
   });
   // For the browser tests and the bench (web/tests/browser, web/bench/desk.mjs):
   // where each facility is drawn, and when the map has settled after a move.
@@ -163,6 +181,8 @@ export function createMaliMap(element: HTMLElement, opts: {
       markers.clear();
       flagged.clear();
       rowOf.clear();
+      placeOf.clear();
+      fanned.clear();
       tooltip.remove();
       let drawn = 0;
       for (const row of rows) {
@@ -174,10 +194,12 @@ export function createMaliMap(element: HTMLElement, opts: {
         });
         flagged.set(marker, row.flagged);
         rowOf.set(marker, row);
+        placeOf.set(marker, L.latLng(row.latitude, row.longitude));
         facilities.addLayer(marker);
         markers.set(row.facility_id, marker);
         drawn += 1;
       }
+      spread();
       facilities.addTo(map);
       element.dataset.facilitiesDrawn = String(drawn);
       return drawn;
