@@ -43,17 +43,25 @@ export default function DeskApp() {
   const allowed = DESK_VIEWS.filter((v) => v.roles.includes(who));
   const { view, id } = current(path);
 
-  // On a narrow screen the tabs scroll sideways: keep the current one in sight.
+  // On a narrow screen the tabs scroll sideways: keep the current one in sight,
+  // on arrival, on a change of view or language, and whenever the bar's size
+  // changes (its stylesheet applied after the first paint, a rotation).
   const nav = useRef<HTMLElement>(null);
   useEffect(() => {
     const list = nav.current?.querySelector("ul");
-    const tab = nav.current?.querySelector<HTMLElement>("[aria-current='page']");
-    if (!list || !tab || list.scrollWidth <= list.clientWidth) return;
-    const left = tab.offsetLeft - list.offsetLeft;
-    if (left < list.scrollLeft || left + tab.offsetWidth > list.scrollLeft + list.clientWidth) {
-      list.scrollLeft = Math.max(0, left - 24);
-    }
-  }, [view]);
+    if (!list) return;
+    const show = () => {
+      const tab = list.querySelector<HTMLElement>("[aria-current='page']");
+      if (!tab || list.scrollWidth <= list.clientWidth) return;
+      const bar = list.getBoundingClientRect();
+      const box = tab.getBoundingClientRect();
+      if (box.left < bar.left || box.right > bar.right) list.scrollLeft += box.left - bar.left - 24;
+    };
+    show();
+    const watch = typeof ResizeObserver === "function" ? new ResizeObserver(show) : null;
+    watch?.observe(list);
+    return () => watch?.disconnect();
+  }, [view, who, lang.value]);
 
   useEffect(() => {
     const label = allowed.find((v) => v.href === view)?.label;
