@@ -7,7 +7,7 @@
  * action also has its button. New, reviewed or withdrawn evidence anywhere in
  * the coach's scope updates the queue over SSE. */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { t, pick, formatDateTime } from "../../i18n";
+import { t, pick, formatDateTime, formatNumber } from "../../i18n";
 import { session } from "../../stores/session";
 import { PlanBook, uploaderText, type EvidencePurpose } from "../review";
 import { desk, ApiProblem } from "../api";
@@ -104,7 +104,8 @@ export function ReviewQueue() {
             const purpose = purposes.get(item.id);
             const action = purpose?.action ?? null;
             const verification = action ? pick(action, "verification").trim() : "";
-            const place = item.gps ? `${item.gps.lat.toFixed(4)}, ${item.gps.lon.toFixed(4)}` : t("desk.review.no_place");
+            const place = item.gps ? t("visit.gps_point", { lat: formatNumber(item.gps.lat, 4, true), lon: formatNumber(item.gps.lon, 4, true) })
+              : t("desk.review.no_place");
             return (
               <li key={item.id}>
                 <article class={index === selected ? "review-item selected" : "review-item"}
