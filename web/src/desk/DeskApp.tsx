@@ -52,15 +52,27 @@ export default function DeskApp() {
     if (!list) return;
     const show = () => {
       const tab = list.querySelector<HTMLElement>("[aria-current='page']");
-      if (!tab || list.scrollWidth <= list.clientWidth) return;
+      if (!tab) return;
       const bar = list.getBoundingClientRect();
       const box = tab.getBoundingClientRect();
-      if (box.left < bar.left || box.right > bar.right) list.scrollLeft += box.left - bar.left - 24;
+      // A pixel of slack: the tabs snap to their start (scroll-snap-align), which
+      // may leave one a fraction of a pixel past the edge.
+      if (box.left < bar.left - 1 || box.right > bar.right + 1) {
+        list.scrollLeft += box.left - bar.left - 24;
+      }
     };
+    // Now, at the next frame (the tabs laid out) and once the late stylesheet
+    // has made the bar a scrolling row; then on every change of its size or content.
     show();
+    const frame = requestAnimationFrame(show);
+    const later = window.setTimeout(show, 400);
     const watch = typeof ResizeObserver === "function" ? new ResizeObserver(show) : null;
     watch?.observe(list);
-    return () => watch?.disconnect();
+    const changes = new MutationObserver(show);
+    changes.observe(list, { childList: true, subtree: true, attributes: true,
+                            attributeFilter: ["aria-current"] });
+    return () => { cancelAnimationFrame(frame); clearTimeout(later); watch?.disconnect();
+                   changes.disconnect(); };
   }, [view, who, lang.value]);
 
   useEffect(() => {

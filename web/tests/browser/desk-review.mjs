@@ -88,7 +88,7 @@ await run(async (browser) => {
     const list = nav.querySelector("ul");
     const current = nav.querySelector("[aria-current='page']").getBoundingClientRect();
     return { height: nav.getBoundingClientRect().height, scrolls: list.scrollWidth > list.clientWidth,
-      overflow: getComputedStyle(list).overflowX, currentInView: current.left >= 0 && current.right <= window.innerWidth,
+      overflow: getComputedStyle(list).overflowX, currentInView: current.left >= -1 && current.right <= window.innerWidth + 1,  // snapped: subpixel
       hint: getComputedStyle(document.querySelector(".keys-hint")).display,
       mainTop: document.querySelector(".desk-main").getBoundingClientRect().top };
   });
