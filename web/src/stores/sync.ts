@@ -2,12 +2,22 @@
  * user always sees (online or not, how many records wait, the last sync, what
  * needs them).
  *
- * The first sync downloads the templates, the org units in scope, the coach's
- * coachees, the user's plans with their actions and evidence, and the inbox;
- * later ones skip what has not changed (template versions already held,
- * completed plans whose summary is the same). Sync starts by itself at sign-in,
- * when the network comes back, after every change made on the phone, on a timer
- * while something waits, and when a live update (SSE) says something changed. */
+ * Two things, each on its own:
+ * - the flush (`flushNow`): the user's own changes (the outbox) go out as soon as
+ *   they are made while online, never queued behind a pull: a pull in progress
+ *   neither blocks nor delays them (a 2G pull can take tens of seconds);
+ * - the pull (`syncNow`: a flush, then a pull): the first downloads the templates,
+ *   the org units in scope, the coach's coachees, the user's plans with their
+ *   actions, the evidence of the caller's area (a few paged `GET /evidence?status=any`
+ *   whatever the number of actions, not one request per action), and the inbox;
+ *   later ones skip what has not changed (template versions already held,
+ *   completed plans whose summary is the same). A pull never writes over a record
+ *   the user changed meanwhile (its change waits in the outbox, or was just sent
+ *   and the server's answer is already the newer copy).
+ * A pull starts by itself at sign-in, when the network comes back, after a visit is
+ * sent (its plan comes back), every 5 minutes, and when a live update (SSE) says
+ * something changed; a flush after every change made on the phone, and on a timer
+ * while something waits. */
 import { signal } from "@preact/signals";
 import { api } from "../api/client";
 import { db, getKv, setKv, type OutboxItem } from "./db";
@@ -42,8 +52,11 @@ async function reachable(): Promise<boolean> {
 
 let pending: Promise<void> | null = null;
 let again = false;
+let pulling = false;
 
-/** Sync now (joins a sync already running, and runs once more after it if asked meanwhile). */
+/** Pull now, after sending what waits (joins a sync already running, and runs once
+ * more after it if asked meanwhile). Changes made during it do not wait for it:
+ * `queue` flushes them at once (`flushNow`). */
 export function syncNow(): Promise<void> {
   if (pending) { again = true; return pending; }
   pending = (async () => {
@@ -53,6 +66,74 @@ export function syncNow(): Promise<void> {
     } while (again);
   })().finally(() => { pending = null; });
   return pending;
+}
+
+/** How the last flush ended, for the sync that waited on it. */
+type FlushEnd = "done" | "retry" | "offline" | "auth" | "nothing";
+
+let flushing: Promise<FlushEnd> | null = null;
+let flushAgain = false;
+
+/** Send the outbox now, on its own: never behind a pull (one flush at a time; a change
+ * queued during a flush goes in one more right after it). */
+export function flushNow(): Promise<FlushEnd> {
+  if (flushing) { flushAgain = true; return flushing; }
+  flushing = (async () => {
+    let end: FlushEnd;
+    do {
+      flushAgain = false;
+      end = await flushOnce();
+    } while (flushAgain && (end === "done" || end === "nothing"));
+    return end;
+  })().finally(() => { flushing = null; });
+  return flushing;
+}
+
+async function flushOnce(): Promise<FlushEnd> {
+  if (!session.value) return "nothing";
+  const due = await outbox.nextDue();
+  if (due === null) return "nothing";
+  if (typeof navigator !== "undefined" && !navigator.onLine) {
+    online.value = false;
+    scheduleProbe();
+    return "offline";
+  }
+  let sentVisit = false;
+  try {
+    if (!(await ensureFresh())) {
+      lastError.value = needsSignIn.value ? "sign_in" : "network";
+      return "auth";
+    }
+    let report = await outbox.flush(send, applySent);
+    if (report.stopped === "auth" && (await ensureFresh(true))) {
+      for (const item of report.refused) await markRefused(item);
+      report = await outbox.flush(send, applySent);
+    }
+    for (const item of report.refused) await markRefused(item);
+    sentVisit = report.sent.some((i) => i.kind === "submission");
+    // navigator.onLine says only that there is a link (Wi-Fi without Internet, 2G
+    // without data): a request that got no answer at all means offline too.
+    if (report.stopped === "retry" && report.error === "network") {
+      online.value = false;
+      lastError.value = "retry";
+      return "offline";
+    }
+    online.value = true;
+    if (report.stopped === "auth") return "auth";
+    if (report.stopped === "retry") { lastError.value = "retry"; return "retry"; }
+    if (lastError.value === "retry") lastError.value = null;
+    return "done";
+  } catch (error) {
+    if (error instanceof TypeError) online.value = false; // fetch got no answer
+    lastError.value = String(error);
+    return "retry";
+  } finally {
+    touched();
+    void scheduleRetry();
+    // A visit sent: its plan is written by the server from it; a pull finds it (the
+    // sync that is about to pull does; one already pulling runs once more).
+    if (sentVisit && !(pending && !pulling)) void syncNow();
+  }
 }
 
 async function syncOnce(): Promise<void> {
@@ -74,35 +155,49 @@ async function syncOnce(): Promise<void> {
     // Live updates before the (possibly long) flush and pull: an event that happens
     // meanwhile then triggers one more pull instead of being missed.
     if (!live) openLive();
-    const report = await outbox.flush(send, applySent);
-    // navigator.onLine says only that there is a link (Wi-Fi without Internet, 2G
-    // without data): a request that got no answer at all means offline too.
-    if (report.stopped === "retry" && report.error === "network") {
-      online.value = false;
-      return;
-    }
-    for (const item of report.refused) await markRefused(item);
-    if (report.stopped === "auth") {
-      await ensureFresh(true);
-      return;
-    }
-    await pull();
+    // The pull reads the server after the user's changes went (a flush under way is
+    // joined); a change made during the pull is flushed on its own, at once.
+    const end = await flushNow();
+    if (end === "offline" || end === "auth") return;
+    pulling = true;
+    try { await pull(); } finally { pulling = false; }
     const now = new Date().toISOString();
     lastSync.value = now;
     await setKv(LAST_SYNC, now);
-    lastError.value = report.stopped === "retry" ? "retry" : null;
+    lastError.value = end === "retry" ? "retry" : null;
   } catch (error) {
     if (error instanceof TypeError) online.value = false; // fetch got no answer
     lastError.value = String(error);
   } finally {
     syncing.value = false;
     touched();
-    scheduleRetry();
+    void scheduleRetry();
   }
+}
+
+/* Local changes a pull must not write over: the outbox's records (waiting or just
+ * sent, the server's answer stored) are stamped with a counter; a pull only writes
+ * a record not stamped since it began. */
+let localSeq = 0;
+const localStamp = new Map<string, number>();
+
+function stamp(...ids: (string | null | undefined)[]) {
+  localSeq += 1;
+  for (const id of ids) if (id) localStamp.set(id, localSeq);
+}
+
+function changedSince(id: string, since: number): boolean {
+  return (localStamp.get(id) ?? 0) > since;
+}
+
+/** Ids the outbox still holds changes for (plans, actions, evidence, visits). */
+async function pendingRefs(): Promise<Set<string>> {
+  return new Set((await outbox.list()).flatMap((i) => [i.plan_id, i.ref]).filter((x): x is string => !!x));
 }
 
 /** What an accepted change means for the local copy. */
 async function applySent(item: OutboxItem, data: unknown): Promise<void> {
+  stamp(item.ref, item.plan_id, data && typeof data === "object" && "id" in data ? String(data.id) : null);
   const database = await db();
   if (item.kind === "submission") {
     const draft = await database.get("drafts", item.ref);
@@ -135,15 +230,22 @@ async function markRefused(item: OutboxItem): Promise<void> {
   }
 }
 
-async function allPages<T>(fetchPage: (page: number) => Promise<{ items: T[]; total: number } | undefined>): Promise<T[]> {
+/** Every page of a list; `complete` is false when a page did not come (a partial
+ * list must not be taken for the whole: nothing is deleted on its account). */
+async function readPages<T>(fetchPage: (page: number) => Promise<{ items: T[]; total: number } | undefined>):
+  Promise<{ items: T[]; complete: boolean }> {
   const found: T[] = [];
   for (let page = 1; page < 1000; page += 1) {
     const got = await fetchPage(page);
-    if (!got) break;
+    if (!got) return { items: found, complete: false };
     found.push(...got.items);
     if (found.length >= got.total || got.items.length === 0) break;
   }
-  return found;
+  return { items: found, complete: true };
+}
+
+async function allPages<T>(fetchPage: (page: number) => Promise<{ items: T[]; total: number } | undefined>): Promise<T[]> {
+  return (await readPages(fetchPage)).items;
 }
 
 /** Bring the local copy up to date. */
@@ -151,6 +253,7 @@ export async function pull(): Promise<void> {
   const database = await db();
   const me = session.value?.account;
   if (!me) return;
+  const began = localSeq;
 
   // Templates: a published version never changes, so only new versions are fetched.
   const summaries = await allPages(async (page) =>
@@ -185,30 +288,49 @@ export async function pull(): Promise<void> {
   }
 
   // Plans: the list's summaries say which plans changed.
-  const plans = await allPages(async (page) =>
+  const planList = await readPages(async (page) =>
     (await api.GET("/api/v1/plans", { params: { query: { page, per_page: PER_PAGE } } })).data);
-  const keep = new Set(plans.map((p) => p.id));
-  for (const held of await database.getAllKeys("plans")) {
-    if (!keep.has(held)) await database.delete("plans", held);
+  const plans = planList.items;
+  if (planList.complete) {
+    const keep = new Set(plans.map((p) => p.id));
+    for (const held of await database.getAllKeys("plans")) {
+      if (!keep.has(held) && !changedSince(held, began)) await database.delete("plans", held);
+    }
   }
-  // A plan with changes still waiting on the phone keeps its local copy until they are
-  // sent: the server's older state never overwrites local work.
-  const pendingPlans = new Set((await outbox.list()).flatMap((i) => [i.plan_id, i.ref]));
   for (const summary of plans) {
-    if (pendingPlans.has(summary.id)) continue;
+    // A plan with changes still waiting on the phone keeps its local copy until they
+    // are sent, and one whose change was sent during this pull keeps the server's
+    // answer to it: the server's older state never overwrites the user's own work.
+    if ((await pendingRefs()).has(summary.id) || changedSince(summary.id, began)) continue;
     const key = JSON.stringify([summary.status, summary.actions]);
     const held = await database.get("plans", summary.id);
     if (held && held.summary_key === key && summary.status === "completed") continue;
     const full = await api.GET("/api/v1/plans/{plan_id}", { params: { path: { plan_id: summary.id } } });
     const plan = full.data;
     if (!plan) continue;
+    // Looked again after the read: the user may have changed it while it came.
+    if ((await pendingRefs()).has(plan.id) || changedSince(plan.id, began)) continue;
     await database.put("plans", { ...plan, summary_key: key });
-    // Evidence of actions under way: the coachee sees the review's outcome.
-    for (const action of plan.actions) {
-      if (action.status === "todo" || action.status === "dropped") continue;
-      const ev = await api.GET("/api/v1/actions/{action_id}/evidence", { params: { path: { action_id: action.id } } });
-      const items = ev.data?.items ?? [];
-      for (const e of items) await database.put("evidence", e);
+  }
+
+  // Evidence of the caller's area (the same scope as the plans: the coachee sees the
+  // review's outcome, the coach what waits): a few pages whatever the number of
+  // actions, not one request per action.
+  const evidence = await readPages(async (page) =>
+    (await api.GET("/api/v1/evidence", {
+      params: { query: { status: "any", order: "oldest", page, per_page: PER_PAGE } },
+    })).data);
+  const waiting = await pendingRefs();
+  const mine = (id: string) => waiting.has(id) || changedSince(id, began);
+  const seen = new Set<string>();
+  for (const e of evidence.items) {
+    seen.add(e.id);
+    if (mine(e.id)) continue;
+    await database.put("evidence", e);
+  }
+  if (evidence.complete) {
+    for (const held of await database.getAllKeys("evidence")) {
+      if (!seen.has(held) && !mine(held)) await database.delete("evidence", held);
     }
   }
 
@@ -253,7 +375,7 @@ function scheduleProbe() {
   retryTimer = setTimeout(() => { retryTimer = null; void syncNow(); }, PROBE_MS);
 }
 
-/** While something waits, try again when it is due (and at least every minute). */
+/** While something waits, send it again when it is due (and at least every minute). */
 async function scheduleRetry() {
   if (retryTimer) clearTimeout(retryTimer);
   retryTimer = null;
@@ -261,7 +383,8 @@ async function scheduleRetry() {
   if (!session.value) return;
   if (due === null) return;
   const wait = Math.min(Math.max(due - Date.now(), 1_000), 60_000);
-  retryTimer = setTimeout(() => { void syncNow(); }, wait);
+  // Only the outbox is due: send it, without a pull.
+  retryTimer = setTimeout(() => { retryTimer = null; void flushNow(); }, wait);
 }
 
 const LIVE_TYPES = ["checklist.submitted", "plan.created", "plan.agreed", "plan.completed",
@@ -345,7 +468,9 @@ export function stopSync() {
 /** Queue a change and try to send it at once. */
 export async function queue(...args: Parameters<typeof outbox.enqueue>): Promise<OutboxItem> {
   const item = await outbox.enqueue(...args);
+  stamp(item.ref, item.plan_id);
   touched();
-  void syncNow();
+  // Sent now, beside a pull that may be running (never after it).
+  void flushNow();
   return item;
 }
