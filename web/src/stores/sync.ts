@@ -98,7 +98,9 @@ async function flushOnce(): Promise<FlushEnd> {
     scheduleProbe();
     return "offline";
   }
-  let sentVisit = false;
+  // Back from offline, or a visit sent (the server writes its plan from it): pull too.
+  const wasOffline = !online.value;
+  let pullAfter = false;
   try {
     if (!(await ensureFresh())) {
       lastError.value = needsSignIn.value ? "sign_in" : "network";
@@ -110,7 +112,8 @@ async function flushOnce(): Promise<FlushEnd> {
       report = await outbox.flush(send, applySent);
     }
     for (const item of report.refused) await markRefused(item);
-    sentVisit = report.sent.some((i) => i.kind === "submission");
+    const answered = report.sent.length + report.refused.length > 0;
+    pullAfter = report.sent.some((i) => i.kind === "submission") || (wasOffline && answered);
     // navigator.onLine says only that there is a link (Wi-Fi without Internet, 2G
     // without data): a request that got no answer at all means offline too.
     if (report.stopped === "retry" && report.error === "network") {
@@ -118,7 +121,7 @@ async function flushOnce(): Promise<FlushEnd> {
       lastError.value = "retry";
       return "offline";
     }
-    online.value = true;
+    if (answered) online.value = true;
     if (report.stopped === "auth") return "auth";
     if (report.stopped === "retry") { lastError.value = "retry"; return "retry"; }
     if (lastError.value === "retry") lastError.value = null;
@@ -130,9 +133,8 @@ async function flushOnce(): Promise<FlushEnd> {
   } finally {
     touched();
     void scheduleRetry();
-    // A visit sent: its plan is written by the server from it; a pull finds it (the
-    // sync that is about to pull does; one already pulling runs once more).
-    if (sentVisit && !(pending && !pulling)) void syncNow();
+    // The sync that is about to pull does it; one already pulling runs once more.
+    if (pullAfter && !(pending && !pulling)) void syncNow();
   }
 }
 
