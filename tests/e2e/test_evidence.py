@@ -93,6 +93,20 @@ def test_approved_evidence_completes_the_action(platform):
                         params={"status": "approved"}).json()["items"]
     assert [(i["id"], i["review"]["comment"]) for i in mine] == [(photo_id, "Bien, merci")]
 
+    # The phone's sync reads the evidence of every action in one paged list
+    # (status=any) instead of one request per action: it must hold exactly what the
+    # per-action lists hold, for the coach and the coachee, and nothing out of scope.
+    per_action = requests.get(f"{base}/actions/{action_id}/evidence", headers=coach,
+                              timeout=10).json()["items"]
+    for who in (coach, dtc):
+        everything = requests.get(f"{base}/evidence", headers=who, timeout=10,
+                                  params={"status": "any", "per_page": 100}).json()
+        ours = [i for i in everything["items"] if i["action_id"] == action_id]
+        assert sorted((i["id"], i["status"]) for i in ours) == sorted(
+            (i["id"], i["status"]) for i in per_action)
+    assert requests.get(f"{base}/evidence", headers=kayes, timeout=10,
+                        params={"status": "any", "per_page": 100}).json()["total"] == 0
+
     # The planner completes the action...
     def action_status():
         current = requests.get(f"{base}/plans/{plan['id']}", headers=coach, timeout=10).json()
