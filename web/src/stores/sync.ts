@@ -138,8 +138,13 @@ async function flushOnce(): Promise<FlushEnd> {
   }
 }
 
+/** Who is signed in: what a sync read for one person is never written after they
+ * signed out (signing out deletes the database; a write would open a new one). */
+const who = () => session.value?.account.id ?? null;
+
 async function syncOnce(): Promise<void> {
   if (!session.value) return;
+  const me = who();
   if (!navigator.onLine || !(await reachable())) {
     online.value = false;
     // The "online" event does not always come (a link without Internet, a browser
@@ -165,6 +170,7 @@ async function syncOnce(): Promise<void> {
     try { await pull(); } finally { pulling = false; }
     const now = new Date().toISOString();
     lastSync.value = now;
+    if (who() !== me) return;
     await setKv(LAST_SYNC, now);
     lastError.value = end === "retry" ? "retry" : null;
   } catch (error) {
@@ -200,6 +206,7 @@ async function pendingRefs(): Promise<Set<string>> {
 /** What an accepted change means for the local copy. */
 async function applySent(item: OutboxItem, data: unknown): Promise<void> {
   stamp(item.ref, item.plan_id, data && typeof data === "object" && "id" in data ? String(data.id) : null);
+  if (!who()) return;
   const database = await db();
   if (item.kind === "submission") {
     const draft = await database.get("drafts", item.ref);
@@ -222,7 +229,7 @@ async function applySent(item: OutboxItem, data: unknown): Promise<void> {
 }
 
 async function markRefused(item: OutboxItem): Promise<void> {
-  if (item.kind !== "submission") return;
+  if (item.kind !== "submission" || !who()) return;
   const database = await db();
   const draft = await database.get("drafts", item.ref);
   if (draft) {
@@ -354,9 +361,12 @@ export async function pull(): Promise<void> {
 }
 
 export async function pullInbox(): Promise<void> {
-  const database = await db();
+  const me = who();
+  if (!me) return;
   const inbox = await api.GET("/api/v1/inbox", { params: { query: { page: 1, per_page: 50 } } });
   const items = inbox.data?.items;
+  if (who() !== me) return;
+  const database = await db();
   if (items) {
     const tx = database.transaction("inbox", "readwrite");
     await tx.store.clear();
