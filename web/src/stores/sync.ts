@@ -16,7 +16,7 @@
  *   and the server's answer is already the newer copy).
  * A pull starts by itself at sign-in, when the network comes back, after a visit is
  * sent (its plan comes back), every 5 minutes, and when a live update (SSE) says
- * something changed; a flush after every change made on the phone, and on a timer
+ * something changed (then a light one: the plan it names, the lists, the inbox); a flush after every change made on the phone, and on a timer
  * while something waits. */
 import { signal } from "@preact/signals";
 import { api } from "../api/client";
@@ -53,11 +53,17 @@ async function reachable(): Promise<boolean> {
 let pending: Promise<void> | null = null;
 let again = false;
 let pulling = false;
+/** What the next pull reads: everything, or (after live events) the plans they name
+ * and what lists tell changed (see `pull`). */
+let wantFull = false;
+const wantPlans = new Set<string>();
 
 /** Pull now, after sending what waits (joins a sync already running, and runs once
  * more after it if asked meanwhile). Changes made during it do not wait for it:
  * `queue` flushes them at once (`flushNow`). */
-export function syncNow(): Promise<void> {
+export function syncNow(only?: { plans: string[] }): Promise<void> {
+  if (only) for (const id of only.plans) wantPlans.add(id);
+  else wantFull = true;
   if (pending) { again = true; return pending; }
   pending = (async () => {
     do {
@@ -166,8 +172,11 @@ async function syncOnce(): Promise<void> {
     // joined); a change made during the pull is flushed on its own, at once.
     const end = await flushNow();
     if (end === "offline" || end === "auth") return;
+    const scope = wantFull ? undefined : { plans: [...wantPlans] };
+    wantFull = false;
+    wantPlans.clear();
     pulling = true;
-    try { await pull(); } finally { pulling = false; }
+    try { await pull(scope); } finally { pulling = false; }
     const now = new Date().toISOString();
     lastSync.value = now;
     if (who() !== me) return;
@@ -257,13 +266,8 @@ async function allPages<T>(fetchPage: (page: number) => Promise<{ items: T[]; to
   return (await readPages(fetchPage)).items;
 }
 
-/** Bring the local copy up to date. */
-export async function pull(): Promise<void> {
-  const database = await db();
-  const me = session.value?.account;
-  if (!me) return;
-  const began = localSeq;
-
+/** Templates, the places in scope and the coach's coachees (they rarely change). */
+async function pullReference(database: Awaited<ReturnType<typeof db>>, role: string): Promise<void> {
   // Templates: a published version never changes, so only new versions are fetched.
   const summaries = await allPages(async (page) =>
     (await api.GET("/api/v1/templates", { params: { query: { page, per_page: PER_PAGE } } })).data);
@@ -287,7 +291,7 @@ export async function pull(): Promise<void> {
     await tx.done;
   }
 
-  if (me.role === "coach" || me.role === "admin") {
+  if (role === "coach" || role === "admin") {
     const coachees = await allPages(async (page) =>
       (await api.GET("/api/v1/me/coachees", { params: { query: { page, per_page: PER_PAGE } } })).data);
     const tx = database.transaction("coachees", "readwrite");
@@ -295,6 +299,20 @@ export async function pull(): Promise<void> {
     for (const c of coachees) await tx.store.put(c);
     await tx.done;
   }
+}
+
+/** Bring the local copy up to date. With `only` (a live event said what changed):
+ * no reference data (templates, places, coachees), and of the plans only those it
+ * names, those new to the phone and those whose summary changed; the evidence and
+ * the inbox as always. Sign-in, reconnection, app open and the 5-minute timer read
+ * everything. */
+export async function pull(only?: { plans: string[] }): Promise<void> {
+  const database = await db();
+  const me = session.value?.account;
+  if (!me) return;
+  const began = localSeq;
+  const named = new Set(only?.plans ?? []);
+  if (!only) await pullReference(database, me.role);
 
   // Plans: the list's summaries say which plans changed.
   const planList = await readPages(async (page) =>
@@ -313,7 +331,7 @@ export async function pull(): Promise<void> {
     if ((await pendingRefs()).has(summary.id) || changedSince(summary.id, began)) continue;
     const key = JSON.stringify([summary.status, summary.actions]);
     const held = await database.get("plans", summary.id);
-    if (held && held.summary_key === key && summary.status === "completed") continue;
+    if (held && held.summary_key === key && (summary.status === "completed" || (only && !named.has(summary.id)))) continue;
     const full = await api.GET("/api/v1/plans/{plan_id}", { params: { path: { plan_id: summary.id } } });
     const plan = full.data;
     if (!plan) continue;
@@ -423,15 +441,26 @@ function openLive() {
   // Whatever happened before the stream was open (a view loaded its data first, a
   // reconnection after a drop) was not sent on it: tell the views to read again.
   source.onopen = () => { liveBus.dispatchEvent(new Event(LIVE_OPENED)); };
-  const changed = () => {
+  const named = new Set<string>();
+  const changed = (data: unknown) => {
+    // The plan the event is about (plan, action and evidence events carry it): a live
+    // event reads that plan again, not every plan (see `pull`).
+    try {
+      const planId = (JSON.parse(String(data)) as { data?: { plan_id?: unknown } }).data?.plan_id;
+      if (typeof planId === "string") named.add(planId);
+    } catch { /* not JSON: the lists still say what changed */ }
     if (liveTimer) clearTimeout(liveTimer);
     // The notify service writes the inbox just after the event: read both a moment later.
     // Through syncNow: one sync at a time, so a read never lands after (and undoes) a change being sent.
-    liveTimer = setTimeout(() => { void syncNow().then(() => setTimeout(() => void pullInbox(), 2_000)); }, 400);
+    liveTimer = setTimeout(() => {
+      const plans = [...named];
+      named.clear();
+      void syncNow({ plans }).then(() => setTimeout(() => void pullInbox(), 2_000));
+    }, 400);
   };
   for (const type of LIVE_TYPES) {
     source.addEventListener(type, (event) => {
-      changed();
+      changed((event as MessageEvent).data);
       liveBus.dispatchEvent(new MessageEvent(type, { data: (event as MessageEvent).data }));
     });
   }

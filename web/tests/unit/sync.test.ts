@@ -136,6 +136,21 @@ describe("pull", () => {
   });
 });
 
+describe("a pull after a live event", () => {
+  it("reads only the plan the event names, the lists and the inbox, not every plan nor the reference data", async () => {
+    api = server(40, 1);
+    await pull();
+    api.seen.length = 0;
+    await pull({ plans: [] }); // e.g. notification.delivered: nothing named, summaries unchanged
+    expect(api.seen.sort()).toEqual(["GET /api/v1/evidence", "GET /api/v1/inbox",
+      "GET /api/v1/inbox/unread-count", "GET /api/v1/plans"]);
+    api.seen.length = 0;
+    await pull({ plans: [PLAN] }); // action.status_changed of that plan
+    expect(count(`GET /api/v1/plans/${PLAN}`)).toBe(1);
+    expect(api.seen).toHaveLength(5);
+  });
+});
+
 describe("a change made during a sync", () => {
   it("is sent at once, not after the pull, and the pull does not undo it", async () => {
     api = server(20, 1);
