@@ -93,9 +93,23 @@ def test_approved_evidence_completes_the_action(platform):
                         params={"status": "approved"}).json()["items"]
     assert [(i["id"], i["review"]["comment"]) for i in mine] == [(photo_id, "Bien, merci")]
 
+    # The planner completes the action...
+    def action_status():
+        current = requests.get(f"{base}/plans/{plan['id']}", headers=coach, timeout=10).json()
+        return next(a["status"] for a in current["actions"] if a["id"] == action_id)
+    eventually(lambda: action_status() == "done", timeout=30)
+    # ...and the evidence service, told by action.status_changed, takes no more for it.
+    eventually(lambda: requests.post(f"{base}/evidence/uploads", headers=dtc, timeout=10, json={
+        "id": str(uuid.uuid4()), "action_id": action_id,
+        "content_type": "image/jpeg"}).status_code == 409, timeout=30)
     # The phone's sync reads the evidence of every action in one paged list
     # (status=any) instead of one request per action: it must hold exactly what the
     # per-action lists hold, for the coach and the coachee, and nothing out of scope.
+    # Read once the action is closed and its other evidence settled (both happen after
+    # the approval, asynchronously: compared earlier, the two reads could straddle it).
+    eventually(lambda: {i["status"] for i in requests.get(
+        f"{base}/actions/{action_id}/evidence", headers=coach, timeout=10).json()["items"]}
+        == {"approved", "settled"}, timeout=30)
     per_action = requests.get(f"{base}/actions/{action_id}/evidence", headers=coach,
                               timeout=10).json()["items"]
     for who in (coach, dtc):
@@ -106,13 +120,3 @@ def test_approved_evidence_completes_the_action(platform):
             (i["id"], i["status"]) for i in per_action)
     assert requests.get(f"{base}/evidence", headers=kayes, timeout=10,
                         params={"status": "any", "per_page": 100}).json()["total"] == 0
-
-    # The planner completes the action...
-    def action_status():
-        current = requests.get(f"{base}/plans/{plan['id']}", headers=coach, timeout=10).json()
-        return next(a["status"] for a in current["actions"] if a["id"] == action_id)
-    eventually(lambda: action_status() == "done", timeout=30)
-    # ...and the evidence service, told by action.status_changed, takes no more for it.
-    eventually(lambda: requests.post(f"{base}/evidence/uploads", headers=dtc, timeout=10, json={
-        "id": str(uuid.uuid4()), "action_id": action_id,
-        "content_type": "image/jpeg"}).status_code == 409, timeout=30)

@@ -156,16 +156,18 @@ describe("a change made during a sync", () => {
     api = server(20, 1);
     api.state.hold = true;
     const sync = syncNow();
-    await vi.waitFor(() => expect(count(`GET /api/v1/plans/${PLAN}`)).toBe(1), { timeout: 2_000 });
+    await vi.waitFor(() => expect(count(`GET /api/v1/plans/${PLAN}`)).toBe(1), { timeout: 5_000 });
 
     // The coach taps "Je valide ce plan" while the pull waits on the slow network.
     const database = await db();
     const local = await database.get("plans", PLAN);
     expect(local).toBeUndefined(); // first sync: not held yet
     await queue("plan.agree", PLAN);
-    await vi.waitFor(() => expect(count(`POST /api/v1/plans/${PLAN}/agree`)).toBe(1), { timeout: 1_000 });
-    await vi.waitFor(async () => expect(await outbox.list()).toEqual([]), { timeout: 1_000 });
-    expect((await database.get("plans", PLAN))?.agreement.coach?.by).toBe(COACH);
+    await vi.waitFor(() => expect(count(`POST /api/v1/plans/${PLAN}/agree`)).toBe(1), { timeout: 5_000 });
+    await vi.waitFor(async () => expect(await outbox.list()).toEqual([]), { timeout: 5_000 });
+    // The server's answer is stored just after the item leaves the outbox.
+    await vi.waitFor(async () => expect((await database.get("plans", PLAN))?.agreement.coach?.by)
+      .toBe(COACH), { timeout: 5_000 });
 
     // The pull's read (made before the change) arrives now: it must not win.
     api.release();
@@ -178,7 +180,7 @@ describe("a change made during a sync", () => {
   it("goes out in one request when idle", async () => {
     api = server(3, 0);
     await queue("plan.agree", PLAN);
-    await vi.waitFor(async () => expect(await outbox.list()).toEqual([]), { timeout: 1_000 });
+    await vi.waitFor(async () => expect(await outbox.list()).toEqual([]), { timeout: 5_000 });
     expect(api.seen).toEqual([`POST /api/v1/plans/${PLAN}/agree`]);
   });
 });
