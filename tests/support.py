@@ -130,3 +130,32 @@ def sample_data(schema):
 
     return {name: value(field) for name, field in schema.fields.items()
             if not field.dump_only}
+
+
+def probe_service(queue: str, on_event, prefix: str = "Probe"):
+    """A service named like `queue`'s owner, with one handler named like the queue's,
+    bound to its first pattern: it calls `on_event(event)` (which may raise), then
+    writes one `probe_effects` row (see `probe_table`) in the handler's transaction."""
+    from sqlalchemy import text
+    from c2p.entrypoints import subscribe
+    from c2p.service import PlatformService
+    service, method = queue.split(".", 1)
+
+    def handler(self, event):
+        on_event(event)
+        self.db.session.execute(text("insert into probe_effects (queue, event_id) "
+                                     "values (:queue, :event_id)"),
+                                {"queue": queue, "event_id": event.id})
+
+    handler.__name__ = method
+    return type(f"{prefix}_{service}", (PlatformService,), {
+        "name": service, method: subscribe(topology.SUBSCRIPTIONS[queue][0])(handler)})
+
+
+def probe_table(engine) -> None:
+    """The table `probe_service` handlers write their effect to."""
+    from sqlalchemy import text
+    with engine.begin() as conn:
+        conn.execute(text("create table if not exists probe_effects "
+                          "(queue text not null, event_id uuid not null)"))
+

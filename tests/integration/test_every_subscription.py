@@ -23,8 +23,7 @@ from sqlalchemy import text
 
 from c2p import deadletters, topology
 from c2p.contracts import REGISTRY, Event, event_types, latest_version
-from c2p.entrypoints import subscribe
-from c2p.service import PlatformService
+import support
 from support import eventually, publish_raw, queue_depth, sample_data
 
 FAILURES: dict[str, int] = {}  # queue -> how many more times its handler fails
@@ -32,22 +31,13 @@ CALLS: dict[str, int] = {}
 
 
 def probe_service(queue: str):
-    """A service named like the queue's owner, with one handler named like the
-    queue's, bound to the queue's first pattern, whose effect is one row."""
-    service, method = queue.split(".", 1)
-
-    def handler(self, event):
+    """The queue's probe (`support.probe_service`), failing while FAILURES says so."""
+    def count_and_maybe_fail(event):
         CALLS[queue] = CALLS.get(queue, 0) + 1
         if FAILURES.get(queue, 0) > 0:
             FAILURES[queue] -= 1
             raise RuntimeError("probe failure")
-        self.db.session.execute(text("insert into probe_effects (queue, event_id) "
-                                     "values (:queue, :event_id)"),
-                                {"queue": queue, "event_id": event.id})
-
-    handler.__name__ = method
-    return type(f"Probe_{service}", (PlatformService,), {
-        "name": service, method: subscribe(topology.SUBSCRIPTIONS[queue][0])(handler)})
+    return support.probe_service(queue, count_and_maybe_fail)
 
 
 def effects(engine, queue, event_id) -> int:
@@ -61,9 +51,7 @@ def test_every_subscription_is_idempotent_retried_parked_and_replayed(
         queue, start_service, settings, engines):
     service = queue.split(".", 1)[0]
     engine = engines[service]
-    with engine.begin() as conn:
-        conn.execute(text("create table if not exists probe_effects "
-                          "(queue text not null, event_id uuid not null)"))
+    support.probe_table(engine)
     event_type = next(t for t in event_types()
                       if topology.topic_matches(topology.SUBSCRIPTIONS[queue][0], t))
     version = latest_version(event_type)

@@ -19,26 +19,16 @@ from sqlalchemy import text
 
 from c2p import deadletters, topology
 from c2p.contracts import REGISTRY, Event, latest_version
-from c2p.entrypoints import subscribe
-from c2p.service import PlatformService
+import support
 from support import eventually, publish_raw, queue_depth, sample_data
 
 SEEN: dict[str, list[str]] = {}
 
 
 def probe_service(queue: str):
-    """A service named like the queue's owner whose handler records each event's type."""
-    service, method = queue.split(".", 1)
-
-    def handler(self, event):
-        SEEN.setdefault(queue, []).append(event.type)
-        self.db.session.execute(text("insert into probe_effects (queue, event_id) "
-                                     "values (:queue, :event_id)"),
-                                {"queue": queue, "event_id": event.id})
-
-    handler.__name__ = method
-    return type(f"Former_{service}", (PlatformService,), {
-        "name": service, method: subscribe(topology.SUBSCRIPTIONS[queue][0])(handler)})
+    """The queue's probe (`support.probe_service`), recording each event's type."""
+    return support.probe_service(queue, lambda event: SEEN.setdefault(queue, []).append(
+        event.type), prefix="Former")
 
 
 def wire_of(event_type: str, **data) -> dict:
@@ -63,9 +53,7 @@ def bound_keys(amqp, queue) -> set:
 def test_a_former_binding_keeps_older_producers_heard_until_retired(
         queue, start_service, settings, engines):
     service = queue.split(".", 1)[0]
-    with engines[service].begin() as conn:
-        conn.execute(text("create table if not exists probe_effects "
-                          "(queue text not null, event_id uuid not null)"))
+    support.probe_table(engines[service])
     amqp = settings.amqp_uri
     former = topology.FORMER_BINDINGS[queue]
     # The earlier release's broker: the queue bound to its former types.
