@@ -55,7 +55,11 @@ def export(session, client, refs, *, trigger: str, period: str | None = None,
     DHIS2 ids and codes (the checklist service); if it fails, the cached ones.
     """
     now = now or datetime.now(timezone.utc)
-    state = store.state(session, lock=True, skip_locked=True)
+    # The timer skips a tick while another export runs; an export an admin asked for
+    # waits for it instead (the lock is held for one export, bounded by the DHIS2
+    # timeout): skipping, it could miss the lock at every try when its checks fall
+    # in step with the timer's ticks, and never run.
+    state = store.state(session, lock=True, skip_locked=trigger == "timer")
     if state is None:
         raise Busy("another export is running")
     if trigger == "timer" and state.next_attempt_at and state.next_attempt_at > now:
