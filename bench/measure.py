@@ -96,6 +96,7 @@ def own_cpu_ms(pids) -> dict[int, float]:
 _SAMPLE = re.compile(r'^(\w+)(?:\{(.*)\})?\s+(\S+)$')
 _LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 WANTED = ("c2p_handler_runs_total", "c2p_handler_duration_seconds_sum",
+          "c2p_handler_batch_events_count",
           "c2p_handler_duplicates_total", "c2p_handler_retries_total",
           "c2p_rpc_duration_seconds_count", "c2p_rpc_duration_seconds_sum",
           "c2p_http_requests_total", "c2p_http_request_duration_seconds_sum",
@@ -103,6 +104,7 @@ WANTED = ("c2p_handler_runs_total", "c2p_handler_duration_seconds_sum",
 # The labels kept, in this order, after the metric's name in a key.
 LABELS = {"c2p_handler_runs_total": ("queue", "outcome"),
           "c2p_handler_duration_seconds_sum": ("queue",),
+          "c2p_handler_batch_events_count": ("queue",),
           "c2p_handler_duplicates_total": ("queue",), "c2p_handler_retries_total": ("queue",),
           "c2p_rpc_duration_seconds_count": ("service", "method", "outcome"),
           "c2p_rpc_duration_seconds_sum": ("service", "method", "outcome"),
@@ -283,6 +285,7 @@ def delta(before: dict, after: dict, visits: int | None = None,
         "services_cores": round(sum(by_service.values()) / 1000 / seconds, 2) if seconds else None,
     }
     handlers, handler_ms, rpcs, rpc_ms, http, other, failed = {}, {}, {}, {}, {}, {}, {}
+    workers = {}  # handler workers (each a batch of one or more events) per queue
     for key, value in after["metrics"].items():
         diff = value - before["metrics"].get(key, 0.0)
         if not diff:
@@ -293,7 +296,9 @@ def delta(before: dict, after: dict, visits: int | None = None,
             if labels[1] != "ok":
                 failed[labels[0]] = failed.get(labels[0], 0) + diff
         elif metric == "c2p_handler_duration_seconds_sum":
-            handler_ms[labels[0]] = diff * 1000
+            handler_ms[labels[0]] = handler_ms.get(labels[0], 0) + diff * 1000
+        elif metric == "c2p_handler_batch_events_count":
+            workers[labels[0]] = workers.get(labels[0], 0) + diff
         elif metric == "c2p_rpc_duration_seconds_count":
             name = f"{labels[0]}.{labels[1]}"
             rpcs[name] = rpcs.get(name, 0) + diff
@@ -308,6 +313,8 @@ def delta(before: dict, after: dict, visits: int | None = None,
     work = {
         "handler_runs_per_visit": _per(sum(handlers.values()), visits),
         "handler_runs_per_visit_by_queue": {q: _per(n, visits) for q, n in sorted(handlers.items())},
+        # Workers that ran them: fewer than runs when events waited and went in batches.
+        "handler_workers_per_visit": _per(sum(workers.values()), visits),
         "handler_wall_ms_per_visit_by_queue": {q: _per(handler_ms.get(q, 0), visits)
                                                for q in sorted(handlers)},
         "handler_failures_per_visit_by_queue": {q: _per(n, visits) for q, n in failed.items()},

@@ -286,7 +286,8 @@ def describe(step, replicas):
             f"postgres backends {cpu['postgres_backends_ms_per_visit']}, "
             f"rabbitmq (shared) {cpu['rabbitmq_ms_per_visit_shared']}; "
             f"services used {cpu['services_cores']} cores; "
-            f"handler runs/visit {step['work']['handler_runs_per_visit']}; "
+            f"handler runs/visit {step['work']['handler_runs_per_visit']} "
+            f"in {step['work'].get('handler_workers_per_visit')} workers; "
             f"load average {step['load_average']}")
 
 

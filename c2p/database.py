@@ -11,6 +11,9 @@ effect is then lost. For event handlers, the event id is claimed in the
 processed_events table first thing in the handler's own transaction
 (idempotent consumer): a redelivery finds it claimed and does nothing, and a
 copy delivered while the first is still being handled waits for it on that row.
+A worker may be handed a batch of deliveries of one queue (`c2p.entrypoints.
+Subscription`): their ids are claimed in one statement, the handler runs once per
+new event, and one commit settles them all.
 
 After commit, the worker's events are published at once, as one batch with one
 wait for the broker's confirms, on the connection the worker already holds;
@@ -22,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 import weakref
 from functools import partial
 
@@ -30,9 +34,11 @@ from nameko.extensions import DependencyProvider
 from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, create_engine,
                         delete, func, text)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import event as sqlalchemy_event
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.orm import Session
 
+from c2p import logs
 from c2p.bus import Bus, Message, NotConfirmed
 from c2p.contracts import Event, latest_version
 from c2p.topology import EVENTS_EXCHANGE
@@ -68,14 +74,44 @@ def driver_url(url: str) -> str:
     return url
 
 
+# A connection back in the pool for less than this is taken as it is; one idle
+# longer is pinged first. Pinging at every checkout (SQLAlchemy's pool_pre_ping)
+# cost a round trip per worker on the hot path; a server restart takes longer
+# than this, so the connections it broke have been idle longer and are pinged.
+PING_IF_IDLE_S = 1.0
+
+
 def make_engine(url: str, pool_size: int = 4, max_overflow: int | None = None):
     # A worker waits for a free connection (pool_timeout) rather than opening
     # more: that is the back-pressure that keeps the server under max_connections.
-    return create_engine(driver_url(url), pool_size=pool_size,
-                         max_overflow=pool_size if max_overflow is None else max_overflow,
-                         pool_timeout=30,
-                         pool_pre_ping=True, pool_recycle=1800,
-                         connect_args={"application_name": "c2p"})
+    # LIFO: the connection used last is reused, warm and not due a ping, and the
+    # others idle long enough to be retired by pool_recycle.
+    engine = create_engine(driver_url(url), pool_size=pool_size,
+                           max_overflow=pool_size if max_overflow is None else max_overflow,
+                           pool_timeout=30, pool_use_lifo=True, pool_recycle=1800,
+                           connect_args={"application_name": "c2p"})
+    sqlalchemy_event.listen(engine, "checkin", _checked_in)
+    sqlalchemy_event.listen(engine, "checkout", _ping_if_idle)
+    return engine
+
+
+def _checked_in(dbapi_connection, record):
+    record.info["checked_in_at"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection, record, proxy):
+    """SQLAlchemy's documented pessimistic check, for idle connections only: a dead
+    one raises DisconnectionError, and the pool replaces it with a new one."""
+    if time.monotonic() - record.info.get("checked_in_at", 0.0) < PING_IF_IDLE_S:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("select 1")
+        finally:
+            cursor.close()
+    except Exception as exc:
+        raise DisconnectionError(str(exc)) from exc
 
 
 # One statement for any number of rows; the envelopes go in as the JSON text
@@ -84,10 +120,11 @@ WRITE_OUTBOX = text(
     "insert into outbox (id, type, envelope) select * from unnest("
     "cast(:ids as uuid[]), cast(:types as varchar[]), cast(:envelopes as jsonb[]))")
 
+# The ids are inserted in their order, so two workers claiming overlapping batches
+# take the rows' locks in the same order (no deadlock between them).
 CLAIM = text("insert into processed_events (consumer, event_id)"
-             " values (:consumer, cast(:event_id as uuid)) on conflict do nothing")
-
-ALREADY_PROCESSED = object()  # what a handler "returns" for an event it has handled before
+             " select :consumer, id from unnest(cast(:ids as uuid[])) as ids(id) order by id"
+             " on conflict do nothing returning event_id")
 
 
 class UnitOfWork:
@@ -137,12 +174,13 @@ class UnitOfWork:
                                                 "envelopes": list(bodies)})
             self._unwritten.clear()
 
-    def claim(self, consumer: str, event_id) -> bool:
-        """Record the event as processed by `consumer` in this transaction; False if
-        it already was (the row is then another delivery's, committed or in flight:
-        the insert waits for that one to end)."""
-        return self.session.execute(CLAIM, {"consumer": consumer,
-                                            "event_id": str(event_id)}).rowcount == 1
+    def claim(self, consumer: str, event_ids) -> set[str]:
+        """Record the events as processed by `consumer` in this transaction; returns
+        the ids (as text) that were not already (a row already there is another
+        delivery's, committed or in flight: the insert waits for that one to end)."""
+        ids = sorted({str(event_id) for event_id in event_ids})
+        return {str(id_) for id_ in self.session.execute(
+            CLAIM, {"consumer": consumer, "ids": ids}).scalars()}
 
     def commit(self) -> None:
         """Make what the worker did so far durable, before the worker ends.
@@ -206,23 +244,40 @@ class Database(DependencyProvider):
         return unit
 
     def worker_setup(self, worker_ctx):
-        # An event handler's worker (c2p.entrypoints.Subscription) claims its event
-        # before the handler runs, in the handler's own transaction: one statement
-        # instead of a look-up before and an insert after, and a handler never runs
-        # for an event whose effect is already committed. The claim runs as part of
-        # the handler's call, so its failure is the handler's (retried, then parked).
+        # An event handler's worker (c2p.entrypoints.Subscription) is given a batch
+        # of events and claims them before the handler runs, in the handler's own
+        # transaction: one statement for the batch instead of a look-up before and
+        # an insert after each, and a handler never runs for an event whose effect
+        # is already committed. The claim runs as part of the handler's call, so
+        # its failure is the handler's (retried, then parked).
         if getattr(worker_ctx.entrypoint, "consumes_once", False):
             name = worker_ctx.entrypoint.method_name
             handler = getattr(worker_ctx.service, name)
             setattr(worker_ctx.service, name,  # this worker's own service instance only
-                    partial(self._handle_once, self.units[worker_ctx],
-                            self.consumer_name(worker_ctx), handler))
+                    partial(self._handle_batch, self.units[worker_ctx], worker_ctx,
+                            handler))
 
-    @staticmethod
-    def _handle_once(unit, consumer, handler, event):
-        if not unit.claim(consumer, event.id):
-            return ALREADY_PROCESSED
-        return handler(event)
+    def _handle_batch(self, unit, worker_ctx, handler, events) -> list[str]:
+        """Run the handler once for each event of the batch not already processed,
+        in order, in the one transaction; returns the ids (as text) it ran for."""
+        claimed = unit.claim(self.consumer_name(worker_ctx), [event.id for event in events])
+        handled = []
+        for event in events:
+            event_id = str(event.id)
+            if event_id not in claimed:
+                continue  # processed before, or a second copy in this batch
+            claimed.discard(event_id)
+            if handled:
+                # What the next handler reads is the database's, not objects the
+                # previous one loaded (they may have been changed by Core statements).
+                unit.session.expire_all()
+            # Its events carry its own correlation id, and so does its logging.
+            worker_ctx.context_data.update(correlation_id=event.correlation_id,
+                                           event_id=event_id)
+            logs.enter(worker_ctx)
+            handler(event)
+            handled.append(event_id)
+        return handled
 
     # --- settling, called by c2p.entrypoints before the reply or ack ---------
 

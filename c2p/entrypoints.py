@@ -7,10 +7,13 @@ Use these instead of nameko's own `rpc`, `event_handler`, `timer` and `http`:
   the event id in the handler's own transaction (an event already processed is
   skipped: `c2p.database.Database.worker_setup`), commits the effect with it, and
   only then acks (the queue itself is declared with the whole topology by
-  `c2p.service.BusTopology` when the service starts). A handler that raises is retried with back-off through the delay
-  queues, then parked in `<queue>.parked` (nameko's own handler would ack and
-  lose it). A message that is not a valid envelope is parked at once: retrying
-  it cannot help.
+  `c2p.service.BusTopology` when the service starts). A handler that raises is
+  retried with back-off through the delay queues, then parked in `<queue>.parked`
+  (nameko's own handler would ack and lose it). A message that is not a valid
+  envelope is parked at once: retrying it cannot help.
+  The deliveries that arrive while the queue's worker is busy are handled by the
+  next worker together, in one transaction (see `Subscription`): under load a
+  worker, a connection, a claim and a commit serve many events, not one each.
 - `timer` reads its interval from settings when given a setting name.
 
 The RPC request and reply queues are declared with the topology's queue type
@@ -40,7 +43,7 @@ from c2p import metrics, topology
 from c2p.bus import Bus
 from c2p.clock import utcnow
 from c2p.contracts import Event
-from c2p.database import ALREADY_PROCESSED, Database
+from c2p.database import Database
 from c2p.errors import C2PError, Refused
 
 log = logging.getLogger(__name__)
@@ -184,7 +187,16 @@ def _batched(body, former_types) -> bool:
 
 
 class Subscription(Consumer):
-    """Consume one event type reliably: idempotent, retried, then parked."""
+    """Consume one event type reliably: idempotent, retried, then parked.
+
+    Deliveries are handled in batches, one worker at a time per queue: what
+    arrives while a worker runs waits (within the prefetch) and is handed to the
+    next worker whole, up to `handler_batch` events. At a trickle every batch is
+    one event, as before; under load one worker, one claim statement and one
+    commit serve many events (`c2p.database.Database.worker_setup`). The handler
+    still runs once per event, in order. If a batch fails, nothing of it is kept
+    and each of its events is run again alone, so one bad event is retried and
+    parked on its own and never holds up the others."""
 
     consumes_once = True  # the service's Database claims each event (see its worker_setup)
 
@@ -206,6 +218,9 @@ class Subscription(Consumer):
         self.former = frozenset(topology.FORMER_BINDINGS.get(self.queue_name, ()))
         self.accepts = (self.event_type, *self.former)
         self.retry_delays_ms = settings.retry_delays_ms
+        self.batch_limit = settings.handler_batch
+        self.waiting: list[tuple[Event, object]] = []  # (event, its message), in order
+        self.draining = False
         self.bus = Bus(self.amqp_uri)
         super().setup()
 
@@ -229,35 +244,75 @@ class Subscription(Consumer):
         if not any(topology.topic_matches(pattern, event.type) for pattern in self.accepts):
             self._park(message, f"unexpected event type {event.type}")
             return
-        context_data = {"correlation_id": event.correlation_id, "event_id": str(event.id)}
-        handle_result = partial(self.handle_result, message)
+        self.waiting.append((event, message))
+        if not self.draining:
+            # Not run here: this is the consumer's own thread, which must go on
+            # reading the connection (heartbeats) while workers run.
+            self.draining = True
+            self.container.spawn_managed_thread(
+                self._drain, identifier=f"Subscription.drain[{self.queue_name}]")
 
-        def spawn_worker():
-            try:
-                self.container.spawn_worker(self, (event,), {}, context_data=context_data,
-                                            handle_result=handle_result)
-            except ContainerBeingKilled:
+    def _drain(self):
+        """Hand what is waiting to a worker, batch after batch, until nothing is."""
+        try:
+            while self.waiting:
+                batch = self.waiting[:self.batch_limit]
+                del self.waiting[:len(batch)]
+                if not self._run(batch) and len(batch) > 1:
+                    for one in batch:  # alone, so a bad event fails on its own
+                        self._run([one])
+        finally:
+            self.draining = False
+
+    def _run(self, batch) -> bool:
+        """One worker for the batch; False if it failed and was left to the caller
+        (a batch of several), True once its messages are settled."""
+        first = batch[0][0]
+        context_data = {"correlation_id": first.correlation_id, "event_id": str(first.id)}
+        done = Done()
+        try:
+            self.container.spawn_worker(self, ([event for event, _ in batch],), {},
+                                        context_data=context_data,
+                                        handle_result=partial(self.handle_result, batch, done))
+        except ContainerBeingKilled:
+            for _, message in batch:
                 self._requeue(message)
+            return True
+        return done.wait()
 
-        self.container.spawn_managed_thread(
-            spawn_worker, identifier=f"Subscription.wait_for_worker[{self.queue_name}]")
-
-    def handle_result(self, message, worker_ctx, result, exc_info):
-        result, exc_info = settle(worker_ctx, result, exc_info)
-        event = worker_ctx.args[0]
-        if result is ALREADY_PROCESSED:
-            metrics.HANDLER_SKIPPED.labels(self.queue_name).inc()
-            log.info("%s: duplicate of %s %s ignored", self.queue_name, event.type, event.id)
-            self._ack(message)
-            return None, None
-        metrics.handler_done(self.queue_name, worker_ctx, exc_info)
-        if exc_info is None:
-            log.info("%s: handled %s %s", self.queue_name, event.type, event.id)
-            self._ack(message)
-        else:
-            reason = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
-            self._retry_or_park(message, reason)
+    def handle_result(self, batch, done, worker_ctx, result, exc_info):
+        settled = True  # False: a failed batch of several, to run again event by event
+        try:
+            result, exc_info = settle(worker_ctx, result, exc_info)
+            metrics.batch_done(self.queue_name, worker_ctx, len(batch))
+            if exc_info is None:
+                self._acknowledge(batch, set(result))
+            elif len(batch) > 1:
+                settled = False
+                log.warning("%s: a batch of %d failed (%s); each event runs again alone",
+                            self.queue_name, len(batch), exc_info[1])
+            else:
+                metrics.HANDLER_RUNS.labels(self.queue_name, "failed").inc()
+                reason = "".join(traceback.format_exception_only(exc_info[0],
+                                                                 exc_info[1])).strip()
+                self._retry_or_park(batch[0][1], reason)
+        finally:
+            done.send(settled)
         return result, exc_info
+
+    def _acknowledge(self, batch, handled: set[str]):
+        """Ack a committed batch; an event the handler did not run for was a duplicate."""
+        for event, message in batch:
+            event_id = str(event.id)
+            if event_id in handled:
+                handled.discard(event_id)  # a second copy in the batch is a duplicate
+                metrics.HANDLER_RUNS.labels(self.queue_name, "ok").inc()
+                log.info("%s: handled %s %s", self.queue_name, event.type, event_id)
+            else:
+                metrics.HANDLER_SKIPPED.labels(self.queue_name).inc()
+                log.info("%s: duplicate of %s %s ignored", self.queue_name, event.type,
+                         event_id)
+            self._ack(message)
 
     def _ack(self, message):
         self._settle_message(self.consumer.ack_message, message)

@@ -73,3 +73,29 @@ def test_a_timer_commits_what_it_writes(start_service, engines):
         eventually(lambda: conn.execute(text(count)).scalar() == 1)
     with engines["checklist"].begin() as conn:
         conn.execute(text("delete from org_units where id = 'T-2'"))
+
+
+def test_a_connection_that_died_while_idle_is_replaced_on_checkout(settings, monkeypatch):
+    # Connections are pinged only when idle for a while (c2p.database.PING_IF_IDLE_S):
+    # one whose server process went away meanwhile (a database restart) is replaced
+    # before the worker uses it, so the worker never sees the dead one.
+    import c2p.database
+    from c2p.database import make_engine
+    monkeypatch.setattr(c2p.database, "PING_IF_IDLE_S", 0.2)
+    engine = make_engine(settings.database_url("checklist"), pool_size=1, max_overflow=0)
+    try:
+        with engine.connect() as conn:
+            first = conn.execute(text("select pg_backend_pid()")).scalar()
+        with engine.connect() as conn:  # back at once: not pinged, the same one
+            assert conn.execute(text("select pg_backend_pid()")).scalar() == first
+        killer = make_engine(settings.database_url("checklist"), pool_size=1)
+        with killer.connect() as conn:
+            assert conn.execute(text("select pg_terminate_backend(:pid)"),
+                                {"pid": first}).scalar()
+        killer.dispose()
+        time.sleep(0.3)
+        with engine.connect() as conn:
+            second = conn.execute(text("select pg_backend_pid()")).scalar()
+        assert second != first
+    finally:
+        engine.dispose()
