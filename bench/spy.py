@@ -7,8 +7,10 @@ bench/results/profile-<service>-<index>.txt (top functions by self and by total
 samples); the raw collapsed stacks stay in $TMPDIR/c2p-bench-profile/ (for a
 flame graph: `flamegraph.pl` or speedscope.app read them as they are).
 
-Only samples where the thread is running are kept (py-spy drops idle ones), so
-the shares below are of the time the service was busy.
+Only samples where the thread holds the GIL are kept (`--gil`): an eventlet
+process waits for the network in epoll with the GIL released, and py-spy's own
+idle detection counts that wait as busy (it showed as a third of the samples in
+`Hub.do_poll`). So the shares below are of the service's Python CPU time.
 """
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ def py_spy() -> str | None:
 
 
 class Profiler:
-    def __init__(self, platform, seconds, rate=100, prefix="profile"):
+    def __init__(self, platform, seconds, rate=250, prefix="profile"):
         self.platform, self.seconds, self.rate, self.prefix = platform, seconds, rate, prefix
         self.spies: dict[str, tuple[subprocess.Popen, str]] = {}
         self.binary = py_spy()
@@ -47,7 +49,7 @@ class Profiler:
             name = f"{service}-{index}"
             raw = os.path.join(RAW_DIR, f"{self.prefix}-{name}.txt")
             self.spies[name] = (subprocess.Popen(
-                [self.binary, "record", "--pid", str(process.pid), "--nonblocking",
+                [self.binary, "record", "--pid", str(process.pid), "--nonblocking", "--gil",
                  "--function", "--format", "raw", "--rate", str(self.rate),
                  "--duration", str(int(self.seconds)), "--output", raw],
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE), raw)
