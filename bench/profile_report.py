@@ -89,8 +89,10 @@ def report(data) -> str:
             add(f"== {name}: no profile ({summary['error']})")
             continue
         samples = summary["samples"] or 1
-        add(f"== {name}: py-spy {summary['samples']} busy samples at 100 Hz "
-            f"(~{summary['samples'] * 10 / max(step['accepted'], 1):.1f} ms busy per visit)")
+        rate = summary.get("rate_hz", 100)  # runs before 30 Nov evening sampled at 100 Hz
+        add(f"== {name}: py-spy {summary['samples']} samples holding the GIL at {rate} Hz "
+            f"(~{summary['samples'] * 1000 / rate / max(step['accepted'], 1):.1f} ms "
+            "per visit)")
         service_ms = step["cpu"]["ms_per_visit"].get(name.rsplit("-", 1)[0])
         if summary.get("by_entrypoint"):
             add("  by handler: share of busy samples (and the service's CPU ms per visit "

@@ -67,6 +67,7 @@ class Profiler:
                 out[name] = {"error": err.decode(errors="replace")[-500:]}
                 continue
             summary = summarise(raw)
+            summary["rate_hz"] = self.rate
             summary["file"] = os.path.relpath(write_top(name, summary, self.prefix, visits,
                                                         self.rate))
             out[name] = {k: v for k, v in summary.items() if k != "stacks"}
