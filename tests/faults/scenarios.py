@@ -8,6 +8,7 @@ and one coach alert, nothing may be parked, and the outbox must be empty.
 The CI suite runs a small version (tests/faults/test_faults.py); a larger run:
 
     python tests/faults/scenarios.py [--visits 300] [--rounds 5] [--only FAULT]
+                                     [--per-second 8]
     python tests/faults/scenarios.py cluster [--visits 200] [--rounds 3]
 
 Faults: kill (kill -9 each service in turn, `rounds` times), broker (RabbitMQ
@@ -394,12 +395,15 @@ def main(argv=None):
     parser.add_argument("--visits", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--only", choices=FAULTS)
+    parser.add_argument("--per-second", type=int, default=8,
+                        help="visits sent per second (higher: handlers take batches)")
     args = parser.parse_args(argv)
     results = []
     for fault in [args.only] if args.only else FAULTS:
         box, s3 = local_sandbox(f"f{fault[:2]}")
         try:
-            outcome = run(box, fault, args.visits, rounds=args.rounds)
+            outcome = run(box, fault, args.visits, per_second=args.per_second,
+                          rounds=args.rounds)
         finally:
             box.close()
             s3.terminate()
