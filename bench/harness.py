@@ -88,10 +88,11 @@ class Gateway:
         assert status == 200, body
         self.token = body["access_token"]
 
-    def call(self, conn, method, path, payload=None):
+    def call(self, conn, method, path, payload=None, token=None):
+        """(status, JSON body); as `token`'s account when given, else as the one signed in."""
         headers = {"Content-Type": "application/json"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+        if token or self.token:
+            headers["Authorization"] = f"Bearer {token or self.token}"
         conn.request(method, path, body=json.dumps(payload) if payload is not None else None,
                      headers=headers)
         response = conn.getresponse()

@@ -1,12 +1,18 @@
 """The supervision cycle end to end: CPU per visit, throughput and latency.
 
 A full visit on the shipped 49-item `pev-integrated` template (every item
-answered, a realistic share of gaps, the four CSComs of coach.niono's district)
-is POSTed to the gateway; the checklist service stores and scores it and
+answered, a realistic share of gaps, to nine CSComs of Niono, coach.niono's
+district) is POSTed to the gateway; the checklist service stores and scores it and
 publishes `checklist.submitted`; the planner builds the plan (`plan.created`);
 notify, evidence, hmis and the gateway's webhook and live consumers react.
 Latency is from the send to `plan.created` on a tap queue; completeness (one
 plan and one coach alert per visit, nothing parked) is checked in the databases.
+
+With `--districts N` the visits are spread evenly over N districts of the shipped
+org units (Niono first), each visited by its own coach, scoped to it (the seed's
+demo coach where there is one, else one the admin creates), so that no district's
+monthly counters or CSComs take every visit, as under a national load; a district
+with fewer shipped CSComs than `--facilities` gets more, imported by the admin.
 
 For every load step the bench reads, before and after (`bench/measure.py`):
 - **CPU ms per visit** of every service process (utime + stime from /proc,
@@ -28,12 +34,13 @@ same run, and the best rate within the limit reported as a share of it.
 
     python bench/pipeline.py [--rates 5,10,20,40,60,80] [--seconds 10] [--replicas 1,2]
                              [--profile] [--sql] [--count-events] [--no-floor]
-                             [--mix follow-up|first] [--facilities 9]
+                             [--mix follow-up|first] [--facilities 9] [--districts 1]
 """
-from harness import (COACH, Gateway, Tap, count_rows, local_sandbox, machine,  # noqa: I001
+from harness import (Gateway, Tap, count_rows, local_sandbox, machine,  # noqa: I001
                      summarise, write_json)
 
 import argparse  # noqa: E402
+import csv  # noqa: E402
 import http.client  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
@@ -42,6 +49,7 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
 from datetime import datetime, timedelta, timezone  # noqa: E402
 
 import eventlet  # noqa: E402
@@ -49,16 +57,18 @@ from eventlet.queue import LightQueue  # noqa: E402
 
 from c2p import deadletters, demo  # noqa: E402
 from c2p.processes import LocalPlatform  # noqa: E402
-from c2p.sandbox import ROOT  # noqa: E402
+from c2p.sandbox import ROOT, query  # noqa: E402
 
 import measure  # noqa: E402
 
 P95_LIMIT_MS = 300
 SERVICES = ("checklist", "planner", "notify", "evidence", "hmis", "gateway")
-# The CSComs of coach.niono's district, Niono (services/checklist/checklist/org_units.csv).
-FACILITIES = ["ML-SEG-NIO-CEN", "ML-SEG-NIO-MOL", "ML-SEG-NIO-SIR", "ML-SEG-NIO-POG",
-              "ML-SEG-NIO-KOL", "ML-SEG-NIO-SOK", "ML-SEG-NIO-DIA", "ML-SEG-NIO-NAM",
-              "ML-SEG-NIO-DOG"]
+ORG_UNITS_CSV = os.path.join(ROOT, "services", "checklist", "checklist", "org_units.csv")
+NIONO = "ML-SEG-NIO"  # coach.niono's district: the bench's only one before --districts
+# A district's shipped CSComs the bench visits at most; more are imported under it.
+# Nine: the nine of Niono it has always visited (CEN, MOL, SIR, POG, KOL, SOK, DIA,
+# NAM, DOG), so a run with one district visits the CSComs it always did.
+SHIPPED_PER_DISTRICT = 9
 TEMPLATE = demo.load_template()
 ITEMS = sum(len(s["items"]) for s in TEMPLATE["sections"])
 INSTRUMENTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "instrumented_run.py")
@@ -66,8 +76,8 @@ INSTRUMENTED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "instrum
 
 class NewFacilities:
     """First visits only (`--mix first`): every visit goes to a CSCom never visited
-    before (imported under Niono by the admin before the run), a quarter of its
-    items failing: no earlier action to verify or carry over."""
+    before (imported under the districts by the admin before the run), a quarter
+    of its items failing: no earlier action to verify or carry over."""
 
     def __init__(self, rng: random.Random, ids):
         self.rng, self.ids = rng, iter(ids)
@@ -88,13 +98,82 @@ class NewFacilities:
                 "comment": "Visite de banc d'essai"}
 
 
-def import_facilities(base_port, count) -> list[str]:
-    """`count` new CSComs under Niono, imported by the admin through the gateway."""
-    admin = Gateway(base_port)
-    admin.sign_in("admin", "demo-c2p-2025")
-    ids = [f"ML-SEG-NIO-B{n:05d}" for n in range(count)]
-    body = "id,parent_id,level,name,latitude,longitude\n" + "".join(
-        f"{i},ML-SEG-NIO,facility,CSCom de banc {n},14.2,-6.0\n" for n, i in enumerate(ids))
+@dataclass
+class District:
+    """One district of the load: the CSComs visited there and the one coach who
+    visits them, scoped to the district (so every visit is in the coach's scope, and
+    the coach is the one alerted of its plan)."""
+    id: str
+    name: str
+    path: str  # /ML/<region>/<district>, as accounts' scopes name it
+    latitude: float
+    longitude: float
+    shipped: list[str]  # its CSComs in the shipped org units, in file order
+    facilities: list[str] = field(default_factory=list)  # those this run visits
+    coach_id: str | None = None
+    token: str | None = None  # the coach's, signed in
+
+
+def shipped_districts() -> list[District]:
+    """The districts of the shipped org units (the seed loads them into every
+    sandbox) with their CSComs: Niono first, the others in file order."""
+    with open(ORG_UNITS_CSV, encoding="utf-8", newline="") as f:
+        units = list(csv.DictReader(f))
+    parent = {u["id"]: u["parent_id"] for u in units}
+
+    def path(unit_id):
+        return (path(parent[unit_id]) if parent[unit_id] else "") + "/" + unit_id
+
+    districts = [District(u["id"], u["name"], path(u["id"]), float(u["latitude"]),
+                          float(u["longitude"]),
+                          [f["id"] for f in units
+                           if f["level"] == "facility" and f["parent_id"] == u["id"]])
+                 for u in units if u["level"] == "district"]
+    return sorted(districts, key=lambda d: d.id != NIONO)  # stable: file order after
+
+
+def sign_in(port, username, password) -> str:
+    client = Gateway(port)
+    client.sign_in(username, password)
+    return client.token
+
+
+def staff(admin, port, districts):
+    """Gives each district its coach, signed in: the seed's demo coach scoped to it
+    where there is one (coach.niono, coach.kayes: a second coach of the district
+    would get a second alert of each visit there; seeded with the demo password),
+    else a coach the admin creates."""
+    status, page = admin.call(admin.connection(), "GET",
+                              "/api/v1/accounts?role=coach&active=true&per_page=100")
+    assert status == 200, (status, page)
+    existing = {tuple(a["scope"]): a for a in page["items"]}
+    for district in districts:
+        account = existing.get((district.path,)) or create_coach(admin, district)
+        district.coach_id = account["id"]
+        district.token = sign_in(port, account["username"], demo.PASSWORD)
+
+
+def create_coach(admin, district) -> dict:
+    """A coach scoped to `district`, created by the admin as an admin would (the
+    account id is fixed, so a retried create answers the same account)."""
+    slug = district.id.lower()
+    status, account = admin.call(admin.connection(), "POST", "/api/v1/accounts", {
+        "id": f"u-coach-bench-{slug}", "username": f"coach.bench.{slug}",
+        "password": demo.PASSWORD, "display_name": f"Coach de banc, {district.name}",
+        "role": "coach", "scope": [district.path], "language": "fr"})
+    assert status in (200, 201), (status, account)
+    return account
+
+
+def import_facilities(admin, districts, counts) -> dict[str, list[str]]:
+    """`counts[district id]` new CSComs under each district, imported by the admin
+    through the gateway in one CSV: {district id: the new CSComs' ids}."""
+    ids = {d.id: [f"{d.id}-B{n:05d}" for n in range(counts.get(d.id, 0))] for d in districts}
+    rows = [f"{i},{d.id},facility,CSCom de banc {n},{d.latitude},{d.longitude}\n"
+            for d in districts for n, i in enumerate(ids[d.id])]
+    if not rows:
+        return ids
+    body = "id,parent_id,level,name,latitude,longitude\n" + "".join(rows)
     conn = admin.connection()
     conn.request("POST", "/api/v1/org-units/import?format=csv", body=body.encode(),
                  headers={"Content-Type": "text/csv",
@@ -105,8 +184,31 @@ def import_facilities(base_port, count) -> list[str]:
     return ids
 
 
+def follow_up_facilities(admin, districts, per_district) -> list[str]:
+    """Each district's CSComs for follow-up visits, `per_district` of them: its
+    shipped ones (at most SHIPPED_PER_DISTRICT), then ones imported under it."""
+    for district in districts:
+        district.facilities = district.shipped[:min(per_district, SHIPPED_PER_DISTRICT)]
+    imported = import_facilities(admin, districts, {
+        d.id: per_district - len(d.facilities) for d in districts})
+    for district in districts:
+        district.facilities += imported[district.id]
+    return [f for d in districts for f in d.facilities]
+
+
+def first_visit_facilities(admin, districts, total) -> list[str]:
+    """`total` (or a few more) new CSComs, imported under the districts in equal
+    shares, in the order the visits take them: one of each district in turn, so
+    every step's first visits are spread over the districts too."""
+    share = -(-total // len(districts))
+    imported = import_facilities(admin, districts, {d.id: share for d in districts})
+    for district in districts:
+        district.facilities = imported[district.id]
+    return [f for turn in zip(*imported.values()) for f in turn]
+
+
 class Facilities:
-    """The district's CSComs as they stand between monthly visits: each item of the
+    """The districts' CSComs as they stand between monthly visits: each item of the
     template passes or fails at each facility. At every visit a failing item is
     fixed with probability 1/2 (its open action then closes, verified by the
     visit) and a passing one fails with probability 1/6, so about a quarter of the
@@ -116,7 +218,7 @@ class Facilities:
 
     FIX, BREAK = 0.5, 1 / 6
 
-    def __init__(self, rng: random.Random, ids=FACILITIES):
+    def __init__(self, rng: random.Random, ids):
         self.rng, self.ids = rng, list(ids)
         codes = [i["code"] for s in TEMPLATE["sections"] for i in s["items"]]
         self.items = {i["code"]: i for s in TEMPLATE["sections"] for i in s["items"]}
@@ -163,11 +265,17 @@ class BenchPlatform(LocalPlatform):
 
 class Gateways(Gateway):
     """Every gateway replica of the platform: connections spread over them in turn
-    (as a load balancer would), one sign-in for all."""
+    (as a load balancer would), a visit sent as the coach of its CSCom's district."""
 
-    def __init__(self, ports):
+    def __init__(self, ports, districts):
         super().__init__(ports[0])
         self.ports, self.turn = list(ports), 0
+        self.tokens = {f: d.token for d in districts for f in d.facilities}
+
+    def submit(self, conn, payload):
+        """POST one visit as its facility's coach: (status, body)."""
+        return self.call(conn, "POST", "/api/v1/submissions", payload,
+                         token=self.tokens[payload["facility_id"]])
 
     def connection(self):
         self.turn += 1
@@ -175,7 +283,7 @@ class Gateways(Gateway):
                                           timeout=30)
 
 
-def send_load(gateway, rate, seconds, district, connections=64):
+def send_load(gateway, rate, seconds, visits, connections=64):
     """POST visits at `rate`/s for `seconds` (open loop): ({id: sent at}, errors, start)."""
     pool = LightQueue()
     for _ in range(connections):
@@ -186,7 +294,7 @@ def send_load(gateway, rate, seconds, district, connections=64):
         conn = pool.get()
         try:
             started = time.monotonic()
-            status, body = gateway.call(conn, "POST", "/api/v1/submissions", payload)
+            status, body = gateway.submit(conn, payload)
             if status in (200, 201):
                 sent[payload["id"]] = started
             else:
@@ -199,7 +307,7 @@ def send_load(gateway, rate, seconds, district, connections=64):
 
     green = eventlet.GreenPool(connections * 4)
     total = int(rate * seconds)
-    payloads = [district.visit() for _ in range(total)]  # built before: not in the timing
+    payloads = [visits.visit() for _ in range(total)]  # built before: not in the timing
     start = time.monotonic()
     for i, payload in enumerate(payloads):
         delay = start + i / rate - time.monotonic()
@@ -246,12 +354,12 @@ def settle(platform, quiet_s=1.5, limit_s=300):
     return False
 
 
-def run_step(platform, meter, gateway, tap, rate, seconds, district, idle, profiler=None):
+def run_step(platform, meter, gateway, tap, rate, seconds, visits, idle, profiler=None):
     settle(platform)
     before = meter.snapshot()
     if profiler:
         profiler.start()
-    sent, errors, start, ids = send_load(gateway, rate, seconds, district)
+    sent, errors, start, ids = send_load(gateway, rate, seconds, visits)
     total = len(ids)
     send_done = time.monotonic()
     wait_for_plans(tap, ids)
@@ -291,12 +399,67 @@ def describe(step, replicas):
             f"load average {step['load_average']}")
 
 
+def prepare(platform, mix, count, facilities, warmup, total_first):
+    """The run's first `count` districts with their coaches and CSComs, set up by
+    the admin through the gateway, and what the visits are: (districts, visits,
+    warm-up visits). `total_first`: how many first visits the run will make."""
+    districts = shipped_districts()[:count]
+    admin = Gateway(platform.gateway_port)
+    admin.sign_in("admin", demo.PASSWORD)
+    staff(admin, platform.gateway_port, districts)
+    if mix == "first":
+        visits = NewFacilities(random.Random(16),
+                               first_visit_facilities(admin, districts, total_first))
+    else:
+        # Follow-ups spread over more CSComs with --facilities or --districts, as a
+        # national rollout has them (Niono's 9 make a queue of visits to the same
+        # few facilities, whose plans and actions each visit locks, and to one
+        # district's monthly counters). The warm-up visits each CSCom once or more,
+        # so the steps measure follow-ups.
+        visits = Facilities(random.Random(16),
+                            follow_up_facilities(admin, districts, facilities))
+        warmup = max(warmup, 2 * len(visits.ids))
+    settle(platform)  # the new CSComs and coaches known to every service
+    return districts, visits, warmup
+
+
+def totals_of(box, districts) -> dict:
+    """What the run left in the databases: every visit stored with its plan and one
+    `plan.to_agree` alert to the coach who made it (counted per coach: each is the
+    only coach of its district), nothing parked."""
+    urls = box.database_urls
+    coaches = ", ".join(f"'{d.coach_id}'" for d in districts)
+    visits = dict(query(urls["checklist"],
+                        "select coach_id, count(*) from submissions group by coach_id"))
+    alerts = dict(query(urls["notify"],
+                        "select recipient_id, count(*) from inbox_messages where kind = "
+                        f"'plan.to_agree' and recipient_id in ({coaches}) group by recipient_id"))
+    by_coach = {d.coach_id: {"visits": visits.get(d.coach_id, 0),
+                             "alerts": alerts.get(d.coach_id, 0)} for d in districts}
+    return {"submissions": sum(visits.values()),
+            "plans": count_rows(urls["planner"], "select count(*) from plans"),
+            "coach_alerts": sum(alerts.values()),
+            "coaches_not_one_alert_per_visit": sorted(
+                c for c, n in by_coach.items() if n["visits"] != n["alerts"]),
+            "by_coach": by_coach,
+            "parked": len(deadletters.list_parked(box.amqp_uri))}
+
+
+def describe_totals(totals) -> str:
+    coaches = len(totals["by_coach"])
+    wrong = totals["coaches_not_one_alert_per_visit"]
+    return (f"  totals: {totals['submissions']} visits stored, {totals['plans']} plans, "
+            f"{totals['coach_alerts']} coach alerts ("
+            + (f"not one per visit for {', '.join(wrong)}" if wrong
+               else f"one per visit, each to its coach, {coaches} coach(es)")
+            + f"), {totals['parked']} parked")
+
+
 def run_config(replicas, rates, seconds, profile=False, sql=False, count_events=False,
-               warmup=40, mix="follow-up", facilities=len(FACILITIES)):
+               warmup=40, mix="follow-up", facilities=SHIPPED_PER_DISTRICT, districts=1):
     box, s3 = local_sandbox("pipe")
     platform = meter = tap = None
     sql_dir = tempfile.mkdtemp(prefix="c2p-bench-sql-") if sql else None
-    district = Facilities(random.Random(16))
     try:
         env = box.env(C2P_OUTBOX_INTERVAL_S=2, C2P_RETRY_DELAYS_MS="1000,5000,30000")
         if sql_dir:
@@ -305,25 +468,12 @@ def run_config(replicas, rates, seconds, profile=False, sql=False, count_events=
                                  replicas={s: replicas for s in SERVICES},
                                  instrumented=sql).start()
         tap = Tap(box.amqp_uri, ["#"] if count_events else ["plan.created"])
-        gateway = Gateways(platform.gateway_ports)
-        gateway.sign_in(*COACH)
-        if mix == "first":
-            total = warmup + int(sum(rates) * seconds) + 10
-            district = NewFacilities(random.Random(16), import_facilities(platform.gateway_port,
-                                                                          total))
-            settle(platform)
-        elif facilities > len(FACILITIES):
-            # Follow-ups spread over more CSComs, as a national rollout has them (the
-            # 9 of Niono make a queue of visits to the same few facilities, whose
-            # plans and actions each visit locks). The warm-up visits each of them
-            # once or more, so the steps measure follow-ups.
-            more = import_facilities(platform.gateway_port, facilities - len(FACILITIES))
-            district = Facilities(random.Random(16), FACILITIES + more)
-            warmup = max(warmup, 2 * facilities)
-            settle(platform)
+        places, visits, warmup = prepare(platform, mix, districts, facilities, warmup,
+                                         warmup + int(sum(rates) * seconds) + 10)
+        gateway = Gateways(platform.gateway_ports, places)
         meter = measure.Meter(platform, box.database_urls, sql_dir)
         # Warm-up (imports, caches, connection pools), not measured.
-        send_load(gateway, 10, warmup / 10, district)
+        send_load(gateway, 10, warmup / 10, visits)
         settle(platform)
         idle = measure.idle_rate(meter, 6)
         steps = []
@@ -333,7 +483,7 @@ def run_config(replicas, rates, seconds, profile=False, sql=False, count_events=
                 import spy
                 profiler = spy.Profiler(platform, seconds, prefix=f"profile-r{replicas}")
             events_before = dict(tap.counts)
-            step = run_step(platform, meter, gateway, tap, rate, seconds, district, idle, profiler)
+            step = run_step(platform, meter, gateway, tap, rate, seconds, visits, idle, profiler)
             if count_events:  # per visit stored (some HTTP answers may have timed out)
                 step["events_per_visit"] = {
                     t: round((c - events_before.get(t, 0)) / max(step["cpu"]["visits"], 1), 2)
@@ -345,15 +495,10 @@ def run_config(replicas, rates, seconds, profile=False, sql=False, count_events=
         tap.close()
         tap = None
         settle(platform)
-        submissions = count_rows(box.database_urls["checklist"], "select count(*) from submissions")
-        plans = count_rows(box.database_urls["planner"], "select count(*) from plans")
-        alerts = count_rows(box.database_urls["notify"],
-                            "select count(*) from inbox_messages where kind = 'plan.to_agree' "
-                            "and recipient_id = 'u-coach-niono'")
-        parked = len(deadletters.list_parked(box.amqp_uri))
+        totals = totals_of(box, places)
+        print(describe_totals(totals), flush=True)
         return {"replicas": replicas, "idle_cpu_ms_per_s": idle, "steps": steps,
-                "totals": {"submissions": submissions, "plans": plans, "coach_alerts": alerts,
-                           "parked": parked}}
+                "districts": {d.id: d.facilities for d in places}, "totals": totals}
     finally:
         if tap:
             tap.close()
@@ -418,13 +563,21 @@ def main(argv=None):
                         help="tap every event type and report events per visit")
     parser.add_argument("--no-floor", action="store_true", help="skip the bus floor")
     parser.add_argument("--mix", choices=("follow-up", "first"), default="follow-up",
-                        help="follow-up visits to Niono's 9 CSComs (default), or first "
-                        "visits only, each to a new CSCom")
-    parser.add_argument("--facilities", type=int, default=len(FACILITIES),
-                        help="follow-ups over this many CSComs: Niono's 9, and more "
-                        "imported under Niono (default 9)")
+                        help="follow-up visits to each district's CSComs (default), or "
+                        "first visits only, each to a new CSCom")
+    parser.add_argument("--facilities", type=int, default=SHIPPED_PER_DISTRICT,
+                        help="follow-ups over this many CSComs per district: its shipped "
+                        "ones (at most 9), then more imported under it (default 9)")
+    parser.add_argument("--districts", type=int, default=1,
+                        help="spread the visits over this many districts of the shipped "
+                        "org units, Niono first, each visited by its own coach (default 1)")
     parser.add_argument("--output", default="pipeline.json")
     args = parser.parse_args(argv)
+    shipped = len(shipped_districts())
+    if not 1 <= args.districts <= shipped:
+        parser.error(f"--districts: from 1 to {shipped} (the shipped org units' districts)")
+    if args.facilities < 1:
+        parser.error("--facilities: at least 1")
     rates = [float(r) for r in args.rates.split(",")]
     floor = None
     if not args.no_floor:
@@ -433,10 +586,11 @@ def main(argv=None):
     configs = []
     for replicas in [int(r) for r in args.replicas.split(",")]:
         print(f"pipeline with {replicas} replica(s) of each service "
-              f"({ITEMS}-item {demo.TEMPLATE} visits)", flush=True)
+              f"({ITEMS}-item {demo.TEMPLATE} visits, {args.mix}, {args.districts} "
+              f"district(s))", flush=True)
         configs.append(run_config(replicas, rates, args.seconds, args.profile, args.sql,
                                   args.count_events, mix=args.mix,
-                                  facilities=args.facilities))
+                                  facilities=args.facilities, districts=args.districts))
     bests = {c["replicas"]: best(c) for c in configs}
     summary = {}
     for config in configs:
@@ -464,6 +618,7 @@ def main(argv=None):
         summary["best_over_bus_floor"] = round(
             bests[1]["achieved_per_s"] / summary["bus_floor_visits_per_s"], 3)
     result = {"machine": machine(), "commit": commit(), "mix": args.mix,
+              "districts": args.districts, "facilities_per_district": args.facilities,
               "template": demo.TEMPLATE, "items": ITEMS,
               "cpu_target_ms_per_visit": 25, "p95_limit_ms": P95_LIMIT_MS,
               "bus_floor": floor, "summary": summary, "configs": configs,
