@@ -27,7 +27,6 @@ import re
 import time
 import traceback
 import uuid
-import zlib
 from functools import partial
 
 from eventlet.event import Event as Done
@@ -187,29 +186,17 @@ def _batched(body, former_types) -> bool:
             and isinstance(body.get("data"), dict) and body["data"].get("batched") is True)
 
 
-def lane_of(event, lanes: int) -> int:
-    """The lane of an event: its facility's, so that one facility's events keep their
-    order and lock nothing another lane locks; an event of no facility, by its id."""
-    data = event.data if isinstance(event.data, dict) else {}
-    key = data.get("facility_id") or str(event.id)
-    return zlib.crc32(str(key).encode("utf-8")) % lanes
-
-
 class Subscription(Consumer):
     """Consume one event type reliably: idempotent, retried, then parked.
 
-    Deliveries are handled in batches, in lanes: the events of one facility
-    (`data.facility_id`; other events by id) always go to the same lane, one
-    worker at a time per lane, so a facility's events are handled in the order
-    they came and two lanes seldom touch the same rows (should two batches
-    deadlock, each is run again event by event). What arrives while
-    a lane's worker runs waits (within the prefetch) and is handed to its next
-    worker whole, up to `handler_batch` events. At a trickle every batch is one
-    event; under load one worker, one claim statement and one commit serve many
-    events (`c2p.database.Database.worker_setup`). The handler still runs once
-    per event, in order. If a batch fails, nothing of it is kept and each of its
-    events is run again alone, so one bad event is retried and parked on its own
-    and never holds up the others."""
+    Deliveries are handled in batches, one worker at a time per queue: what
+    arrives while a worker runs waits (within the prefetch) and is handed to the
+    next worker whole, up to `handler_batch` events. At a trickle every batch is
+    one event, as before; under load one worker, one claim statement and one
+    commit serve many events (`c2p.database.Database.worker_setup`). The handler
+    still runs once per event, in order. If a batch fails, nothing of it is kept
+    and each of its events is run again alone, so one bad event is retried and
+    parked on its own and never holds up the others."""
 
     consumes_once = True  # the service's Database claims each event (see its worker_setup)
 
@@ -232,11 +219,8 @@ class Subscription(Consumer):
         self.accepts = (self.event_type, *self.former)
         self.retry_delays_ms = settings.retry_delays_ms
         self.batch_limit = settings.handler_batch
-        # Per lane: (event, its message) in the order they came, and whether a
-        # drainer is handing them to workers.
-        lanes = settings.handler_lanes
-        self.waiting: list[list[tuple[Event, object]]] = [[] for _ in range(lanes)]
-        self.draining = [False] * lanes
+        self.waiting: list[tuple[Event, object]] = []  # (event, its message), in order
+        self.draining = False
         self.bus = Bus(self.amqp_uri)
         super().setup()
 
@@ -260,28 +244,25 @@ class Subscription(Consumer):
         if not any(topology.topic_matches(pattern, event.type) for pattern in self.accepts):
             self._park(message, f"unexpected event type {event.type}")
             return
-        lane = lane_of(event, len(self.waiting))
-        self.waiting[lane].append((event, message))
-        if not self.draining[lane]:
+        self.waiting.append((event, message))
+        if not self.draining:
             # Not run here: this is the consumer's own thread, which must go on
             # reading the connection (heartbeats) while workers run.
-            self.draining[lane] = True
+            self.draining = True
             self.container.spawn_managed_thread(
-                partial(self._drain, lane),
-                identifier=f"Subscription.drain[{self.queue_name}:{lane}]")
+                self._drain, identifier=f"Subscription.drain[{self.queue_name}]")
 
-    def _drain(self, lane):
-        """Hand what waits in the lane to a worker, batch after batch, until nothing does."""
-        waiting = self.waiting[lane]
+    def _drain(self):
+        """Hand what is waiting to a worker, batch after batch, until nothing is."""
         try:
-            while waiting:
-                batch = waiting[:self.batch_limit]
-                del waiting[:len(batch)]
+            while self.waiting:
+                batch = self.waiting[:self.batch_limit]
+                del self.waiting[:len(batch)]
                 if not self._run(batch) and len(batch) > 1:
                     for one in batch:  # alone, so a bad event fails on its own
                         self._run([one])
         finally:
-            self.draining[lane] = False
+            self.draining = False
 
     def _run(self, batch) -> bool:
         """One worker for the batch; False if it failed and was left to the caller

@@ -19,7 +19,6 @@ from sqlalchemy import text
 
 from c2p import deadletters, logs, metrics, topology
 from c2p.contracts import REGISTRY, Event, latest_version
-from c2p.entrypoints import lane_of
 import support
 from support import eventually, publish_raw, queue_depth, sample_data
 
@@ -36,21 +35,11 @@ def record(event):
         raise RuntimeError("poison event")
 
 
-def new_event(facility_id="ML-SEG-NIO-CEN") -> dict:
+def new_event() -> dict:
     version = latest_version(EVENT_TYPE)
-    data = sample_data(REGISTRY[(EVENT_TYPE, version)]())
-    data["facility_id"] = facility_id
     return Event(type=EVENT_TYPE, version=version, source="test",
-                 correlation_id=f"visit-{uuid.uuid4().hex[:8]}", data=data).to_wire()
-
-
-def two_lanes(lanes) -> tuple[str, str]:
-    """Two facility ids whose events go to different lanes."""
-    def lane(facility_id):
-        return lane_of(Event(type=EVENT_TYPE, data={"facility_id": facility_id}), lanes)
-    first = "ML-SEG-NIO-CEN"
-    other = next(f"ML-TEST-{i}" for i in range(100) if lane(f"ML-TEST-{i}") != lane(first))
-    return first, other
+                 correlation_id=f"visit-{uuid.uuid4().hex[:8]}",
+                 data=sample_data(REGISTRY[(EVENT_TYPE, version)]())).to_wire()
 
 
 def effects(engine) -> list[str]:
@@ -73,9 +62,7 @@ def test_a_waiting_batch_is_handled_once_each_in_order_and_a_bad_event_alone(
     with Connection(amqp) as connection:  # the queue exists before its consumer runs
         topology.declare(connection, settings.retry_delays_ms, topology.Shape.of(settings))
     SEEN.clear()
-    # Two facilities in two lanes (a facility's events keep their order in its lane).
-    facilities = two_lanes(settings.handler_lanes)
-    good = [new_event(facilities[i % 2]) for i in range(12)]
+    good = [new_event() for _ in range(12)]
     poison = new_event()
     POISON.clear()
     POISON.add(poison["id"])
@@ -94,12 +81,9 @@ def test_a_waiting_batch_is_handled_once_each_in_order_and_a_bad_event_alone(
     # Every good event had its effect exactly once, the copies none.
     assert sorted(effects(engine)) == sorted(w["id"] for w in good)
     eventually(lambda: queue_depth(amqp, QUEUE) == 0)
-    # Each facility's events handled in the order sent (the poison's batch was run
-    # again event by event).
+    # Handled in the order sent (the poison's batch was run again event by event).
     first_runs = list(dict.fromkeys(event_id for event_id, _, _ in SEEN))
-    for facility in facilities:
-        sent_there = [w["id"] for w in good if w["data"]["facility_id"] == facility]
-        assert [i for i in first_runs if i in sent_there] == sent_there
+    assert [i for i in first_runs if i != poison["id"]] == [w["id"] for w in good]
     # Each ran with its own correlation id, in its events and its log lines.
     wanted = {w["id"]: w["correlation_id"] for w in [*good, poison]}
     assert all(correlation == wanted[event_id] == logged
