@@ -357,6 +357,7 @@ def settle(platform, quiet_s=1.5, limit_s=300):
 def run_step(platform, meter, gateway, tap, rate, seconds, visits, idle, profiler=None):
     settle(platform)
     before = meter.snapshot()
+    bench_cpu = time.process_time()  # the load generator and the tap share the 2 cores
     if profiler:
         profiler.start()
     sent, errors, start, ids = send_load(gateway, rate, seconds, visits)
@@ -375,6 +376,8 @@ def run_step(platform, meter, gateway, tap, rate, seconds, visits, idle, profile
             "planned": len(latencies), "missing_plans": len(sent) - len(latencies),
             "achieved_per_s": round(len(latencies) / max(last - start, 1e-9), 1),
             **summarise(latencies), **cost}
+    step["cpu"]["bench_ms_per_visit"] = round(
+        (time.process_time() - bench_cpu) * 1000 / max(len(sent), 1), 2)
     step["load_average"] = round(os.getloadavg()[0], 1)
     step["settled"] = settled  # False: work still going on after 300 s (figures partial)
     if profiler:
@@ -392,7 +395,8 @@ def describe(step, replicas):
             f"    CPU ms/visit: services {cpu['services_ms_per_visit']} "
             f"(less idle {cpu['services_ms_per_visit_less_idle']}; {per}); "
             f"postgres backends {cpu['postgres_backends_ms_per_visit']}, "
-            f"rabbitmq (shared) {cpu['rabbitmq_ms_per_visit_shared']}; "
+            f"rabbitmq (shared) {cpu['rabbitmq_ms_per_visit_shared']}, "
+            f"this load generator {cpu.get('bench_ms_per_visit')}; "
             f"services used {cpu['services_cores']} cores; "
             f"handler runs/visit {step['work']['handler_runs_per_visit']} "
             f"in {step['work'].get('handler_workers_per_visit')} workers; "
