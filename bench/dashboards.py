@@ -21,7 +21,8 @@ the table exists, has one row per loaded facility (else the run stops).
 
     python bench/dashboards.py [--facilities 2000] [--requests 20]
 """
-from harness import Gateway, local_sandbox, machine, summarise, write_json  # noqa: I001
+from harness import (Gateway, deployed_env, local_sandbox, machine, summarise,  # noqa: I001
+                     write_json)
 
 import argparse  # noqa: E402
 import random  # noqa: E402
@@ -196,7 +197,8 @@ def main(argv=None):
     box, s3 = local_sandbox("dash")
     platform = None
     try:
-        platform = LocalPlatform(box.env(), tempfile.mkdtemp(prefix="c2p-bench-dash-")).start()
+        platform = LocalPlatform(deployed_env(box),
+                                 tempfile.mkdtemp(prefix="c2p-bench-dash-")).start()
         gateway = Gateway(platform.gateway_port)
         gateway.sign_in(*MANAGER)
         loader = Loader(box.database_urls["checklist"])

@@ -18,7 +18,7 @@ protocol, signs in as the national manager and measures (web/bench/desk.mjs):
 `--keep` leaves the platform running (Ctrl-C stops it) to look at the view by
 hand. Needs the built app (web/dist, `npm run build` in web/).
 """
-from harness import local_sandbox, machine, write_json  # noqa: I001
+from harness import deployed_env, local_sandbox, machine, write_json  # noqa: I001
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -108,7 +108,8 @@ def main(argv=None):
     box, s3 = local_sandbox("desk")
     platform = None
     try:
-        platform = LocalPlatform(box.env(), tempfile.mkdtemp(prefix="c2p-bench-desk-")).start()
+        platform = LocalPlatform(deployed_env(box),
+                                 tempfile.mkdtemp(prefix="c2p-bench-desk-")).start()
         started = time.monotonic()
         add_districts(box.database_urls["checklist"])
         visits = Loader(box.database_urls["checklist"]).load_until(args.facilities)

@@ -22,7 +22,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import Gateway, count_rows, local_sandbox, machine, write_json  # noqa: E402
+from harness import (Gateway, count_rows, deployed_env, local_sandbox, machine,  # noqa: E402
+                     write_json)
 
 import argparse  # noqa: E402
 import http.client  # noqa: E402
@@ -212,7 +213,7 @@ def main(argv=None):
     box, s3_process = local_sandbox("evbench")
     platform = None
     try:
-        env = box.env(EVIDENCE_MAX_BYTES=str(size + MB), C2P_RPC_TIMEOUT_S="600")
+        env = deployed_env(box, EVIDENCE_MAX_BYTES=str(size + MB), C2P_RPC_TIMEOUT_S="600")
         settings = load_settings(env)
         platform = LocalPlatform(env, os.path.join(workdir, "logs"), replicas={
             "checklist": 0, "planner": 0, "notify": 0}).start()

@@ -53,6 +53,15 @@ def local_sandbox(prefix="bench"):
     return box, s3_process
 
 
+def deployed_env(box, **extra) -> dict:
+    """The sandbox's process environment with the settings a deployment runs with,
+    not the test suite's: the sandbox turns on strict views (every answer checked
+    field by field against its view, a test aid that costs the gateway CPU on
+    each answer) and short retry and outbox intervals."""
+    return box.env(C2P_STRICT_VIEWS="false", C2P_OUTBOX_INTERVAL_S=2,
+                   C2P_RETRY_DELAYS_S="1,5,30", **extra)
+
+
 def percentile(values, p):
     if not values:
         return None

@@ -36,7 +36,7 @@ same run, and the best rate within the limit reported as a share of it.
                              [--profile] [--sql] [--count-events] [--no-floor]
                              [--mix follow-up|first] [--facilities 9] [--districts 1]
 """
-from harness import (Gateway, Tap, count_rows, local_sandbox, machine,  # noqa: I001
+from harness import (Gateway, Tap, count_rows, deployed_env, local_sandbox, machine,  # noqa: I001
                      summarise, write_json)
 
 import argparse  # noqa: E402
@@ -465,7 +465,7 @@ def run_config(replicas, rates, seconds, profile=False, sql=False, count_events=
     platform = meter = tap = None
     sql_dir = tempfile.mkdtemp(prefix="c2p-bench-sql-") if sql else None
     try:
-        env = box.env(C2P_OUTBOX_INTERVAL_S=2, C2P_RETRY_DELAYS_MS="1000,5000,30000")
+        env = deployed_env(box)
         if sql_dir:
             env["C2P_BENCH_SQL_DIR"] = sql_dir
         platform = BenchPlatform(env, tempfile.mkdtemp(prefix="c2p-bench-"),

@@ -18,7 +18,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import local_sandbox, machine, write_json  # noqa: E402
+from harness import deployed_env, local_sandbox, machine, write_json  # noqa: E402
 
 from c2p.processes import LocalPlatform  # noqa: E402
 
@@ -37,7 +37,7 @@ def main(argv=None):
     box, s3_process = local_sandbox("webbench")
     platform = None
     try:
-        platform = LocalPlatform(box.env(), os.path.join(workdir, "logs")).start()
+        platform = LocalPlatform(deployed_env(box), os.path.join(workdir, "logs")).start()
         out = subprocess.run(["node", "bench/budgets.mjs", platform.base_url, "--runs",
                               str(args.runs)], cwd=WEB, capture_output=True, text=True,
                              timeout=1800)
