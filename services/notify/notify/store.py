@@ -28,8 +28,8 @@ import uuid
 from collections import defaultdict
 from datetime import timedelta
 
-from sqlalchemy import and_, exists, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from c2p.ids import parse_uuid
 from c2p.scope import in_scope_clause
@@ -54,9 +54,22 @@ def account_of(row: Recipient | None, account_id: str) -> domain.Account:
         timezone=prefs.get("timezone") or domain.DEFAULT_TIMEZONE, active=row.active)
 
 
-RECIPIENT_COLUMNS = (Recipient.account_id, Recipient.role, Recipient.scope, Recipient.language,
-                     Recipient.email, Recipient.phone, Recipient.coaching,
-                     Recipient.preferences, Recipient.active)
+# The reads of every alerting event, built once on the table's columns (Core, no
+# ORM compile step): building them per event cost more CPU than running them.
+_R = Recipient.__table__.c
+RECIPIENT_COLUMNS = [_R[name] for name in ("account_id", "role", "scope", "language", "email",
+                                           "phone", "coaching", "preferences", "active")]
+_STAFF = and_(_R.role.in_(("coach", "champion")), _R.active)
+_ROOTS = func.jsonb_array_elements_text(_R.scope).table_valued("value")
+NAMED_ACCOUNTS = select(*RECIPIENT_COLUMNS).where(
+    _R.account_id.in_(bindparam("ids", expanding=True)))
+ALL_STAFF = select(*RECIPIENT_COLUMNS).where(_STAFF)
+# A scope root at or above the path, or a coaching assignment naming it.
+STAFF_COVERING = select(*RECIPIENT_COLUMNS).where(_STAFF, or_(
+    exists(select(1).select_from(_ROOTS).where(or_(
+        _ROOTS.c.value == bindparam("path"),
+        func.rtrim(_ROOTS.c.value, "/").in_(bindparam("ancestors", expanding=True))))),
+    _R.coaching.op("@>")(bindparam("assignment", type_=JSONB))))
 
 
 def load_accounts(session, ids, facility_path=None) -> domain.Accounts:
@@ -67,20 +80,16 @@ def load_accounts(session, ids, facility_path=None) -> domain.Accounts:
     narrows the staff down (a scope root at or above the path, or a coaching
     assignment naming it); `domain.Accounts` applies the exact rule."""
     named = [i for i in ids if i]
-    rows = session.execute(select(*RECIPIENT_COLUMNS).where(
-        Recipient.account_id.in_(named))).all() if named else []
+    rows = session.execute(NAMED_ACCOUNTS, {"ids": named}).all() if named else []
 
     def staff():
-        covering = and_(Recipient.role.in_(("coach", "champion")), Recipient.active)
-        if facility_path:
-            roots = func.jsonb_array_elements_text(Recipient.scope).table_valued("value")
-            covering = and_(covering, or_(
-                exists(select(1).select_from(roots).where(or_(
-                    roots.c.value == facility_path,
-                    func.rtrim(roots.c.value, "/").in_(domain.ancestors(facility_path))))),
-                Recipient.coaching.contains([{"facility_path": facility_path}])))
-        return [account_of(row, row.account_id)
-                for row in session.execute(select(*RECIPIENT_COLUMNS).where(covering))]
+        if not facility_path:
+            found = session.execute(ALL_STAFF)
+        else:
+            found = session.execute(STAFF_COVERING, {
+                "path": facility_path, "ancestors": domain.ancestors(facility_path),
+                "assignment": [{"facility_path": facility_path}]})
+        return [account_of(row, row.account_id) for row in found]
 
     return domain.Accounts(by_id={row.account_id: account_of(row, row.account_id)
                                   for row in rows}, staff_loader=staff)
