@@ -307,7 +307,8 @@ class ChecklistService(PlatformService):
 
     def _template(self, code, version):
         """(the template version a visit names, its definition) or InvalidInput."""
-        template = store.template(self.db.session, code, version)
+        template = (store.template(self.db.session, code) if version is None
+                    else store.published_version(self.db.session, code, version))
         if template is None:
             known = store.template_version_numbers(self.db.session, code)
             if version is not None and known:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import weakref
+from dataclasses import dataclass
 
 from marshmallow import ValidationError
 from sqlalchemy import and_, func, insert, select, update
@@ -144,7 +145,28 @@ _cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def _cached(session, name) -> dict:
     bind = session.get_bind()  # an Engine, or a worker's Connection to one
     engine = getattr(bind, "engine", bind)
-    return _cache.setdefault(engine, {"definitions": {}, "codes": {}})[name]
+    return _cache.setdefault(engine, {"definitions": {}, "codes": {}, "versions": {}})[name]
+
+
+@dataclass(frozen=True)
+class PublishedVersion:
+    """What a visit needs of the template version it names."""
+    id: int
+    code: str
+    version: int
+
+
+def published_version(session, code, version: int) -> PublishedVersion | None:
+    """A template version by code and number (cached once found: published versions
+    never change; one not found is looked up again, it may be published later)."""
+    known = _cached(session, "versions")
+    found = known.get((code, version))
+    if found is None:
+        row = template(session, code, version)
+        if row is None:
+            return None
+        found = known[(code, version)] = PublishedVersion(row.id, row.code, row.version)
+    return found
 
 
 def template_definition(session, template_id: int) -> dict:
