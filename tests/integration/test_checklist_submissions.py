@@ -115,6 +115,22 @@ def test_every_rejection_names_the_field_and_stores_nothing(start_service, engin
 
 
 @pytest.mark.slow
+def test_copies_sent_at_the_same_time_store_one_visit(start_service, engines):
+    # A phone that retries while its first sync is still in flight: every copy is
+    # answered with the one visit, stored once, announced once.
+    start_service(ChecklistService)
+    payload = sample_submission(failing=("cc_temp_twice_daily",))
+    with rpc_client("checklist") as client:
+        calls = [client.submit_checklist.call_async(copy.deepcopy(payload), COACH_NIONO)
+                 for _ in range(6)]
+        answers = [call.result() for call in calls]
+    assert {a["id"] for a in answers} == {payload["id"]}
+    assert sorted(a["replayed"] for a in answers) == [False] + [True] * 5
+    assert count(engines["checklist"], "select count(*) from submissions") == 1
+    assert count(engines["checklist"],
+                 "select count(*) from outbox where type = 'checklist.submitted'") == 1
+
+
 def test_retry_returns_the_original_and_other_content_is_a_conflict(start_service, engines):
     start_service(ChecklistService)
     payload = sample_submission(failing=("cc_temp_twice_daily", "stock_cards_up_to_date"))
