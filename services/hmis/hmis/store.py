@@ -39,16 +39,18 @@ def mark_dirty(session, facility_id: str, facility_path: str, period: str) -> No
 
 # --- replicas from events -------------------------------------------------------
 
+RECORD_VISIT = insert(Visit.__table__).on_conflict_do_nothing()  # built once, as MARK_DIRTY
+
+
 def record_visit(session, data: dict, known_sections: dict | None = None) -> None:
     score = data["score"]
     sections = {s["code"]: s["percent"] for s in score["sections"]}
     period = _period(data["visited_at"])
-    session.execute(insert(Visit).values(
+    session.execute(RECORD_VISIT, dict(
         submission_id=data["submission_id"], facility_id=data["facility_id"],
         facility_path=data["facility_path"], facility_name=data["facility_name"],
         period=period, visited_at=data["visited_at"], percent=score["percent"],
-        flagged=score["flagged"], sections=sections,
-        template_code=data["template_code"]).on_conflict_do_nothing())
+        flagged=score["flagged"], sections=sections, template_code=data["template_code"]))
     save_sections(session, {s["code"]: (s.get("title_fr") or s["code"],
                                          s.get("title_en") or s["code"])
                             for s in score["sections"]}, known_sections)
