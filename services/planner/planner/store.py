@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import String, case, cast, func, null, or_, select, text
+from sqlalchemy import String, bindparam, case, cast, func, null, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from c2p.ids import parse_uuid
@@ -40,9 +40,21 @@ def plan_for_submission(session, submission_id) -> ImprovementPlan | None:
         ImprovementPlan.submission_id == key)).first()
 
 
+# The reads of every visit's plan, built once on the tables' columns (their values
+# go as parameters): building them per visit cost more CPU than running them.
+_P, _A = ImprovementPlan.__table__.c, Action.__table__.c
+HAS_PLAN = select(_P.id).where(_P.submission_id == bindparam("submission_id")).limit(1)
+CANDIDATES = (
+    select(_A.id).join(ImprovementPlan.__table__, _P.id == _A.plan_id)
+    .where(_P.facility_id == bindparam("facility_id"), _P.id != bindparam("plan_id"),
+           or_(_P.visited_at.is_(None), _P.visited_at <= bindparam("visited_at")),
+           _A.item_code.in_(bindparam("item_codes", expanding=True)),
+           _A.status.in_(OPEN))
+    .order_by(_A.id))
+
+
 def has_plan(session, submission_id) -> bool:
-    return session.scalars(select(ImprovementPlan.id).where(
-        ImprovementPlan.submission_id == submission_id)).first() is not None
+    return session.execute(HAS_PLAN, {"submission_id": submission_id}).first() is not None
 
 
 def list_plans(session, scope, facility_id=None, status=None, page=1, per_page=20):
@@ -120,14 +132,9 @@ def candidates_for(session, plan, item_codes) -> list:
     items (not locked: `planner.follow_up.lock` takes them in the one safe order)."""
     if not item_codes:
         return []
-    return session.scalars(
-        select(Action.id).join(ImprovementPlan, ImprovementPlan.id == Action.plan_id)
-        .where(ImprovementPlan.facility_id == plan.facility_id,
-               ImprovementPlan.id != plan.id,
-               or_(ImprovementPlan.visited_at.is_(None),
-                   ImprovementPlan.visited_at <= plan.visited_at),
-               Action.item_code.in_(list(item_codes)), Action.status.in_(OPEN))
-        .order_by(Action.id)).all()
+    return session.scalars(CANDIDATES, {
+        "facility_id": plan.facility_id, "plan_id": plan.id, "visited_at": plan.visited_at,
+        "item_codes": list(item_codes)}).all()
 
 
 def add_to_plan(session, plan: ImprovementPlan, action: Action, position: int,
