@@ -144,8 +144,10 @@ def count_rows(database_url, sql) -> int:
 
 
 def write_json(name, payload) -> str:
-    os.makedirs(RESULTS_DIR, exist_ok=True)
-    path = os.path.join(RESULTS_DIR, name)
+    """Write `payload` to bench/results/<name>, or to `name` itself when it names a
+    folder (as `--output bench/results/x.json` or `/tmp/x.json` do)."""
+    path = name if os.path.dirname(name) else os.path.join(RESULTS_DIR, name)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
         json.dump(payload, f, indent=2, ensure_ascii=False)
     return path
