@@ -54,6 +54,19 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+class RefusalsInOneLine(logging.Filter):
+    """nameko logs an error its entrypoint expects (a refusal answered 4xx: bad input,
+    out of scope, a conflict) with its whole traceback, in the service that refused
+    and again in the gateway that relayed it. It is the caller's mistake, not a
+    fault: one line, without the traceback."""
+
+    def filter(self, record):
+        if record.exc_info and str(record.msg).startswith("(expected)"):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def configure(service: str, fmt: str = "json", level=logging.INFO):
     handler = logging.StreamHandler()
     handler.addFilter(ContextFilter())
@@ -66,6 +79,9 @@ def configure(service: str, fmt: str = "json", level=logging.INFO):
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("nameko").setLevel(logging.WARNING)
+    nameko_workers = logging.getLogger("nameko.containers")
+    if not any(isinstance(f, RefusalsInOneLine) for f in nameko_workers.filters):
+        nameko_workers.addFilter(RefusalsInOneLine())
 
 
 def enter(worker_ctx):

@@ -55,3 +55,22 @@ def test_json_log_lines_carry_the_workers_correlation_id():
     assert line["message"] == "plan for Ségou"
     assert (line["service"], line["level"], line["correlation_id"], line["event_id"]) == (
         "planner", "warning", "visit-42", "e-1")
+
+
+def test_a_refusal_is_logged_in_one_line_and_a_crash_with_its_traceback(capsys):
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    logs.configure("checklist", fmt="text")
+    workers = logging.getLogger("nameko.containers")
+    try:
+        for message in ("(expected) error handling worker %s: %s",
+                        "error handling worker %s: %s"):
+            try:
+                raise ValueError("facility_id: unknown facility 'NOPE'")
+            except ValueError as exc:
+                workers.warning(message, "<worker>", exc, exc_info=True)
+    finally:
+        root.handlers[:], root.level = handlers, level
+    refusal, crash = capsys.readouterr().err.split("error handling worker", 2)[1:]
+    assert "unknown facility 'NOPE'" in refusal and "Traceback" not in refusal
+    assert "Traceback" in crash
