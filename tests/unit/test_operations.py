@@ -68,6 +68,7 @@ def test_a_refusal_is_logged_in_one_line_and_a_crash_with_its_traceback():
     out.setFormatter(logging.Formatter("%(message)s"))
     workers = logging.getLogger("nameko.containers")
     workers.addHandler(out)
+    disabled, workers.disabled = workers.disabled, False  # another test's dictConfig
     try:
         for message in ("(expected) error handling worker %s: %s",
                         "error handling worker %s: %s"):
@@ -77,6 +78,7 @@ def test_a_refusal_is_logged_in_one_line_and_a_crash_with_its_traceback():
                 workers.warning(message, "<worker>", exc, exc_info=True)
     finally:
         workers.removeHandler(out)
+        workers.disabled = disabled
     refusal, crash = written.getvalue().split("error handling worker", 2)[1:]
     assert "unknown facility 'NOPE'" in refusal and "Traceback" not in refusal
     assert "Traceback" in crash
