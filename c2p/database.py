@@ -211,8 +211,24 @@ class UnitOfWork:
 
     def close(self):
         if self._session is not None:
-            self._session.close()
-            self._connection.close()
+            try:
+                self._session.close()
+                self._connection.close()
+            except Exception as exc:  # a connection lost meanwhile: the pool drops it
+                log.warning("closing the unit of work failed (%s: %s)",
+                            exc.__class__.__name__, exc)
+
+
+def _roll_back(session) -> None:
+    """Roll back; if the connection is gone (the database restarted mid-work), the
+    server has dropped the transaction already and the pool replaces the connection.
+    Never raises: an error here would escape the entrypoint's reply or ack, and
+    nameko would stop the whole service for it."""
+    try:
+        session.rollback()
+    except Exception as exc:
+        log.warning("rollback failed (%s: %s); the transaction died with its connection",
+                    exc.__class__.__name__, str(exc).splitlines()[0] if str(exc) else "")
 
 
 class Database(DependencyProvider):
@@ -295,16 +311,17 @@ class Database(DependencyProvider):
             return exc_info
         session = unit.session
         if exc_info is not None:
-            session.rollback()
+            _roll_back(session)
             unit.emitted.clear()
             return exc_info
         try:
             unit.write_outbox()
             session.commit()
         except Exception:
-            session.rollback()
+            failed = sys.exc_info()
+            _roll_back(session)
             unit.emitted.clear()
-            return sys.exc_info()
+            return failed
         return None
 
     def worker_teardown(self, worker_ctx):

@@ -17,6 +17,16 @@ class Sleepy(PlatformService):
         self.db.session.execute(text("select pg_sleep(1)"))
 
     @rpc
+    def lose_connection_then_fail(self):
+        # What a database restart does to a worker mid-transaction (the gateway's,
+        # waiting on an RPC): its connection dies, then the worker fails otherwise.
+        pid = self.db.session.execute(text("select pg_backend_pid()")).scalar()
+        with self.db._provider.engine.connect() as other:
+            other.execute(text("select pg_terminate_backend(:pid)"), {"pid": pid})
+        time.sleep(0.2)
+        raise ValueError("the RPC it waited on failed")
+
+    @rpc
     def write_then_fail(self, fail):
         self.db.session.execute(text(
             "insert into org_units (id, name, level, path) "
@@ -99,3 +109,15 @@ def test_a_connection_that_died_while_idle_is_replaced_on_checkout(settings, mon
         assert second != first
     finally:
         engine.dispose()
+
+
+def test_a_worker_whose_connection_dies_fails_alone_and_the_service_goes_on(start_service):
+    # Its rollback fails too (the connection is gone): that must not escape the
+    # reply, where nameko would stop the whole service.
+    import eventlet
+    start_service(Sleepy)
+    # A stopped service would never answer: fail, do not hang.
+    with eventlet.Timeout(30), rpc_client("checklist") as client:
+        with pytest.raises(Exception, match="the RPC it waited on failed"):
+            client.lose_connection_then_fail()
+        client.nap()  # the service still answers, on a new connection
