@@ -78,6 +78,8 @@ def driver_url(url: str) -> str:
 # longer is pinged first. Pinging at every checkout (SQLAlchemy's pool_pre_ping)
 # cost a round trip per worker on the hot path; a server restart takes longer
 # than this, so the connections it broke have been idle longer and are pinged.
+# One that dies while a worker uses it fails that worker alone (see `_roll_back`):
+# an event is retried, a request answered with an error the phone retries.
 PING_IF_IDLE_S = 1.0
 
 
