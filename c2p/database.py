@@ -275,17 +275,19 @@ class Database(DependencyProvider):
                     partial(self._handle_batch, self.units[worker_ctx], worker_ctx,
                             handler))
 
-    def _handle_batch(self, unit, worker_ctx, handler, events) -> list[str]:
+    def _handle_batch(self, unit, worker_ctx, handler, events) -> list[bool]:
         """Run the handler once for each event of the batch not already processed,
-        in order, in the one transaction; returns the ids (as text) it ran for."""
+        in order, in the one transaction; returns, event by event, whether it ran
+        (not: processed before, or a second copy in this batch)."""
         claimed = unit.claim(self.consumer_name(worker_ctx), [event.id for event in events])
-        handled = []
+        ran = []
         for event in events:
             event_id = str(event.id)
-            if event_id not in claimed:
-                continue  # processed before, or a second copy in this batch
+            ran.append(event_id in claimed)
+            if not ran[-1]:
+                continue
             claimed.discard(event_id)
-            if handled:
+            if any(ran[:-1]):
                 # What the next handler reads is the database's, not objects the
                 # previous one loaded (they may have been changed by Core statements).
                 unit.session.expire_all()
@@ -294,8 +296,7 @@ class Database(DependencyProvider):
                                            event_id=event_id)
             logs.enter(worker_ctx)
             handler(event)
-            handled.append(event_id)
-        return handled
+        return ran
 
     # --- settling, called by c2p.entrypoints before the reply or ack ---------
 

@@ -286,7 +286,7 @@ class Subscription(Consumer):
             result, exc_info = settle(worker_ctx, result, exc_info)
             metrics.batch_done(self.queue_name, worker_ctx, len(batch))
             if exc_info is None:
-                self._acknowledge(batch, set(result))
+                self._acknowledge(batch, result)
             elif len(batch) > 1:
                 settled = False
                 log.warning("%s: a batch of %d failed (%s); each event runs again alone",
@@ -300,18 +300,16 @@ class Subscription(Consumer):
             done.send(settled)
         return result, exc_info
 
-    def _acknowledge(self, batch, handled: set[str]):
+    def _acknowledge(self, batch, ran: list[bool]):
         """Ack a committed batch; an event the handler did not run for was a duplicate."""
-        for event, message in batch:
-            event_id = str(event.id)
-            if event_id in handled:
-                handled.discard(event_id)  # a second copy in the batch is a duplicate
+        for (event, message), handled in zip(batch, ran):
+            if handled:
                 metrics.HANDLER_RUNS.labels(self.queue_name, "ok").inc()
-                log.info("%s: handled %s %s", self.queue_name, event.type, event_id)
+                log.info("%s: handled %s %s", self.queue_name, event.type, event.id)
             else:
                 metrics.HANDLER_SKIPPED.labels(self.queue_name).inc()
                 log.info("%s: duplicate of %s %s ignored", self.queue_name, event.type,
-                         event_id)
+                         event.id)
             self._ack(message)
 
     def _ack(self, message):
