@@ -350,18 +350,22 @@ class Database(DependencyProvider):
         return f"{worker_ctx.container.service_name}.{worker_ctx.entrypoint.method_name}"
 
 
-def add_once(session, row) -> bool:
-    """Store a new row that carries a client-generated id (an ORM object, or a Core
-    INSERT on a hot path); False when that id was stored meanwhile (the same
-    client id twice at once): the transaction is then rolled back whole, so the
-    caller reads the first one afresh."""
+def add_once(session, row, values: dict | None = None) -> bool:
+    """Store a new row that carries a client-generated id; False when that id was
+    stored meanwhile (the same client id twice at once), or the row was refused
+    otherwise (a foreign key gone): the transaction is then rolled back whole, so
+    the caller reads the first one afresh.
+
+    `row` is an ORM object (flushed in a savepoint), or, on a hot path, a Core
+    `insert … on conflict do nothing returning` built once and run with `values`:
+    one statement, no savepoint (a copy being stored at the same time makes the
+    insert wait for it, then insert nothing)."""
     try:
+        if values is not None:
+            return session.execute(row, values).first() is not None
         with session.begin_nested():
-            if getattr(row, "is_dml", False):  # a Core INSERT
-                session.execute(row)
-            else:
-                session.add(row)
-                session.flush()
+            session.add(row)
+            session.flush()
     except IntegrityError:
         session.rollback()
         return False

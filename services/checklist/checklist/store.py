@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from marshmallow import ValidationError
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
 from c2p.clock import utcnow
+from c2p.database import add_once
 from c2p.errors import Conflict, InvalidInput
 from c2p.ids import parse_uuid
 from c2p.scope import in_scope_clause, under_clause
@@ -223,23 +223,16 @@ def submission(session, submission_id) -> Submission | None:
     return None if key is None else session.get(Submission, key)
 
 
-# One statement, no savepoint around it: a visit whose client id is already stored
-# (or being stored by a copy sent at the same time: the insert waits for that one)
-# inserts nothing and returns no row.
+# Built once (see `c2p.database.add_once`): a visit whose client id is already
+# stored inserts nothing and returns no row.
 ADD_SUBMISSION = pg_insert(Submission.__table__).on_conflict_do_nothing(
     index_elements=[Submission.__table__.c.id]).returning(Submission.__table__.c.id)
 
 
 def add_submission(session, values: dict) -> bool:
-    """Store a new visit from its column values; False when its client id was stored
-    meanwhile, or when it was refused otherwise (the facility or template went
-    away: the transaction is then rolled back whole, as `c2p.database.add_once` does,
-    and the caller, finding no visit under that id, says so)."""
-    try:
-        return session.execute(ADD_SUBMISSION, values).first() is not None
-    except IntegrityError:
-        session.rollback()
-        return False
+    """Store a new visit from its column values (`c2p.database.add_once`: False when
+    its client id was stored meanwhile, or the facility or template went away)."""
+    return add_once(session, ADD_SUBMISSION, values)
 
 
 def add_gaps(session, submission, gaps: list[dict], points: dict) -> None:
