@@ -16,9 +16,10 @@ Subscription`): their ids are claimed in one statement, the handler runs once pe
 new event, and one commit settles them all.
 
 After commit, the worker's events are published at once, as one batch with one
-wait for the broker's confirms, on the connection the worker already holds;
-whatever that misses (broker down, process killed) the outbox relay timer
-publishes later.
+wait for the broker's confirms; the rows the broker confirmed are marked sent a
+moment later, with those of every other worker of the process, in one statement
+(`SentMarks`). Whatever that misses (broker down, process killed before the mark)
+the outbox relay timer publishes later: consumers are idempotent.
 """
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ import sys
 import time
 import weakref
 from functools import partial
+
+import eventlet
 
 from nameko import config
 from nameko.extensions import DependencyProvider
@@ -132,9 +135,9 @@ CLAIM = text("insert into processed_events (consumer, event_id)"
 class UnitOfWork:
     """What a worker sees: `session` for its changes, `emit` for its events.
 
-    The worker holds one database connection from its first query to its end:
-    the session's transaction and the publishing after the commit share it, so a
-    worker pays one pool checkout (and its liveness ping), not one per step."""
+    The worker holds one database connection from its first query to its commit,
+    one pool checkout (and its liveness ping, if it was idle); it is given back
+    before the worker's events are published (`SentMarks` marks them sent)."""
 
     def __init__(self, provider: "Database", worker_ctx):
         self._provider = provider
@@ -197,7 +200,10 @@ class UnitOfWork:
         self.session.commit()
 
     def relay_outbox(self, min_age_s: float) -> int:
-        """Publish what earlier workers left unsent (see `publish_pending`)."""
+        """Publish what earlier workers left unsent (see `publish_pending`); the rows
+        this process's workers sent are marked first, so the relay never sends them
+        again however late their mark is."""
+        self._provider.marks.flush()
         return publish_pending(self._provider.engine, self._provider.bus, min_age_s=min_age_s)
 
     def purge_published(self, older_than_days: int) -> int:
@@ -209,7 +215,7 @@ class UnitOfWork:
     def publish_emitted(self) -> None:
         """After the commit: publish this worker's events (see `publish_rows`)."""
         if self.emitted:
-            publish_rows(self._connection, self._provider.bus, self.emitted)
+            publish_rows(self._provider.bus, self.emitted, self._provider.marks)
 
     def close(self):
         if self._session is not None:
@@ -248,8 +254,14 @@ class Database(DependencyProvider):
         self.engine = make_engine(settings.database_url(self.service_name),
                                   settings.db_pool_size, settings.db_max_overflow)
         self.bus = Bus(config["AMQP_URI"])
+        self.marks = SentMarks(self.engine)
+
+    def start(self):
+        self.container.spawn_managed_thread(self.marks.run,
+                                            identifier="Database.mark_sent")
 
     def stop(self):
+        self.marks.stop()
         self.engine.dispose()
         self.bus.close()
 
@@ -336,14 +348,13 @@ class Database(DependencyProvider):
             if exc is not None:
                 log.error("commit failed in %s", worker_ctx, exc_info=exc)
         del self.units[worker_ctx]
+        unit.close()  # the connection goes back to the pool before the publish waits
         try:
             unit.publish_emitted()
         except Exception:
             # The rows are committed; the relay timer will publish them.
             log.warning("immediate publish failed; the outbox relay will retry",
                         exc_info=True)
-        finally:
-            unit.close()
 
     @staticmethod
     def consumer_name(worker_ctx):
@@ -386,11 +397,8 @@ RELAY_TAKE = text(
     " order by created_at limit :batch for update skip locked)"
     " update outbox set published_at = now() from taken where outbox.id = taken.id"
     " returning outbox.id, outbox.type, outbox.created_at, outbox.envelope::text")
-WORKER_TAKE = text(
-    "with taken as materialized (select id from outbox where id = any(cast(:ids as uuid[]))"
-    " and published_at is null for update skip locked)"
-    " update outbox set published_at = now() from taken where outbox.id = taken.id"
-    " returning outbox.id")
+MARK_SENT = text("update outbox set published_at = now()"
+                 " where id = any(cast(:ids as uuid[])) and published_at is null")
 UNMARK = text("update outbox set published_at = null, attempts = attempts + 1"
               " where id = any(cast(:ids as uuid[]))")
 
@@ -399,9 +407,9 @@ def publish_pending(engine, bus: Bus, min_age_s: float = 0, batch: int = 200) ->
     """The relay: publish unsent outbox rows, a batch at a time, and mark them sent.
 
     Only rows at least `min_age_s` old: younger ones are still being published
-    by the worker that wrote them. Rows are taken with SKIP LOCKED, so the
-    workers and the relay of any number of replicas never publish the same row
-    at the same time. Returns how many were published; raises `NotConfirmed`
+    by the worker that wrote them, or wait for its `SentMarks`. Rows are taken
+    with SKIP LOCKED, so the relays of any number of replicas never publish the
+    same row at the same time. Returns how many were published; raises `NotConfirmed`
     (after marking the confirmed ones) if the broker did not take them all.
     """
     sent = 0
@@ -421,17 +429,66 @@ def publish_pending(engine, bus: Bus, min_age_s: float = 0, batch: int = 200) ->
             return sent
 
 
-def publish_rows(conn, bus: Bus, messages: list[Message]) -> int:
-    """Publish outbox rows a worker just committed (their messages in hand) and
-    mark them sent; rows the relay holds or has sent already are left to it."""
-    with conn.begin():
-        mine = {str(id_) for id_ in conn.execute(
-            WORKER_TAKE, {"ids": [m.message_id for m in messages]}).scalars()}
-        messages = [m for m in messages if m.message_id in mine]
-        failure = _publish_marked(conn, bus, messages)
-    if failure is not None:
-        raise failure
+def publish_rows(bus: Bus, messages: list[Message], marks: "SentMarks") -> int:
+    """Publish the outbox rows a worker just committed (their messages in hand) and
+    hand the ones the broker confirmed to `marks`; raises `NotConfirmed` for the
+    others, which stay unmarked for the relay.
+
+    Nothing is locked or marked before: if the relay (of any replica) takes one of
+    these rows at the same time, the event is published twice, which consumers
+    are built for; the relay takes only rows older than the worker's publish."""
+    try:
+        bus.publish_all(messages)
+    except NotConfirmed as exc:
+        marks.add([messages[i].message_id for i in sorted(exc.confirmed)])
+        raise
+    marks.add([m.message_id for m in messages])
     return len(messages)
+
+
+class SentMarks:
+    """The outbox rows this process's workers have published, marked sent for all of
+    them in one statement every `interval_s` (or sooner once `limit` wait).
+
+    A worker used to mark its own rows in a second transaction after its commit:
+    three round trips, a third of a small handler's database work. A row whose
+    mark is lost (the process dies first, the database is down) is published again
+    by the relay: a duplicate, which every consumer ignores."""
+
+    def __init__(self, engine, interval_s: float = 0.25, limit: int = 500):
+        self.engine = engine
+        self.interval_s = interval_s
+        self.limit = limit
+        self._ids: list[str] = []
+        self._running = True
+
+    def add(self, ids: list[str]) -> None:
+        self._ids.extend(ids)
+        if len(self._ids) >= self.limit:
+            self.flush()
+
+    def flush(self) -> int:
+        ids, self._ids = self._ids, []  # no green switch in between: no id is lost
+        if not ids:
+            return 0
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(MARK_SENT, {"ids": ids})
+        except Exception as exc:
+            # Kept for the next try; if the process dies first, the relay sends them again.
+            self._ids[:0] = ids
+            log.warning("marking %d published outbox rows failed (%s: %s); retrying",
+                        len(ids), exc.__class__.__name__, str(exc).splitlines()[0] if str(exc) else "")
+        return len(ids)
+
+    def run(self) -> None:
+        while self._running:
+            eventlet.sleep(self.interval_s)
+            self.flush()
+
+    def stop(self) -> None:
+        self._running = False
+        self.flush()
 
 
 def _publish_marked(conn, bus: Bus, messages: list[Message]) -> NotConfirmed | None:

@@ -4,9 +4,9 @@ Used by test_reliable_events: the process exits with code 9 (as under kill -9)
 after the transaction with the outbox row has committed and the reply has been
 sent, but before the event is published:
 
-- `before-publish`: before the worker takes its outbox rows;
-- `while-marked`: after the worker has marked its rows sent (in a transaction
-  still open) and before the broker confirms them.
+- `before-publish`: before the worker publishes its outbox rows;
+- `while-publishing`: after the messages are written, before the broker confirms;
+- `before-mark`: after the broker confirmed them, before they are marked sent.
 
 Usage: python crash_after_commit.py '<submission json>' '<coach json>' [mode]
 """
@@ -38,8 +38,10 @@ def die(*args, **kwargs):
 
 if mode == "before-publish":  # the immediate publish after a worker's commit
     c2p.database.publish_rows = die
-else:  # the relay never publishes a row this young: only the worker's publish dies
+elif mode == "while-publishing":  # the relay never publishes a row this young
     c2p.bus.Bus.publish_all = die
+else:  # before-mark
+    c2p.database.SentMarks.add = die
 container = ServiceContainer(ChecklistService)
 container.start()
 with ServiceRpcClient("checklist") as client:

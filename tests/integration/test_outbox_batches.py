@@ -13,7 +13,7 @@ from sqlalchemy import insert, text
 
 from c2p import topology
 from c2p.bus import Bus, Message, NotConfirmed
-from c2p.database import outbox, publish_pending, publish_rows
+from c2p.database import SentMarks, outbox, publish_pending, publish_rows
 from support import eventually, queue_depth
 
 REFUSED = "test.refused"
@@ -138,19 +138,44 @@ def test_the_relay_sends_hundreds_of_rows_in_batches_skipping_locked_ones(settin
     eventually(lambda: queue_depth(settings.amqp_uri, tap) == 450)
 
 
-def test_a_worker_leaves_rows_the_relay_holds_or_has_sent(settings, engines, bus):
+def test_a_workers_confirmed_rows_are_marked_sent_together_a_moment_later(settings, engines,
+                                                                         bus, full_queue):
     engine = engines["planner"]
     tap = tap_queue(settings.amqp_uri, "test.kept")
+    ids = add_rows(engine, ["test.kept", REFUSED, "test.kept"])
+    messages = [Message(json.dumps({"n": i}).encode(), topology.EVENTS_EXCHANGE.name, key,
+                        message_id=str(row_id))
+                for i, (row_id, key) in enumerate(zip(ids, ["test.kept", REFUSED, "test.kept"]))]
+    marks = SentMarks(engine)
+    with pytest.raises(NotConfirmed):
+        publish_rows(bus, messages, marks)
+    assert queue_depth(settings.amqp_uri, tap) == 2
+    # Published, not marked yet: the marks of many workers go in one statement.
+    assert set(unpublished(engine)) == set(ids)
+    assert marks.flush() == 2
+    # The refused row waits for the relay, no attempt counted by the worker.
+    assert unpublished(engine) == {ids[1]: 0}
+    assert marks.flush() == 0
+
+
+def test_marks_are_written_at_once_when_many_wait(engines):
+    engine = engines["planner"]
     ids = add_rows(engine, ["test.kept"] * 3)
-    messages = [Message(json.dumps({"n": i}).encode(), topology.EVENTS_EXCHANGE.name,
-                        "test.kept", message_id=str(row_id)) for i, row_id in enumerate(ids)]
-    with engine.begin() as conn:
-        conn.execute(text("update outbox set published_at = now() where id = :id"),
-                     {"id": ids[0]})
-    with engine.connect() as relay, relay.begin():
-        relay.execute(text("select 1 from outbox where id = :id for update"), {"id": ids[1]})
-        with engine.connect() as worker:
-            # Neither waits for the relay's lock nor sends what the relay sent.
-            assert publish_rows(worker, bus, messages) == 1
-    assert list(unpublished(engine)) == [ids[1]]
-    assert queue_depth(settings.amqp_uri, tap) == 1
+    marks = SentMarks(engine, limit=3)
+    marks.add([str(ids[0]), str(ids[1])])
+    assert len(unpublished(engine)) == 3
+    marks.add([str(ids[2])])
+    assert unpublished(engine) == {}
+
+
+def test_marks_the_database_refused_are_kept_for_the_next_try(engines):
+    engine = engines["planner"]
+    ids = add_rows(engine, ["test.kept"] * 2)
+    marks = SentMarks(engine)
+    marks.add([str(row_id) for row_id in ids])
+    good_engine, marks.engine = marks.engine, None  # the database unreachable
+    assert marks.flush() == 2
+    assert len(unpublished(engine)) == 2
+    marks.engine = good_engine
+    assert marks.flush() == 2
+    assert unpublished(engine) == {}
