@@ -68,6 +68,14 @@ class RefusalsInOneLine(logging.Filter):
 
 
 def configure(service: str, fmt: str = "json", level=logging.INFO):
+    # Neither format prints the caller's file and line, nor the thread or process
+    # of a record: the logging HOWTO's "Optimization" switches turn off looking
+    # them up for every record (a stack walk; under eventlet, a green thread
+    # look-up), which cost more than formatting the line.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler()
     handler.addFilter(ContextFilter())
     if fmt == "json":
