@@ -42,6 +42,10 @@ HANDLER_BATCH = Histogram(
 HANDLER_SKIPPED = Counter(
     "c2p_handler_duplicates_total", "Deliveries of events already processed (ignored).",
     ["queue"])
+HANDLER_DECLINED = Counter(
+    "c2p_handler_declined_total",
+    "Events a subscription's `when` declined: acked without a worker or a transaction.",
+    ["queue"])
 RETRIES = Counter(
     "c2p_handler_retries_total", "Failed handler runs sent to a delay queue for a retry.",
     ["queue"])

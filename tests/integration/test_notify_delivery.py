@@ -487,3 +487,30 @@ def test_inbox_read_state_admin_only_log_and_claims_of_dead_workers(
             notify.list_deliveries(ADMIN, {"status": "lost", "event_id": "x",
                                            "recipient_id": "a\x00b"}, 1, 10)
         assert set(error.value.errors) == {"status", "event_id", "recipient_id"}
+
+
+def test_visits_that_alert_nobody_are_acked_without_a_worker(start_service, settings,
+                                                              engines, sinks):
+    # Most visits are not flagged: notify's `when` declines them as they arrive,
+    # so they take no worker, no transaction and no claim; a flagged one alerts.
+    start_service(NotifyService)
+    replicate(settings, engines, COACH, CHAMPION)
+    quiet = flagged_visit()
+    quiet["score"] = {**quiet["score"], "flagged": False, "colour": "green"}
+    for _ in range(3):
+        publish(settings, "checklist.submitted", {**quiet, "submission_id": uuid.uuid4()})
+    eventually(lambda: queue_depth(settings.amqp_uri, "notify.on_checklist_submitted") == 0)
+    assert count(engines["notify"], "select count(*) from processed_events where consumer"
+                                    " = 'notify.on_checklist_submitted'") == 0
+    flagged = publish(settings, "checklist.submitted", flagged_visit())
+    eventually(lambda: count(engines["notify"], "select count(*) from processed_events"
+                                                " where consumer = 'notify.on_checklist_submitted'")
+               == 1)
+    assert count(engines["notify"], "select count(*) from inbox_messages where event_id = "
+                                    f"'{flagged.id}' and recipient_id = 'u-champ'") == 1
+    # Data it cannot read goes to the handler, which validates it and parks it.
+    publish_raw(settings.amqp_uri, {**flagged.to_wire(), "id": str(uuid.uuid4()),
+                                    "data": {"score": None}},
+                "checklist.submitted", str(uuid.uuid4()))
+    eventually(lambda: queue_depth(settings.amqp_uri, "notify.on_checklist_submitted.parked")
+               == 1)

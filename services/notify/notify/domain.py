@@ -126,8 +126,15 @@ def may_alert(event_type: str, data: dict) -> bool:
     """False when the event alerts nobody whoever is in the replica (a visit that is
     not flagged): the handler then reads nothing."""
     if event_type == "checklist.submitted":
-        return bool(data["score"]["flagged"])
+        return may_alert_on_visit(data)
     return True
+
+
+def may_alert_on_visit(data: dict) -> bool:
+    """Only a flagged visit alerts anyone. Also asked of a visit's data as it
+    arrives, before it is validated (`c2p.entrypoints.Subscription`'s `when`): most
+    visits are not flagged, and are then acked without a worker or a transaction."""
+    return bool(data["score"]["flagged"])
 
 
 def ancestors(path: str) -> list[str]:

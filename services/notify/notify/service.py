@@ -65,7 +65,7 @@ class NotifyService(PlatformService):
     def on_plan_completed(self, event):
         self._notify(event)
 
-    @subscribe("checklist.submitted")
+    @subscribe("checklist.submitted", when=domain.may_alert_on_visit)
     def on_checklist_submitted(self, event):
         self._notify(event)  # alerts only when the visit is flagged (domain rule)
 
