@@ -39,9 +39,9 @@ class PlannerService(PlatformService):
     def on_checklist_submitted(self, event):
         visit = event.data
         session = self.db.session
-        if store.has_plan(session, visit["submission_id"]):
-            return  # this visit already has its plan
         plan = visit_plans.insert_plan(session, visit, self.clock.now())
+        if plan is None:
+            return  # this visit already has its plan
         # First what this visit verifies (plans, then actions, locked in the one safe
         # order), then what it carries over.
         follow_up.verify_passed(session, self.db.emit, plan, visit, self.clock.now())

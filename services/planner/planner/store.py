@@ -43,7 +43,6 @@ def plan_for_submission(session, submission_id) -> ImprovementPlan | None:
 # The reads of every visit's plan, built once on the tables' columns (their values
 # go as parameters): building them per visit cost more CPU than running them.
 _P, _A = ImprovementPlan.__table__.c, Action.__table__.c
-HAS_PLAN = select(_P.id).where(_P.submission_id == bindparam("submission_id")).limit(1)
 CANDIDATES = (
     select(_A.id).join(ImprovementPlan.__table__, _P.id == _A.plan_id)
     .where(_P.facility_id == bindparam("facility_id"), _P.id != bindparam("plan_id"),
@@ -51,10 +50,6 @@ CANDIDATES = (
            _A.item_code.in_(bindparam("item_codes", expanding=True)),
            _A.status.in_(OPEN))
     .order_by(_A.id))
-
-
-def has_plan(session, submission_id) -> bool:
-    return session.execute(HAS_PLAN, {"submission_id": submission_id}).first() is not None
 
 
 def list_plans(session, scope, facility_id=None, status=None, page=1, per_page=20):

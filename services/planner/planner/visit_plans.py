@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from planner.domain import OPEN, PlannedAction
 from planner.models import Action, HistoryEntry, ImprovementPlan, PlanEntry
@@ -45,11 +46,15 @@ class NewPlan:
 
 
 # Built once (its values go as parameters): building it per visit cost more CPU
-# than running it.
-INSERT_PLAN = insert(ImprovementPlan.__table__)
+# than running it. One plan per visit (a unique submission id): a copy of the
+# visit's event under another id, or one handled at the same time, inserts
+# nothing (it waits for the other's row, then finds it).
+INSERT_PLAN = pg_insert(ImprovementPlan.__table__).on_conflict_do_nothing(
+    index_elements=["submission_id"]).returning(ImprovementPlan.__table__.c.id)
 
 
-def insert_plan(session, visit: dict, now: datetime) -> NewPlan:
+def insert_plan(session, visit: dict, now: datetime) -> NewPlan | None:
+    """The visit's plan, inserted; None if the visit has its plan already."""
     plan = NewPlan(
         id=uuid.uuid4(), submission_id=visit["submission_id"],
         facility_id=visit["facility_id"], facility_name=visit["facility_name"],
@@ -57,12 +62,12 @@ def insert_plan(session, visit: dict, now: datetime) -> NewPlan:
         visited_at=visit["visited_at"],
         coachees=[{"id": c["id"], "role": c.get("role", ""), "name": c.get("name", ""),
                    "account": c.get("account", True)} for c in visit["coachees"]])
-    session.execute(INSERT_PLAN, dict(
+    inserted = session.execute(INSERT_PLAN, dict(
         id=plan.id, submission_id=plan.submission_id, facility_id=plan.facility_id,
         facility_name=plan.facility_name, facility_path=plan.facility_path,
         coach_id=plan.coach_id, status="draft", visited_at=plan.visited_at, created_at=now,
         coachees=plan.coachees, grow_goal="", grow_reality="", grow_options="", grow_will=""))
-    return plan
+    return plan if inserted.first() is not None else None
 
 
 def still_open(session, plan: NewPlan, item_codes) -> dict:
