@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from planner.domain import OPEN, PlannedAction
@@ -70,20 +70,31 @@ def insert_plan(session, visit: dict, now: datetime) -> NewPlan | None:
     return plan if inserted.first() is not None else None
 
 
+STILL_OPEN = (
+    select(*CARRIED_COLUMNS).join(ImprovementPlan, ImprovementPlan.id == Action.plan_id)
+    .where(ImprovementPlan.facility_id == bindparam("facility_id"),
+           ImprovementPlan.id != bindparam("plan_id"),
+           or_(ImprovementPlan.visited_at.is_(None),
+               ImprovementPlan.visited_at <= bindparam("visited_at")),
+           Action.item_code.in_(bindparam("item_codes", expanding=True)),
+           Action.status.in_(OPEN))
+    .order_by(Action.created_at)
+    .with_for_update(of=Action, key_share=True))
+CARRY_OVER = (update(Action.__table__).where(Action.id.in_(bindparam("ids", expanding=True)))
+              .values(recurring=True, plan_id=bindparam("plan_id")))
+INSERT_ACTIONS = insert(Action.__table__)
+INSERT_ENTRIES = insert(PlanEntry.__table__)
+INSERT_HISTORY = insert(HistoryEntry.__table__)
+
+
 def still_open(session, plan: NewPlan, item_codes) -> dict:
     """{item code: row} of the still-open actions of earlier visits to this facility
     on these items, locked (of two on one item, the newer one)."""
     if not item_codes:
         return {}
-    rows = session.execute(
-        select(*CARRIED_COLUMNS).join(ImprovementPlan, ImprovementPlan.id == Action.plan_id)
-        .where(ImprovementPlan.facility_id == plan.facility_id,
-               ImprovementPlan.id != plan.id,
-               or_(ImprovementPlan.visited_at.is_(None),
-                   ImprovementPlan.visited_at <= plan.visited_at),
-               Action.item_code.in_(list(item_codes)), Action.status.in_(OPEN))
-        .order_by(Action.created_at)
-        .with_for_update(of=Action, key_share=True)).all()
+    rows = session.execute(STILL_OPEN, {
+        "facility_id": plan.facility_id, "plan_id": plan.id, "visited_at": plan.visited_at,
+        "item_codes": list(item_codes)}).all()
     return {row.item_code: row for row in rows}
 
 
@@ -122,17 +133,15 @@ def write_actions(session, plan: NewPlan, planned: list[PlannedAction], carried:
                         "position": item.position, "carried_over": bool(item.carried_over)})
     if moved:
         # Its events now name the latest plan.
-        session.execute(update(Action).where(Action.id.in_(moved))
-                        .values(recurring=True, plan_id=plan.id)
-                        .execution_options(synchronize_session=False))
+        session.execute(CARRY_OVER, {"ids": moved, "plan_id": plan.id})
     if new_rows:
-        session.execute(insert(Action.__table__), new_rows)
+        session.execute(INSERT_ACTIONS, new_rows)
     if entries:
-        session.execute(insert(PlanEntry.__table__), entries)
+        session.execute(INSERT_ENTRIES, entries)
     history.append(_history(plan.id, None, actor, "plan.created",
                             {"submission_id": str(plan.submission_id),
                              "actions": len(planned)}, now))
-    session.execute(insert(HistoryEntry.__table__), history)
+    session.execute(INSERT_HISTORY, history)
     return announced
 
 
