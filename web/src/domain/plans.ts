@@ -40,3 +40,13 @@ export function plansToAgree(plans: Plan[], role: string | null): Plan[] {
   return plans.filter((p) => p.status === "draft" && !p.agreement[side])
     .sort((a, b) => planDate(b).localeCompare(planDate(a)));
 }
+
+/** A visit sent from this phone whose plan the server has not written yet. */
+export interface AwaitedVisit { id: string; facility_id: string; facility_name: string; started_at: string }
+
+/** Is this plan out of date until the plan of a visit sent after it arrives? A later
+ * visit to the same facility may verify (close) its actions and carry the others
+ * over, so the phone's copy is not shown as current meanwhile. */
+export function awaitsVisitPlan(plan: Plan, awaited: AwaitedVisit[]): boolean {
+  return awaited.some((v) => v.facility_id === plan.facility_id && v.started_at.localeCompare(planDate(plan)) > 0);
+}

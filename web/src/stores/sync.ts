@@ -15,7 +15,8 @@
  *   the user changed meanwhile (its change waits in the outbox, or was just sent
  *   and the server's answer is already the newer copy).
  * A pull starts by itself at sign-in, when the network comes back, after a visit is
- * sent (its plan comes back), every 5 minutes, and when a live update (SSE) says
+ * sent (its plan comes back; while the server is still writing it, it is looked for
+ * again a few times, and a light pull follows once it is there: `followVisitPlans`), every 5 minutes, and when a live update (SSE) says
  * something changed (then a light one: the plan it names, the lists, the inbox); a flush after every change made on the phone, and on a timer
  * while something waits. */
 import { signal } from "@preact/signals";
@@ -74,6 +75,9 @@ export function syncNow(only?: { plans: string[] }): Promise<void> {
   return pending;
 }
 
+/** How long after sending evidence or a review its plan is read again. */
+const LATER_MS = 3_000;
+
 /** How the last flush ended, for the sync that waited on it. */
 type FlushEnd = "done" | "retry" | "offline" | "auth" | "nothing";
 
@@ -119,7 +123,14 @@ async function flushOnce(): Promise<FlushEnd> {
     }
     for (const item of report.refused) await markRefused(item);
     const answered = report.sent.length + report.refused.length > 0;
-    pullAfter = report.sent.some((i) => i.kind === "submission") || (wasOffline && answered);
+    const visitSent = report.sent.some((i) => i.kind === "submission");
+    if (visitSent) visitPlanTry = 0;
+    pullAfter = visitSent || (wasOffline && answered);
+    // Evidence and its review change an action on the server a moment later (the
+    // planner answers their events): read those plans again once, shortly after.
+    const later = report.sent.filter((i) => (i.kind === "evidence" || i.kind === "evidence.review") && i.plan_id)
+      .map((i) => i.plan_id as string);
+    if (later.length) setTimeout(() => { if (session.value) void syncNow({ plans: later }); }, LATER_MS);
     // navigator.onLine says only that there is a link (Wi-Fi without Internet, 2G
     // without data): a request that got no answer at all means offline too.
     if (report.stopped === "retry" && report.error === "network") {
@@ -176,7 +187,9 @@ async function syncOnce(): Promise<void> {
     wantFull = false;
     wantPlans.clear();
     pulling = true;
-    try { await pull(scope); } finally { pulling = false; }
+    let visits: VisitPlans;
+    try { visits = await pull(scope); } finally { pulling = false; }
+    if (who() === me) followVisitPlans(visits);
     const now = new Date().toISOString();
     lastSync.value = now;
     if (who() !== me) return;
@@ -306,10 +319,10 @@ async function pullReference(database: Awaited<ReturnType<typeof db>>, role: str
  * names, those new to the phone and those whose summary changed; the evidence and
  * the inbox as always. Sign-in, reconnection, app open and the 5-minute timer read
  * everything. */
-export async function pull(only?: { plans: string[] }): Promise<void> {
+export async function pull(only?: { plans: string[] }): Promise<VisitPlans> {
   const database = await db();
   const me = session.value?.account;
-  if (!me) return;
+  if (!me) return { found: [], waiting: 0 };
   const began = localSeq;
   const named = new Set(only?.plans ?? []);
   if (!only) await pullReference(database, me.role);
@@ -362,20 +375,71 @@ export async function pull(only?: { plans: string[] }): Promise<void> {
   }
 
   // Visits sent from this phone: find the plan written from each.
+  const visits = await findVisitPlans();
+
+  await pullInbox();
+  return visits;
+}
+
+/** What a pull learnt of the plans of visits sent from this phone: the plans found
+ * now (`found`) and how many visits still wait for theirs (`waiting`). */
+export interface VisitPlans { found: string[]; waiting: number }
+
+/** Ask for the plan of each visit sent from this phone that has none yet (one small
+ * request per such visit: usually none or one). The server writes a visit's plan a
+ * moment after accepting it, so it may not be there yet. */
+async function findVisitPlans(): Promise<VisitPlans> {
+  const me = who();
+  const result: VisitPlans = { found: [], waiting: 0 };
+  if (!me) return result;
+  const database = await db();
   for (const draft of await database.getAllFromIndex("drafts", "state", "sent")) {
     if (draft.plan_id) continue;
     const found = await api.GET("/api/v1/submissions/{submission_id}/plan", {
       params: { path: { submission_id: draft.id } },
     });
     const plan = found.data;
+    if (who() !== me) return result;
     if (plan) {
       draft.plan_id = plan.id;
       await database.put("drafts", draft);
       if (!(await database.get("plans", plan.id))) await database.put("plans", plan);
+      result.found.push(plan.id);
+    } else {
+      result.waiting += 1;
     }
   }
+  if (result.found.length) touched();
+  return result;
+}
 
-  await pullInbox();
+/* A visit's plan is written on the server a moment after the visit is accepted, and
+ * with it the earlier plans' actions the visit verified are closed. The pull that
+ * follows the visit may come too early: while a sent visit has no plan, look for it
+ * again a few times, further and further apart (one request per visit, no pull),
+ * and once it is there, pull what it changed (the plans, the evidence, the inbox).
+ * Bounded: after the last try, the usual pulls (timer, reconnection, live event)
+ * still look for it on every pass, and the screens say the plan is being prepared. */
+export const VISIT_PLAN_DELAYS_MS = [2_000, 5_000, 15_000, 40_000];
+let visitPlanTry = 0;
+let visitPlanTimer: ReturnType<typeof setTimeout> | null = null;
+
+function followVisitPlans(visits: VisitPlans): void {
+  if (visitPlanTimer) clearTimeout(visitPlanTimer);
+  visitPlanTimer = null;
+  // Found now: the earlier plans it closed actions of, its evidence and alerts
+  // changed too; a light pull reads the lists again (and runs once more after a
+  // sync in progress, never beside it).
+  if (visits.found.length) void syncNow({ plans: visits.found });
+  if (visits.waiting === 0) { visitPlanTry = 0; return; }
+  if (visitPlanTry >= VISIT_PLAN_DELAYS_MS.length) return;
+  const wait = VISIT_PLAN_DELAYS_MS[visitPlanTry];
+  visitPlanTry += 1;
+  visitPlanTimer = setTimeout(() => {
+    visitPlanTimer = null;
+    if (!session.value || !online.value) return; // back online: the pull looks again
+    findVisitPlans().then(followVisitPlans, () => undefined);
+  }, wait);
 }
 
 export async function pullInbox(): Promise<void> {
@@ -504,6 +568,9 @@ export async function startSync(): Promise<void> {
 export function stopSync() {
   closeLive();
   if (retryTimer) clearTimeout(retryTimer);
+  if (visitPlanTimer) clearTimeout(visitPlanTimer);
+  visitPlanTimer = null;
+  visitPlanTry = 0;
 }
 
 /** Queue a change and try to send it at once. */

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { db, wipe } from "../../src/stores/db";
 import { session } from "../../src/stores/session";
 import * as outbox from "../../src/stores/outbox";
-import { pull, queue, stopSync, syncNow } from "../../src/stores/sync";
+import { pull, queue, stopSync, syncNow, VISIT_PLAN_DELAYS_MS } from "../../src/stores/sync";
 
 const PLAN = "00000000-0000-4000-8000-0000000000aa";
 const COACH = "coach-1";
@@ -182,5 +182,84 @@ describe("a change made during a sync", () => {
     await queue("plan.agree", PLAN);
     await vi.waitFor(async () => expect(await outbox.list()).toEqual([]), { timeout: 5_000 });
     expect(api.seen).toEqual([`POST /api/v1/plans/${PLAN}/agree`]);
+  });
+});
+
+describe("a follow-up visit sent after being offline", () => {
+  const VISIT = "00000000-0000-4000-8000-0000000000bb";
+  const NEW_PLAN = "00000000-0000-4000-8000-0000000000cc";
+  const delays = [...VISIT_PLAN_DELAYS_MS];
+
+  beforeEach(() => { VISIT_PLAN_DELAYS_MS.splice(0, delays.length, 20, 20, 20, 20); });
+  afterEach(() => { VISIT_PLAN_DELAYS_MS.splice(0, delays.length, ...delays); });
+
+  /** The gateway after the visit is accepted: the planner writes its plan (and closes
+   * the earlier plan's action it verified) only after `writeAfter` looks for it. */
+  function planner(writeAfter: number) {
+    api = server(1, 0);
+    const earlier = plan(1);
+    let looks = 0;
+    const written = () => looks > writeAfter;
+    const handle = api.handle;
+    api.handle = async (request) => {
+      const path = new URL(request.url).pathname;
+      if (path === `/api/v1/submissions/${VISIT}/plan`) {
+        api.seen.push(`GET ${path}`);
+        looks += 1;
+        return written() ? json({ ...plan(0), id: NEW_PLAN, submission_id: VISIT, visited_at: "2026-12-01T00:00:00Z" })
+          : json({ type: "about:blank", title: "Not found", status: 404 }, 404);
+      }
+      if (path === "/api/v1/plans") {
+        api.seen.push(`GET ${path}`);
+        const closed = written() ? 1 : 0;
+        return json(page([{ id: PLAN, status: "in_progress", actions: { total: 1, done: closed, dropped: 0, open: 1 - closed, overdue: 0 } },
+          ...(written() ? [{ id: NEW_PLAN, status: "draft", actions: { total: 0, done: 0, dropped: 0, open: 0, overdue: 0 } }] : [])]));
+      }
+      if (path === `/api/v1/plans/${PLAN}`) {
+        api.seen.push(`GET ${path}`);
+        return json({ ...earlier, actions: earlier.actions.map((a) => ({ ...a, status: written() ? "done" : a.status })) });
+      }
+      if (path === `/api/v1/plans/${NEW_PLAN}`) {
+        api.seen.push(`GET ${path}`);
+        return json({ ...plan(0), id: NEW_PLAN, submission_id: VISIT, visited_at: "2026-12-01T00:00:00Z" });
+      }
+      return handle(request);
+    };
+  }
+
+  async function sentVisit() {
+    const database = await db();
+    await database.put("drafts", {
+      id: VISIT, facility_id: "f1", facility_name: "CSCom", template_code: "t", template_version: 1,
+      answers: {}, comment: "", coachees: [], gps: null, started_at: "2026-12-01T00:00:00Z",
+      updated_at: "2026-12-01T00:00:00Z", state: "sent", plan_id: null,
+    } as never);
+  }
+
+  it("looks for the visit's plan again until it is written, then reads the plans it changed", async () => {
+    planner(2);
+    await pull(); // the earlier plan, as the phone held it
+    await sentVisit();
+    await syncNow();
+    const database = await db();
+    await vi.waitFor(async () => expect((await database.get("drafts", VISIT))?.plan_id).toBe(NEW_PLAN), { timeout: 5_000 });
+    // The earlier plan is read again: its action the visit verified is closed.
+    await vi.waitFor(async () => expect((await database.get("plans", PLAN))?.actions[0].status).toBe("done"), { timeout: 5_000 });
+    expect(await database.get("plans", NEW_PLAN)).toBeDefined();
+    expect(count(`GET /api/v1/submissions/${VISIT}/plan`)).toBe(3);
+    // Nothing more afterwards: no polling once the plan is there.
+    const seen = api.seen.length;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(api.seen.length).toBe(seen);
+  });
+
+  it("gives up after a few tries (the usual pulls look again later)", async () => {
+    planner(1_000);
+    await sentVisit();
+    await syncNow();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    // One look in the pull, then one per delay; never a pull per try.
+    expect(count(`GET /api/v1/submissions/${VISIT}/plan`)).toBe(1 + VISIT_PLAN_DELAYS_MS.length);
+    expect(api.seen.filter((r) => r === "GET /api/v1/plans")).toHaveLength(1);
   });
 });

@@ -17,8 +17,8 @@ import type { ActionStatus, Evidence, Plan as PlanT, PlanAction, Schemas } from 
 
 type ReviewDecision = Schemas["ReviewRequest"]["decision"];
 import { statusLabel } from "./Actions";
-import { agreementSide } from "../../domain/plans";
-import { planStatus } from "./Plans";
+import { agreementSide, awaitsVisitPlan } from "../../domain/plans";
+import { planStatus, awaitedVisits } from "./Plans";
 
 async function changePlan(id: string, mutate: (p: PlanT) => void) {
   const database = await db();
@@ -54,6 +54,7 @@ export default function Plan() {
   const pending = useLocal(async () => (await list()).filter((i) => i.ref === id || i.plan_id === id), [id]);
   const evidence = useLocal(async () => (await db()).getAll("evidence"), [id]);
   const files = useLocal(async () => (await db()).getAll("files"), [id]);
+  const awaited = useLocal(awaitedVisits) ?? [];
   // Evidence and pending files change the cards' heights: scroll once all are read.
   useScrollToAction(plan !== undefined && pending !== undefined && evidence !== undefined && files !== undefined);
 
@@ -92,6 +93,7 @@ export default function Plan() {
         {t("plan.status")}{t("common.colon")}<strong>{planStatus(plan.status)}</strong> · {t("plan.visit_of", { date: formatDate(plan.visited_at) })}
         {waiting(id).length > 0 && <span class="tag unsynced">{t("common.unsynced")}</span>}
       </p>
+      {awaitsVisitPlan(plan, awaited) && <p class="notice" role="status">{t("plan.updating")}</p>}
       <PendingProblems items={(pending ?? []).filter((i) => i.state === "needs_fix")} />
       <section aria-labelledby="agreement">
         <h2 id="agreement">{t("plan.agreement")}</h2>
