@@ -466,6 +466,10 @@ class GapsQuery(PageQuery, PeriodQuery):
     template_code = fields.String(validate=ID, metadata={
         "description": "the template compared (every version); default: the one with the "
                        "most visits"})
+    all_templates = fields.Boolean(load_default=False, metadata={
+        "description": "count the visits of every template (each facility's latest visit, "
+                       "whichever its template; the items failed most across templates); "
+                       "template_code is then not allowed"})
     area_id = fields.String(validate=ID, metadata={
         "description": "only facilities under this region or district (an org-unit id)"})
 

@@ -63,6 +63,10 @@ class MapQuery(PeriodQuery, PageQuery):
     page holds up to MAP_MAP_MAX_POINTS points."""
     template_code = fields.String(validate=ID, metadata={
         "description": "the template (every version); default: the one with the most visits"})
+    all_templates = fields.Boolean(load_default=False, metadata={
+        "description": "count the visits of every template (each facility's latest visit, "
+                       "whichever its template; the items failed most across templates); "
+                       "template_code is then not allowed"})
     area_id = fields.String(validate=ID, metadata={
         "description": "only facilities under this region or district (an org-unit id)"})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))

@@ -106,7 +106,8 @@ class ChecklistRoutes:
         report = self.checklist.gap_report(
             caller.as_rpc(), level=q["level"], since=_iso(q.get("since")),
             until=_iso(q.get("until")), top=q["top"], template_code=q.get("template_code"),
-            area_id=q.get("area_id"), page=q["page"], per_page=q["per_page"])
+            area_id=q.get("area_id"), page=q["page"], per_page=q["per_page"],
+            all_templates=q["all_templates"])
         rows = report.pop("rows")  # the page asked for: a national table stays there
         return page_of(rows, report.pop("total"), q["page"], q["per_page"], **report)
 

@@ -3,7 +3,8 @@
     GET /api/v1/dashboards/map?since=&until=&template_code=&area_id=&page=&per_page=
 
 One point per facility with a visit of the template in the period (the template
-with the most visits when none is named, as for `/dashboards/gaps`): where it is
+with the most visits when none is named, as for `/dashboards/gaps`; with
+`all_templates=true`, every template: each facility's latest visit of any): where it is
 (null when the facility has no coordinates), its latest score and colour (the
 template's thresholds), whether a critical item failed. A map draws every
 facility of its area at once, so a page holds up to 5,000 points (Mali has about
@@ -41,7 +42,8 @@ class DeskMapRoutes:
         generation = self.checklist.dashboards_generation()
         key = None if generation is None else (
             "map", generation, tuple(sorted(caller.scope)), _iso(q.get("since")),
-            _iso(q.get("until")), q.get("template_code"), q.get("area_id"), q["page"],
+            _iso(q.get("until")), q.get("template_code"), q["all_templates"], q.get("area_id"),
+            q["page"],
             q["per_page"])
         cached = ANSWERS.get(key) if key else None
         if cached is not None:
@@ -49,7 +51,8 @@ class DeskMapRoutes:
         report = self.checklist.gap_report(
             caller.as_rpc(), level="facility", since=_iso(q.get("since")),
             until=_iso(q.get("until")), top=1, template_code=q.get("template_code"),
-            area_id=q.get("area_id"), page=q["page"], per_page=q["per_page"])
+            area_id=q.get("area_id"), page=q["page"], per_page=q["per_page"],
+            all_templates=q["all_templates"])
         # Only what a point needs: 2,000 of them go to the browser at once.
         points = [{name: row.get(name) for name in MapPoint._declared_fields}
                   for row in report["rows"]]

@@ -181,6 +181,46 @@ def test_scores_are_compared_within_one_template_never_across(engines, area):
             "change"] is None
 
 
+def test_all_templates_counts_every_templates_visits(engines, area):
+    """The desk map's "all checklists": every template's visits are counted (not
+    only those of the template with the most visits), each facility shows its
+    latest visit whatever its template, and the items failed most cover both."""
+    r = area
+    a1, a2, a3 = f"{r}-A-1", f"{r}-A-2", f"{r}-B-1"
+    p = {f: f"/ML/{r}/{f[:-2]}/{f}" for f in (a1, a2, a3)}
+    with engines["checklist"].begin() as conn:
+        visit(conn, a1, p[a1], day(1), 40.0, "red", gaps=("dq_monitoring_chart",))
+        visit(conn, a1, p[a1], day(3), 97.2, "green", template_code="pev-integrated",
+              gaps=("cc_in_range",))
+        visit(conn, a2, p[a2], day(2), 80.0, "green")
+        visit(conn, a2, p[a2], day(4), 60.0, "amber")
+        visit(conn, a3, p[a3], day(2), 30.0, "red", template_code="pev-integrated",
+              flagged=True)
+    scope = [f"/ML/{r}"]
+    with Session(engines["checklist"]) as session:
+        main = queries.gap_report(session, scope, "facility", per_page=100)
+        assert main["template_code"] == "pev-mini" and main["totals"]["visits"] == 3
+        for per_page in (None, 100):
+            report = queries.gap_report(session, scope, "facility", per_page=per_page,
+                                        all_templates=True)
+            assert report["template_code"] is None
+            assert report["totals"]["visits"] == 5
+            assert report["totals"]["facilities"] == 3 and report["totals"]["flagged"] == 1
+            rows = {row["facility_id"]: row for row in report["rows"]}
+            assert {f: (row["percent"], row["template_code"], row["visits"])
+                    for f, row in rows.items()} == {
+                a1: (97.2, "pev-integrated", 2), a2: (60.0, "pev-mini", 2),
+                a3: (30.0, "pev-integrated", 1)}
+            assert report["totals"]["colours"]["red"] == 1
+            assert sorted(g["item_code"] for g in report["top_gaps"]) == [
+                "cc_in_range", "dq_monitoring_chart"]
+        district = queries.gap_report(session, scope, "district", all_templates=True)
+        assert district["totals"]["facilities"] == 3
+        assert sorted(row["visits"] for row in district["rows"]) == [1, 4]
+        with pytest.raises(InvalidInput):
+            queries.gap_report(session, scope, template_code="pev-mini", all_templates=True)
+
+
 def capture_statements(engine):
     seen = []
 

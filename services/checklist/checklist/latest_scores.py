@@ -16,6 +16,7 @@ from sqlalchemy import String, cast, func, select
 
 from c2p.api.checklists import COLOURS
 from c2p.scope import in_scope_clause, under_clause
+from checklist import store
 from checklist.models import LatestVisit, OrgUnit, Submission, TemplateVersion
 
 RATED = ("green", "amber", "red")  # in a roll-up, any other colour counts as grey
@@ -32,7 +33,11 @@ _versions = TemplateVersion.__table__
 
 def source(session, scope, start, end, template_code, area_path) -> SimpleNamespace:
     """One row per facility in scope with a visit of `template_code` in the
-    period: `table` to select from, `where` its clauses, `c` its columns (FIELDS)."""
+    period: `table` to select from, `where` its clauses, `c` its columns (FIELDS).
+    `template_code` None: of any template (its latest visit whatever the template,
+    read from the period's visits; `c.template_id` says which)."""
+    if template_code is None:
+        return _ranked(scope, start, end, None, area_path)
     lv = _latest.c
     where = [lv.template_code == template_code, in_scope_clause(lv.facility_path, scope)]
     if area_path:
@@ -43,10 +48,17 @@ def source(session, scope, start, end, template_code, area_path) -> SimpleNamesp
         return SimpleNamespace(table=_latest, where=where, c=SimpleNamespace(**{
             name: cast(lv[name], String) if name == "submission_id" else lv[name]
             for name in FIELDS}))
+    return _ranked(scope, start, end, template_code, area_path)
+
+
+def _ranked(scope, start, end, template_code, area_path) -> SimpleNamespace:
+    """`source` from the period's visits, each facility's ranked (None: any template)."""
     s = _visits.c
     window = {"partition_by": s.facility_id}
-    clauses = [in_scope_clause(s.facility_path, scope), s.template_id.in_(
-        select(_versions.c.id).where(_versions.c.code == template_code))]
+    clauses = [in_scope_clause(s.facility_path, scope)]
+    if template_code is not None:
+        clauses.append(s.template_id.in_(
+            select(_versions.c.id).where(_versions.c.code == template_code)))
     if start is not None:
         clauses.append(s.visited_at >= start)
     if end is not None:
@@ -55,7 +67,7 @@ def source(session, scope, start, end, template_code, area_path) -> SimpleNamesp
         clauses.append(under_clause(s.facility_path, area_path))
     ranked = select(
         s.facility_id, s.id.label("submission_id"), s.visited_at, s.percent, s.colour,
-        s.flagged,
+        s.flagged, s.template_id,
         func.row_number().over(**window, order_by=(s.visited_at.desc(), s.id.desc()))
         .label("latest_rank"),
         func.first_value(s.percent).over(**window, order_by=(s.visited_at, s.id))
@@ -63,7 +75,7 @@ def source(session, scope, start, end, template_code, area_path) -> SimpleNamesp
         func.count().over(**window).label("visits")).where(*clauses).subquery()
     return SimpleNamespace(table=ranked, where=[ranked.c.latest_rank == 1], c=SimpleNamespace(**{
         name: cast(ranked.c[name], String) if name == "submission_id" else ranked.c[name]
-        for name in FIELDS}))
+        for name in (*FIELDS, "template_id")}))
 
 
 def _placed(scores):
@@ -82,21 +94,26 @@ ROW_KEYS = ("facility_id", "facility_name", "facility_path", "district_id", "dis
 
 
 def facility_rows(session, scores, template_code, offset=0, limit=None) -> list[dict]:
-    """The facilities' rows, by path (built by position: 2,000 of them on a map)."""
+    """The facilities' rows, by path (built by position: 2,000 of them on a map).
+    `template_code` None: each row's is its latest visit's."""
     c = scores.c
+    any_template = template_code is None
     rows = session.connection().execute(
         select(c.facility_id, _facility.c.name, _facility.c.path, _district.c.id,
                _district.c.name, _region.c.id, _region.c.name, c.submission_id,
                c.visited_at, c.percent, c.colour, c.flagged, c.first_percent, c.visits,
-               _facility.c.latitude, _facility.c.longitude)
+               _facility.c.latitude, _facility.c.longitude,
+               *((c.template_id,) if any_template else ()))
         .select_from(_placed(scores)).where(*scores.where)
-        .order_by(_facility.c.path).offset(offset).limit(limit)).tuples()
+        .order_by(_facility.c.path).offset(offset).limit(limit)).tuples().all()
+    codes = store.template_codes(session, list({row[-1] for row in rows})) \
+        if any_template else {}
     found = []
     for row in rows:
         entry = dict(zip(ROW_KEYS, row))
         entry["latest_visited_at"] = entry["latest_visited_at"].isoformat()
         entry["flagged"] = bool(entry["flagged"])
-        entry["template_code"] = template_code
+        entry["template_code"] = codes.get(row[-1]) if any_template else template_code
         found.append(entry)
     return found
 

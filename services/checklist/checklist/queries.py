@@ -150,15 +150,23 @@ def facility_scores(session, scope, start=None, end=None, template_code=None,
 
 
 def gap_report(session, scope, level="facility", start=None, end=None, top=10,
-               template_code=None, area_id=None, page=1, per_page=None) -> dict:
+               template_code=None, area_id=None, page=1, per_page=None,
+               all_templates=False) -> dict:
     """Latest scores of one template by facility, district or region (`rows`; with
     `per_page`, one page of them and their `total`), totals, and the items failed
-    most (`top_gaps`)."""
+    most (`top_gaps`). With `all_templates` (the desk's "all checklists"): every
+    template's visits are counted, each facility's row is its latest visit whatever
+    its template (its colour by that template's thresholds), the items failed most
+    are rated against the visits whose checklist had them; `template_code` is then
+    null."""
     if level not in dashboards.LEVELS:
         raise InvalidInput({"level": [f"must be one of {', '.join(dashboards.LEVELS)}, "
                                       f"got {level!r}"]})
     # One template's visits only (by default the one with the most visits in the
-    # area): scores and gap rates of different checklists do not add up.
+    # area): scores and gap rates of different checklists do not add up; unless
+    # every template is asked for, plainly.
+    if all_templates and template_code:
+        raise InvalidInput({"all_templates": ["not with template_code"]})
     if template_code:
         ids = _template_version_ids(session, template_code)
         area_path = _area_path(session, scope, area_id)
@@ -166,11 +174,13 @@ def gap_report(session, scope, level="facility", start=None, end=None, top=10,
         area_path = _area_path(session, scope, area_id)
     visits = period_counts.visits_by_template(
         session, period_counts.Filter(scope, start, end, area_path=area_path))
-    if not template_code:
+    if all_templates:
+        ids = tuple(visits)
+    elif not template_code:
         template_code = main_template(session, scope, counts=visits)
         ids = _template_version_ids(session, template_code) if template_code else ()
     visits_by_template = {i: visits[i] for i in ids if i in visits}
-    if not template_code:
+    if not template_code and not ids:
         rows, totals = [], {"facilities": 0, "mean_percent": None, "flagged": 0,
                             "colours": {colour: 0 for colour in dashboards.COLOURS}}
     elif level != "facility":

@@ -203,10 +203,11 @@ class ChecklistService(PlatformService):
 
     @rpc
     def gap_report(self, caller, level="facility", since=None, until=None, top=10,
-                   template_code=None, area_id=None, page=None, per_page=None):
-        """Latest scores of one template (by default the one with the most visits) by
-        facility, district or region, and its items failed most; optionally within
-        one region or district. With `page` and `per_page` (up to a map's worth),
+                   template_code=None, area_id=None, page=None, per_page=None,
+                   all_templates=False):
+        """Latest scores of one template (by default the one with the most visits;
+        with `all_templates`, of every template) by facility, district or region,
+        and its items failed most; optionally within one region or district. With `page` and `per_page` (up to a map's worth),
         `rows` is that page of them and `total` their number: a national table
         need not travel whole."""
         start, end = _period(since, until)
@@ -221,14 +222,17 @@ class ChecklistService(PlatformService):
         for name, value in (("template_code", template_code), ("area_id", area_id)):
             if value is not None and (not isinstance(value, str) or len(value) > 64):
                 raise InvalidInput({name: ["must be a string of at most 64 characters"]})
+        if not isinstance(all_templates, bool):
+            raise InvalidInput({"all_templates": ["must be a boolean"]})
         session, scope = self.db.session, caller["scope"]
         return DASHBOARDS.get(
             session, ("gap_report", answer_cache.scope_key(scope), level, start, end, top,
-                      template_code or None, area_id or None, page or 1, per_page),
+                      template_code or None, all_templates, area_id or None, page or 1,
+                      per_page),
             lambda: queries.gap_report(session, scope, level, start, end, top,
                                        template_code=template_code or None,
                                        area_id=area_id or None, page=page or 1,
-                                       per_page=per_page))
+                                       per_page=per_page, all_templates=all_templates))
 
     @rpc
     def dashboards_generation(self):

@@ -338,7 +338,8 @@ export interface paths {
          *         GET /api/v1/dashboards/map?since=&until=&template_code=&area_id=&page=&per_page=
          *
          *     One point per facility with a visit of the template in the period (the template
-         *     with the most visits when none is named, as for `/dashboards/gaps`): where it is
+         *     with the most visits when none is named, as for `/dashboards/gaps`; with
+         *     `all_templates=true`, every template: each facility's latest visit of any): where it is
          *     (null when the facility has no coordinates), its latest score and colour (the
          *     template's thresholds), whether a critical item failed. A map draws every
          *     facility of its area at once, so a page holds up to 5,000 points (Mali has about
@@ -3820,6 +3821,8 @@ export interface operations {
     get_gaps_dashboard: {
         parameters: {
             query?: {
+                /** @description count the visits of every template (each facility's latest visit, whichever its template; the items failed most across templates); template_code is then not allowed */
+                all_templates?: boolean;
                 /** @description only facilities under this region or district (an org-unit id) */
                 area_id?: string;
                 level?: "facility" | "district" | "region";
@@ -3978,6 +3981,8 @@ export interface operations {
     get_map_layer: {
         parameters: {
             query?: {
+                /** @description count the visits of every template (each facility's latest visit, whichever its template; the items failed most across templates); template_code is then not allowed */
+                all_templates?: boolean;
                 /** @description only facilities under this region or district (an org-unit id) */
                 area_id?: string;
                 page?: number;

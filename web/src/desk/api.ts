@@ -84,6 +84,13 @@ function clean<T extends object>(query: T): T {
   return Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined && v !== "")) as T;
 }
 
+/** The map's and its summary's query: no template chosen ("All checklists") asks
+ * for every template's visits, not the API's default (the template with the most
+ * visits). */
+function mapQuery(filters: GapFilters) {
+  return clean({ ...filters, all_templates: filters.template_code ? undefined : true });
+}
+
 /** Every page of a list (the API pages every list; a desk view shows them all). */
 async function allPages<T>(fetchPage: (page: number) => Promise<{ items: T[]; total: number; per_page: number }>): Promise<T[]> {
   const first = await fetchPage(1);
@@ -97,10 +104,10 @@ async function allPages<T>(fetchPage: (page: number) => Promise<{ items: T[]; to
 export const desk = {
   /** Every facility of the area with its latest score and place (one page: up to 5,000). */
   mapLayer: (filters: GapFilters, signal?: AbortSignal) => unwrap<MapLayer>(
-    api.GET("/api/v1/dashboards/map", { params: { query: clean({ ...filters }) }, signal })),
+    api.GET("/api/v1/dashboards/map", { params: { query: mapQuery(filters) }, signal })),
   /** The totals and the items failed most of the same area (the rows come from mapLayer). */
   gaps: (filters: GapFilters, signal?: AbortSignal) => unwrap<GapReport<FacilityScore>>(
-    api.GET("/api/v1/dashboards/gaps", { params: { query: clean({ level: "facility" as const, top: 10, per_page: 1, ...filters }) }, signal })),
+    api.GET("/api/v1/dashboards/gaps", { params: { query: { level: "facility" as const, top: 10, per_page: 1, ...mapQuery(filters) } }, signal })),
   rollup: (level: "district" | "region", filters: GapFilters) => unwrap<GapReport<Rollup>>(
     api.GET("/api/v1/dashboards/gaps", { params: { query: clean({ level, top: 10, per_page: 100, ...filters }) } })),
   progress: (by: "coachee" | "facility" | "district" | "plan") => allPages<ProgressRow>((page) =>
