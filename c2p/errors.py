@@ -32,7 +32,21 @@ class NotFound(C2PError):
 
 @deserialize_to_instance
 class Forbidden(C2PError):
-    """Not for this caller's role."""
+    """Not for this caller: its role, or an object outside its scope.
+
+    `field` names what was refused (`role`, `scope`, or the field naming the
+    object); the reason is given in English and French, the way every text a
+    user reads is. `errors` has InvalidInput's shape, so a 403 answer names what
+    was refused and why as a 422 does. Name only what the caller sent or already
+    knows (its role, the id it asked for), never another facility's data."""
+
+    def __init__(self, field: str, reason_en: str, reason_fr: str):
+        super().__init__(field, reason_en, reason_fr)
+        self.field, self.reason_en, self.reason_fr = field, reason_en, reason_fr
+        self.errors = {field: [reason_en, reason_fr]}
+
+    def __str__(self):
+        return f"{self.field}: {self.reason_en}"
 
 
 @deserialize_to_instance
@@ -80,21 +94,26 @@ class Refused(Exception):
     matching C2PError with `as_error()`.
 
     `kind`: 'conflict' (409: not in this state), 'invalid' (422: bad input, `field`
-    names it), 'forbidden' (403: not for this role)."""
+    names it), 'forbidden' (403: not for this role; `field` names what was
+    refused, `role` unless said, and `message_fr` says it in French)."""
 
     KINDS = ("conflict", "invalid", "forbidden")
 
-    def __init__(self, kind: str, message: str, field: str | None = None):
+    def __init__(self, kind: str, message: str, field: str | None = None,
+                 message_fr: str | None = None):
         if kind not in self.KINDS:
             raise ValueError(f"unknown refusal kind {kind!r}")
+        if kind == "forbidden" and not message_fr:
+            raise ValueError("a forbidden refusal says why in French too (message_fr)")
         super().__init__(message)
         self.kind, self.message, self.field = kind, message, field
+        self.message_fr = message_fr
 
     def as_error(self) -> C2PError:
         if self.kind == "invalid":
             return InvalidInput({self.field or "_": [self.message]})
         if self.kind == "forbidden":
-            return Forbidden(self.message)
+            return Forbidden(self.field or "role", self.message, self.message_fr)
         return Conflict(self.message)
 
 

@@ -366,7 +366,11 @@ class Access:
             raise Unauthorized("token outdated: sign in again")
         route = request.environ.get(ROUTE_KEY)
         if not policy.may_call(caller.role, route):
-            raise Forbidden(f"a {caller.role} may not {policy.action_of(route)}")
+            action = policy.action_of(route)
+            allowed = ", ".join(r for r in policy.ROLES if policy.allowed(r, action))
+            raise Forbidden(
+                "role", f"the role {caller.role} may not do {action} (allowed: {allowed})",
+                f"le rôle {caller.role} ne permet pas {action} (rôles autorisés : {allowed})")
         return caller
 
     def issue(self, account) -> dict:

@@ -291,7 +291,8 @@ def error_response(exc) -> Response:
     mapped = _mapped(ERROR_STATUS, exc)
     if mapped is not None:
         status, title = mapped
-        if isinstance(exc, InvalidInput):
+        if isinstance(exc, (InvalidInput, Forbidden)):
+            # What was refused and why, field by field (a 403's too).
             response = problem(status, title, str(exc), exc.errors)
         elif isinstance(exc, RpcTimeout):
             response = problem(status, title, "a service did not answer in time")

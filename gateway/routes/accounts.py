@@ -331,5 +331,7 @@ class AccountRoutes:
     def _check_within(caller, scope):
         outside = [path for path in scope if not in_scope(path, caller.scope)]
         if outside:
-            raise Forbidden(f"scope {', '.join(outside)} lies outside your own scope")
+            paths = ", ".join(outside)
+            raise Forbidden("scope", f"scope {paths} lies outside your own scope",
+                            f"le périmètre {paths} sort de votre propre périmètre")
 

@@ -55,7 +55,8 @@ class InboxRoutes:
     def get_delivery_log(self, request):
         caller = self.auth.caller(request)
         if caller.role != "admin":
-            raise Forbidden("the delivery log is for administrators")
+            raise Forbidden("role", "the delivery log is for administrators",
+                            "le journal des envois est réservé aux administrateurs")
         q = request.query
         filters = {name: str(q[name]) for name in DELIVERY_FILTERS if q.get(name)}
         return self.notify.list_deliveries(caller.as_rpc(), filters, q["page"], q["per_page"])

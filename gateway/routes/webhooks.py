@@ -63,7 +63,8 @@ SIGNING = ("Each delivery is POSTed as the event envelope (JSON, UTF-8) with hea
 
 def _admin(caller):
     if caller.role != "admin":
-        raise Forbidden("webhooks are managed by administrators")
+        raise Forbidden("role", "webhooks are managed by administrators",
+                        "les webhooks sont gérés par les administrateurs")
 
 
 def _may_manage(caller, endpoint) -> bool:

@@ -186,3 +186,26 @@ def test_a_refresh_token_rotates_once_and_a_copy_revokes_its_family():
     assert refresh_outcome(rotated, unused, now + REFRESH_RETRY_GRACE) == "reuse"
     # Revoked by sign-out, disabling or re-scoping: refused, nothing more to revoke.
     assert refresh_outcome(token(revoked_at=now), None, now) == "refused"
+
+
+def test_a_role_refused_by_the_policy_is_named_with_why_in_english_and_french():
+    """The role check of every route (`Access.caller`) answers a 403 whose `errors`
+    names the caller's role and the action, with the roles that may do it."""
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    from gateway.auth import ROUTE_KEY, Access, Forbidden
+    from gateway.http import error_response
+    coachee = SimpleNamespace(**{**vars(ACCOUNT), "role": "coachee", "token_version": 0})
+    token = tokens().issue(coachee)["access_token"]
+    provider = SimpleNamespace(tokens=tokens(), states=AccountStates(lambda _: (True, 0)))
+    environ = EnvironBuilder(path="/api/v1/submissions", method="POST",
+                             headers={"Authorization": f"Bearer {token}"}).get_environ()
+    environ[ROUTE_KEY] = "submit_checklist"
+    with pytest.raises(Forbidden) as refused:
+        Access(provider).caller(Request(environ))
+    body = json.loads(error_response(refused.value).get_data())
+    assert body["status"] == 403
+    assert body["errors"] == [{"field": "role", "reason": (
+        "the role coachee may not do submissions.create (allowed: coach, admin); "
+        "le rôle coachee ne permet pas submissions.create (rôles autorisés : coach, admin)")}]

@@ -32,9 +32,10 @@ ADMINS = ("admin",)
 DASHBOARDS = answer_cache.AnswerCache()
 
 
-def require_role(caller, roles, what):
+def require_role(caller, roles, what, what_fr):
     if (caller or {}).get("role") not in roles:
-        raise Forbidden(f"only {' or '.join(roles)} accounts may {what}")
+        raise Forbidden("role", f"only {' or '.join(roles)} accounts may {what}",
+                        f"seuls les comptes {' ou '.join(roles)} peuvent {what_fr}")
 
 
 def _period(since, until):
@@ -97,7 +98,7 @@ class ChecklistService(PlatformService):
         Nothing is stored unless everything checks: role, shape, facility and
         scope, template and version, every answer.
         """
-        require_role(coach, SUBMITTERS, "submit a visit")
+        require_role(coach, SUBMITTERS, "submit a visit", "soumettre une visite")
         if not isinstance(payload, dict):
             raise InvalidInput({"body": ["must be a JSON object"]})
         try:
@@ -114,7 +115,8 @@ class ChecklistService(PlatformService):
         if facility is None or facility.level != "facility":
             raise InvalidInput({"facility_id": [f"unknown facility {request['facility_id']!r}"]})
         if not in_scope(facility.path, coach["scope"]):
-            raise Forbidden(f"facility_id: {facility.id} is outside your scope")
+            raise Forbidden("facility_id", f"{facility.id} is outside your scope",
+                            f"{facility.id} est hors de votre périmètre")
         template, definition = self._template(request["template_code"],
                                               request["template_version"])
 
@@ -283,12 +285,15 @@ class ChecklistService(PlatformService):
     @rpc
     def create_template(self, caller, definition):
         """Publish a template version (admins); returns it with `created`."""
-        require_role(caller, ADMINS, "publish checklist templates")
+        require_role(caller, ADMINS, "publish checklist templates",
+                     "publier des grilles")
         if not is_national(caller.get("scope")):
             # A template scores every visit of the programme: a regional admin
             # publishing a version would change the scores of other regions.
-            raise Forbidden("checklist templates are programme-wide: publishing one "
-                            "needs national scope")
+            raise Forbidden("scope", "checklist templates are programme-wide: publishing "
+                            "one needs national scope",
+                            "les grilles valent pour tout le programme : en publier une "
+                            "demande un périmètre national")
         row, created = store.publish_template(self.db.session, definition, caller["id"])
         return schemas.published_template_view(row, created)
 
@@ -327,7 +332,7 @@ class ChecklistService(PlatformService):
     @rpc
     def import_org_units(self, caller, fmt, content, dry_run=False):
         """Import org units from CSV text or a DHIS2 export (admins); line-by-line report."""
-        require_role(caller, ADMINS, "import org units")
+        require_role(caller, ADMINS, "import org units", "importer des unités")
         # Only units within the importer's scope are touched (a regional admin
         # cannot move a facility of another region into theirs).
         return store.import_org_units(self.db.session, fmt, content, dry_run=bool(dry_run),
@@ -344,13 +349,13 @@ class ChecklistService(PlatformService):
     @rpc
     def start_dhis2_import(self, caller, body):
         """Queue an org-unit import from the DHIS2 server (admins); see dhis2_pull."""
-        require_role(caller, ADMINS, "import org units")
+        require_role(caller, ADMINS, "import org units", "importer des unités")
         return dhis2_pull.job_view(dhis2_pull.queue_job(self.db.session, caller, body))
 
     @rpc
     def get_import_job(self, caller, job_id):
         """An import's status, progress and report, for admins whose scope covers it."""
-        require_role(caller, ADMINS, "import org units")
+        require_role(caller, ADMINS, "import org units", "importer des unités")
         return dhis2_pull.job_view(dhis2_pull.visible_job(self.db.session, caller, job_id))
 
     @timer(2)

@@ -188,12 +188,14 @@ def can_withdraw(caller_id: str, uploaded_by: str, status: str) -> str | None:
 
 def check_uploader(role: str) -> None:
     if role not in UPLOADER_ROLES:
-        raise Refused("forbidden", f"a {role} cannot upload evidence")
+        raise Refused("forbidden", f"the role {role} cannot upload evidence",
+                      message_fr=f"le rôle {role} ne permet pas d'envoyer des preuves")
 
 
 def check_reviewer(role: str) -> None:
     if role not in REVIEWER_ROLES:
-        raise Refused("forbidden", "only a coach may review evidence")
+        raise Refused("forbidden", "only a coach may review evidence",
+                      message_fr="seul un coach peut examiner les preuves")
 
 
 def check_review(role: str, status: str) -> None:
@@ -207,8 +209,11 @@ def check_review(role: str, status: str) -> None:
 def check_withdraw(caller_id: str, uploaded_by: str, status: str) -> None:
     """Refused (forbidden for anyone but the uploader, conflict once reviewed)."""
     reason = can_withdraw(caller_id, uploaded_by, status)
+    if reason and caller_id != uploaded_by:
+        raise Refused("forbidden", reason, "uploaded_by",
+                      "seule la personne qui a envoyé la preuve peut la retirer")
     if reason:
-        raise Refused("forbidden" if caller_id != uploaded_by else "conflict", reason)
+        raise Refused("conflict", reason)
 
 
 def check_takes_evidence(action_status: str) -> None:

@@ -150,7 +150,8 @@ class EvidenceService(PlatformService):
         if evidence is None or not in_scope(evidence.facility_path, caller["scope"]):
             raise NotFound(f"evidence {evidence_id} not found")
         if evidence.uploaded_by != caller["id"]:
-            raise Forbidden("only the person who uploads evidence may confirm it")
+            raise Forbidden("uploaded_by", "only the person who uploads evidence may confirm it",
+                            "seule la personne qui envoie la preuve peut la confirmer")
         if evidence.status in domain.VERIFIED:
             return schemas.confirmation_view(self._view(evidence), replayed=True)
         if evidence.status == domain.WITHDRAWN:

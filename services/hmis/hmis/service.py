@@ -30,7 +30,8 @@ def _action_change(data) -> dict:
 
 def require_admin(caller):
     if (caller or {}).get("role") not in ADMINS:
-        raise Forbidden("only admin accounts may manage the DHIS2 export")
+        raise Forbidden("role", "only admin accounts may manage the DHIS2 export",
+                        "seuls les comptes admin peuvent gérer l'export DHIS2")
 
 
 class HmisService(PlatformService):

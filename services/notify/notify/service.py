@@ -179,7 +179,8 @@ class NotifyService(PlatformService):
     @rpc
     def list_deliveries(self, caller, filters=None, page=1, per_page=50):
         if (caller or {}).get("role") != "admin":
-            raise Forbidden("the delivery log is for administrators")
+            raise Forbidden("role", "the delivery log is for administrators",
+                            "le journal des envois est réservé aux administrateurs")
         wanted = load(schemas.DeliveryFilters(), dict(filters or {}))
         # Scoped like every object: an admin of a region sees its deliveries only.
         total, rows = store.deliveries(self.db.session, caller.get("scope"), wanted, page,

@@ -106,9 +106,11 @@ def check_agreement(status: str, role: str, is_coachee_of_plan: bool,
     Raises Refused when the caller may not confirm or the plan is past agreement."""
     side = party(role)
     if side is None:
-        raise Refused("forbidden", f"a {role} cannot agree a plan")
+        raise Refused("forbidden", f"the role {role} cannot agree a plan",
+                      message_fr=f"le rôle {role} ne permet pas de valider un plan")
     if side == "coachee" and not is_coachee_of_plan:
-        raise Refused("forbidden", "only a coachee of this plan can agree it")
+        raise Refused("forbidden", "only a coachee of this plan can agree it", "coachees",
+                      "seul un agent concerné par ce plan peut le valider")
     if side in already_confirmed:
         return None
     if status != "draft":
@@ -157,7 +159,9 @@ def check_transition(current: str, target: str, role: str, is_coachee_concerned:
         raise Refused("conflict", f"an action cannot go from {current} to {target}; "
                       f"from {current} it can go to {', '.join(allowed)}")
     if role not in EDITORS and not (who == "doer" and role == COACHEE and is_coachee_concerned):
-        raise Refused("forbidden", f"a {role} cannot move an action from {current} to {target}")
+        raise Refused("forbidden", f"the role {role} cannot move an action from {current} "
+                      f"to {target}", message_fr=f"le rôle {role} ne permet pas de faire "
+                      f"passer une action de {current} à {target}")
     if plan_status == "draft" and target != "dropped":
         raise Refused("conflict", "the plan is not agreed yet: agree it before starting actions")
     if target == "dropped" and not (reason or "").strip():
@@ -166,7 +170,8 @@ def check_transition(current: str, target: str, role: str, is_coachee_concerned:
 
 def check_editable(status: str, role: str) -> None:
     if role not in EDITORS:
-        raise Refused("forbidden", f"a {role} cannot change actions")
+        raise Refused("forbidden", f"the role {role} cannot change actions",
+                      message_fr=f"le rôle {role} ne permet pas de modifier les actions")
     if status in CLOSED:
         raise Refused("conflict", f"the action is {status}; it cannot be changed any more")
 
@@ -237,8 +242,11 @@ def check_comment(role: str, is_coachee_concerned: bool) -> None:
     if role == COACHEE and is_coachee_concerned:
         return
     if role == COACHEE:
-        raise Refused("forbidden", "only the coachees of this plan can comment on its actions")
-    raise Refused("forbidden", f"a {role} cannot comment on actions")
+        raise Refused("forbidden", "only the coachees of this plan can comment on its actions",
+                      "coachees", "seuls les agents concernés par ce plan peuvent commenter "
+                      "ses actions")
+    raise Refused("forbidden", f"the role {role} cannot comment on actions",
+                  message_fr=f"le rôle {role} ne permet pas de commenter les actions")
 
 
 def comment_side(role: str) -> str:

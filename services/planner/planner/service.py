@@ -285,7 +285,8 @@ class PlannerService(PlatformService):
         request = load(schemas.NewAction(), request)
         plan = self._plan(plan_id, caller, lock=True)
         if caller["role"] not in domain.EDITORS:
-            raise Forbidden(f"a {caller['role']} cannot add actions")
+            raise Forbidden("role", f"the role {caller['role']} cannot add actions",
+                            f"le rôle {caller['role']} ne permet pas d'ajouter des actions")
         session = self.db.session
         existing = session.get(Action, request["id"])
         if existing is not None:
@@ -322,7 +323,9 @@ class PlannerService(PlatformService):
         notes = load(schemas.GrowNotes(), notes)
         plan = self._plan(plan_id, caller, lock=True)
         if caller["role"] not in domain.EDITORS:
-            raise Forbidden(f"a {caller['role']} cannot write the plan's GROW notes")
+            raise Forbidden("role", f"the role {caller['role']} cannot write the plan's "
+                            "GROW notes", f"le rôle {caller['role']} ne permet pas d'écrire "
+                            "les notes GROW du plan")
         changed = {}
         for name, text in notes.items():
             if getattr(plan, f"grow_{name}") != text:
