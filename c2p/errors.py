@@ -121,3 +121,9 @@ class UnknownParameter(InvalidInput):
     """A query parameter the route does not know (or a single one given twice):
     answered 400, so a client never believes it filtered or exported when it
     did not. Raised by the gateway itself; it does not cross RPC."""
+
+
+class UnsupportedMediaType(InvalidInput):
+    """A body in a media type the route does not take (415): `errors` names the
+    `Content-Type` header and what is accepted. Raised by the gateway itself; it
+    does not cross RPC."""

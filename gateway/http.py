@@ -29,7 +29,7 @@ from c2p.api import Query, dump
 from c2p.entrypoints import TransactionalHttp
 from c2p.errors import (C2PError, Conflict, Forbidden, InvalidInput, NotFound,
                         ServiceUnavailable, Throttled, Unauthorized, UnknownParameter,
-                        flatten_errors)
+                        UnsupportedMediaType, flatten_errors)
 from gateway.auth import ROUTE_KEY
 from gateway.compression import gzip_answer
 from gateway.openapi import documented
@@ -60,13 +60,42 @@ def problem(status, title, detail, errors=None) -> Response:
                     content_type="application/problem+json; charset=utf-8")
 
 
+JSON_MEDIA = "application/json"
+
+
+def is_json(mimetype: str | None) -> bool:
+    """`application/json` or a type with the `+json` suffix (RFC 6839, e.g.
+    `application/merge-patch+json`), parameters such as `charset=utf-8` aside
+    (werkzeug's `mimetype` has them stripped)."""
+    mimetype = (mimetype or "").lower()
+    return mimetype == JSON_MEDIA or mimetype.endswith("+json")
+
+
+def check_json_media(request) -> None:
+    """UnsupportedMediaType (415) unless the body is declared as JSON: a form,
+    plain text or a body without Content-Type is not guessed at."""
+    if is_json(request.mimetype):
+        return
+    accepted_en = f"send the body as JSON ({JSON_MEDIA} or a +json type)"
+    accepted_fr = f"envoyez le corps en JSON ({JSON_MEDIA} ou un type +json)"
+    sent = request.mimetype[:100]
+    if sent:
+        reasons = [f"{sent} is not accepted: {accepted_en}",
+                   f"{sent} n'est pas accepté : {accepted_fr}"]
+    else:
+        reasons = [f"missing: {accepted_en}", f"absent : {accepted_fr}"]
+    raise UnsupportedMediaType({"Content-Type": reasons})
+
+
 def read_json(request) -> dict:
     """The request body as a JSON object, or InvalidInput saying why not.
 
-    The one reader of JSON bodies (`c2p.safejson`): too deep a nesting, and any
-    text that cannot be stored (NUL, lone surrogates), are refused here with the
-    field named, rather than failing deep in a service as a 500.
+    The one reader of JSON bodies (`c2p.safejson`): a body not declared as JSON
+    is a 415 (`check_json_media`); too deep a nesting, and any text that cannot
+    be stored (NUL, lone surrogates), are refused here with the field named,
+    rather than failing deep in a service as a 500.
     """
+    check_json_media(request)
     if request.content_length and request.content_length > MAX_JSON_BYTES:
         raise InvalidInput({"body": [f"larger than {MAX_JSON_BYTES} bytes"]})
     raw = request.get_data(cache=False)
@@ -265,6 +294,7 @@ class GatewayHttp(TransactionalHttp):
 # along the error's class hierarchy. Anything not in it is a bug: a logged 500.
 ERROR_STATUS = {
     UnknownParameter: (400, "Unknown query parameter"),
+    UnsupportedMediaType: (415, "Unsupported media type"),
     InvalidInput: (422, "Invalid input"),
     Unauthorized: (401, "Unauthorized"),
     Forbidden: (403, "Forbidden"),

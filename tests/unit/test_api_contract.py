@@ -180,3 +180,64 @@ def test_every_documented_shape_lives_in_the_shared_api_package():
             if schema is not None and not schema.__module__.startswith("c2p.api."):
                 elsewhere.append((name, key, f"{schema.__module__}.{schema.__name__}"))
     assert elsewhere == []
+
+
+# --- JSON bodies: only a body declared as JSON is read (415 otherwise) ---------------
+
+def _body_request(body=b'{"username": "awa"}', content_type=None):
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+    headers = {"Content-Type": content_type} if content_type is not None else {}
+    environ = EnvironBuilder(method="POST", path="/api/v1/auth/token", data=body,
+                             headers=headers).get_environ()
+    if content_type is None:
+        environ.pop("CONTENT_TYPE", None)
+    return Request(environ)
+
+
+@pytest.mark.parametrize("content_type", [
+    "application/json", "application/json; charset=utf-8", "Application/JSON",
+    "application/problem+json", "application/merge-patch+json; charset=utf-8"])
+def test_a_json_body_is_read_whatever_its_json_media_type(content_type):
+    from gateway.http import read_json
+    assert read_json(_body_request(content_type=content_type)) == {"username": "awa"}
+
+
+@pytest.mark.parametrize("content_type, named", [
+    ("text/plain", "text/plain is not accepted"),
+    ("text/plain; charset=utf-8", "text/plain is not accepted"),
+    ("application/x-www-form-urlencoded", "application/x-www-form-urlencoded is not accepted"),
+    ("multipart/form-data; boundary=x", "multipart/form-data is not accepted"),
+    (None, "missing"),
+])
+def test_a_body_not_sent_as_json_is_a_415_naming_the_content_type(content_type, named):
+    from c2p.errors import UnsupportedMediaType
+    from gateway.http import read_json
+    with pytest.raises(UnsupportedMediaType) as refused:
+        read_json(_body_request(content_type=content_type))
+    response = error_response(refused.value)
+    body = json.loads(response.get_data())
+    assert response.status_code == 415 and body["status"] == 415
+    assert response.content_type.startswith("application/problem+json")
+    assert body["title"] == "Unsupported media type"
+    [entry] = body["errors"]
+    assert entry["field"] == "Content-Type"
+    english, french = entry["reason"].split("; ")
+    assert english.startswith(named) and "application/json" in english
+    assert "application/json" in french and "JSON" in french
+
+
+def test_a_json_body_that_is_not_json_is_still_a_422():
+    from gateway.http import read_json
+    with pytest.raises(InvalidInput) as refused:
+        read_json(_body_request(b"{not json", "application/json"))
+    assert error_response(refused.value).status_code == 422
+
+
+def test_every_route_that_reads_a_json_body_declares_it():
+    """The 415 is documented where a request body is declared: every route
+    reading one through `read_json` declares it, and no other route calls it."""
+    import inspect
+    for name, _, _ in http_routes(GatewayService):
+        reads = "read_json(" in inspect.getsource(getattr(GatewayService, name))
+        assert reads == (documented(name)["request"] is not None), name

@@ -9,7 +9,8 @@ import pytest
 from nameko.exceptions import RemoteError, RpcTimeout
 
 from c2p.errors import (C2PError, Conflict, Forbidden, InvalidInput, NotFound, Refused,
-                        ServiceUnavailable, Throttled, Unauthorized, UnknownParameter)
+                        ServiceUnavailable, Throttled, Unauthorized, UnknownParameter,
+                        UnsupportedMediaType)
 from gateway.http import ERROR_STATUS, error_response
 
 
@@ -30,6 +31,8 @@ from gateway.http import ERROR_STATUS, error_response
     (Refused("invalid", "required", "reason").as_error(), 422, "Invalid input", {}),
     (Refused("forbidden", "not for you", message_fr="pas pour vous").as_error(), 403,
      "Forbidden", {}),
+    (UnsupportedMediaType({"Content-Type": ["text/plain is not accepted"]}), 415,
+     "Unsupported media type", {}),
     (RemoteError("KeyError", "boom"), 500, "Internal error", {}),
     (KeyError("boom"), 500, "Internal error", {}),
 ])
