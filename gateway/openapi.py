@@ -17,7 +17,8 @@ cannot drift from what is sent:
   data (or `Reply(data, status=..., headers=...)`) and the gateway dumps it
   through this view; a JSON `Response` built by hand is refused. A route
   without a view does not start.
-- `request`: the JSON body schema; `status`: the 2xx code(s), the first is the
+- `request`: the JSON body schema (a body not sent as JSON is a 415, documented
+  on every route that declares one); `status`: the 2xx code(s), the first is the
   default; `errors`: problem+json statuses besides 401/403 (and 400/422);
   `public=True`: no bearer token needed; `media="text/html"` for an answer
   that is not JSON; `stream="text/event-stream"` for a streaming answer
@@ -75,15 +76,26 @@ UUID_PARAMS = {"submission_id", "plan_id", "action_id", "evidence_id", "review_i
                "message_id", "webhook_id", "delivery_id"}
 ID_PARAM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 
-ERROR_TITLES = {400: "Bad request: an unknown or repeated query parameter", 401: "No valid bearer token", 403: "Role not allowed",
+ERROR_TITLES = {400: "Bad request: an unknown or repeated query parameter",
+                401: "No valid bearer token",
+                403: "Refused to this caller (its role or scope): `errors` names what was "
+                     "refused and why",
                 404: "Not found (or outside the caller's scope)", 409: "Conflict",
-                413: "Too large", 422: "Invalid input: `errors` names each field and reason",
+                413: "Too large",
+                415: "The body is not JSON: `errors` names the Content-Type header and "
+                     "what is accepted (application/json or a +json type)",
+                422: "Invalid input: `errors` names each field and reason",
                 429: "Too many attempts: see Retry-After", 503: "A service did not answer"}
 
 
 class ProblemField(Schema):
-    field = fields.String(required=True, metadata={"description": "dotted path of the field"})
-    reason = fields.String(required=True)
+    field = fields.String(required=True, metadata={"description": (
+        "what was refused: the dotted path of a body field or query parameter, a "
+        "header (`Content-Type` in a 415), or in a 403 `role`, `scope` or the field of "
+        "the object that rules the caller out (`facility_id`, `uploaded_by`, `coachees`)")})
+    reason = fields.String(required=True, metadata={"description": (
+        "why; a refusal written for users (every 403 and 415) says it in English "
+        "then French, separated by `; `")})
 
 
 class Problem(Schema):
@@ -92,7 +104,9 @@ class Problem(Schema):
     title = fields.String(required=True)
     status = fields.Integer(required=True)
     detail = fields.String(required=True)
-    errors = fields.List(fields.Nested(ProblemField))
+    errors = fields.List(fields.Nested(ProblemField), metadata={"description": (
+        "what was refused and why: in every 403, 415 and 422, and in a 400 for a "
+        "query parameter")})
 
 
 def register(name: str, *, summary=None, description=None, request=None, query=None,
@@ -201,6 +215,8 @@ def _operation(name, method, params, service_cls, path=""):
         operation["security"] = []
     if path.startswith("/api/v1/"):
         errors.add(400)  # an unknown query parameter, on every API route
+    if doc.get("request") is not None:
+        errors.add(415)  # a body not declared as JSON (gateway.http.read_json)
     if params or has_body or doc.get("query") is not None:
         errors.add(422 if has_body or doc.get("query") is not None else 404)
     if not name.startswith(("api_docs", "web_app")) and name not in ("health", "openapi_document",

@@ -87,3 +87,29 @@ def test_a_real_event_validates_against_its_asyncapi_payload_and_a_broken_one_do
     assert any("surprise" in m for m in messages)
     assert not _payload_validator(events, "account.created.v1").is_valid(
         {**wire, "type": "account.disabled"})
+
+
+def test_a_415_is_documented_where_a_json_body_is_taken_and_only_there(document):
+    operations = [(f"{method.upper()} {path}", operation)
+                  for path, item in document["paths"].items()
+                  for method, operation in item.items()]
+    for where, operation in operations:
+        takes_json = "application/json" in operation.get("requestBody", {}).get("content", {})
+        assert ("415" in operation["responses"]) == takes_json, where
+    # The file uploads take their own media types: no 415 promised there.
+    stream = document["paths"]["/api/v1/evidence/{evidence_id}/content"]["put"]
+    assert "415" not in stream["responses"]
+    assert "415" not in document["paths"]["/api/v1/org-units/import"]["post"]["responses"]
+    sign_in = document["paths"]["/api/v1/auth/token"]["post"]["responses"]["415"]
+    assert "Content-Type" in sign_in["description"]
+    assert sign_in["content"]["application/problem+json"]["schema"]["$ref"].endswith("/Problem")
+
+
+def test_the_problem_schema_says_403_and_415_answers_name_what_was_refused(document):
+    schemas = document["components"]["schemas"]
+    errors = schemas["Problem"]["properties"]["errors"]["description"]
+    assert "403" in errors and "415" in errors and "422" in errors
+    field = schemas["ProblemField"]["properties"]["field"]["description"]
+    assert "Content-Type" in field and "role" in field and "scope" in field
+    forbidden = document["paths"]["/api/v1/accounts"]["post"]["responses"]["403"]
+    assert "`errors`" in forbidden["description"]

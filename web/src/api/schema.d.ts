@@ -2350,14 +2350,16 @@ export interface components {
         };
         Problem: {
             detail: string;
+            /** @description what was refused and why: in every 403, 415 and 422, and in a 400 for a query parameter */
             errors?: components["schemas"]["ProblemField"][];
             status: number;
             title: string;
             type: string;
         };
         ProblemField: {
-            /** @description dotted path of the field */
+            /** @description what was refused: the dotted path of a body field or query parameter, a header (`Content-Type` in a 415), or in a 403 `role`, `scope` or the field of the object that rules the caller out (`facility_id`, `uploaded_by`, `coachees`) */
             field: string;
+            /** @description why; a refusal written for users (every 403 and 415) says it in English then French, separated by `; ` */
             reason: string;
         };
         ProgressRow: {
@@ -3021,7 +3023,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3099,7 +3101,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3110,6 +3112,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON: `errors` names the Content-Type header and what is accepted (application/json or a +json type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3175,7 +3186,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3246,7 +3257,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3266,6 +3277,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON: `errors` names the Content-Type header and what is accepted (application/json or a +json type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3331,7 +3351,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3416,7 +3436,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3497,7 +3517,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3582,7 +3602,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3680,6 +3700,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is not JSON: `errors` names the Content-Type header and what is accepted (application/json or a +json type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input: `errors` names each field and reason */
             422: {
                 headers: {
@@ -3722,6 +3751,15 @@ export interface operations {
             };
             /** @description Bad request: an unknown or repeated query parameter */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON: `errors` names the Content-Type header and what is accepted (application/json or a +json type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3782,6 +3820,15 @@ export interface operations {
             };
             /** @description No valid bearer token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON: `errors` names the Content-Type header and what is accepted (application/json or a +json type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3872,7 +3919,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3949,7 +3996,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4028,7 +4075,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4112,7 +4159,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4188,7 +4235,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4255,7 +4302,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4322,7 +4369,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4407,7 +4454,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4504,7 +4551,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4600,7 +4647,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4680,7 +4727,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4700,6 +4747,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON: `errors` names the Content-Type header and what is accepted (application/json or a +json type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4776,7 +4832,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4796,6 +4852,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON: `errors` names the Content-Type header and what is accepted (application/json or a +json type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4867,7 +4932,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4949,7 +5014,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5025,7 +5090,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5099,7 +5164,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5178,7 +5243,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5247,8 +5312,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON: `errors` names the Content-Type header and what is accepted (application/json or a +json type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5314,7 +5388,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5379,7 +5453,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5439,8 +5513,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON: `errors` names the Content-Type header and what is accepted (application/json or a +json type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5507,7 +5590,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5588,7 +5671,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5655,7 +5738,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5729,7 +5812,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5794,7 +5877,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5855,7 +5938,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5920,7 +6003,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5980,8 +6063,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON: `errors` names the Content-Type header and what is accepted (application/json or a +json type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6059,7 +6151,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6129,7 +6221,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6230,7 +6322,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6299,8 +6391,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON: `errors` names the Content-Type header and what is accepted (application/json or a +json type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6366,7 +6467,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6434,7 +6535,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6506,7 +6607,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6573,7 +6674,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6653,7 +6754,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6673,6 +6774,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON: `errors` names the Content-Type header and what is accepted (application/json or a +json type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6743,7 +6853,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6763,6 +6873,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON: `errors` names the Content-Type header and what is accepted (application/json or a +json type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6834,7 +6953,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6924,7 +7043,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6944,6 +7063,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON: `errors` names the Content-Type header and what is accepted (application/json or a +json type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7014,7 +7142,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7034,6 +7162,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON: `errors` names the Content-Type header and what is accepted (application/json or a +json type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7099,7 +7236,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7188,7 +7325,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7199,6 +7336,15 @@ export interface operations {
             };
             /** @description Not found (or outside the caller's scope) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON: `errors` names the Content-Type header and what is accepted (application/json or a +json type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7269,7 +7415,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7357,7 +7503,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7444,7 +7590,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7455,6 +7601,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON: `errors` names the Content-Type header and what is accepted (application/json or a +json type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7520,7 +7675,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7587,7 +7742,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7656,7 +7811,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7736,7 +7891,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7814,7 +7969,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7825,6 +7980,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON: `errors` names the Content-Type header and what is accepted (application/json or a +json type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7893,7 +8057,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7979,7 +8143,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8058,7 +8222,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8136,7 +8300,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8147,6 +8311,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON: `errors` names the Content-Type header and what is accepted (application/json or a +json type) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8212,7 +8385,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8279,7 +8452,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8352,7 +8525,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8429,7 +8602,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8497,7 +8670,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8582,7 +8755,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role not allowed */
+            /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
                 headers: {
                     [name: string]: unknown;
