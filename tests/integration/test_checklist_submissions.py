@@ -103,12 +103,18 @@ def test_every_rejection_names_the_field_and_stores_nothing(start_service, engin
             # the one field at fault, and only it
             assert list(flatten_errors(refused.value.errors)) == [field], refused.value.errors
         # A facility outside the coach's scope, and accounts that may not submit.
-        with pytest.raises(Forbidden, match="facility_id"):
+        with pytest.raises(Forbidden, match="facility_id") as refused:
             client.submit_checklist(sample_submission(facility_id="ML-KAY-KAY-LAF"),
                                     COACH_NIONO)
+        # Across RPC with what was refused and why, in English and French, naming
+        # only the id the caller sent (not the facility's name or path).
+        assert refused.value.errors == {"facility_id": [
+            "ML-KAY-KAY-LAF is outside your scope",
+            "ML-KAY-KAY-LAF est hors de votre périmètre"]}
         for caller in (COACHEE, {**COACH_NIONO, "role": "manager"}):
-            with pytest.raises(Forbidden):
+            with pytest.raises(Forbidden) as refused:
                 client.submit_checklist(sample_submission(), caller)
+            assert list(refused.value.errors) == ["role"]
         with pytest.raises(InvalidInput):
             client.submit_checklist(["not", "an", "object"], COACH_NIONO)
     assert nothing_stored(engines)

@@ -145,6 +145,11 @@ def test_signed_delivery_once_per_event_and_admin_only(gateway, settings, engine
         response = requests.request(method, f"{gateway}{API}{path}", headers=coach, json={},
                                     timeout=10)
         assert response.status_code == 403, (path, response.text)
+        # What was refused and why, in the 422's shape, in English and French.
+        [refused] = response.json()["errors"]
+        assert refused["field"] == "role", (path, refused)
+        english, french = refused["reason"].split("; ")
+        assert "coach" in english and "admin" in english and "rôle" in french
     assert requests.get(f"{gateway}{API}/webhooks", timeout=10).status_code == 401
 
 
@@ -198,8 +203,26 @@ def test_bad_registrations_are_refused_naming_the_field(gateway, engines):
                                  timeout=10)
         assert response.status_code == 422, response.text
         assert field in [e["field"] for e in response.json()["errors"]]
+    # A body not sent as JSON is a 415 naming Content-Type, however JSON its text.
+    raw = json.dumps(good)
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", None):
+        headers = {**admin, "Content-Type": content_type} if content_type else admin
+        response = requests.post(f"{gateway}{API}/webhooks", data=raw.encode(),
+                                 headers=headers, timeout=10)
+        assert response.status_code == 415, (content_type, response.text)
+        assert response.headers["Content-Type"].startswith("application/problem+json")
+        [refused] = response.json()["errors"]
+        assert refused["field"] == "Content-Type" and "application/json" in refused["reason"]
+    signing_in = requests.post(f"{gateway}{API}/auth/token", data=json.dumps(
+        {"username": "admin", "password": "x"}), headers={"Content-Type": "text/plain"},
+        timeout=10)
+    assert signing_in.status_code == 415, signing_in.text
     with engines["gateway"].connect() as conn:
         assert conn.execute(text("select count(*) from webhook_endpoints")).scalar() == 0
+    # JSON with its charset, or a +json type, is read as JSON.
+    assert requests.post(f"{gateway}{API}/webhooks", data=json.dumps(
+        {**good, "id": str(uuid.uuid4())}).encode(), timeout=10, headers={
+        **admin, "Content-Type": "application/json; charset=utf-8"}).status_code == 201
     # Client-generated id: a retried create answers the original, another body conflicts.
     assert requests.post(f"{gateway}{API}/webhooks", json=good, headers=admin,
                          timeout=10).status_code == 201
