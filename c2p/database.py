@@ -437,9 +437,9 @@ def publish_rows(bus: Bus, messages: list[Message], marks: "SentMarks") -> int:
     hand the ones the broker confirmed to `marks`; raises `NotConfirmed` for the
     others, which stay unmarked for the relay.
 
-    Nothing is locked or marked before: if the relay (of any replica) takes one of
-    these rows at the same time, the event is published twice, which consumers
-    are built for; the relay takes only rows older than the worker's publish."""
+    Nothing is locked or marked before: the relay (of any replica) takes only rows
+    a few seconds old, so it sends one of these again only if the worker was that
+    slow or its mark was lost; consumers are built for such copies."""
     try:
         bus.publish_all(messages)
     except NotConfirmed as exc:
@@ -480,8 +480,8 @@ class SentMarks:
         except Exception as exc:
             # Kept for the next try; if the process dies first, the relay sends them again.
             self._ids[:0] = ids
-            log.warning("marking %d published outbox rows failed (%s: %s); retrying",
-                        len(ids), exc.__class__.__name__, str(exc).splitlines()[0] if str(exc) else "")
+            log.warning("marking %d published outbox rows failed (%s: %s); retrying", len(ids),
+                        exc.__class__.__name__, (str(exc).splitlines() or [""])[0])
         return len(ids)
 
     def run(self) -> None:
