@@ -9,7 +9,9 @@ which does not depend on how busy the shared machine is.
   (`publish_rows`), as a worker does after its commit;
 - `consume`: N events through one `Subscription` whose handler does nothing
   (`noop`) or emits one event (`emit`); the events are published by a
-  subprocess, so only the consuming side is counted here.
+  subprocess, so only the consuming side is counted here. They are queued at
+  once (handlers take them in batches), and then again one every 20 ms
+  (`trickle`: every event is a worker of its own, as at a few visits a second).
 
     .venv/bin/python tests/messaging_bench.py [N]
 
@@ -48,12 +50,13 @@ AMQP = os.environ.get("C2P_TEST_AMQP_URI", "amqp://guest:guest@localhost:5672/")
 POSTGRES = os.environ.get("C2P_TEST_DATABASE_URL", "postgresql://postgres@localhost:5432/postgres")
 
 PUBLISHER = """
-import json, sys, uuid
+import json, sys, time, uuid
 from kombu import Connection, Producer
 body = sys.stdin.read()
 with Connection(sys.argv[1], transport_options={"confirm_publish": True}) as conn:
     producer = Producer(conn.channel())
     for _ in range(int(sys.argv[2])):
+        time.sleep(float(sys.argv[3]))
         event = json.loads(body)
         event["id"] = str(uuid.uuid4())
         producer.publish(json.dumps(event), exchange="c2p.events",
@@ -124,7 +127,7 @@ def bench_publish(engine, bus, n):
     return relay, immediate
 
 
-def bench_consume(engine, amqp_uri, n, emit):
+def bench_consume(engine, amqp_uri, n, emit, gap_s=0.0):
     from nameko.containers import ServiceContainer
     Bench.emit = emit
     with engine.begin() as conn:
@@ -133,9 +136,9 @@ def bench_consume(engine, amqp_uri, n, emit):
     container.start()
     body = json.dumps(account_created())
 
-    def send(k):
-        subprocess.run([sys.executable, "-c", PUBLISHER, amqp_uri, str(k)], input=body,
-                       text=True, check=True)
+    def send(k, gap=0.0):
+        subprocess.run([sys.executable, "-c", PUBLISHER, amqp_uri, str(k), str(gap)],
+                       input=body, text=True, check=True)
 
     def wait_for(total):
         while count(engine, "select count(*) from processed_events") < total:
@@ -146,7 +149,7 @@ def bench_consume(engine, amqp_uri, n, emit):
         wait_for(50)
         time.sleep(1)
         started = cpu()
-        send(n)
+        send(n, gap_s)
         wait_for(50 + n)
         if emit:
             while count(engine, "select count(*) from outbox where published_at is null"):
@@ -186,9 +189,12 @@ def main():
             bus.close()
             noop = bench_consume(engine, amqp_uri, n, emit=False)
             emitting = bench_consume(engine, amqp_uri, n, emit=True)
+            noop_alone = bench_consume(engine, amqp_uri, n, emit=False, gap_s=0.02)
+            emitting_alone = bench_consume(engine, amqp_uri, n, emit=True, gap_s=0.02)
         print(f"N={n}  CPU ms per message: relay publish {relay * 1000:.2f}  "
               f"immediate publish {immediate * 1000:.2f}  consume noop {noop * 1000:.2f}  "
-              f"consume+emit {emitting * 1000:.2f}", file=sys.__stdout__)
+              f"consume+emit {emitting * 1000:.2f}  trickle: noop {noop_alone * 1000:.2f}  "
+              f"emit {emitting_alone * 1000:.2f}", file=sys.__stdout__)
     finally:
         engine.dispose()
         with admin.connect() as conn:
