@@ -258,12 +258,16 @@ def test_the_actions_a_visit_verified_are_one_alert_per_person(start_service, se
 
     fridge = change(uuid.uuid4(), "u-dtc", "Réparer le frigo", "Repair the fridge")
     register = change(uuid.uuid4(), "u-vacc", "Tenir le registre", "Keep the register")
-    # A person's change (a batch of one): no alert from it.
+    # A person's change (a batch of one): no alert from it, declined as it arrives
+    # (no worker, no claim).
     publish(settings, "actions.status_changed", {"changes": [
         change(uuid.uuid4(), "u-dtc", "Autre", "Other", status="in_progress")]})
     publish(settings, "actions.status_changed", {
         "changes": [fridge, register], "submission_id": uuid.uuid4(), "visited_at": at})
-    eventually(lambda: count(engines["notify"], "select count(*) from processed_events") == 5)
+    eventually(lambda: count(engines["notify"], "select count(*) from processed_events"
+                                                " where consumer = 'notify.on_action_verified'")
+               == 1)
+    eventually(lambda: queue_depth(settings.amqp_uri, "notify.on_action_verified") == 0)
     for person in ("u-dtc", "u-vacc"):
         [message] = eventually(lambda: inbox(person))
         assert message["kind"] == "action.verified"

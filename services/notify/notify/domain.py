@@ -103,11 +103,9 @@ def verified_on_visit(data: dict) -> dict | None:
     `actions.status_changed` (one per visit, whatever the number of actions): the
     facility, the plan, the people, the actions' texts. None when a person made
     the change (alerts for those come from other events)."""
-    if not data.get("submission_id"):
+    if not verifies_on_visit(data):
         return None
     verified = [c for c in data["changes"] if c["status"] == "done"]
-    if not verified:
-        return None
     first = verified[0]
     people = {"owner_ids": [], "coachee_ids": []}
     for change in verified:
@@ -120,6 +118,14 @@ def verified_on_visit(data: dict) -> dict | None:
                                         "facility_path", "coach_id")} | people | {
         "submission_id": data["submission_id"], "visited_at": data["visited_at"],
         "actions": [{"text_fr": c["text_fr"], "text_en": c["text_en"]} for c in verified]}
+
+
+def verifies_on_visit(data: dict) -> bool:
+    """Did a follow-up visit close some of these actions? Also asked of the data as
+    it arrives (`c2p.entrypoints.Subscription`'s `when`): in the field most status
+    changes are people's own, and are then acked without a worker or a transaction."""
+    return bool(data.get("submission_id")) and any(
+        change["status"] == "done" for change in data["changes"])
 
 
 def may_alert(event_type: str, data: dict) -> bool:

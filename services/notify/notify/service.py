@@ -85,7 +85,7 @@ class NotifyService(PlatformService):
     def on_action_overdue(self, event):
         self._notify(event)
 
-    @subscribe("actions.status_changed")
+    @subscribe("actions.status_changed", when=domain.verifies_on_visit)
     def on_action_verified(self, event):
         """One alert per person for all the actions a follow-up visit verified (an
         `action.verified` still waiting from before the upgrade: for its one action)."""
