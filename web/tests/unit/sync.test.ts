@@ -227,6 +227,16 @@ describe("a follow-up visit sent after being offline", () => {
     };
   }
 
+  /** The number of requests once none has come for 100 ms (at most 3 s). */
+  async function settled(): Promise<number> {
+    for (let waited = 0; waited < 3_000; waited += 100) {
+      const before = api.seen.length;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      if (api.seen.length === before) return before;
+    }
+    return api.seen.length;
+  }
+
   async function sentVisit() {
     const database = await db();
     await database.put("drafts", {
@@ -246,11 +256,12 @@ describe("a follow-up visit sent after being offline", () => {
     // The earlier plan is read again: its action the visit verified is closed.
     await vi.waitFor(async () => expect((await database.get("plans", PLAN))?.actions[0].status).toBe("done"), { timeout: 5_000 });
     expect(await database.get("plans", NEW_PLAN)).toBeDefined();
-    expect(count(`GET /api/v1/submissions/${VISIT}/plan`)).toBe(3);
-    // Nothing more afterwards: no polling once the plan is there.
-    const seen = api.seen.length;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Nothing more afterwards: no polling once the plan is there (the light pull
+    // that reads the plans it changed may still be finishing: wait for it first).
+    const seen = await settled();
+    await new Promise((resolve) => setTimeout(resolve, 300));
     expect(api.seen.length).toBe(seen);
+    expect(count(`GET /api/v1/submissions/${VISIT}/plan`)).toBe(3);
   });
 
   it("gives up after a few tries (the usual pulls look again later)", async () => {
