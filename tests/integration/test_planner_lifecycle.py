@@ -419,3 +419,26 @@ def test_a_follow_up_visit_verifies_open_actions_in_every_plan_and_completes_one
     assert changed[stock["id"]]["from_status"] == "in_progress"
     assert changed[stock["id"]]["plan_id"] == plan2["id"]  # the latest plan it is in
     assert changed[chart["id"]]["comment"] == "verified on a follow-up visit"
+
+
+def test_a_plan_nobody_at_the_cscom_can_confirm_is_agreed_by_its_coach(planner, settings):
+    # Nobody met on the visit has an account, and the CSCom has no DTC account to
+    # answer for them: the coach's confirmation agrees the plan (it used to stay
+    # "to agree" for ever, its actions impossible to start).
+    planner()
+    agreed = tap(settings.amqp_uri, "plan.agreed")
+    lonely = visit(["cc_in_range", "dq_monitoring_chart"])
+    lonely.data["coachees"] = [{"id": "staff-1", "role": "dtc", "name": "Awa Traoré",
+                                "account": False}]
+    send(settings, lonely)
+    with rpc_client("planner") as client:
+        plan = plan_of(client, lonely)
+        assert [a["owner_id"] for a in plan["actions"]] == [None, None]
+        done = client.agree_plan(plan["id"], COACH)
+        assert done["status"] == "agreed"
+        assert done["agreement"]["coach"]["by"] == COACH["id"]
+        assert done["agreement"]["coachee"] is None
+        assert status(client, plan, plan["actions"][0], "in_progress")["status"] == \
+            "in_progress"
+    [event] = eventually(agreed)
+    assert event["data"]["agreed_by"] == [COACH["id"]]

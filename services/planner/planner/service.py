@@ -231,11 +231,16 @@ class PlannerService(PlatformService):
         setattr(plan, f"{side}_agreed_by", caller["id"])
         setattr(plan, f"{side}_agreed_at", now)
         self._record(plan.id, None, caller["id"], "plan.confirmed", {"party": side})
-        if plan.coach_agreed_by and plan.coachee_agreed_by:
+        # A CSCom where nobody met on the visit, and nobody who owns an action, has an
+        # account (nor a DTC account to answer for them): nobody could ever confirm
+        # for its side, so the coach's confirmation agrees the plan (they agreed it
+        # with the team on the spot), rather than leave it to agree forever.
+        if plan.coach_agreed_by and (plan.coachee_agreed_by or not coachees_of_plan):
             plan.agreed_at = now
             self.db.emit("plan.agreed", {
                 **schemas.plan_ref(plan),
-                "agreed_by": [plan.coach_agreed_by, plan.coachee_agreed_by],
+                "agreed_by": [who for who in (plan.coach_agreed_by, plan.coachee_agreed_by)
+                              if who],
                 "agreed_at": now})
             self._record(plan.id, None, caller["id"], "plan.agreed", {})
             self._refresh_status(plan, caller["id"], now)
