@@ -239,7 +239,12 @@ def _roll_back(session) -> None:
         session.rollback()
     except Exception as exc:
         log.warning("rollback failed (%s: %s); the transaction died with its connection",
-                    exc.__class__.__name__, str(exc).splitlines()[0] if str(exc) else "")
+                    exc.__class__.__name__, _first_line(exc))
+
+
+def _first_line(exc) -> str:
+    """An error's first line (psycopg2's go on with the statement and its parameters)."""
+    return (str(exc).splitlines() or [""])[0]
 
 
 class Database(DependencyProvider):
@@ -481,7 +486,7 @@ class SentMarks:
             # Kept for the next try; if the process dies first, the relay sends them again.
             self._ids[:0] = ids
             log.warning("marking %d published outbox rows failed (%s: %s); retrying", len(ids),
-                        exc.__class__.__name__, (str(exc).splitlines() or [""])[0])
+                        exc.__class__.__name__, _first_line(exc))
         return len(ids)
 
     def run(self) -> None:

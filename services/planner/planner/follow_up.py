@@ -19,10 +19,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy import bindparam, select, text
 
 from planner import domain, schemas, store
-from planner.models import Action, HistoryEntry, ImprovementPlan, PlanEntry
+from planner.models import Action, ImprovementPlan, PlanEntry
 
 COMMENT = "verified on a follow-up visit"
 
@@ -98,7 +98,6 @@ REFRESH_PLANS = text(
     " from unnest(cast(:ids as uuid[]), cast(:statuses as varchar[]),"
     " cast(:completed_at as timestamptz[])) as v(id, status, completed_at)"
     " where plans.id = v.id")
-INSERT_HISTORY = insert(HistoryEntry.__table__)
 
 
 def lock(session, action_ids) -> tuple[list[LockedPlan], list[LockedAction]]:
@@ -167,7 +166,7 @@ def verify_passed(session, emit, plan, visit: dict, now: datetime) -> int:
             "statuses": [p.status for p in plans_changed],
             "completed_at": [p.completed_at for p in plans_changed]})
     if history:
-        session.execute(INSERT_HISTORY, history)
+        session.execute(store.INSERT_HISTORY, history)
     return len(verified)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import String, bindparam, case, cast, func, null, or_, select, text
+from sqlalchemy import String, bindparam, case, cast, func, insert, null, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from c2p.ids import parse_uuid
@@ -43,13 +43,17 @@ def plan_for_submission(session, submission_id) -> ImprovementPlan | None:
 # The reads of every visit's plan, built once on the tables' columns (their values
 # go as parameters): building them per visit cost more CPU than running them.
 _P, _A = ImprovementPlan.__table__.c, Action.__table__.c
+# The open actions of earlier visits to a facility on some items (joined with their
+# plan): what a visit may verify (`CANDIDATES`) or carry over
+# (`planner.visit_plans.STILL_OPEN`).
+EARLIER_OPEN_ON_ITEMS = (
+    _P.facility_id == bindparam("facility_id"), _P.id != bindparam("plan_id"),
+    or_(_P.visited_at.is_(None), _P.visited_at <= bindparam("visited_at")),
+    _A.item_code.in_(bindparam("item_codes", expanding=True)), _A.status.in_(OPEN))
 CANDIDATES = (
     select(_A.id).join(ImprovementPlan.__table__, _P.id == _A.plan_id)
-    .where(_P.facility_id == bindparam("facility_id"), _P.id != bindparam("plan_id"),
-           or_(_P.visited_at.is_(None), _P.visited_at <= bindparam("visited_at")),
-           _A.item_code.in_(bindparam("item_codes", expanding=True)),
-           _A.status.in_(OPEN))
-    .order_by(_A.id))
+    .where(*EARLIER_OPEN_ON_ITEMS).order_by(_A.id))
+INSERT_HISTORY = insert(HistoryEntry.__table__)
 
 
 def list_plans(session, scope, facility_id=None, status=None, page=1, per_page=20):

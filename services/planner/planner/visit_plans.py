@@ -15,11 +15,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from planner.domain import OPEN, PlannedAction
-from planner.models import Action, HistoryEntry, ImprovementPlan, PlanEntry
+from planner import store
+from planner.domain import PlannedAction
+from planner.models import Action, ImprovementPlan, PlanEntry
 
 # What plan.created says of a carried-over action: its current state, read once.
 CARRIED_COLUMNS = (Action.id, Action.item_code, Action.text_fr, Action.text_en,
@@ -72,19 +73,12 @@ def insert_plan(session, visit: dict, now: datetime) -> NewPlan | None:
 
 STILL_OPEN = (
     select(*CARRIED_COLUMNS).join(ImprovementPlan, ImprovementPlan.id == Action.plan_id)
-    .where(ImprovementPlan.facility_id == bindparam("facility_id"),
-           ImprovementPlan.id != bindparam("plan_id"),
-           or_(ImprovementPlan.visited_at.is_(None),
-               ImprovementPlan.visited_at <= bindparam("visited_at")),
-           Action.item_code.in_(bindparam("item_codes", expanding=True)),
-           Action.status.in_(OPEN))
-    .order_by(Action.created_at)
+    .where(*store.EARLIER_OPEN_ON_ITEMS).order_by(Action.created_at)
     .with_for_update(of=Action, key_share=True))
 CARRY_OVER = (update(Action.__table__).where(Action.id.in_(bindparam("ids", expanding=True)))
               .values(recurring=True, plan_id=bindparam("plan_id")))
 INSERT_ACTIONS = insert(Action.__table__)
 INSERT_ENTRIES = insert(PlanEntry.__table__)
-INSERT_HISTORY = insert(HistoryEntry.__table__)
 
 
 def still_open(session, plan: NewPlan, item_codes) -> dict:
@@ -141,7 +135,7 @@ def write_actions(session, plan: NewPlan, planned: list[PlannedAction], carried:
     history.append(_history(plan.id, None, actor, "plan.created",
                             {"submission_id": str(plan.submission_id),
                              "actions": len(planned)}, now))
-    session.execute(INSERT_HISTORY, history)
+    session.execute(store.INSERT_HISTORY, history)
     return announced
 
 
