@@ -103,8 +103,8 @@ WANTED = ("c2p_handler_runs_total", "c2p_handler_duration_seconds_sum",
           "c2p_outbox_relayed_total")
 # The labels kept, in this order, after the metric's name in a key.
 LABELS = {"c2p_handler_runs_total": ("queue", "outcome"),
-          "c2p_handler_duration_seconds_sum": ("queue",),
-          "c2p_handler_batch_events_count": ("queue",),
+          "c2p_handler_duration_seconds_sum": ("service",),
+          "c2p_handler_batch_events_count": ("service",),
           "c2p_handler_duplicates_total": ("queue",), "c2p_handler_retries_total": ("queue",),
           "c2p_rpc_duration_seconds_count": ("service", "method", "outcome"),
           "c2p_rpc_duration_seconds_sum": ("service", "method", "outcome"),
@@ -126,6 +126,8 @@ def scrape(url) -> dict[tuple, float]:
         if not match or match.group(1) not in WANTED:
             continue
         labels = dict(_LABEL.findall(match.group(2) or ""))
+        if "queue" in labels and "service" not in labels:  # code before 1 Dec 2026:
+            labels["service"] = labels["queue"].split(".")[0]  # workers were per queue
         order = LABELS.get(match.group(1), ())
         out[(match.group(1), *(labels.get(k, "") for k in order))] = float(match.group(3))
     return out
@@ -285,7 +287,7 @@ def delta(before: dict, after: dict, visits: int | None = None,
         "services_cores": round(sum(by_service.values()) / 1000 / seconds, 2) if seconds else None,
     }
     handlers, handler_ms, rpcs, rpc_ms, http, other, failed = {}, {}, {}, {}, {}, {}, {}
-    workers = {}  # handler workers (each a batch of one or more events) per queue
+    workers = {}  # handler workers (each a batch of one or more events) per service
     for key, value in after["metrics"].items():
         diff = value - before["metrics"].get(key, 0.0)
         if not diff:
@@ -315,8 +317,10 @@ def delta(before: dict, after: dict, visits: int | None = None,
         "handler_runs_per_visit_by_queue": {q: _per(n, visits) for q, n in sorted(handlers.items())},
         # Workers that ran them: fewer than runs when events waited and went in batches.
         "handler_workers_per_visit": _per(sum(workers.values()), visits),
-        "handler_wall_ms_per_visit_by_queue": {q: _per(handler_ms.get(q, 0), visits)
-                                               for q in sorted(handlers)},
+        "handler_workers_per_visit_by_service": {s: _per(n, visits)
+                                                 for s, n in sorted(workers.items())},
+        "handler_wall_ms_per_visit_by_service": {s: _per(ms, visits)
+                                                 for s, ms in sorted(handler_ms.items())},
         "handler_failures_per_visit_by_queue": {q: _per(n, visits) for q, n in failed.items()},
         "rpc_calls_per_visit": {m: _per(n, visits) for m, n in sorted(rpcs.items())},
         "rpc_wall_ms_per_visit": {m: _per(rpc_ms.get(m, 0), visits) for m in sorted(rpcs)},

@@ -44,10 +44,15 @@ def report(data) -> str:
         f"whole PostgreSQL server (shared): {cpu['postgres_server_ms_per_visit_shared']}; "
         f"RabbitMQ beam.smp (shared): {cpu['rabbitmq_ms_per_visit_shared']}")
     add("")
-    add(f"Handler runs per visit: {work['handler_runs_per_visit']} "
-        "(wall ms per visit in brackets: includes waiting, not CPU)")
+    add(f"Handler runs per visit: {work['handler_runs_per_visit']}, in "
+        f"{work['handler_workers_per_visit']} workers")
     for queue, n in sorted(work["handler_runs_per_visit_by_queue"].items(), key=lambda kv: -kv[1]):
-        add(f"  {n:6.2f}  {queue}  [{work['handler_wall_ms_per_visit_by_queue'].get(queue)}]")
+        add(f"  {n:6.2f}  {queue}")
+    add("  workers per visit by service (wall ms per visit in brackets: includes waiting, "
+        "not CPU):")
+    for service, n in work.get("handler_workers_per_visit_by_service", {}).items():
+        add(f"  {n:6.2f}  {service}  "
+            f"[{work.get('handler_wall_ms_per_visit_by_service', {}).get(service)}]")
     if work.get("handler_failures_per_visit_by_queue"):
         add(f"  failed runs per visit (retried): {work['handler_failures_per_visit_by_queue']}")
     add(f"  RPC calls per visit: {work['rpc_calls_per_visit']}")

@@ -122,7 +122,7 @@ def summarise(raw_path) -> dict:
 
 
 HANDLER = re.compile(r"^\w*(Service|Routes)\.\w+ \(")
-PLUMBING = re.compile(r"^\w*(Http|Hub|Subscription|Rpc|Database|UnitOfWork)\.\w+ \(")
+PLUMBING = re.compile(r"^\w*(Http|Hub|Subscription|ServiceBatches|Rpc|Database|UnitOfWork)\.\w+ \(")
 
 
 def _entrypoint(project_frames):

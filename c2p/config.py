@@ -207,6 +207,10 @@ class Settings:
     # Most events one handler worker takes at once (what waited while the last
     # one ran); the prefetch (20, c2p.run) bounds it too.
     handler_batch: int = 20
+    # How long a service's handler worker waits, when idle, before taking what has
+    # arrived (c2p.entrypoints.ServiceBatches): events that come a moment apart
+    # (a plan and its status changes, published together) then share one worker.
+    handler_linger_ms: int = 0
     outbox_interval_s: int = 2
     rpc_timeout_s: int = 10
     # Connections per process = pool + overflow; times every process of every
@@ -329,6 +333,7 @@ def _load(env) -> Settings:
         gateway_port=_int(env, "C2P_GATEWAY_PORT", "8000", minimum=1),
         retry_delays_ms=tuple(_ms_list(env, "C2P_RETRY_DELAYS_S", "1,5,30")),
         handler_batch=_int(env, "C2P_HANDLER_BATCH", "20", minimum=1),
+        handler_linger_ms=_int(env, "C2P_HANDLER_LINGER_MS", "0", minimum=0),
         outbox_interval_s=_int(env, "C2P_OUTBOX_INTERVAL_S", "2", minimum=1),
         rpc_timeout_s=_int(env, "C2P_RPC_TIMEOUT_S", "10", minimum=1),
         db_pool_size=_int(env, "C2P_DB_POOL_SIZE", "4", minimum=1),

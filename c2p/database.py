@@ -11,9 +11,9 @@ effect is then lost. For event handlers, the event id is claimed in the
 processed_events table first thing in the handler's own transaction
 (idempotent consumer): a redelivery finds it claimed and does nothing, and a
 copy delivered while the first is still being handled waits for it on that row.
-A worker may be handed a batch of deliveries of one queue (`c2p.entrypoints.
-Subscription`): their ids are claimed in one statement, the handler runs once per
-new event, and one commit settles them all.
+A worker may be handed a batch of deliveries of the service's queues
+(`c2p.entrypoints.ServiceBatches`): their ids are claimed in one statement, each
+handler runs once per new event, and one commit settles them all.
 
 After commit, the worker's events are published at once, as one batch with one
 wait for the broker's confirms; the rows the broker confirmed are marked sent a
@@ -119,20 +119,31 @@ def _ping_if_idle(dbapi_connection, record, proxy):
         raise DisconnectionError(str(exc)) from exc
 
 
+
+def multi_row(statement, *columns):
+    """An `insert … on conflict` that is executed with a list of rows, made to go as
+    ONE multi-row statement. SQLAlchemy 2.1 sends such a statement as an executemany
+    when it has no RETURNING (sqlalchemy#13130), and psycopg2's executemany is one
+    round trip per row; with RETURNING, SQLAlchemy batches the rows into one INSERT
+    ("insertmanyvalues"). `columns`: what it returns (the key is enough). The rows
+    of one call must not repeat a key an ON CONFLICT DO UPDATE would update twice."""
+    return statement.returning(*columns)
+
 # One statement for any number of rows; the envelopes go in as the JSON text
 # they will be published as.
 WRITE_OUTBOX = text(
     "insert into outbox (id, type, envelope) select * from unnest("
     "cast(:ids as uuid[]), cast(:types as varchar[]), cast(:envelopes as jsonb[]))")
 
-# The ids are inserted in their order, so two workers claiming overlapping batches
+# The rows are inserted in (consumer, id) order, so two workers claiming overlapping batches
 # take the rows' locks in the same order (no deadlock between them). Run as the
 # driver's SQL: it is the first statement of every handler run, and SQLAlchemy's
 # statement machinery (compile cache, parameter processing, result metadata) cost
 # more CPU than the round trip itself.
 CLAIM = ("insert into processed_events (consumer, event_id)"
-         " select %(consumer)s, id from unnest(%(ids)s::uuid[]) as ids(id) order by id"
-         " on conflict do nothing returning event_id::text")
+         " select consumer, id from unnest(%(consumers)s::text[], %(ids)s::uuid[])"
+         " as claimed(consumer, id) order by consumer, id"
+         " on conflict do nothing returning consumer, event_id::text")
 
 
 class UnitOfWork:
@@ -182,13 +193,15 @@ class UnitOfWork:
                                                 "envelopes": list(bodies)})
             self._unwritten.clear()
 
-    def claim(self, consumer: str, event_ids) -> set[str]:
-        """Record the events as processed by `consumer` in this transaction; returns
-        the ids (as text) that were not already (a row already there is another
-        delivery's, committed or in flight: the insert waits for that one to end)."""
-        ids = sorted({str(event_id) for event_id in event_ids})
-        return set(self.session.connection().exec_driver_sql(
-            CLAIM, {"consumer": consumer, "ids": ids}).scalars())
+    def claim(self, claims) -> set[tuple[str, str]]:
+        """Record the (consumer, event id) pairs as processed in this transaction;
+        returns those (ids as text) that were not already (a row already there is
+        another delivery's, committed or in flight: the insert waits for that one
+        to end)."""
+        pairs = sorted({(consumer, str(event_id)) for consumer, event_id in claims})
+        consumers, ids = (list(column) for column in zip(*pairs))
+        return {tuple(row) for row in self.session.connection().exec_driver_sql(
+            CLAIM, {"consumers": consumers, "ids": ids})}
 
     def commit(self) -> None:
         """Make what the worker did so far durable, before the worker ends.
@@ -282,31 +295,34 @@ class Database(DependencyProvider):
         return unit
 
     def worker_setup(self, worker_ctx):
-        # An event handler's worker (c2p.entrypoints.Subscription) is given a batch
-        # of events and claims them before the handler runs, in the handler's own
-        # transaction: one statement for the batch instead of a look-up before and
-        # an insert after each, and a handler never runs for an event whose effect
-        # is already committed. The claim runs as part of the handler's call, so
-        # its failure is the handler's (retried, then parked).
+        # An event handler's worker (c2p.entrypoints.ServiceBatches) is given a
+        # batch of (handler name, event) and claims them before any handler runs,
+        # in the handlers' own transaction: one statement for the batch instead of
+        # a look-up before and an insert after each, and a handler never runs for
+        # an event whose effect is already committed. The claim runs as part of
+        # the worker's call, so its failure is the handlers' (retried, then parked).
         if getattr(worker_ctx.entrypoint, "consumes_once", False):
-            name = worker_ctx.entrypoint.method_name
-            handler = getattr(worker_ctx.service, name)
-            setattr(worker_ctx.service, name,  # this worker's own service instance only
+            service = worker_ctx.service
+            handlers = {name: getattr(service, name) for name, _ in worker_ctx.args[0]}
+            setattr(service, worker_ctx.entrypoint.method_name,  # this worker's instance only
                     partial(self._handle_batch, self.units[worker_ctx], worker_ctx,
-                            handler))
+                            handlers))
 
-    def _handle_batch(self, unit, worker_ctx, handler, events) -> list[bool]:
-        """Run the handler once for each event of the batch not already processed,
-        in order, in the one transaction; returns, event by event, whether it ran
-        (not: processed before, or a second copy in this batch)."""
-        claimed = unit.claim(self.consumer_name(worker_ctx), [event.id for event in events])
+    def _handle_batch(self, unit, worker_ctx, handlers, batch) -> list[bool]:
+        """Run each event's handler once for each event of the batch its consumer
+        has not processed, in order, in the one transaction; returns, event by
+        event, whether it ran (not: processed before, or a second copy in this
+        batch). A consumer is a subscription queue, `<service>.<handler>`."""
+        service = self.service_name
+        batch = [(f"{service}.{name}", name, event) for name, event in batch]
+        claimed = unit.claim([(consumer, event.id) for consumer, _, event in batch])
         ran = []
-        for event in events:
+        for consumer, name, event in batch:
             event_id = str(event.id)
-            ran.append(event_id in claimed)
+            ran.append((consumer, event_id) in claimed)
             if not ran[-1]:
                 continue
-            claimed.discard(event_id)
+            claimed.discard((consumer, event_id))
             if any(ran[:-1]):
                 # What the next handler reads is the database's, not objects the
                 # previous one loaded (they may have been changed by Core statements).
@@ -315,7 +331,7 @@ class Database(DependencyProvider):
             worker_ctx.context_data.update(correlation_id=event.correlation_id,
                                            event_id=event_id)
             logs.enter(worker_ctx)
-            handler(event)
+            handlers[name](event)
         return ran
 
     # --- settling, called by c2p.entrypoints before the reply or ack ---------
@@ -363,10 +379,6 @@ class Database(DependencyProvider):
             # The rows are committed; the relay timer will publish them.
             log.warning("immediate publish failed; the outbox relay will retry",
                         exc_info=True)
-
-    @staticmethod
-    def consumer_name(worker_ctx):
-        return f"{worker_ctx.container.service_name}.{worker_ctx.entrypoint.method_name}"
 
 
 def add_once(session, row, values: dict | None = None) -> bool:

@@ -11,9 +11,10 @@ Use these instead of nameko's own `rpc`, `event_handler`, `timer` and `http`:
   retried with back-off through the delay queues, then parked in `<queue>.parked`
   (nameko's own handler would ack and lose it). A message that is not a valid
   envelope is parked at once: retrying it cannot help.
-  The deliveries that arrive while the queue's worker is busy are handled by the
-  next worker together, in one transaction (see `Subscription`): under load a
-  worker, a connection, a claim and a commit serve many events, not one each.
+  The deliveries of all of a service's queues that arrive while its handler
+  worker is busy are handled by the next worker together, in one transaction
+  (see `ServiceBatches`): a worker, a connection, a claim and a commit serve
+  many events, not one each.
 - `timer` reads its interval from settings when given a setting name.
 
 The RPC request and reply queues are declared with the topology's queue type
@@ -29,10 +30,12 @@ import traceback
 import uuid
 from functools import partial
 
+import eventlet
 from eventlet.event import Event as Done
 from marshmallow import ValidationError
 from nameko import config
 from nameko.exceptions import ContainerBeingKilled
+from nameko.extensions import SharedExtension
 from nameko.messaging import Consumer
 from nameko.rpc import ReplyListener, Rpc, RpcConsumer
 from nameko.rpc import ServiceRpc as NamekoServiceRpc
@@ -197,19 +200,99 @@ def _batched(body, former_types) -> bool:
             and isinstance(body.get("data"), dict) and body["data"].get("batched") is True)
 
 
+class ServiceBatches(SharedExtension):
+    """The deliveries of all of a service's subscriptions, handed to one worker at a time.
+
+    What arrives while the service's handler worker runs waits here (within each
+    queue's prefetch) and is handed to the next worker whole, up to
+    `handler_batch` events, whatever queue it came from: one nameko worker, one
+    pool checkout, one claim statement and one commit serve a plan and the status
+    changes published with it, or a burst of visits. Each event's handler still
+    runs once, in the order the events arrived. An idle service waits
+    `handler_linger_ms` (at least one turn of the event loop) before it starts,
+    so that deliveries already on the wire to its other queues join the batch.
+    If a batch fails, nothing of it is kept and each of its events is run again
+    alone, so one bad event is retried and parked (through its own queue) on its
+    own and never holds up the others."""
+
+    def setup(self):
+        settings = config["C2P_SETTINGS"]
+        self.limit = settings.handler_batch
+        self.linger_s = settings.handler_linger_ms / 1000
+        self.waiting: list[tuple[Subscription, Event, object]] = []  # in arrival order
+        self.draining = False
+
+    def add(self, subscription, event, message) -> None:
+        self.waiting.append((subscription, event, message))
+        if not self.draining:
+            # Not run here: this is a consumer's own thread, which must go on
+            # reading its connection (heartbeats) while workers run.
+            self.draining = True
+            self.container.spawn_managed_thread(
+                self._drain, identifier=f"ServiceBatches.drain[{self.container.service_name}]")
+
+    def _drain(self):
+        """Hand what is waiting to a worker, batch after batch, until nothing is."""
+        try:
+            eventlet.sleep(self.linger_s)
+            while self.waiting:
+                batch = self.waiting[:self.limit]
+                del self.waiting[:len(batch)]
+                if not self._run(batch) and len(batch) > 1:
+                    for one in batch:  # alone, so a bad event fails on its own
+                        self._run([one])
+        finally:
+            self.draining = False
+
+    def _run(self, batch) -> bool:
+        """One worker for the batch; False if it failed and was left to the caller
+        (a batch of several), True once its messages are settled. The worker's
+        entrypoint is the first event's subscription; it is given every event with
+        the name of the handler it is for (`c2p.database.Database.worker_setup`)."""
+        first = batch[0][1]
+        context_data = {"correlation_id": first.correlation_id, "event_id": str(first.id)}
+        done = Done()
+        try:
+            self.container.spawn_worker(
+                batch[0][0], ([(subscription.method_name, event)
+                               for subscription, event, _ in batch],), {},
+                context_data=context_data,
+                handle_result=partial(self.handle_result, batch, done))
+        except ContainerBeingKilled:
+            for subscription, _, message in batch:
+                subscription._requeue(message)
+            return True
+        return done.wait()
+
+    def handle_result(self, batch, done, worker_ctx, result, exc_info):
+        settled = True  # False: a failed batch of several, to run again event by event
+        try:
+            result, exc_info = settle(worker_ctx, result, exc_info)
+            metrics.batch_done(self.container.service_name, worker_ctx, len(batch))
+            if exc_info is None:
+                for (subscription, event, message), handled in zip(batch, result):
+                    subscription.acknowledge(event, message, handled)
+            elif len(batch) > 1:
+                settled = False
+                log.warning("%s: a batch of %d failed (%s); each event runs again alone",
+                            self.container.service_name, len(batch), exc_info[1])
+            else:
+                subscription, _, message = batch[0]
+                subscription.failed(message, exc_info)
+        finally:
+            done.send(settled)
+        return result, exc_info
+
+
 class Subscription(Consumer):
     """Consume one event type reliably: idempotent, retried, then parked.
 
-    Deliveries are handled in batches, one worker at a time per queue: what
-    arrives while a worker runs waits (within the prefetch) and is handed to the
-    next worker whole, up to `handler_batch` events. At a trickle every batch is
-    one event, as before; under load one worker, one claim statement and one
-    commit serve many events (`c2p.database.Database.worker_setup`). The handler
-    still runs once per event, in order. If a batch fails, nothing of it is kept
-    and each of its events is run again alone, so one bad event is retried and
-    parked on its own and never holds up the others."""
+    Each subscription has its queue (`<service>.<handler>`), its retries and its
+    parked queue; its deliveries are handled by the service's worker together with
+    those of its other subscriptions (`ServiceBatches`)."""
 
     consumes_once = True  # the service's Database claims each event (see its worker_setup)
+    batches = ServiceBatches()
 
     def __init__(self, event_type: str, when=None, **kwargs):
         """`when(data)`, if given, is asked first with the event's data as it came:
@@ -234,9 +317,6 @@ class Subscription(Consumer):
         self.former = frozenset(topology.FORMER_BINDINGS.get(self.queue_name, ()))
         self.accepts = (self.event_type, *self.former)
         self.retry_delays_ms = settings.retry_delays_ms
-        self.batch_limit = settings.handler_batch
-        self.waiting: list[tuple[Event, object]] = []  # (event, its message), in order
-        self.draining = False
         self.bus = Bus(self.amqp_uri)
         super().setup()
 
@@ -264,73 +344,23 @@ class Subscription(Consumer):
         if not any(topology.topic_matches(pattern, event.type) for pattern in self.accepts):
             self._park(message, f"unexpected event type {event.type}")
             return
-        self.waiting.append((event, message))
-        if not self.draining:
-            # Not run here: this is the consumer's own thread, which must go on
-            # reading the connection (heartbeats) while workers run.
-            self.draining = True
-            self.container.spawn_managed_thread(
-                self._drain, identifier=f"Subscription.drain[{self.queue_name}]")
+        self.batches.add(self, event, message)
 
-    def _drain(self):
-        """Hand what is waiting to a worker, batch after batch, until nothing is."""
-        try:
-            while self.waiting:
-                batch = self.waiting[:self.batch_limit]
-                del self.waiting[:len(batch)]
-                if not self._run(batch) and len(batch) > 1:
-                    for one in batch:  # alone, so a bad event fails on its own
-                        self._run([one])
-        finally:
-            self.draining = False
+    def acknowledge(self, event, message, handled: bool):
+        """Ack an event of a committed batch; not handled: it was a duplicate."""
+        if handled:
+            metrics.HANDLER_RUNS.labels(self.queue_name, "ok").inc()
+            log.info("%s: handled %s %s", self.queue_name, event.type, event.id)
+        else:
+            metrics.HANDLER_SKIPPED.labels(self.queue_name).inc()
+            log.info("%s: duplicate of %s %s ignored", self.queue_name, event.type, event.id)
+        self._ack(message)
 
-    def _run(self, batch) -> bool:
-        """One worker for the batch; False if it failed and was left to the caller
-        (a batch of several), True once its messages are settled."""
-        first = batch[0][0]
-        context_data = {"correlation_id": first.correlation_id, "event_id": str(first.id)}
-        done = Done()
-        try:
-            self.container.spawn_worker(self, ([event for event, _ in batch],), {},
-                                        context_data=context_data,
-                                        handle_result=partial(self.handle_result, batch, done))
-        except ContainerBeingKilled:
-            for _, message in batch:
-                self._requeue(message)
-            return True
-        return done.wait()
-
-    def handle_result(self, batch, done, worker_ctx, result, exc_info):
-        settled = True  # False: a failed batch of several, to run again event by event
-        try:
-            result, exc_info = settle(worker_ctx, result, exc_info)
-            metrics.batch_done(self.queue_name, worker_ctx, len(batch))
-            if exc_info is None:
-                self._acknowledge(batch, result)
-            elif len(batch) > 1:
-                settled = False
-                log.warning("%s: a batch of %d failed (%s); each event runs again alone",
-                            self.queue_name, len(batch), exc_info[1])
-            else:
-                metrics.HANDLER_RUNS.labels(self.queue_name, "failed").inc()
-                reason = "".join(traceback.format_exception_only(exc_info[0],
-                                                                 exc_info[1])).strip()
-                self._retry_or_park(batch[0][1], reason)
-        finally:
-            done.send(settled)
-        return result, exc_info
-
-    def _acknowledge(self, batch, ran: list[bool]):
-        """Ack a committed batch; an event the handler did not run for was a duplicate."""
-        for (event, message), handled in zip(batch, ran):
-            if handled:
-                metrics.HANDLER_RUNS.labels(self.queue_name, "ok").inc()
-                log.info("%s: handled %s %s", self.queue_name, event.type, event.id)
-            else:
-                metrics.HANDLER_SKIPPED.labels(self.queue_name).inc()
-                log.info("%s: duplicate of %s %s ignored", self.queue_name, event.type,
-                         event.id)
-            self._ack(message)
+    def failed(self, message, exc_info):
+        """The event's run alone failed: retry it later, or park it."""
+        metrics.HANDLER_RUNS.labels(self.queue_name, "failed").inc()
+        reason = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
+        self._retry_or_park(message, reason)
 
     def _ack(self, message):
         self._settle_message(self.consumer.ack_message, message)

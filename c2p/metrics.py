@@ -33,11 +33,12 @@ HANDLER_RUNS = Counter(
     "c2p_handler_runs_total", "Event handler runs, by subscription queue and outcome "
     "(ok, failed).", ["queue", "outcome"])
 HANDLER_SECONDS = Histogram(
-    "c2p_handler_duration_seconds", "Event handler worker run time (a batch of events), "
-    "commit included.", ["queue"], buckets=BUCKETS)
+    "c2p_handler_duration_seconds", "Event handler worker run time (a batch of events "
+    "of the service's queues), commit included.", ["service"], buckets=BUCKETS)
 HANDLER_BATCH = Histogram(
-    "c2p_handler_batch_events", "Events handed to one handler worker (deliveries that "
-    "waited while the previous worker ran).", ["queue"],
+    "c2p_handler_batch_events", "Events handed to one handler worker of the service "
+    "(deliveries to any of its queues that waited while the previous worker ran).",
+    ["service"],
     buckets=(1, 2, 3, 5, 8, 13, 21, 34, 55, 89))
 HANDLER_SKIPPED = Counter(
     "c2p_handler_duplicates_total", "Deliveries of events already processed (ignored).",
@@ -90,12 +91,12 @@ def _elapsed(worker_ctx):
     return None if started is None else time.monotonic() - started
 
 
-def batch_done(queue, worker_ctx, events):
-    """A handler worker's end (runs per event are counted by the entrypoint)."""
-    HANDLER_BATCH.labels(queue).observe(events)
+def batch_done(service, worker_ctx, events):
+    """A handler worker's end (runs per event are counted by the subscription)."""
+    HANDLER_BATCH.labels(service).observe(events)
     elapsed = _elapsed(worker_ctx)
     if elapsed is not None:
-        HANDLER_SECONDS.labels(queue).observe(elapsed)
+        HANDLER_SECONDS.labels(service).observe(elapsed)
 
 
 def rpc_done(worker_ctx, exc_info):

@@ -20,6 +20,8 @@ import os  # noqa: E402
 
 import pytest  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import event as sqlalchemy_event  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
 from sqlalchemy.exc import DBAPIError  # noqa: E402
 
 from c2p import sandbox  # noqa: E402
@@ -28,6 +30,17 @@ from c2p.database import driver_url  # noqa: E402
 from c2p.sandbox import Vhosts, free_port, start_s3_server  # noqa: E402
 
 REFERENCE_TABLES = {"alembic_version", "org_units", "template_versions", "accounts"}
+
+
+@sqlalchemy_event.listens_for(Engine, "before_cursor_execute")
+def _no_upsert_row_by_row(conn, cursor, statement, parameters, context, executemany):
+    """Fail a test whose code sends an `insert … on conflict` as an executemany: with
+    psycopg2 that is one round trip per row. SQLAlchemy 2.1 does so for any such
+    statement without RETURNING; `c2p.database.multi_row` makes it one statement."""
+    if (executemany and isinstance(parameters, (list, tuple)) and len(parameters) > 1
+            and statement.lstrip()[:6].upper() == "INSERT" and "ON CONFLICT" in statement):
+        raise AssertionError("an INSERT … ON CONFLICT went row by row (executemany); "
+                             f"build it with c2p.database.multi_row: {statement[:120]}")
 
 
 def docker_available() -> bool:

@@ -1,12 +1,13 @@
 """Events that wait while a handler runs are handled together, and stay reliable.
 
-A queue's deliveries that arrive while its worker is busy are handed to the next
-worker as one batch (`c2p.entrypoints.Subscription`): one claim, one commit.
-These tests fill a queue before its service starts, so its first worker takes a
-batch, and show that batching keeps every guarantee of one event at a time:
-each event has its effect once (copies included), in order, with its own
-correlation id; a bad event is retried and parked alone while the others of its
-batch are kept.
+The deliveries to a service's queues that arrive while its worker is busy are
+handed to the next worker as one batch (`c2p.entrypoints.ServiceBatches`): one
+claim, one commit, whatever queues they came from. These tests fill queues
+before their service starts, so its first worker takes a batch, and show that
+batching keeps every guarantee of one event at a time: each event has its effect
+once per subscription (copies included), in order, with its own correlation id;
+a bad event is retried and parked alone, in its own queue, while the others of
+its batch are kept.
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from sqlalchemy import text
 
 from c2p import deadletters, logs, metrics, topology
 from c2p.contracts import REGISTRY, Event, latest_version
+from c2p.entrypoints import subscribe
+from c2p.service import PlatformService
 import support
 from support import eventually, publish_raw, queue_depth, sample_data
 
@@ -35,11 +38,11 @@ def record(event):
         raise RuntimeError("poison event")
 
 
-def new_event() -> dict:
-    version = latest_version(EVENT_TYPE)
-    return Event(type=EVENT_TYPE, version=version, source="test",
+def new_event(event_type=EVENT_TYPE) -> dict:
+    version = latest_version(event_type)
+    return Event(type=event_type, version=version, source="test",
                  correlation_id=f"visit-{uuid.uuid4().hex[:8]}",
-                 data=sample_data(REGISTRY[(EVENT_TYPE, version)]())).to_wire()
+                 data=sample_data(REGISTRY[(event_type, version)]())).to_wire()
 
 
 def effects(engine) -> list[str]:
@@ -49,8 +52,8 @@ def effects(engine) -> list[str]:
 
 
 def batches() -> tuple[float, float]:
-    """(worker runs, events handed to them) of the queue so far."""
-    histogram = metrics.HANDLER_BATCH.labels(QUEUE)
+    """(events handed to workers, worker runs) of the queue's service so far."""
+    histogram = metrics.HANDLER_BATCH.labels(QUEUE.split(".")[0])
     return histogram._sum.get(), sum(b.get() for b in histogram._buckets)
 
 
@@ -112,3 +115,101 @@ def test_one_event_at_a_time_when_the_batch_is_one(start_service, service_config
     eventually(lambda: len(effects(engine)) == len(sent))
     events, workers = batches()
     assert events - events_before == workers - workers_before == len(sent)
+
+
+# --- one worker for the events of several queues of a service -----------------------
+
+VISIT_QUEUE, VISIT_TYPE = "hmis.on_checklist_submitted", "checklist.submitted"
+MIXED: list[tuple[str, str, int]] = []  # (queue, event id, transaction id), in run order
+
+
+class MixedProbe(PlatformService):
+    """Two subscriptions of one service, each writing its effect with the id of the
+    transaction it ran in."""
+    name = "hmis"
+
+    def _effect(self, queue, event):
+        if str(event.id) in POISON:
+            raise RuntimeError("poison event")
+        tx = self.db.session.execute(text("select txid_current()")).scalar_one()
+        MIXED.append((queue, str(event.id), tx))
+        self.db.session.execute(text("insert into probe_effects (queue, event_id) "
+                                     "values (:queue, :event_id)"),
+                                {"queue": queue, "event_id": event.id})
+
+    @subscribe(EVENT_TYPE)
+    def on_plan_created(self, event):
+        self._effect(QUEUE, event)
+
+    @subscribe(VISIT_TYPE)
+    def on_checklist_submitted(self, event):
+        self._effect(VISIT_QUEUE, event)
+
+
+def test_events_of_a_services_queues_share_a_worker_and_keep_their_guarantees(
+        start_service, service_config, settings, engines):
+    # The service's consumers start one after the other: the first worker waits a
+    # moment (the linger) so that it finds both queues' deliveries.
+    config["C2P_SETTINGS"] = dataclasses.replace(settings, handler_linger_ms=500)
+    engine = engines["hmis"]
+    support.probe_table(engine)
+    amqp = settings.amqp_uri
+    with Connection(amqp) as connection:
+        topology.declare(connection, settings.retry_delays_ms, topology.Shape.of(settings))
+    MIXED.clear()
+    POISON.clear()
+    plans = [new_event() for _ in range(6)]
+    visits = [new_event(VISIT_TYPE) for _ in range(6)]
+    # An id that both queues receive is each subscription's own to handle.
+    visits[0]["id"] = plans[0]["id"]
+    for plan, visit in zip(plans, visits):
+        publish_raw(amqp, plan, EVENT_TYPE, plan["id"])
+        publish_raw(amqp, visit, VISIT_TYPE, visit["id"])
+    for copy in (plans[2], visits[3]):  # a second delivery of each kind
+        publish_raw(amqp, copy, copy["type"], copy["id"])
+    eventually(lambda: queue_depth(amqp, QUEUE) == len(plans) + 1
+               and queue_depth(amqp, VISIT_QUEUE) == len(visits) + 1)
+
+    start_service(MixedProbe)
+
+    expected = sorted([*((QUEUE, p["id"]) for p in plans),
+                       *((VISIT_QUEUE, v["id"]) for v in visits)])
+    eventually(lambda: done(engine, plans + visits) == expected)
+    eventually(lambda: queue_depth(amqp, QUEUE) == queue_depth(amqp, VISIT_QUEUE) == 0)
+    # Each subscription had each of its events' effect once, the copies none.
+    assert done(engine, plans + visits) == expected
+    # Each queue's events ran in the order sent ...
+    for queue, sent in ((QUEUE, plans), (VISIT_QUEUE, visits)):
+        assert [e for q, e, _ in MIXED if q == queue] == [event["id"] for event in sent]
+    # ... and one transaction held the events of both queues.
+    queues_by_tx: dict[int, set] = {}
+    for queue, _, tx in MIXED:
+        queues_by_tx.setdefault(tx, set()).add(queue)
+    assert any(len(queues) == 2 for queues in queues_by_tx.values())
+
+    # A bad event among both queues' deliveries is retried and parked alone, in its
+    # own queue; what came with it is kept.
+    more_plans = [new_event() for _ in range(4)]
+    more_visits = [new_event(VISIT_TYPE) for _ in range(4)]
+    poison = new_event(VISIT_TYPE)
+    POISON.add(poison["id"])
+    for plan, visit in zip(more_plans, more_visits):
+        publish_raw(amqp, visit, VISIT_TYPE, visit["id"])
+        if visit is more_visits[1]:
+            publish_raw(amqp, poison, VISIT_TYPE, poison["id"])
+        publish_raw(amqp, plan, EVENT_TYPE, plan["id"])
+    parked = eventually(lambda: deadletters.list_parked(amqp, VISIT_QUEUE), timeout=60)
+    assert [p["message_id"] for p in parked] == [poison["id"]]
+    assert deadletters.list_parked(amqp, QUEUE) == []
+    expected += [*((QUEUE, p["id"]) for p in more_plans),
+                 *((VISIT_QUEUE, v["id"]) for v in more_visits)]
+    assert done(engine, plans + visits + more_plans + more_visits + [poison]) \
+        == sorted(expected)
+
+
+def done(engine, events) -> list[tuple[str, str]]:
+    """(queue, event id) of the effects written for these events."""
+    ours = {event["id"] for event in events}
+    with engine.connect() as conn:
+        return sorted((row.queue, str(row.event_id)) for row in conn.execute(text(
+            "select queue, event_id from probe_effects")) if str(row.event_id) in ours)

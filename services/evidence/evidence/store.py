@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
-from c2p.database import add_once
+from c2p.database import add_once, multi_row
 from c2p.ids import parse_uuid
 from c2p.scope import in_scope_clause
 from evidence.models import Evidence, EvidenceLog, EvidenceTarget
@@ -28,15 +28,15 @@ TARGET_FIELDS = ("plan_id", "facility_id", "facility_path", "facility_name", "co
 def _save_targets_statement():
     """Insert a target, or move a known one to this plan; its status is the plan's
     unless a status change was applied already (newer). Built once: executed with
-    one parameter set per action, SQLAlchemy sends one multi-row INSERT
-    ("insertmanyvalues") without compiling or hashing the rows' values again."""
+    one parameter set per action, SQLAlchemy sends one multi-row INSERT (`multi_row`)
+    without compiling or hashing the rows' values again."""
     statement = insert(EvidenceTarget.__table__)  # Core: no ORM bulk machinery
     new, table = statement.excluded, EvidenceTarget.__table__.c
-    return statement.on_conflict_do_update(
+    return multi_row(statement.on_conflict_do_update(
         index_elements=["action_id"],
         set_={**{column: getattr(new, column) for column in TARGET_FIELDS},
               "status": case((table.status_changed_at.is_(None), new.status),
-                             else_=table.status)})
+                             else_=table.status)}), table.action_id)
 
 
 def _apply_status_statement():
@@ -65,12 +65,15 @@ def save_targets(session, plan: dict) -> None:
     known (carried over, or status news that came first) is moved to this plan."""
     if not plan["actions"]:
         return
-    rows = sorted(({"action_id": action["action_id"], "plan_id": plan["plan_id"],
-                    "facility_id": plan["facility_id"], "facility_path": plan["facility_path"],
-                    "facility_name": plan["facility_name"], "coach_id": plan["coach_id"],
-                    "owner_id": action["owner_id"], "due_date": action["due_date"],
-                    "status": action["status"]} for action in plan["actions"]),
-                  key=lambda row: str(row["action_id"]))  # one lock order for every writer
+    # One row per action (a multi-row upsert may not update a row twice), in one
+    # lock order for every writer.
+    rows = sorted({str(action["action_id"]): {
+        "action_id": action["action_id"], "plan_id": plan["plan_id"],
+        "facility_id": plan["facility_id"], "facility_path": plan["facility_path"],
+        "facility_name": plan["facility_name"], "coach_id": plan["coach_id"],
+        "owner_id": action["owner_id"], "due_date": action["due_date"],
+        "status": action["status"]} for action in plan["actions"]}.items())
+    rows = [row for _, row in rows]
     session.execute(SAVE_TARGETS, rows)
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from sqlalchemy import case, delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 
+from c2p.database import multi_row
 from c2p.ids import parse_uuid
 from c2p.scope import in_scope
 from hmis import domain, schemas
@@ -88,11 +89,12 @@ def _upsert_action_statement():
     statement = insert(TrackedAction.__table__)
     new, table = statement.excluded, TrackedAction.__table__.c
     newer = new.as_of >= table.as_of
-    return statement.on_conflict_do_update(
+    return multi_row(statement.on_conflict_do_update(
         index_elements=["action_id"],
         set_={"created_at": func.least(table.created_at, new.created_at),
               **{column: case((newer, getattr(new, column)), else_=getattr(table, column))
-                 for column in ("status", "due_date", "as_of", "facility_path", "closed_at")}})
+                 for column in ("status", "due_date", "as_of", "facility_path", "closed_at")}}),
+        table.action_id)
 
 
 UPSERT_ACTION = _upsert_action_statement()
@@ -111,8 +113,12 @@ def record_actions(session, changes: list[dict]) -> None:
              "due_date": c["due_date"], "status": c["status"],
              "closed_at": c.get("closed_at") if c["status"] in domain.CLOSED else None,
              "as_of": c["at"]} for c in changes]
-    rows.sort(key=lambda row: str(row["action_id"]))  # one lock order for every writer
-    session.execute(UPSERT_ACTION, rows)  # one multi-row statement (insertmanyvalues)
+    # One row per action (the newest): a multi-row upsert may not update a row twice.
+    newest = {}
+    for row in sorted(rows, key=lambda row: row["as_of"]):
+        newest[str(row["action_id"])] = row
+    rows = [newest[key] for key in sorted(newest)]  # one lock order for every writer
+    session.execute(UPSERT_ACTION, rows)  # one multi-row statement (multi_row)
     for facility_id, facility_path, period in sorted(
             {(c["facility_id"], c["facility_path"], _period(c["at"])) for c in changes}):
         mark_dirty(session, facility_id, facility_path, period)
@@ -222,7 +228,7 @@ def sent(session, months) -> dict:
 def record_sent(session, chunk, rejected: dict, previous: dict, now) -> None:
     """Remember what DHIS2 accepted, and what it refused with why (one statement per
     chunk: a national export remembers tens of thousands of values)."""
-    rows = []
+    rows = {}
     for index, value in enumerate(chunk):
         reason = rejected.get(index)
         row = {"facility_id": value.facility_id, "period": value.period,
@@ -236,14 +242,16 @@ def record_sent(session, chunk, rejected: dict, previous: dict, now) -> None:
             attempts = (before.attempts if again else 0) + 1
             row.update(status="rejected", attempts=attempts, reason=reason[:1000],
                        retry_after=domain.retry_after(attempts, now))
-        rows.append(row)
+        # One row per value (a multi-row upsert may not update a row twice).
+        rows[(value.facility_id, value.period, value.figure)] = row
     if not rows:
         return
     statement = insert(SentValue)
-    session.execute(statement.on_conflict_do_update(
+    session.execute(multi_row(statement.on_conflict_do_update(
         index_elements=["facility_id", "period", "figure"],
         set_={name: statement.excluded[name] for name in (
-            "target", "value", "at", "status", "attempts", "retry_after", "reason")}), rows)
+            "target", "value", "at", "status", "attempts", "retry_after", "reason")}),
+        SentValue.facility_id), list(rows.values()))
 
 
 def clean(session, months) -> None:
@@ -270,10 +278,11 @@ def cache_refs(session, refs: dict) -> None:
              "code": ref.get("code"), "refreshed_at": now} for facility_id, ref in refs.items()]
     if rows:
         statement = insert(Facility)
-        session.execute(statement.on_conflict_do_update(
+        session.execute(multi_row(statement.on_conflict_do_update(
             index_elements=["facility_id"],
             set_={name: statement.excluded[name] for name in ("dhis2_id", "code",
-                                                              "refreshed_at")}), rows)
+                                                              "refreshed_at")}),
+            Facility.facility_id), rows)
 
 
 # --- runs -------------------------------------------------------------------------------

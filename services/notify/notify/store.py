@@ -31,6 +31,7 @@ from datetime import timedelta
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
+from c2p.database import multi_row
 from c2p.ids import parse_uuid
 from c2p.scope import in_scope_clause
 from notify import domain, templates
@@ -105,12 +106,14 @@ def delivery_event(row: Delivery, at, error=None) -> dict:
 
 
 # Built once, executed with one parameter set per row: SQLAlchemy sends one
-# multi-row INSERT ("insertmanyvalues") and neither compiles nor hashes the rows'
+# multi-row INSERT (`multi_row`) and neither compiles nor hashes the rows'
 # values again, as `insert(...).values(rows)` would for every event.
-WRITE_INBOX = insert(InboxMessage.__table__).on_conflict_do_nothing().returning(
-    InboxMessage.__table__.c.recipient_id)
-WRITE_DELIVERY = insert(Delivery.__table__).on_conflict_do_nothing()
-REMEMBER_ACTION = insert(KnownAction.__table__).on_conflict_do_nothing()
+WRITE_INBOX = multi_row(insert(InboxMessage.__table__).on_conflict_do_nothing(),
+                        InboxMessage.__table__.c.recipient_id)
+WRITE_DELIVERY = multi_row(insert(Delivery.__table__).on_conflict_do_nothing(),
+                           Delivery.__table__.c.id)
+REMEMBER_ACTION = multi_row(insert(KnownAction.__table__).on_conflict_do_nothing(),
+                            KnownAction.__table__.c.action_id)
 
 
 def notify(session, event, now, known=None) -> int:
