@@ -129,7 +129,8 @@ def scrape(url) -> dict[tuple, float]:
         if "queue" in labels and "service" not in labels:  # code before 1 Dec 2026:
             labels["service"] = labels["queue"].split(".")[0]  # workers were per queue
         order = LABELS.get(match.group(1), ())
-        out[(match.group(1), *(labels.get(k, "") for k in order))] = float(match.group(3))
+        key = (match.group(1), *(labels.get(k, "") for k in order))
+        out[key] = out.get(key, 0.0) + float(match.group(3))  # labels dropped: summed
     return out
 
 
