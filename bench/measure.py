@@ -363,6 +363,29 @@ def delta(before: dict, after: dict, visits: int | None = None,
             "tables_per_visit": tables, "sql_per_visit": sql}
 
 
+def yardstick_ms(rounds: int = 5) -> float:
+    """CPU ms of a fixed pure-Python workload (JSON in and out, dicts, strings: what
+    the services mostly do), the least of a few rounds. The machines these benches
+    run on are virtual and shared: the same code measured 51 and 65 ms per visit
+    an hour apart on one of them. Dividing a step's CPU per visit by this, read just
+    before and after the step, compares runs made when the machine ran at different
+    speeds."""
+    visit = {"items": [{"code": f"PEV-{i:02d}", "answer": "yes" if i % 7 else "no",
+                        "points": i % 3, "label_fr": f"Élément n° {i}", "label_en": f"Item {i}",
+                        "critical": i % 11 == 0} for i in range(49)],
+             "facility_path": "/ML/KOU/NIONO/CSCOM-01/", "coach_id": "coach.niono"}
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.process_time()
+        for _ in range(200):
+            loaded = json.loads(json.dumps(visit, ensure_ascii=False))
+            gaps = [dict(item, gap=True) for item in loaded["items"] if item["answer"] == "no"]
+            "; ".join(f"{g['code']}:{g['label_fr']}" for g in gaps)
+            sorted(loaded["items"], key=lambda item: (item["points"], item["code"]))
+        best = min(best, (time.process_time() - start) * 1000)
+    return round(best, 2)
+
+
 def idle_rate(meter: Meter, seconds=5.0) -> dict:
     """CPU ms per second of each service process with no load (timers, polls)."""
     first = {f"{s}-{i}": cpu_ms(p.pid) for (s, i), p in meter.platform.processes.items()}

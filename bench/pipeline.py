@@ -356,6 +356,7 @@ def settle(platform, quiet_s=1.5, limit_s=300):
 
 def run_step(platform, meter, gateway, tap, rate, seconds, visits, idle, profiler=None):
     settle(platform)
+    yardstick = [measure.yardstick_ms()]
     before = meter.snapshot()
     bench_cpu = time.process_time()  # the load generator and the tap share the 2 cores
     if profiler:
@@ -379,6 +380,12 @@ def run_step(platform, meter, gateway, tap, rate, seconds, visits, idle, profile
     step["cpu"]["bench_ms_per_visit"] = round(
         (time.process_time() - bench_cpu) * 1000 / max(len(sent), 1), 2)
     step["load_average"] = round(os.getloadavg()[0], 1)
+    yardstick.append(measure.yardstick_ms())
+    step["cpu"]["yardstick_ms"] = round(sum(yardstick) / 2, 2)
+    # The services' CPU per visit in yardsticks: comparable between runs made while
+    # the (shared, virtual) machine ran at different speeds.
+    step["cpu"]["services_yardsticks_per_visit"] = round(
+        step["cpu"]["services_ms_per_visit"] / step["cpu"]["yardstick_ms"], 3)
     step["settled"] = settled  # False: work still going on after 300 s (figures partial)
     if profiler:
         step["profile"] = profiler.finish(cost["cpu"]["visits"])
@@ -400,7 +407,8 @@ def describe(step, replicas):
             f"services used {cpu['services_cores']} cores; "
             f"handler runs/visit {step['work']['handler_runs_per_visit']} "
             f"in {step['work'].get('handler_workers_per_visit')} workers; "
-            f"load average {step['load_average']}")
+            f"load average {step['load_average']}; yardstick {cpu.get('yardstick_ms')} ms, "
+            f"services {cpu.get('services_yardsticks_per_visit')} yardsticks/visit")
 
 
 def prepare(platform, mix, count, facilities, warmup, total_first):
@@ -601,6 +609,7 @@ def main(argv=None):
         first = config["steps"][0]
         summary[f"replicas_{config['replicas']}"] = {
             "cpu_ms_per_visit_services": first["cpu"]["services_ms_per_visit"],
+            "services_yardsticks_per_visit": first["cpu"].get("services_yardsticks_per_visit"),
             "cpu_ms_per_visit_services_less_idle":
                 first["cpu"]["services_ms_per_visit_less_idle"],
             "cpu_ms_per_visit_by_service": first["cpu"]["ms_per_visit"],
