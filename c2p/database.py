@@ -330,7 +330,7 @@ class Database(DependencyProvider):
             # Its events carry its own correlation id, and so does its logging.
             worker_ctx.context_data.update(correlation_id=event.correlation_id,
                                            event_id=event_id)
-            logs.enter(worker_ctx)
+            logs.enter(worker_ctx, name)
             handlers[name](event)
         return ran
 

@@ -42,7 +42,7 @@ from nameko.rpc import ServiceRpc as NamekoServiceRpc
 from nameko.timer import Timer
 from nameko.web.handlers import HttpRequestHandler
 
-from c2p import metrics, topology
+from c2p import logs, metrics, topology
 from c2p.bus import Bus
 from c2p.clock import utcnow
 from c2p.contracts import Event
@@ -348,6 +348,9 @@ class Subscription(Consumer):
 
     def acknowledge(self, event, message, handled: bool):
         """Ack an event of a committed batch; not handled: it was a duplicate."""
+        # Its line carries its own ids, not those of the batch's last event.
+        logs.current.set({"correlation_id": event.correlation_id, "event_id": str(event.id),
+                          "entrypoint": self.queue_name})
         if handled:
             metrics.HANDLER_RUNS.labels(self.queue_name, "ok").inc()
             log.info("%s: handled %s %s", self.queue_name, event.type, event.id)

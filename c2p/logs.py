@@ -92,13 +92,14 @@ def configure(service: str, fmt: str = "json", level=logging.INFO):
         nameko_workers.addFilter(RefusalsInOneLine())
 
 
-def enter(worker_ctx):
-    """Set the log context of the worker starting in this green thread."""
+def enter(worker_ctx, method_name: str | None = None):
+    """Set the log context of the worker starting in this green thread; `method_name`:
+    the handler now running, when a worker runs several (`c2p.database.Database`)."""
     data = worker_ctx.context_data or {}
     current.set({"correlation_id": data.get("correlation_id") or "",
                  "event_id": data.get("event_id") or "",
                  "entrypoint": f"{worker_ctx.container.service_name}."
-                               f"{worker_ctx.entrypoint.method_name}"})
+                               f"{method_name or worker_ctx.entrypoint.method_name}"})
 
 
 def leave():

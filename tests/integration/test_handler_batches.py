@@ -121,6 +121,7 @@ def test_one_event_at_a_time_when_the_batch_is_one(start_service, service_config
 
 VISIT_QUEUE, VISIT_TYPE = "hmis.on_checklist_submitted", "checklist.submitted"
 MIXED: list[tuple[str, str, int]] = []  # (queue, event id, transaction id), in run order
+LOGGED_AS: list[tuple[str, str]] = []  # (queue, the log context's entrypoint)
 
 
 class MixedProbe(PlatformService):
@@ -133,6 +134,7 @@ class MixedProbe(PlatformService):
             raise RuntimeError("poison event")
         tx = self.db.session.execute(text("select txid_current()")).scalar_one()
         MIXED.append((queue, str(event.id), tx))
+        LOGGED_AS.append((queue, logs.current.get()["entrypoint"]))
         self.db.session.execute(text("insert into probe_effects (queue, event_id) "
                                      "values (:queue, :event_id)"),
                                 {"queue": queue, "event_id": event.id})
@@ -157,6 +159,7 @@ def test_events_of_a_services_queues_share_a_worker_and_keep_their_guarantees(
     with Connection(amqp) as connection:
         topology.declare(connection, settings.retry_delays_ms, topology.Shape.of(settings))
     MIXED.clear()
+    LOGGED_AS.clear()
     POISON.clear()
     plans = [new_event() for _ in range(6)]
     visits = [new_event(VISIT_TYPE) for _ in range(6)]
@@ -186,6 +189,8 @@ def test_events_of_a_services_queues_share_a_worker_and_keep_their_guarantees(
     for queue, _, tx in MIXED:
         queues_by_tx.setdefault(tx, set()).add(queue)
     assert any(len(queues) == 2 for queues in queues_by_tx.values())
+    # Each handler logs as itself, whichever subscription the worker started from.
+    assert all(queue == logged for queue, logged in LOGGED_AS)
 
     # A bad event among both queues' deliveries is retried and parked alone, in its
     # own queue; what came with it is kept.
