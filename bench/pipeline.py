@@ -249,6 +249,11 @@ class Facilities:
                 "comment": "Visite de banc d'essai"}
 
 
+# `--together`: the back-end services in one process (`python -m c2p.run checklist
+# planner …`); the gateway in its own.
+BACKEND = ("checklist", "planner", "notify", "evidence", "hmis")
+
+
 class BenchPlatform(LocalPlatform):
     """LocalPlatform, with the services run through bench/instrumented_run.py
     when SQL statements are to be counted (same code, a statement counter added)."""
@@ -468,7 +473,8 @@ def describe_totals(totals) -> str:
 
 
 def run_config(replicas, rates, seconds, profile=False, sql=False, count_events=False,
-               warmup=40, mix="follow-up", facilities=SHIPPED_PER_DISTRICT, districts=1):
+               warmup=40, mix="follow-up", facilities=SHIPPED_PER_DISTRICT, districts=1,
+               together=False):
     box, s3 = local_sandbox("pipe")
     platform = meter = tap = None
     sql_dir = tempfile.mkdtemp(prefix="c2p-bench-sql-") if sql else None
@@ -476,8 +482,10 @@ def run_config(replicas, rates, seconds, profile=False, sql=False, count_events=
         env = deployed_env(box)
         if sql_dir:
             env["C2P_BENCH_SQL_DIR"] = sql_dir
+        names = ("gateway", "+".join(BACKEND)) if together else SERVICES
         platform = BenchPlatform(env, tempfile.mkdtemp(prefix="c2p-bench-"),
-                                 replicas={s: replicas for s in SERVICES},
+                                 replicas={name: replicas for name in names},
+                                 together=BACKEND if together else (),
                                  instrumented=sql).start()
         tap = Tap(box.amqp_uri, ["#"] if count_events else ["plan.created"])
         places, visits, warmup = prepare(platform, mix, districts, facilities, warmup,
@@ -583,8 +591,13 @@ def main(argv=None):
     parser.add_argument("--districts", type=int, default=1,
                         help="spread the visits over this many districts of the shipped "
                         "org units, Niono first, each visited by its own coach (default 1)")
+    parser.add_argument("--together", action="store_true",
+                        help="the back-end services in one process (python -m c2p.run "
+                        "checklist planner notify evidence hmis), the gateway in its own")
     parser.add_argument("--output", default="pipeline.json")
     args = parser.parse_args(argv)
+    if args.together and args.sql:
+        parser.error("--together runs without --sql (the SQL counter wraps one service)")
     shipped = len(shipped_districts())
     if not 1 <= args.districts <= shipped:
         parser.error(f"--districts: from 1 to {shipped} (the shipped org units' districts)")
@@ -597,12 +610,14 @@ def main(argv=None):
         floor = bus_floor.main(["--messages", "3000"])
     configs = []
     for replicas in [int(r) for r in args.replicas.split(",")]:
-        print(f"pipeline with {replicas} replica(s) of each service "
+        print(f"pipeline with {replicas} replica(s) of each service"
+              f"{' (the back-end services together in one process)' if args.together else ''} "
               f"({ITEMS}-item {demo.TEMPLATE} visits, {args.mix}, {args.districts} "
               f"district(s))", flush=True)
         configs.append(run_config(replicas, rates, args.seconds, args.profile, args.sql,
                                   args.count_events, mix=args.mix,
-                                  facilities=args.facilities, districts=args.districts))
+                                  facilities=args.facilities, districts=args.districts,
+                                  together=args.together))
     bests = {c["replicas"]: best(c) for c in configs}
     summary = {}
     for config in configs:

@@ -140,11 +140,14 @@ def ops_app(readiness):
     return app
 
 
-def readiness_check(settings, service):
-    """Checks the broker and this service's database; returns what failed (empty: ready)."""
+def readiness_check(settings, services):
+    """Checks the broker and the database of each service the process runs (a name or
+    a list of names); returns what failed (empty: ready)."""
     from kombu import Connection
     from c2p.database import make_engine
-    engine = make_engine(settings.database_url(service), pool_size=1, max_overflow=0)
+    names = [services] if isinstance(services, str) else list(services)
+    engines = {name: make_engine(settings.database_url(name), pool_size=1, max_overflow=0)
+               for name in names}
 
     def check():
         problems = []
@@ -153,12 +156,14 @@ def readiness_check(settings, service):
                 conn.ensure_connection(max_retries=1, timeout=3)
         except Exception as exc:
             problems.append(f"broker: {exc.__class__.__name__}: {exc}"[:300])
-        try:
-            from sqlalchemy import text
-            with engine.connect() as conn:
-                conn.execute(text("select 1"))
-        except Exception as exc:
-            problems.append(f"database: {exc.__class__.__name__}"[:300])
+        from sqlalchemy import text
+        for name, engine in engines.items():
+            try:
+                with engine.connect() as conn:
+                    conn.execute(text("select 1"))
+            except Exception as exc:
+                where = "database" if len(engines) == 1 else f"{name} database"
+                problems.append(f"{where}: {exc.__class__.__name__}"[:300])
         return problems
     return check
 

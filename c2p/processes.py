@@ -2,7 +2,9 @@
 
 Used by the end-to-end tests, the benchmarks and the fault runs: each service
 runs as `python -m c2p.run <service>`, exactly as in production, and can be
-killed (`kill -9`) and restarted one replica at a time.
+killed (`kill -9`) and restarted one replica at a time. With `together`, some
+services share one process (`python -m c2p.run a b …`, as a small deployment may
+run them), named by their names joined with "+".
 """
 from __future__ import annotations
 
@@ -32,10 +34,14 @@ def _die_with_parent():
 
 class LocalPlatform:
     def __init__(self, env: dict, log_dir: str, replicas: dict | None = None,
-                 gateway_port: int | None = None):
+                 gateway_port: int | None = None, together: tuple[str, ...] = ()):
+        """`replicas`: processes per service (1 each unless said); `together`: services
+        run in one process, whose name (`"+".join(together)`) `replicas` may name."""
         self.env = dict(env)
         self.log_dir = log_dir
-        self.replicas = {service: 1 for service in SERVICES}
+        self.replicas = {service: 1 for service in SERVICES if service not in together}
+        if together:
+            self.replicas["+".join(together)] = 1
         self.replicas.update(replicas or {})
         self.gateway_port = gateway_port or free_port()
         self.gateway_ports = []
@@ -79,8 +85,9 @@ class LocalPlatform:
             stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
 
     def command(self, service) -> list[str]:
-        """How one service is run (the benchmarks run it through a SQL counter)."""
-        return [sys.executable, "-m", "c2p.run", service]
+        """How one service (or "a+b", several together) is run (the benchmarks may
+        run it through a SQL counter)."""
+        return [sys.executable, "-m", "c2p.run", *service.split("+")]
 
     def kill(self, service, index=0):
         """SIGKILL: no shutdown code runs, as when a machine or container dies."""

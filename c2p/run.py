@@ -1,8 +1,13 @@
-"""Run one C2P service as its own process: `python -m c2p.run <service>`.
+"""Run a C2P service as its own process: `python -m c2p.run <service>`.
 
 Reads settings (stopping with a message naming a bad variable), waits for the
 broker and the database to answer (a service may start before them, as in
 docker compose), then runs the nameko service until SIGTERM or Ctrl-C.
+
+`python -m c2p.run checklist planner evidence notify hmis` runs several services in
+one process, for a deployment too small to give each its own (one district's
+server): each keeps its own database, queues and workers, and they still talk
+only through the broker, so any of them can move to a process of its own later.
 """
 from c2p.greening import green
 
@@ -44,7 +49,7 @@ def service_class(name):
     return getattr(importlib.import_module(module), cls)
 
 
-def nameko_settings(settings, service=None):
+def nameko_settings(settings):
     """The nameko config for a C2P process."""
     return {
         "AMQP_URI": settings.amqp_uri,
@@ -81,22 +86,27 @@ def wait_for_dependencies(settings, service, timeout_s=120):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("service", choices=sorted(SERVICE_CLASSES))
+    parser.add_argument("services", nargs="+", choices=sorted(SERVICE_CLASSES),
+                        metavar="service", help=f"one or more of {', '.join(SERVICE_CLASSES)}")
     args = parser.parse_args(argv)
+    services = list(dict.fromkeys(args.services))
+    name = "+".join(services)
     try:
         settings = load_settings()
     except ConfigError as exc:
-        print(f"c2p {args.service}: configuration error: {exc}", file=sys.stderr)
+        print(f"c2p {name}: configuration error: {exc}", file=sys.stderr)
         return 2
-    logs.configure(args.service, settings.log_format)
+    logs.configure(name, settings.log_format)
     if settings.metrics_port:
         # Up before the dependencies: liveness answers, readiness says what is missing.
-        metrics.serve(settings.metrics_port, metrics.readiness_check(settings, args.service))
-    wait_for_dependencies(settings, args.service)
-    nameko_config.setup(nameko_settings(settings, args.service))
+        metrics.serve(settings.metrics_port, metrics.readiness_check(settings, services))
+    for service in services:
+        wait_for_dependencies(settings, service)
+    nameko_config.setup(nameko_settings(settings))
 
     runner = ServiceRunner()
-    runner.add_service(service_class(args.service))
+    for service in services:
+        runner.add_service(service_class(service))
 
     def shutdown(signum, frame):
         eventlet.spawn_n(runner.stop)
@@ -108,7 +118,7 @@ def main(argv=None):
     # collection walks only what the work allocated since, not the whole heap.
     gc.collect()
     gc.freeze()
-    log.info("%s started", args.service)
+    log.info("%s started", name)
     waiter = eventlet.spawn(runner.wait)
     while True:
         try:
@@ -119,7 +129,7 @@ def main(argv=None):
                 raise
         except KeyboardInterrupt:
             runner.stop()
-    log.info("%s stopped", args.service)
+    log.info("%s stopped", name)
     return 0
 
 

@@ -84,7 +84,7 @@ def test_metrics_move_readiness_checks_and_logs_carry_the_correlation_id(running
     assert eventually(lambda: moved(planner, "c2p_handler_runs_total",
                                     queue="planner.on_checklist_submitted", outcome="ok"))
     assert value(scrape(planner), "c2p_handler_duration_seconds_count",
-                 queue="planner.on_checklist_submitted") >= 1
+                 service="planner") >= 1
     # Sampled every 15 s by the owning service: present, and nothing parked.
     samples = eventually(lambda: (s := scrape(planner)) and any(
         n == "c2p_parked_messages" for n, _ in s) and s, timeout=30)
@@ -109,3 +109,41 @@ def logged(platform, service, correlation_id):
     lines = [json.loads(line) for line in platform.log(service).splitlines()
              if line.startswith("{")]
     return [line for line in lines if line.get("correlation_id") == correlation_id]
+
+
+@pytest.mark.slow
+def test_back_end_services_together_in_one_process(process_env, tmp_path):
+    # A small deployment's choice: `python -m c2p.run checklist planner … hmis`.
+    together = ("checklist", "planner", "evidence", "notify", "hmis")
+    platform = LocalPlatform(process_env, str(tmp_path / "logs"), together=together).start()
+    try:
+        backend = "+".join(together)
+        assert set(platform.processes) == {("gateway", 0), (backend, 0)}
+        ready = requests.get(f"{platform.ops_url(backend)}/readyz", timeout=10)
+        assert ready.status_code == 200, ready.text
+        base = platform.base_url
+        token = requests.post(f"{base}{API}/auth/token", timeout=10, json={
+            "username": "coach.niono", "password": "demo-c2p-2025"}).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        correlation_id = f"visit-{uuid.uuid4().hex[:12]}"
+        submission = sample_submission()
+        created = requests.post(f"{base}{API}/submissions", json=submission, timeout=10,
+                                headers={**auth, "X-Correlation-Id": correlation_id})
+        assert created.status_code == 201, created.text
+        # Stored, scored, planned, and the plan's alert in the coach's inbox: every
+        # back-end service did its part in the one process.
+        plan = eventually(lambda: (r := requests.get(
+            f"{base}{API}/submissions/{submission['id']}/plan", headers=auth,
+            timeout=10)).ok and r.json())
+        inbox = eventually(lambda: [m for m in requests.get(
+            f"{base}{API}/inbox", headers=auth, timeout=10).json()["items"]
+            if plan["id"] in (m.get("link") or "")])
+        assert inbox
+        # Each handler's lines name its own service (the checklist's RPC logs nothing
+        # at INFO: its visit is in the gateway's access line).
+        expected = {"planner", "evidence", "notify", "hmis"}
+        eventually(lambda: expected <= {
+            line["entrypoint"].split(".")[0]
+            for line in logged(platform, backend, correlation_id) if "entrypoint" in line})
+    finally:
+        assert not platform.stop()

@@ -45,6 +45,16 @@ def new_event(event_type=EVENT_TYPE) -> dict:
                  data=sample_data(REGISTRY[(event_type, version)]())).to_wire()
 
 
+def prepared(settings, engines):
+    """hmis's database with the probes' table, and the bus with every queue declared
+    (so events wait in them before their consumer runs): (engine, AMQP URI)."""
+    engine = engines["hmis"]
+    support.probe_table(engine)
+    with Connection(settings.amqp_uri) as connection:
+        topology.declare(connection, settings.retry_delays_ms, topology.Shape.of(settings))
+    return engine, settings.amqp_uri
+
+
 def effects(engine) -> list[str]:
     with engine.connect() as conn:
         return [str(row[0]) for row in conn.execute(text(
@@ -59,11 +69,7 @@ def batches() -> tuple[float, float]:
 
 def test_a_waiting_batch_is_handled_once_each_in_order_and_a_bad_event_alone(
         start_service, settings, engines):
-    engine = engines["hmis"]
-    support.probe_table(engine)
-    amqp = settings.amqp_uri
-    with Connection(amqp) as connection:  # the queue exists before its consumer runs
-        topology.declare(connection, settings.retry_delays_ms, topology.Shape.of(settings))
+    engine, amqp = prepared(settings, engines)
     SEEN.clear()
     good = [new_event() for _ in range(12)]
     poison = new_event()
@@ -100,11 +106,7 @@ def test_one_event_at_a_time_when_the_batch_is_one(start_service, service_config
                                                    engines):
     # C2P_HANDLER_BATCH=1: every worker takes one event (the behaviour before batches).
     config["C2P_SETTINGS"] = dataclasses.replace(settings, handler_batch=1)
-    engine = engines["hmis"]
-    support.probe_table(engine)
-    amqp = settings.amqp_uri
-    with Connection(amqp) as connection:
-        topology.declare(connection, settings.retry_delays_ms, topology.Shape.of(settings))
+    engine, amqp = prepared(settings, engines)
     SEEN.clear()
     POISON.clear()
     sent = [new_event() for _ in range(6)]
@@ -153,11 +155,7 @@ def test_events_of_a_services_queues_share_a_worker_and_keep_their_guarantees(
     # The service's consumers start one after the other: the first worker waits a
     # moment (the linger) so that it finds both queues' deliveries.
     config["C2P_SETTINGS"] = dataclasses.replace(settings, handler_linger_ms=500)
-    engine = engines["hmis"]
-    support.probe_table(engine)
-    amqp = settings.amqp_uri
-    with Connection(amqp) as connection:
-        topology.declare(connection, settings.retry_delays_ms, topology.Shape.of(settings))
+    engine, amqp = prepared(settings, engines)
     MIXED.clear()
     LOGGED_AS.clear()
     POISON.clear()
