@@ -123,6 +123,15 @@ class UnknownParameter(InvalidInput):
     did not. Raised by the gateway itself; it does not cross RPC."""
 
 
+class PayloadTooLarge(InvalidInput):
+    """A body over the route's limit (413): `errors` names it (`body`, `file`) and the
+    limit, in English and French. Raised by the gateway itself; it does not cross RPC."""
+
+    def __init__(self, field: str, limit: str):
+        super().__init__({field: [f"larger than the {limit} limit",
+                                  f"dépasse la limite de {limit}"]})
+
+
 class UnsupportedMediaType(InvalidInput):
     """A body in a media type the route does not take (415): `errors` names the
     `Content-Type` header and what is accepted. Raised by the gateway itself; it

@@ -28,8 +28,9 @@ from c2p import safejson
 from c2p.api import Query, dump
 from c2p.entrypoints import TransactionalHttp
 from c2p.errors import (C2PError, Conflict, Forbidden, InvalidInput, NotFound,
-                        ServiceUnavailable, Throttled, Unauthorized, UnknownParameter,
-                        UnsupportedMediaType, flatten_errors)
+                        PayloadTooLarge, ServiceUnavailable, Throttled, Unauthorized,
+                        UnknownParameter, UnsupportedMediaType, flatten_errors)
+from c2p.objectstore import format_size
 from gateway.auth import ROUTE_KEY
 from gateway.compression import gzip_answer
 from gateway.openapi import documented
@@ -97,7 +98,7 @@ def read_json(request) -> dict:
     """
     check_json_media(request)
     if request.content_length and request.content_length > MAX_JSON_BYTES:
-        raise InvalidInput({"body": [f"larger than {MAX_JSON_BYTES} bytes"]})
+        raise PayloadTooLarge("body", format_size(MAX_JSON_BYTES))
     raw = request.get_data(cache=False)
     try:
         body = safejson.loads(raw.decode("utf-8"))
@@ -295,6 +296,7 @@ class GatewayHttp(TransactionalHttp):
 ERROR_STATUS = {
     UnknownParameter: (400, "Unknown query parameter"),
     UnsupportedMediaType: (415, "Unsupported media type"),
+    PayloadTooLarge: (413, "Payload too large"),
     InvalidInput: (422, "Invalid input"),
     Unauthorized: (401, "Unauthorized"),
     Forbidden: (403, "Forbidden"),
@@ -321,7 +323,7 @@ def error_response(exc) -> Response:
     mapped = _mapped(ERROR_STATUS, exc)
     if mapped is not None:
         status, title = mapped
-        if isinstance(exc, (InvalidInput, Forbidden)):
+        if isinstance(exc, (InvalidInput, Forbidden)):  # PayloadTooLarge and 415 too
             # What was refused and why, field by field (a 403's too).
             response = problem(status, title, str(exc), exc.errors)
         elif isinstance(exc, RpcTimeout):

@@ -81,7 +81,7 @@ ERROR_TITLES = {400: "Bad request: an unknown or repeated query parameter",
                 403: "Refused to this caller (its role or scope): `errors` names what was "
                      "refused and why",
                 404: "Not found (or outside the caller's scope)", 409: "Conflict",
-                413: "Too large",
+                413: "Too large: `errors` names the body or file and the limit",
                 415: "The body is not JSON: `errors` names the Content-Type header and "
                      "what is accepted (application/json or a +json type)",
                 422: "Invalid input: `errors` names each field and reason",
@@ -105,7 +105,7 @@ class Problem(Schema):
     status = fields.Integer(required=True)
     detail = fields.String(required=True)
     errors = fields.List(fields.Nested(ProblemField), metadata={"description": (
-        "what was refused and why: in every 403, 415 and 422, and in a 400 for a "
+        "what was refused and why: in every 403, 413, 415 and 422, and in a 400 for a "
         "query parameter")})
 
 
@@ -217,6 +217,7 @@ def _operation(name, method, params, service_cls, path=""):
         errors.add(400)  # an unknown query parameter, on every API route
     if doc.get("request") is not None:
         errors.add(415)  # a body not declared as JSON (gateway.http.read_json)
+        errors.add(413)  # a body over gateway.http.MAX_JSON_BYTES (read_json)
     if params or has_body or doc.get("query") is not None:
         errors.add(422 if has_body or doc.get("query") is not None else 404)
     if not name.startswith(("api_docs", "web_app")) and name not in ("health", "openapi_document",

@@ -16,7 +16,8 @@ from c2p.api.checklists import (FacilityHistoryView, GapReportView, GapsQuery, H
                                 SubmissionSummaryView, SubmissionView, TemplateDefinition,
                                 TemplateQuery, TemplateSummaryView, TemplateVersionQuery,
                                 TemplateView)
-from c2p.errors import InvalidInput, NotFound
+from c2p.errors import InvalidInput, NotFound, PayloadTooLarge
+from c2p.objectstore import format_size
 from gateway.dependencies import TimedRpc
 from gateway.http import API, Reply, http, read_json
 from gateway.openapi import route
@@ -162,7 +163,7 @@ class ChecklistRoutes:
     def import_org_units(self, request):
         caller = self.auth.caller(request)
         if request.content_length and request.content_length > MAX_IMPORT_BYTES:
-            raise InvalidInput({"body": [f"larger than {MAX_IMPORT_BYTES} bytes"]})
+            raise PayloadTooLarge("body", format_size(MAX_IMPORT_BYTES))
         try:
             content = request.get_data(cache=False).decode("utf-8")
         except UnicodeDecodeError:

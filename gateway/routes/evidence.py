@@ -23,7 +23,7 @@ from c2p.api import paginate_list
 from c2p.api.evidence import (ActionEvidencePage, ActionEvidenceQuery, DirectUploadRequest,
                               DownloadQuery, DownloadView, EvidenceView, ReviewRequest,
                               StreamQuery, UploadSlotView)
-from c2p.errors import InvalidInput
+from c2p.errors import InvalidInput, PayloadTooLarge
 from c2p.objectstore import format_size, make_client, stream_to_store
 from gateway.dependencies import TimedRpc
 from gateway.http import API, Reply, http, read_json
@@ -117,6 +117,9 @@ class EvidenceRoutes:
         if length is None and not chunked:
             raise InvalidInput({"Content-Length": [
                 "required (or send the body with Transfer-Encoding: chunked)"]})
+        uploads = self.evidence_uploads
+        if length is not None and length > uploads.max_bytes:  # refused before reading it
+            raise PayloadTooLarge("file", format_size(uploads.max_bytes))
         slot = self.evidence.request_upload({
             "id": evidence_id, "action_id": str(request.query["action_id"]),
             "filename": request.query["filename"],
@@ -124,7 +127,6 @@ class EvidenceRoutes:
         }, caller.as_rpc(), "stream")
         if slot["upload"] is None:  # a retry after success: the record is there
             return Reply(slot["evidence"], status=200)
-        uploads = self.evidence_uploads
         # werkzeug only hands out a body of known length; a chunked body is
         # delimited by eventlet's own reader, so it is read from the server's input.
         stream = request.stream if length is not None else request.environ["wsgi.input"]
@@ -133,9 +135,7 @@ class EvidenceRoutes:
             stream_to_store(uploads.client, uploads.bucket, slot["upload"]["key"],
                             CappedStream(stream, uploads.max_bytes), "application/octet-stream")
         except TooLarge:
-            raise InvalidInput({"file": [
-                f"the file is larger than the {format_size(uploads.max_bytes)} limit",
-                f"le fichier dépasse la limite de {format_size(uploads.max_bytes)}"]}) from None
+            raise PayloadTooLarge("file", format_size(uploads.max_bytes)) from None
         stored = time.monotonic()
         result = self.evidence.confirm_upload(evidence_id, caller.as_rpc())
         verified = time.monotonic()

@@ -20,6 +20,7 @@ from PIL import Image
 from sqlalchemy import text
 
 from c2p.contracts import Event
+from c2p.objectstore import format_size
 from c2p.service import PlatformService
 from checklist.service import ChecklistService
 from evidence.dependencies import make_client
@@ -363,17 +364,20 @@ def test_streamed_uploads_that_fail_verification_are_refused_and_removed(api):
 def check_an_oversize_stream_is_cut_off_and_nothing_stays_in_storage(api):
     accepted = count(api.engine, "select count(*) from evidence where status = 'accepted'")
     big = b"%PDF-1.4\n" + b"x" * (3 * MAX_BYTES)
-    # Declared up front: refused before the gateway reads the body.
+    # Declared up front: refused before the gateway reads the body (413, in both
+    # languages, naming the limit).
     _, declared = stream_upload(api, big)
-    assert declared.status_code == 422
-    assert declared.json()["errors"][0]["field"] == "size_bytes"
+    assert declared.status_code == 413, declared.text
+    limit = format_size(MAX_BYTES)
+    assert declared.json()["errors"] == [{"field": "file", "reason": (
+        f"larger than the {limit} limit; dépasse la limite de {limit}")}]
 
     # Chunked, so nobody knows the size before it is read: cut off past the limit.
     def chunks():
         for i in range(0, len(big), 65536):
             yield big[i:i + 65536]
     _, chunked = stream_upload(api, chunks())
-    assert chunked.status_code == 422, chunked.text
+    assert chunked.status_code == 413, chunked.text
     assert "limit" in chunked.json()["errors"][0]["reason"]
     assert objects(api) == []
     assert count(api.engine,

@@ -234,6 +234,19 @@ def test_a_json_body_that_is_not_json_is_still_a_422():
     assert error_response(refused.value).status_code == 422
 
 
+def test_a_json_body_over_the_limit_is_a_413_naming_the_body_and_the_limit():
+    from c2p.errors import PayloadTooLarge
+    from gateway.http import MAX_JSON_BYTES, read_json
+    big = b'{"note": "' + b"x" * MAX_JSON_BYTES + b'"}'
+    with pytest.raises(PayloadTooLarge) as refused:
+        read_json(_body_request(big, "application/json"))
+    response = error_response(refused.value)
+    body = json.loads(response.get_data())
+    assert response.status_code == 413 and body["title"] == "Payload too large"
+    assert body["errors"] == [{"field": "body", "reason":
+                               "larger than the 2 MB limit; dépasse la limite de 2 MB"}]
+
+
 def test_every_route_that_reads_a_json_body_declares_it():
     """The 415 is documented where a request body is declared: every route
     reading one through `read_json` declares it, and no other route calls it."""

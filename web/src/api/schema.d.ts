@@ -2350,7 +2350,7 @@ export interface components {
         };
         Problem: {
             detail: string;
-            /** @description what was refused and why: in every 403, 415 and 422, and in a 400 for a query parameter */
+            /** @description what was refused and why: in every 403, 413, 415 and 422, and in a 400 for a query parameter */
             errors?: components["schemas"]["ProblemField"][];
             status: number;
             title: string;
@@ -3119,6 +3119,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too large: `errors` names the body or file and the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not JSON: `errors` names the Content-Type header and what is accepted (application/json or a +json type) */
             415: {
                 headers: {
@@ -3277,6 +3286,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large: `errors` names the body or file and the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3700,6 +3718,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too large: `errors` names the body or file and the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not JSON: `errors` names the Content-Type header and what is accepted (application/json or a +json type) */
             415: {
                 headers: {
@@ -3751,6 +3778,15 @@ export interface operations {
             };
             /** @description Bad request: an unknown or repeated query parameter */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large: `errors` names the body or file and the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3820,6 +3856,15 @@ export interface operations {
             };
             /** @description No valid bearer token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large: `errors` names the body or file and the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4578,7 +4623,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too large */
+            /** @description Too large: `errors` names the body or file and the limit */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4754,6 +4799,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too large: `errors` names the body or file and the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not JSON: `errors` names the Content-Type header and what is accepted (application/json or a +json type) */
             415: {
                 headers: {
@@ -4852,6 +4906,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large: `errors` names the body or file and the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5321,6 +5384,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too large: `errors` names the body or file and the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not JSON: `errors` names the Content-Type header and what is accepted (application/json or a +json type) */
             415: {
                 headers: {
@@ -5515,6 +5587,15 @@ export interface operations {
             };
             /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large: `errors` names the body or file and the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6072,6 +6153,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too large: `errors` names the body or file and the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not JSON: `errors` names the Content-Type header and what is accepted (application/json or a +json type) */
             415: {
                 headers: {
@@ -6393,6 +6483,15 @@ export interface operations {
             };
             /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large: `errors` names the body or file and the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6781,6 +6880,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too large: `errors` names the body or file and the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not JSON: `errors` names the Content-Type header and what is accepted (application/json or a +json type) */
             415: {
                 headers: {
@@ -6873,6 +6981,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large: `errors` names the body or file and the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7070,6 +7187,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too large: `errors` names the body or file and the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not JSON: `errors` names the Content-Type header and what is accepted (application/json or a +json type) */
             415: {
                 headers: {
@@ -7162,6 +7288,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large: `errors` names the body or file and the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7336,6 +7471,15 @@ export interface operations {
             };
             /** @description Not found (or outside the caller's scope) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large: `errors` names the body or file and the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7601,6 +7745,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large: `errors` names the body or file and the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7987,6 +8140,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too large: `errors` names the body or file and the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not JSON: `errors` names the Content-Type header and what is accepted (application/json or a +json type) */
             415: {
                 headers: {
@@ -8311,6 +8473,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large: `errors` names the body or file and the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
