@@ -28,6 +28,9 @@ class PlanCreated(Data):
     coach_id = fields.String(required=True)
     coachee_ids = fields.List(fields.String(), load_default=list, dump_default=list)
     actions = fields.List(fields.Nested(PlannedAction), required=True)
+    # When the visit was made: the plan is drawn up with the team on the day, however
+    # late the phone synced it (absent from events published before 1 Dec 2026).
+    visited_at = fields.AwareDateTime(load_default=None, dump_default=None, allow_none=True)
 
 
 class PlanRef(Data):

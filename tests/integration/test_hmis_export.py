@@ -18,6 +18,7 @@ from sqlalchemy import text
 from c2p.contracts import Event
 from checklist.service import ChecklistService
 from dhis2_standin import Dhis2StandIn
+from hmis import domain as hmis_domain
 from hmis import export as export_command
 from hmis.service import HmisService
 from support import eventually, publish_raw, rpc_client
@@ -96,8 +97,9 @@ def visit(facility, percent, sections, at):
         "gaps": []})
 
 
-def plan(facility, actions, at):
+def plan(facility, actions, at, visited_at=None):
     return Event(type="plan.created", source="test", occurred_at=at, data={
+        "visited_at": visited_at,
         "plan_id": uuid.uuid4(), "submission_id": uuid.uuid4(), "facility_id": facility[0],
         "facility_name": facility[1], "facility_path": facility[2],
         "coach_id": COACH["id"], "coachee_ids": [], "actions": [
@@ -287,6 +289,31 @@ class _Out:
 
     def flush(self):
         pass
+
+
+def test_a_plan_synced_late_counts_its_actions_open_from_the_visits_month(
+        services, settings, engines):
+    # A phone offline for weeks: the visit (and the plan drawn up with the team that
+    # day) reach the platform two months later. Its actions were open at the end
+    # of every month since the visit: each of those months is to be sent again.
+    services()
+    now = datetime.now(timezone.utc)
+    visited = now - timedelta(days=45)
+    action_id = uuid.uuid4()
+    send(settings, plan(CEN, [(action_id, now.date() + timedelta(days=20))], now, visited))
+    expected = hmis_domain.periods_from(visited, now)
+    assert len(expected) >= 2
+
+    def marked():  # since this test began (the export timer may have sent them since)
+        with engines["hmis"].connect() as conn:
+            return sorted(row[0] for row in conn.execute(text(
+                "select period from hmis_facility_months where facility_id = :f"
+                " and changed_at >= :since"), {"f": CEN[0], "since": now}))
+    eventually(lambda: marked() == expected)
+    with engines["hmis"].connect() as conn:
+        created = conn.execute(text("select created_at from hmis_actions where action_id = "
+                                    ":id"), {"id": action_id}).scalar_one()
+    assert created == visited
 
 
 def _count(engines, sql):

@@ -21,6 +21,9 @@ def test_periods():
     assert domain.previous_period("202501") == "202412"
     assert domain.period_bounds("202512") == (datetime(2025, 12, 1, tzinfo=timezone.utc),
                                              datetime(2026, 1, 1, tzinfo=timezone.utc))
+    assert domain.periods_from(at(20, 11), at(2, 1, 2026)) == ["202511", "202512", "202601"]
+    assert domain.periods_from(at(20), at(21)) == domain.periods_from(at(21), at(20)) \
+        == ["202507"]
     for bad in ("2025-07", "202513", "25070", None, 202507):
         with pytest.raises(ValueError):
             domain.parse_period(bad)

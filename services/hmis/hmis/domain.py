@@ -67,6 +67,17 @@ def period_bounds(period: str) -> tuple[datetime, datetime]:
     return start, end
 
 
+def periods_from(start: datetime, end: datetime) -> list[str]:
+    """Every monthly period from `start`'s to `end`'s, both included (one when
+    `end` is not later)."""
+    periods, moment = [period_of(start)], start
+    last = period_of(max(start, end))
+    while periods[-1] != last:
+        _, moment = period_bounds(periods[-1])
+        periods.append(period_of(moment))
+    return periods
+
+
 def previous_period(period: str) -> str:
     start, _ = period_bounds(period)
     return period_of(start - timedelta(days=1))

@@ -49,10 +49,13 @@ class HmisService(PlatformService):
     @subscribe("plan.created")
     def on_plan_created(self, event):
         data = event.data
+        # Its actions exist from the visit on (the plan is drawn up with the team that
+        # day), not from when a phone that was offline for a week synced it.
+        created = min(data.get("visited_at") or event.occurred_at, event.occurred_at)
         store.record_actions(self.db.session, [
             {"action_id": action["action_id"], "facility_id": data["facility_id"],
              "facility_path": data["facility_path"], "due_date": action["due_date"],
-             "status": action["status"], "at": event.occurred_at}
+             "status": action["status"], "at": event.occurred_at, "created_at": created}
             for action in data["actions"]])
 
     @subscribe("actions.status_changed")

@@ -105,11 +105,14 @@ def record_actions(session, changes: list[dict]) -> None:
     unless a newer event already did; then mark the facility-months concerned.
 
     Each change: action_id, facility_id, facility_path, due_date, status, at, and
-    closed_at (kept only for a closed status)."""
+    closed_at (kept only for a closed status), and created_at when the action
+    existed before `at` (a plan's actions: from its visit on; every month since
+    then counts it open, and is marked)."""
     if not changes:
         return
     rows = [{"action_id": c["action_id"], "facility_id": c["facility_id"],
-             "facility_path": c["facility_path"], "created_at": c["at"],
+             "facility_path": c["facility_path"],
+             "created_at": c.get("created_at") or c["at"],
              "due_date": c["due_date"], "status": c["status"],
              "closed_at": c.get("closed_at") if c["status"] in domain.CLOSED else None,
              "as_of": c["at"]} for c in changes]
@@ -120,7 +123,9 @@ def record_actions(session, changes: list[dict]) -> None:
     rows = [newest[key] for key in sorted(newest)]  # one lock order for every writer
     session.execute(UPSERT_ACTION, rows)  # one multi-row statement (multi_row)
     for facility_id, facility_path, period in sorted(
-            {(c["facility_id"], c["facility_path"], _period(c["at"])) for c in changes}):
+            {(c["facility_id"], c["facility_path"], period)
+             for c in changes
+             for period in domain.periods_from(c.get("created_at") or c["at"], c["at"])}):
         mark_dirty(session, facility_id, facility_path, period)
 
 

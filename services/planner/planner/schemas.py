@@ -165,6 +165,7 @@ def action_ref(action, plan) -> dict:
 def plan_created(plan) -> dict:
     return {
         **plan_ref(plan), "submission_id": plan.submission_id,
+        "visited_at": plan.visited_at,
         "actions": [{"action_id": e.action.id, "item_code": e.action.item_code,
                      "text_fr": e.action.text_fr, "text_en": e.action.text_en,
                      "owner_id": e.action.owner_id,

@@ -144,7 +144,8 @@ def plan_created(plan: NewPlan, actions: list[dict]) -> dict:
     return {"plan_id": plan.id, "facility_id": plan.facility_id,
             "facility_name": plan.facility_name, "facility_path": plan.facility_path,
             "coach_id": plan.coach_id, "coachee_ids": plan.coachee_ids,
-            "submission_id": plan.submission_id, "actions": actions}
+            "submission_id": plan.submission_id, "visited_at": plan.visited_at,
+            "actions": actions}
 
 
 def _announced(action_id, item_code, text_fr, text_en, owner_id, role, due_date, critical,
