@@ -7,7 +7,8 @@ empty. This signs in as the demo coaches (password `demo-c2p-2025`) and submits
 visits on the shipped `pev-integrated` template to CSComs of their districts,
 spread over the last four months, with answers chosen so that the scores fall in
 green, amber and red and a few visits have critical failures; then dtc.niono
-agrees the plans waiting for the coachee. It goes through the public API (not
+agrees the plans waiting for the coachee, and each coach agrees its plans but the
+latest of each CSCom (left to agree together, as after a real visit). It goes through the public API (not
 the databases) so every service sees the visits as it would a phone's.
 
 Re-running never duplicates: each visit's client id is a uuid5 of its slot, and
@@ -22,6 +23,7 @@ import json
 import os
 import random
 import sys
+import time as time_module
 import uuid
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
@@ -188,9 +190,49 @@ def run(base: str, timeout: float = 30) -> dict:
                 _log(f"plan {plan['id']}: agreeing failed ({agreed.status_code})")
     except (requests.RequestException, ValueError, KeyError) as exc:
         _log(f"agreeing plans as dtc.niono failed ({exc})")
+    made = {}
+    for username, _ in visits(load_template()):
+        made[username] = made.get(username, 0) + 1
+    for username, token in tokens.items():
+        counts["agreed"] += _agree_earlier_plans(base, username, token, timeout,
+                                                 made[username])
     _log("{created} visits created, {present} already there, {failed} failed, "
          "{agreed} plans agreed".format(**counts))
     return counts
+
+
+def _agree_earlier_plans(base: str, username: str, token: dict, timeout: float,
+                         visits_made: int) -> int:
+    """As a coach: agree the draft plans of its CSComs but the latest of each, so that
+    the demo has plans under way (and their actions due) and one per CSCom to agree.
+    The planner makes plans as the visits' events arrive: wait (a little) for all."""
+    agreed = 0
+    try:
+        deadline = time_module.monotonic() + 20
+        while time_module.monotonic() < deadline and requests.get(
+                f"{base}{API}/plans", headers=token, timeout=timeout,
+                params={"per_page": 1}).json()["total"] < visits_made:
+            time_module.sleep(0.5)
+        plans = requests.get(f"{base}{API}/plans", headers=token, timeout=timeout,
+                             params={"per_page": 100, "status": "draft"})
+        plans.raise_for_status()
+        drafts, latest = plans.json()["items"], {}
+        for plan in drafts:
+            key = plan["facility_id"]
+            if key not in latest or (plan["visited_at"] or "") > (latest[key]["visited_at"] or ""):
+                latest[key] = plan
+        for plan in drafts:
+            if latest[plan["facility_id"]] is plan:
+                continue
+            reply = requests.post(f"{base}{API}/plans/{plan['id']}/agree", headers=token,
+                                  timeout=timeout)
+            if reply.ok:
+                agreed += 1
+            elif reply.status_code != 409:
+                _log(f"plan {plan['id']}: agreeing as {username} failed ({reply.status_code})")
+    except (requests.RequestException, ValueError, KeyError) as exc:
+        _log(f"agreeing plans as {username} failed ({exc})")
+    return agreed
 
 
 def main(argv=None):

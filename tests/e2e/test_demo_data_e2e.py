@@ -26,6 +26,12 @@ def test_demo_visits_appear_once(platform):
         mine = {v["id"] for who, v in expected if who == username}
         assert mine <= ids
         assert {v["facility_id"] for v in seen["items"]} == {f for f, _, _ in facilities}
+    # Plans under way, and the latest of each CSCom left for the coach to agree.
+    for username, facilities in demo.FACILITIES.items():
+        token = demo._sign_in(platform, username, 10)
+        drafts = requests.get(f"{platform}/api/v1/plans", headers=token, timeout=10,
+                              params={"status": "draft", "per_page": 100}).json()["items"]
+        assert sorted(p["facility_id"] for p in drafts) == sorted(f for f, _, _ in facilities)
     again = demo.run(platform)
     assert again["created"] == 0 and again["failed"] == 0
     assert again["present"] == len(expected)

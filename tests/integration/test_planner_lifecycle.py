@@ -307,8 +307,13 @@ def test_two_replicas_make_one_plan_and_send_each_alert_once(planner, settings, 
     send(settings, same_visit)
     with rpc_client("planner") as client:
         plan = plan_of(client, event)
-    assert count(engines["planner"], "select count(*) from plans") == 1
-    assert count(engines["planner"], "select count(*) from actions") == 5
+        assert count(engines["planner"], "select count(*) from plans") == 1
+        assert count(engines["planner"], "select count(*) from actions") == 5
+        # Nobody may start the actions of a plan not yet agreed: none is alerted on.
+        eventlet.sleep(1.0)  # several sweeps by both replicas
+        assert due_soon() == [] and overdue() == []
+        client.agree_plan(plan["id"], COACH)
+        assert client.agree_plan(plan["id"], DTC)["status"] == "agreed"
 
     # 3 March: stock_no_expired (due 3 March) and cc_in_range (due 5 March) are due soon.
     got_soon = collect(due_soon, 2)

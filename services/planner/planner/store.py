@@ -148,11 +148,18 @@ def add_to_plan(session, plan: ImprovementPlan, action: Action, position: int,
 
 def claim_due_actions(session, today: date, window_days: int, limit: int):
     """Open actions that need a due-soon or overdue alert, with their plan, claimed
-    FOR UPDATE SKIP LOCKED so that replicas sweeping at once never both take one."""
+    FOR UPDATE SKIP LOCKED so that replicas sweeping at once never both take one.
+
+    Not an action nobody may start yet (still to do, in a plan waiting for its
+    agreement, and not carried over from an earlier one): running late is nobody's
+    fault then, and alerting on it only buries the alerts people can act on. Once
+    its plan is agreed, the next sweep alerts on it as due."""
     return session.execute(
         select(Action, ImprovementPlan)
         .join(ImprovementPlan, ImprovementPlan.id == Action.plan_id)
         .where(Action.status.in_(OPEN),
+               or_(ImprovementPlan.agreed_at.is_not(None), Action.status != "todo",
+                   Action.recurring),
                or_(Action.due_date < today,
                    (Action.alert_state == "none")
                    & (Action.due_date <= today + timedelta(days=window_days))),
