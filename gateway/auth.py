@@ -194,7 +194,12 @@ class Tokens:
             claims = jwt.decode(token, self.secret, algorithms=[ALGORITHM],
                                 issuer=self.issuer, audience=self.audience, leeway=LEEWAY_S,
                                 options={"require": list(REQUIRED_CLAIMS)})
-        except jwt.PyJWTError as exc:
+        except jwt.InvalidSignatureError:
+            raise Unauthorized("invalid token: signature verification failed") from None
+        except jwt.DecodeError:
+            # Not a JWT at all: say so, not what the decoder tripped on.
+            raise Unauthorized("invalid token: not a well-formed token") from None
+        except jwt.PyJWTError as exc:  # expired, audience, issuer, missing claim: short
             raise Unauthorized(f"invalid token: {exc}") from None
         problem = check_claims(claims)
         if problem:

@@ -209,3 +209,10 @@ def test_a_role_refused_by_the_policy_is_named_with_why_in_english_and_french():
     assert body["errors"] == [{"field": "role", "reason": (
         "the role coachee may not do submissions.create (allowed: coach, admin); "
         "le rôle coachee ne permet pas submissions.create (rôles autorisés : coach, admin)")}]
+
+
+@pytest.mark.parametrize("token", ["\u00b7\u00b7\u00b7", "abc.def.ghi", "x", "a.b"])
+def test_a_malformed_token_is_refused_without_the_decoder_s_internals(token):
+    with pytest.raises(Unauthorized) as refused:
+        tokens().verify(token)
+    assert str(refused.value) == "invalid token: not a well-formed token"
