@@ -119,7 +119,6 @@ def _ping_if_idle(dbapi_connection, record, proxy):
         raise DisconnectionError(str(exc)) from exc
 
 
-
 def multi_row(statement, *columns):
     """An `insert … on conflict` that is executed with a list of rows, made to go as
     ONE multi-row statement. SQLAlchemy 2.1 sends such a statement as an executemany
@@ -129,15 +128,16 @@ def multi_row(statement, *columns):
     of one call must not repeat a key an ON CONFLICT DO UPDATE would update twice."""
     return statement.returning(*columns)
 
+
 # One statement for any number of rows; the envelopes go in as the JSON text
 # they will be published as.
 WRITE_OUTBOX = text(
     "insert into outbox (id, type, envelope) select * from unnest("
     "cast(:ids as uuid[]), cast(:types as varchar[]), cast(:envelopes as jsonb[]))")
 
-# The rows are inserted in (consumer, id) order, so two workers claiming overlapping batches
-# take the rows' locks in the same order (no deadlock between them). Run as the
-# driver's SQL: it is the first statement of every handler run, and SQLAlchemy's
+# The rows are inserted in (consumer, id) order, so two workers claiming overlapping
+# batches take the rows' locks in the same order (no deadlock between them). Run as
+# the driver's SQL: it is the first statement of every handler run, and SQLAlchemy's
 # statement machinery (compile cache, parameter processing, result metadata) cost
 # more CPU than the round trip itself.
 CLAIM = ("insert into processed_events (consumer, event_id)"

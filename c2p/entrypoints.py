@@ -260,7 +260,7 @@ class ServiceBatches(SharedExtension):
                 handle_result=partial(self.handle_result, batch, done))
         except ContainerBeingKilled:
             for subscription, _, message in batch:
-                subscription._requeue(message)
+                subscription.requeue(message)
             return True
         return done.wait()
 
@@ -368,7 +368,8 @@ class Subscription(Consumer):
     def _ack(self, message):
         self._settle_message(self.consumer.ack_message, message)
 
-    def _requeue(self, message):
+    def requeue(self, message):
+        """Give the message back to the broker, to be delivered again."""
         self._settle_message(self.consumer.requeue_message, message)
 
     def _settle_message(self, settle_message, message):
@@ -416,7 +417,7 @@ class Subscription(Consumer):
                              content_encoding=message.content_encoding or "utf-8")
         except Exception:
             log.exception("%s: could not republish; requeueing", self.queue_name)
-            self._requeue(message)
+            self.requeue(message)
             return
         self._ack(message)
 
