@@ -32,6 +32,20 @@ def value(samples, name, **labels) -> float:
                if n == name and set(labels.items()) <= set(ls))
 
 
+def submit_as_coach(base):
+    """A visit sent by the demo coach with a correlation id of its own: (auth headers,
+    the submission, its correlation id, the answer), the answer checked to be a 201."""
+    token = requests.post(f"{base}{API}/auth/token", timeout=10, json={
+        "username": "coach.niono", "password": "demo-c2p-2025"}).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    correlation_id = f"visit-{uuid.uuid4().hex[:12]}"
+    submission = sample_submission()
+    created = requests.post(f"{base}{API}/submissions", json=submission, timeout=10,
+                            headers={**auth, "X-Correlation-Id": correlation_id})
+    assert created.status_code == 201, created.text
+    return auth, submission, correlation_id, created
+
+
 @pytest.fixture
 def running(process_env, tmp_path):
     platform = LocalPlatform(process_env, str(tmp_path / "logs")).start()
@@ -52,14 +66,7 @@ def test_metrics_move_readiness_checks_and_logs_carry_the_correlation_id(running
     before = {url: scrape(url) for url in (gateway, planner, checklist)}
 
     base = running.base_url
-    token = requests.post(f"{base}{API}/auth/token", timeout=10, json={
-        "username": "coach.niono", "password": "demo-c2p-2025"}).json()["access_token"]
-    auth = {"Authorization": f"Bearer {token}"}
-    correlation_id = f"visit-{uuid.uuid4().hex[:12]}"
-    submission = sample_submission()
-    created = requests.post(f"{base}{API}/submissions", json=submission, timeout=10,
-                            headers={**auth, "X-Correlation-Id": correlation_id})
-    assert created.status_code == 201, created.text
+    auth, submission, correlation_id, created = submit_as_coach(base)
     assert created.headers["X-Correlation-Id"] == correlation_id
     eventually(lambda: requests.get(f"{base}{API}/submissions/{submission['id']}/plan",
                                     headers=auth, timeout=10).ok)
@@ -122,14 +129,7 @@ def test_back_end_services_together_in_one_process(process_env, tmp_path):
         ready = requests.get(f"{platform.ops_url(backend)}/readyz", timeout=10)
         assert ready.status_code == 200, ready.text
         base = platform.base_url
-        token = requests.post(f"{base}{API}/auth/token", timeout=10, json={
-            "username": "coach.niono", "password": "demo-c2p-2025"}).json()["access_token"]
-        auth = {"Authorization": f"Bearer {token}"}
-        correlation_id = f"visit-{uuid.uuid4().hex[:12]}"
-        submission = sample_submission()
-        created = requests.post(f"{base}{API}/submissions", json=submission, timeout=10,
-                                headers={**auth, "X-Correlation-Id": correlation_id})
-        assert created.status_code == 201, created.text
+        auth, submission, correlation_id, _ = submit_as_coach(base)
         # Stored, scored, planned, and the plan's alert in the coach's inbox: every
         # back-end service did its part in the one process.
         plan = eventually(lambda: (r := requests.get(
