@@ -64,8 +64,13 @@ class HmisService(PlatformService):
         # upgrade to `actions.status_changed` (c2p.topology.FORMER_BINDINGS).
         changes = event.data["changes"] if event.type == "actions.status_changed" \
             else [event.data]
+        # What a follow-up visit verified was done on the visit's day, however late the
+        # phone synced it (the change itself is stamped when the planner made it).
+        verified_on = event.data.get("visited_at") if event.type == "actions.status_changed" \
+            else None
         store.record_actions(self.db.session, [
-            {**_action_change(data), "at": data["changed_at"], "closed_at": data["changed_at"]}
+            {**_action_change(data), "at": data["changed_at"],
+             "closed_at": verified_on or data["changed_at"]}
             for data in changes])
 
     @subscribe("action.overdue")

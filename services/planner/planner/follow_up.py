@@ -143,7 +143,10 @@ def verify_passed(session, emit, plan, visit: dict, now: datetime) -> int:
         record(current.id, action.id, "action.status_changed", {
             "from": previous, "to": action.status, "comment": COMMENT, "reason": "",
             "late": action.late})
-        change = schemas.status_change(action, current, previous, actor, at, COMMENT)
+        # Stamped with when the planner made the change, not the visit's date: the
+        # replicas apply changes in that order, and a person may have changed the
+        # action after the visit and before a late sync (the visit's date is in the data).
+        change = schemas.status_change(action, current, previous, actor, now, COMMENT)
         changes.append(change)
         emit("action.status_changed", change)
         for each in mine:
