@@ -66,8 +66,7 @@ class HmisService(PlatformService):
             else [event.data]
         # What a follow-up visit verified was done on the visit's day, however late the
         # phone synced it (the change itself is stamped when the planner made it).
-        verified_on = event.data.get("visited_at") if event.type == "actions.status_changed" \
-            else None
+        verified_on = event.data.get("visited_at")  # a visit's batch only
         store.record_actions(self.db.session, [
             {**_action_change(data), "at": data["changed_at"],
              "closed_at": verified_on or data["changed_at"]}
