@@ -326,6 +326,9 @@ class Database(DependencyProvider):
             if any(ran[:-1]):
                 # What the next handler reads is the database's, not objects the
                 # previous one loaded (they may have been changed by Core statements).
+                # Flushed first: expiring an object discards its unflushed changes,
+                # and a handler may leave its changes for the commit to write.
+                unit.session.flush()
                 unit.session.expire_all()
             # Its events carry its own correlation id, and so does its logging.
             worker_ctx.context_data.update(correlation_id=event.correlation_id,

@@ -157,5 +157,6 @@ def probe_table(engine) -> None:
     from sqlalchemy import text
     with engine.begin() as conn:
         conn.execute(text("create table if not exists probe_effects "
-                          "(queue text not null, event_id uuid not null)"))
+                          "(queue text not null, event_id uuid not null,"
+                          " checked boolean not null default false)"))
 

@@ -16,7 +16,8 @@ import uuid
 
 from kombu import Connection
 from nameko import config
-from sqlalchemy import text
+from sqlalchemy import Boolean, Column, Text, Uuid, text
+from sqlalchemy.orm import declarative_base
 
 from c2p import deadletters, logs, metrics, topology
 from c2p.contracts import REGISTRY, Event, latest_version
@@ -126,9 +127,19 @@ MIXED: list[tuple[str, str, int]] = []  # (queue, event id, transaction id), in 
 LOGGED_AS: list[tuple[str, str]] = []  # (queue, the log context's entrypoint)
 
 
+class ProbeEffect(declarative_base()):
+    """A probe's effect as an ORM object, to change the way handlers do."""
+    __tablename__ = "probe_effects"
+    queue = Column(Text, primary_key=True)
+    event_id = Column(Uuid, primary_key=True)
+    checked = Column(Boolean, nullable=False, default=False)
+
+
 class MixedProbe(PlatformService):
     """Two subscriptions of one service, each writing its effect with the id of the
-    transaction it ran in."""
+    transaction it ran in, then changing it as an ORM object left for the commit to
+    flush (as evidence settles the evidence of a closed action): what a handler
+    changed must survive the next handler of its batch."""
     name = "hmis"
 
     def _effect(self, queue, event):
@@ -140,6 +151,7 @@ class MixedProbe(PlatformService):
         self.db.session.execute(text("insert into probe_effects (queue, event_id) "
                                      "values (:queue, :event_id)"),
                                 {"queue": queue, "event_id": event.id})
+        self.db.session.get(ProbeEffect, (queue, event.id)).checked = True  # not flushed
 
     @subscribe(EVENT_TYPE)
     def on_plan_created(self, event):
@@ -177,8 +189,10 @@ def test_events_of_a_services_queues_share_a_worker_and_keep_their_guarantees(
                        *((VISIT_QUEUE, v["id"]) for v in visits)])
     eventually(lambda: done(engine, plans + visits) == expected)
     eventually(lambda: queue_depth(amqp, QUEUE) == queue_depth(amqp, VISIT_QUEUE) == 0)
-    # Each subscription had each of its events' effect once, the copies none.
+    # Each subscription had each of its events' effect once, the copies none, and
+    # every change a handler left unflushed was kept.
     assert done(engine, plans + visits) == expected
+    assert done(engine, plans + visits, checked=True) == expected
     # Each queue's events ran in the order sent ...
     for queue, sent in ((QUEUE, plans), (VISIT_QUEUE, visits)):
         assert [e for q, e, _ in MIXED if q == queue] == [event["id"] for event in sent]
@@ -210,9 +224,11 @@ def test_events_of_a_services_queues_share_a_worker_and_keep_their_guarantees(
         == sorted(expected)
 
 
-def done(engine, events) -> list[tuple[str, str]]:
-    """(queue, event id) of the effects written for these events."""
+def done(engine, events, checked=False) -> list[tuple[str, str]]:
+    """(queue, event id) of the effects written for these events (only those the
+    handler's ORM change reached, if `checked`)."""
     ours = {event["id"] for event in events}
     with engine.connect() as conn:
         return sorted((row.queue, str(row.event_id)) for row in conn.execute(text(
-            "select queue, event_id from probe_effects")) if str(row.event_id) in ours)
+            "select queue, event_id, checked from probe_effects"))
+            if str(row.event_id) in ours and (row.checked or not checked))
