@@ -74,12 +74,31 @@ export function stopAndRemove(map: L.Map): void {
   inner._getMapPanePos = () => L.point(0, 0);
 }
 
+/** A canvas renderer that draws nothing once its canvas is gone. Leaflet's canvas
+ * deletes its 2D context when it is removed, but a redraw may still come: a frame
+ * requested with the function bound before the removal, or an `update` of a move
+ * that ends after it; it then fails on the missing context ("Cannot read
+ * properties of undefined (reading 'save')", seen when a coach leaves the map
+ * while it zooms). Wrapped on the instance, before anything is scheduled. */
+export function canvasRenderer(options: L.RendererOptions): L.Canvas {
+  const renderer = L.canvas(options);
+  const inner = renderer as unknown as Record<string, unknown> & { _ctx?: unknown };
+  for (const name of ["_redraw", "_draw", "_clear", "_update", "_updatePaths"]) {
+    const original = inner[name] as (...args: unknown[]) => unknown;
+    inner[name] = function (this: typeof inner, ...args: unknown[]) {
+      if (!this._ctx) { this._redrawRequest = null; return undefined; }
+      return original.apply(this, args);
+    };
+  }
+  return renderer;
+}
+
 export function createMaliMap(element: HTMLElement, opts: {
   label: (row: MapFacility) => string;
   onOpen: (facilityId: string) => void;
 }): MaliMap {
   let destroyed = false;
-  const renderer = L.canvas({ padding: 0.3, tolerance: 4 });
+  const renderer = canvasRenderer({ padding: 0.3, tolerance: 4 });
   const map = L.map(element, {
     renderer, preferCanvas: true, zoomSnap: 0.25, minZoom: 4, maxZoom: 13,
     maxBounds: MALI_BOUNDS.pad(0.6), attributionControl: true,
