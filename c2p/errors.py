@@ -11,6 +11,11 @@ from nameko.exceptions import deserialize_to_instance
 class C2PError(Exception):
     """A failure the caller can act on; anything else is a bug (500)."""
 
+    # True when each field's reasons in `errors` are written [English, French]
+    # already: the gateway answers them as they are rather than translating
+    # (`c2p.reasons`) English ones.
+    paired_reasons = False
+
 
 @deserialize_to_instance
 class InvalidInput(C2PError):
@@ -39,6 +44,8 @@ class Forbidden(C2PError):
     user reads is. `errors` has InvalidInput's shape, so a 403 answer names what
     was refused and why as a 422 does. Name only what the caller sent or already
     knows (its role, the id it asked for), never another facility's data."""
+
+    paired_reasons = True
 
     def __init__(self, field: str, reason_en: str, reason_fr: str):
         super().__init__(field, reason_en, reason_fr)
@@ -127,6 +134,8 @@ class PayloadTooLarge(InvalidInput):
     """A body over the route's limit (413): `errors` names it (`body`, `file`) and the
     limit, in English and French. Raised by the gateway itself; it does not cross RPC."""
 
+    paired_reasons = True
+
     def __init__(self, field: str, limit: str):
         super().__init__({field: [f"larger than the {limit} limit",
                                   f"dépasse la limite de {limit}"]})
@@ -134,5 +143,7 @@ class PayloadTooLarge(InvalidInput):
 
 class UnsupportedMediaType(InvalidInput):
     """A body in a media type the route does not take (415): `errors` names the
-    `Content-Type` header and what is accepted. Raised by the gateway itself; it
-    does not cross RPC."""
+    `Content-Type` header and what is accepted, in English and French. Raised by
+    the gateway itself; it does not cross RPC."""
+
+    paired_reasons = True

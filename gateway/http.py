@@ -31,6 +31,7 @@ from c2p.errors import (C2PError, Conflict, Forbidden, InvalidInput, NotFound,
                         PayloadTooLarge, ServiceUnavailable, Throttled, Unauthorized,
                         UnknownParameter, UnsupportedMediaType, flatten_errors)
 from c2p.objectstore import format_size
+from c2p.reasons import french as reasons_fr
 from gateway.auth import ROUTE_KEY
 from gateway.compression import gzip_answer
 from gateway.openapi import documented
@@ -52,13 +53,40 @@ class Rendered(Response):
     `gateway.answer_cache`): `render` passes it through as it is."""
 
 
-def problem(status, title, detail, errors=None) -> Response:
+def problem(status, title, detail, errors=None, paired=False) -> Response:
+    """An application/problem+json answer. Each entry of `errors` keeps its
+    `reason` as it always read, and says it in English and French
+    (`reason_en`, `reason_fr`); `detail_fr` is the French of `detail`.
+    `paired`: each field's reasons are written [English, French] already (a
+    403, 413 or 415); otherwise they are English, translated by `c2p.reasons`."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     if errors:
-        body["errors"] = [{"field": field, "reason": "; ".join(reasons)}
-                          for field, reasons in flatten_errors(errors).items()]
+        entries = []
+        for name, reasons in flatten_errors(errors).items():
+            reasons = [str(r) for r in reasons]
+            english = reasons[0::2] if paired else reasons
+            french = reasons[1::2] if paired else [_french(r) for r in reasons]
+            entries.append({"field": name, "reason": "; ".join(reasons),
+                            "reason_en": "; ".join(english), "reason_fr": "; ".join(french)})
+        body["errors"] = entries
+        body["detail_fr"] = "; ".join(f"{e['field']}: {e['reason_fr']}" for e in entries)
+    else:
+        body["detail_fr"] = _french(detail)
     return Response(json.dumps(body, ensure_ascii=False), status=status,
                     content_type="application/problem+json; charset=utf-8")
+
+
+def _french(reason: str) -> str:
+    """The French of an English reason, or the English itself when the catalogue
+    has none: a warning, since every text a user reads must have its French
+    (tests/unit/test_reasons.py finds those the code writes)."""
+    if not isinstance(reason, str):  # e.g. an HTTPException without description
+        return reason
+    text = reasons_fr(reason)
+    if text is None:
+        log.warning("no French for the reason %r: add it to c2p.reasons", reason)
+        return reason
+    return text
 
 
 JSON_MEDIA = "application/json"
@@ -325,7 +353,8 @@ def error_response(exc) -> Response:
         status, title = mapped
         if isinstance(exc, (InvalidInput, Forbidden)):  # PayloadTooLarge and 415 too
             # What was refused and why, field by field (a 403's too).
-            response = problem(status, title, str(exc), exc.errors)
+            response = problem(status, title, str(exc), exc.errors,
+                               paired=exc.paired_reasons)
         elif isinstance(exc, RpcTimeout):
             response = problem(status, title, "a service did not answer in time")
         else:

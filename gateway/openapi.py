@@ -94,8 +94,15 @@ class ProblemField(Schema):
         "header (`Content-Type` in a 415), or in a 403 `role`, `scope` or the field of "
         "the object that rules the caller out (`facility_id`, `uploaded_by`, `coachees`)")})
     reason = fields.String(required=True, metadata={"description": (
-        "why; a refusal written for users (every 403 and 415) says it in English "
-        "then French, separated by `; `")})
+        "why, as it always read: English, except that a 403, 413 and 415 say it in "
+        "English then French, separated by `; `. Show `reason_en` or `reason_fr` to users")})
+    # Always answered; not `required` so that a problem a client kept from an
+    # older server (the web app's outbox) still fits the type.
+    reason_en = fields.String(metadata={"description": (
+        "why, in English (the field's reasons separated by `; `); always present")})
+    reason_fr = fields.String(metadata={"description": (
+        "why, in French (the field's reasons separated by `; `); the English when "
+        "no French is known yet; always present")})
 
 
 class Problem(Schema):
@@ -103,7 +110,10 @@ class Problem(Schema):
     type = fields.String(required=True)
     title = fields.String(required=True)
     status = fields.Integer(required=True)
-    detail = fields.String(required=True)
+    detail = fields.String(required=True, metadata={"description": "what went wrong, in English"})
+    detail_fr = fields.String(metadata={"description": (  # always answered: see reason_en
+        "`detail` in French: with `errors`, each field and its `reason_fr`; the English "
+        "when no French is known yet; always present")})
     errors = fields.List(fields.Nested(ProblemField), metadata={"description": (
         "what was refused and why: in every 403, 413, 415 and 422, and in a 400 for a "
         "query parameter")})

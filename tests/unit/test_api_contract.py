@@ -244,7 +244,9 @@ def test_a_json_body_over_the_limit_is_a_413_naming_the_body_and_the_limit():
     body = json.loads(response.get_data())
     assert response.status_code == 413 and body["title"] == "Payload too large"
     assert body["errors"] == [{"field": "body", "reason":
-                               "larger than the 2 MB limit; dépasse la limite de 2 MB"}]
+                               "larger than the 2 MB limit; dépasse la limite de 2 MB",
+                               "reason_en": "larger than the 2 MB limit",
+                               "reason_fr": "dépasse la limite de 2 MB"}]
 
 
 def test_every_route_that_reads_a_json_body_declares_it():

@@ -51,7 +51,8 @@ def test_each_error_answers_its_status(error, status, title, headers):
 def test_invalid_input_names_each_field():
     body = json.loads(error_response(InvalidInput({"answers": {"cc_1": ["required"]}}))
                       .get_data())
-    assert body["errors"] == [{"field": "answers.cc_1", "reason": "required"}]
+    assert body["errors"] == [{"field": "answers.cc_1", "reason": "required",
+                               "reason_en": "required", "reason_fr": "obligatoire"}]
 
 
 def _subclasses(cls):

@@ -206,9 +206,10 @@ def test_a_role_refused_by_the_policy_is_named_with_why_in_english_and_french():
         Access(provider).caller(Request(environ))
     body = json.loads(error_response(refused.value).get_data())
     assert body["status"] == 403
-    assert body["errors"] == [{"field": "role", "reason": (
-        "the role coachee may not do submissions.create (allowed: coach, admin); "
-        "le rôle coachee ne permet pas submissions.create (rôles autorisés : coach, admin)")}]
+    english = "the role coachee may not do submissions.create (allowed: coach, admin)"
+    french = "le rôle coachee ne permet pas submissions.create (rôles autorisés : coach, admin)"
+    assert body["errors"] == [{"field": "role", "reason": f"{english}; {french}",
+                               "reason_en": english, "reason_fr": french}]
 
 
 @pytest.mark.parametrize("token", ["\u00b7\u00b7\u00b7", "abc.def.ghi", "x", "a.b"])

@@ -2349,7 +2349,10 @@ export interface components {
             timezone?: string;
         };
         Problem: {
+            /** @description what went wrong, in English */
             detail: string;
+            /** @description `detail` in French: with `errors`, each field and its `reason_fr`; the English when no French is known yet; always present */
+            detail_fr?: string;
             /** @description what was refused and why: in every 403, 413, 415 and 422, and in a 400 for a query parameter */
             errors?: components["schemas"]["ProblemField"][];
             status: number;
@@ -2359,8 +2362,12 @@ export interface components {
         ProblemField: {
             /** @description what was refused: the dotted path of a body field or query parameter, a header (`Content-Type` in a 415), or in a 403 `role`, `scope` or the field of the object that rules the caller out (`facility_id`, `uploaded_by`, `coachees`) */
             field: string;
-            /** @description why; a refusal written for users (every 403 and 415) says it in English then French, separated by `; ` */
+            /** @description why, as it always read: English, except that a 403, 413 and 415 say it in English then French, separated by `; `. Show `reason_en` or `reason_fr` to users */
             reason: string;
+            /** @description why, in English (the field's reasons separated by `; `); always present */
+            reason_en?: string;
+            /** @description why, in French (the field's reasons separated by `; `); the English when no French is known yet; always present */
+            reason_fr?: string;
         };
         ProgressRow: {
             done: number;

@@ -7,7 +7,7 @@ import { online, syncing, lastSync, lastError, syncNow, touched } from "../../st
 import { needsSignIn } from "../../stores/session";
 import type { OutboxItem } from "../../stores/db";
 import { useLocal } from "../../hooks";
-import { t, tn, formatDateTime, formatNumber, type Key } from "../../i18n";
+import { t, tn, pick, formatDateTime, formatNumber, type Key } from "../../i18n";
 
 const KIND: Record<OutboxItem["kind"], Key> = {
   "submission": "kind.submission", "plan.agree": "kind.plan_agree", "plan.grow": "kind.plan_grow",
@@ -40,9 +40,10 @@ export default function Sync() {
           {refused.map((item) => (
             <div class="card problem outbox-item">
               <p><strong>{t(KIND[item.kind])}</strong> · {formatDateTime(item.created_at)}</p>
-              <p>{item.problem?.title}: {item.problem?.detail}</p>
+              <p>{item.problem?.title}: {pick(item.problem, "detail") || item.problem?.detail}</p>
               {(item.problem?.errors ?? []).length > 0 && (
-                <ul>{item.problem!.errors!.map((e) => <li><code>{e.field}</code>: {e.reason}</li>)}</ul>
+                // In the user's language; one kept from an older server has only `reason`.
+                <ul>{item.problem!.errors!.map((e) => <li><code>{e.field}</code>: {pick(e, "reason") || e.reason}</li>)}</ul>
               )}
               <div class="buttons">
                 {item.kind === "submission" && (

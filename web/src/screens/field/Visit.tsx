@@ -83,7 +83,9 @@ export default function Visit() {
     change((d) => { d.answers[item.code] = { value: d.answers[item.code]?.value ?? null, comment: text }; });
     void setItemComment(id, item.code, text);
   };
-  const fieldErrors = new Map((draft.problem?.errors ?? []).map((e) => [e.field, e.reason]));
+  // In the user's language; a refusal kept from before the API said it in both
+  // languages has only `reason`.
+  const fieldErrors = new Map((draft.problem?.errors ?? []).map((e) => [e.field, pick(e, "reason") || e.reason]));
 
   const go = (index: number) => {
     setSectionIndex(index);
@@ -98,9 +100,9 @@ export default function Visit() {
       </div>}>
       {draft.problem && (
         <div class="problem" role="alert">
-          <p><strong>{t("visit.refused")}</strong> {draft.problem.detail}</p>
+          <p><strong>{t("visit.refused")}</strong> {pick(draft.problem, "detail") || draft.problem.detail}</p>
           {(draft.problem.errors ?? []).length > 0 && (
-            <ul>{draft.problem.errors!.map((e) => <li><code>{e.field}</code>: {e.reason}</li>)}</ul>
+            <ul>{draft.problem.errors!.map((e) => <li><code>{e.field}</code>: {pick(e, "reason") || e.reason}</li>)}</ul>
           )}
         </div>
       )}
