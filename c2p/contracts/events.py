@@ -29,6 +29,8 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields
 
+from c2p.contracts import fastload
+
 REGISTRY: dict[tuple[str, int], type[Schema]] = {}
 # (type, old_version) -> function(data) -> data of old_version + 1
 UPCASTERS: dict[tuple[str, int], callable] = {}
@@ -74,23 +76,51 @@ def _schema(event_type, version):
     return schema
 
 
+# Per schema instance: (the strict loader, the consumer's loader that leaves out
+# undeclared keys), each None where the schema is not compiled (`fastload`).
+_LOADERS: dict[int, tuple] = {}
+
+
+def _loaders(schema: Schema) -> tuple:
+    found = _LOADERS.get(id(schema))
+    if found is None:
+        found = _LOADERS[id(schema)] = (fastload.loader(schema, drop_unknown=False),
+                                        fastload.loader(schema, drop_unknown=True))
+    return found
+
+
+def quick_load(schema: Schema, data, drop_unknown: bool):
+    """`data` loaded by the schema's compiled loader, or None where it is unsure
+    (then marshmallow decides: see `c2p.contracts.fastload`)."""
+    load = _loaders(schema)[drop_unknown]
+    if load is None:
+        return None
+    try:
+        return load(data)
+    except fastload.Unsure:
+        return None
+
+
 def dump_data(event_type: str, version: int, data: dict) -> dict:
     """Serialise producer data to JSON-ready form, refusing what breaks the contract."""
     schema = _schema(event_type, version)
     dumped = schema.dump(data)
-    errors = schema.validate(dumped)
-    if errors:
-        raise ValidationError({"data": errors})
+    if quick_load(schema, dumped, drop_unknown=False) is None:
+        errors = schema.validate(dumped)  # the judge, and the errors' names
+        if errors:
+            raise ValidationError({"data": errors})
     return dumped
 
 
 def load_data(event_type: str, version: int, data: dict) -> dict:
     """Validate wire data and upcast it to the newest version a consumer knows."""
     schema = _schema(event_type, version)
-    try:
-        loaded = schema.load(known_fields(schema, data))
-    except ValidationError as exc:
-        raise ValidationError({"data": exc.messages}) from None
+    loaded = quick_load(schema, data, drop_unknown=True)
+    if loaded is None:
+        try:
+            loaded = schema.load(known_fields(schema, data))
+        except ValidationError as exc:
+            raise ValidationError({"data": exc.messages}) from None
     while (event_type, version) in UPCASTERS:
         loaded = UPCASTERS[(event_type, version)](loaded)
         version += 1
