@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields
 
-from c2p.contracts import fastload
+from c2p.contracts.fastload import quick_load
 
 REGISTRY: dict[tuple[str, int], type[Schema]] = {}
 # (type, old_version) -> function(data) -> data of old_version + 1
@@ -74,31 +74,6 @@ def _schema(event_type, version):
     if schema is None:
         schema = _INSTANCES[schema_cls] = schema_cls()
     return schema
-
-
-# Per schema instance: (the strict loader, the consumer's loader that leaves out
-# undeclared keys), each None where the schema is not compiled (`fastload`).
-_LOADERS: dict[int, tuple] = {}
-
-
-def _loaders(schema: Schema) -> tuple:
-    found = _LOADERS.get(id(schema))
-    if found is None:
-        found = _LOADERS[id(schema)] = (fastload.loader(schema, drop_unknown=False),
-                                        fastload.loader(schema, drop_unknown=True))
-    return found
-
-
-def quick_load(schema: Schema, data, drop_unknown: bool):
-    """`data` loaded by the schema's compiled loader, or None where it is unsure
-    (then marshmallow decides: see `c2p.contracts.fastload`)."""
-    load = _loaders(schema)[drop_unknown]
-    if load is None:
-        return None
-    try:
-        return load(data)
-    except fastload.Unsure:
-        return None
 
 
 def dump_data(event_type: str, version: int, data: dict) -> dict:

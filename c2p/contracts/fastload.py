@@ -9,9 +9,11 @@ around each field (error stores, getters, hook look-ups), not the conversions.
 `loader(schema)` builds, once per contract, a plain function that walks the
 schema's fields and calls each field's own conversion (`Field._deserialize`) and
 validators directly: the same code turns the same input into the same output.
-It takes only the plain path: anything else (a missing required field, a null
-where none is allowed, a value a conversion or validator refuses, an unknown
-key where the schema refuses them, a schema with hooks) raises `Unsure`, and
+The schema's own validators (`@validates`, `@validates_schema`) run after, as
+`Schema.load` runs them. It takes only the plain path: anything else (a missing
+required field, a null where none is allowed, a value a conversion or validator
+refuses, an unknown key where the schema refuses them, a schema with pre_load or
+post_load hooks) raises `Unsure`, and
 the caller loads with marshmallow itself, which accepts or names the fault
 exactly as before. So the fast path may only ever accept what marshmallow
 accepts, and give what it gives; tests/unit/test_fastload.py compares the two on
@@ -19,9 +21,11 @@ every registered contract with generated and broken data.
 """
 from __future__ import annotations
 
+import weakref
 from typing import Callable
 
 from marshmallow import RAISE, Schema, fields
+from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
 from marshmallow.utils import missing
 
 
@@ -30,6 +34,39 @@ class Unsure(Exception):
 
 
 Loader = Callable[[dict], dict]
+
+# (strict loader, consumer's loader that leaves undeclared keys out), each None
+# where the schema is not compiled. By class for instances made with the class's
+# own options (a route may make one per request: compiling each time would cost
+# more than it saves); by instance otherwise.
+_BY_CLASS: dict[type, tuple] = {}
+_BY_INSTANCE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def quick_load(schema: Schema, data, drop_unknown: bool):
+    """`data` loaded by the schema's compiled loader, or None where it is unsure:
+    then load it with marshmallow, which decides and names the faults."""
+    plain = _plain(schema)
+    found = _BY_CLASS.get(type(schema)) if plain else _BY_INSTANCE.get(schema)
+    if found is None:
+        found = (loader(schema, drop_unknown=False), loader(schema, drop_unknown=True))
+        if plain:
+            _BY_CLASS[type(schema)] = found
+        else:
+            _BY_INSTANCE[schema] = found
+    load = found[drop_unknown]
+    if load is None:
+        return None
+    try:
+        return load(data)
+    except Unsure:
+        return None
+
+
+def _plain(schema: Schema) -> bool:
+    return (schema.only is None and not schema.exclude and not schema.many
+            and not schema.partial and not schema.load_only and not schema.dump_only
+            and schema.unknown == type(schema).opts.unknown)
 
 
 def loader(schema: Schema, drop_unknown: bool) -> Loader | None:
@@ -40,6 +77,9 @@ def loader(schema: Schema, drop_unknown: bool) -> Loader | None:
         return None  # EXCLUDE or INCLUDE: not what contracts use
     steps = _steps(schema, drop_unknown)
     if steps is None:
+        return None
+    checks = _checks(schema)
+    if checks is None:
         return None
     declared = frozenset(key for key, _, _ in steps)
     refuse_unknown = not drop_unknown
@@ -55,12 +95,56 @@ def loader(schema: Schema, drop_unknown: bool) -> Loader | None:
             value = convert(value, key, data)
             if value is not missing:
                 out[attribute] = value
+        if checks:
+            try:
+                for check in checks:
+                    check(out)
+            except Exception:
+                raise Unsure from None
         return out
     return load
 
 
+def _checks(schema: Schema):
+    """The schema's own validators (`@validates`, `@validates_schema`), called as
+    `Schema.load` calls them on data without field errors; None if the schema has
+    hooks that change data (pre_load, post_load) or want the raw input."""
+    hooks = schema._hooks
+    if hooks[PRE_LOAD] or hooks[POST_LOAD]:
+        return None
+    checks = []
+    for name, _, options in hooks[VALIDATES]:
+        for field_name in options["field_names"]:
+            field = schema.fields.get(field_name)
+            if field is None:
+                return None
+            key = field.data_key if field.data_key is not None else field_name
+            checks.append(_field_check(getattr(schema, name), field.attribute or field_name,
+                                       key))
+    # Those taking the whole collection first, as `Schema.load` runs them.
+    for collection in (True, False):
+        for name, hook_many, options in hooks[VALIDATES_SCHEMA]:
+            if hook_many != collection:
+                continue
+            if options.get("pass_original"):
+                return None
+            checks.append(_schema_check(getattr(schema, name), schema.unknown))
+    return checks
+
+
+def _field_check(validator, attribute, key):
+    def check(out):
+        if attribute in out and validator(out[attribute], data_key=key) is missing:
+            raise Unsure  # marshmallow would drop the value: not the plain path
+    return check
+
+
+def _schema_check(validator, unknown):
+    return lambda out: validator(out, partial=None, many=False, unknown=unknown)
+
+
 def _steps(schema: Schema, drop_unknown: bool):
-    if any(schema._hooks.values()) or schema.many or schema.partial:
+    if schema.many or schema.partial:
         return None
     steps = []
     for name, field in schema.load_fields.items():
@@ -78,6 +162,8 @@ def _converter(field: fields.Field, drop_unknown: bool):
     raise."""
     if getattr(field, "pre_load", None) or getattr(field, "post_load", None):
         return None
+    if isinstance(field, (fields.Pluck, fields.Tuple)):
+        return None  # their own shapes: left to marshmallow
     if isinstance(field, fields.Nested):
         if (field.many or not isinstance(field.schema, Schema) or field.only
                 or field.exclude or field.unknown is not None):
@@ -95,8 +181,6 @@ def _converter(field: fields.Field, drop_unknown: bool):
             if type(value) is not list:
                 raise Unsure
             return [element(each, key, data) for each in value]
-    elif isinstance(field, fields.Tuple):
-        return None
     else:
         deserialize = field._deserialize
         convert_value = lambda value, key, data: deserialize(value, key, data)  # noqa: E731

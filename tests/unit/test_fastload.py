@@ -16,7 +16,8 @@ from marshmallow import ValidationError
 
 from c2p.contracts import REGISTRY
 from c2p.contracts.envelope import _ENVELOPE
-from c2p.contracts.events import _schema, known_fields, quick_load
+from c2p.contracts.events import _schema, known_fields
+from c2p.contracts.fastload import quick_load
 from support import sample_data
 
 CONTRACTS = sorted(REGISTRY)
@@ -136,3 +137,56 @@ def test_a_broken_event_is_still_named_by_marshmallow():
     with pytest.raises(ValidationError) as refused:
         load_data(event_type, version, data)
     assert set(refused.value.messages["data"]) == {"plan_id", "actions"}
+
+
+# --- the requests the services load (`c2p.validation.load`) ---------------------------
+
+def request_schemas():
+    """Every schema class of the API and of the services' requests, made with its
+    own options (as the services make them)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import c2p.api
+    from marshmallow import Schema
+    modules = [importlib.import_module(f"c2p.api.{m.name}")
+               for m in pkgutil.iter_modules(c2p.api.__path__)]
+    modules += [importlib.import_module(f"{service}.schemas")
+                for service in ("checklist", "planner", "evidence", "notify", "hmis")]
+    found = {}
+    for module in modules:
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, Schema) and cls.__module__ == module.__name__:
+                try:
+                    found[f"{module.__name__}.{name}"] = cls()
+                except TypeError:
+                    continue
+    return found
+
+
+REQUESTS = request_schemas()
+
+
+@pytest.mark.parametrize("name", sorted(REQUESTS))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_requests_are_refused_or_loaded_as_marshmallow_would(name, data):
+    schema = REQUESTS[name]
+    base = json.loads(json.dumps(sample_data(schema), default=str))
+    check(schema, data.draw(bent(base)), drop_unknown=False)
+
+
+def test_a_visit_with_its_answers_loads_the_quick_way():
+    # The 49-answer visit is why requests go this way: its schema's own checks
+    # (`@validates`, `@validates_schema`) run as marshmallow runs them.
+    schema = REQUESTS["c2p.api.checklists.SubmissionRequest"]
+    visit = {"id": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "facility_id": "ML-SEG-NIO-CEN",
+             "template_code": "pev-integrated", "visited_at": "2026-11-30T09:00:00+00:00",
+             "answers": [{"item": f"item_{i}", "value": "yes"} for i in range(49)]}
+    quick = quick_load(schema, visit, drop_unknown=False)
+    assert quick is not None and quick == schema.load(visit)
+    twice = {**visit, "answers": visit["answers"] + visit["answers"][:1]}
+    assert quick_load(schema, twice, drop_unknown=False) is None  # refused: marshmallow names it
+    with pytest.raises(ValidationError):
+        schema.load(twice)
