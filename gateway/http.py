@@ -17,7 +17,7 @@ import sys
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
-from marshmallow import ValidationError, fields
+from marshmallow import fields
 from nameko import config
 from nameko.exceptions import RemoteError, RpcTimeout
 from nameko.web.server import WebServer, WsgiApp
@@ -32,6 +32,7 @@ from c2p.errors import (C2PError, Conflict, Forbidden, InvalidInput, NotFound,
                         UnknownParameter, UnsupportedMediaType, flatten_errors)
 from c2p.objectstore import format_size
 from c2p.reasons import french as reasons_fr
+from c2p.validation import load
 from gateway.auth import ROUTE_KEY
 from gateway.compression import gzip_answer
 from gateway.openapi import documented
@@ -182,15 +183,18 @@ def load_query(schema_cls, args) -> dict:
             data[key] = values
         elif values:
             data[key] = values[0]
-    try:
-        return (schema_cls or Query)().load(data)
-    except ValidationError as exc:
-        raise InvalidInput(exc.messages) from None
+    return load(_query_schema(schema_cls), data)
+
+
+@lru_cache(maxsize=None)
+def _query_schema(schema_cls):
+    """One instance per query schema, as `view_of` (loading keeps no state in it)."""
+    return (schema_cls or Query)()
 
 
 @lru_cache(maxsize=None)
 def _known(schema_cls) -> dict:
-    schema = (schema_cls or Query)()
+    schema = _query_schema(schema_cls)
     return {(f.data_key or name): f for name, f in schema.fields.items() if not f.dump_only}
 
 
