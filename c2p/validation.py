@@ -1,12 +1,12 @@
 """Loading a request through its marshmallow schema, the one way every service does it:
 anything refused becomes InvalidInput naming each field and the reason. Loaded by
 the schema's compiled loader where it is sure, else by marshmallow
-(`c2p.contracts.fastload`)."""
+(`c2p.fastload`)."""
 from __future__ import annotations
 
 from marshmallow import Schema, ValidationError
 
-from c2p.contracts.fastload import quick_load
+from c2p.fastload import quick_load
 from c2p.errors import InvalidInput
 
 

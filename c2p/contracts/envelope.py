@@ -55,7 +55,7 @@ class Event:
     def from_wire(cls, body) -> "Event":
         """Parse and validate an envelope; raise ValidationError naming the field."""
         from c2p.contracts.events import load_data
-        from c2p.contracts.fastload import quick_load
+        from c2p.fastload import quick_load
         if not isinstance(body, dict):
             raise ValidationError({"_envelope": ["must be a JSON object"]})
         envelope = quick_load(_ENVELOPE, body, drop_unknown=False) or _ENVELOPE.load(body)

@@ -29,7 +29,8 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields
 
-from c2p.contracts.fastload import quick_load
+from c2p.fastdump import dump
+from c2p.fastload import quick_load
 
 REGISTRY: dict[tuple[str, int], type[Schema]] = {}
 # (type, old_version) -> function(data) -> data of old_version + 1
@@ -79,7 +80,7 @@ def _schema(event_type, version):
 def dump_data(event_type: str, version: int, data: dict) -> dict:
     """Serialise producer data to JSON-ready form, refusing what breaks the contract."""
     schema = _schema(event_type, version)
-    dumped = schema.dump(data)
+    dumped = dump(schema, data)
     if quick_load(schema, dumped, drop_unknown=False) is None:
         errors = schema.validate(dumped)  # the judge, and the errors' names
         if errors:

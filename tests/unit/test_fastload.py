@@ -1,4 +1,4 @@
-"""The compiled loaders (`c2p.contracts.fastload`) accept only what marshmallow
+"""The compiled loaders (`c2p.fastload`) accept only what marshmallow
 accepts, and give what it gives, on every registered contract and the envelope.
 
 Each case starts from a valid example of the contract and breaks or bends it in
@@ -17,7 +17,7 @@ from marshmallow import ValidationError
 from c2p.contracts import REGISTRY
 from c2p.contracts.envelope import _ENVELOPE
 from c2p.contracts.events import _schema, known_fields
-from c2p.contracts.fastload import quick_load
+from c2p.fastload import quick_load
 from support import sample_data
 
 CONTRACTS = sorted(REGISTRY)
@@ -165,14 +165,14 @@ def request_schemas():
     return found
 
 
-REQUESTS = request_schemas()
+API_SCHEMAS = request_schemas()
 
 
-@pytest.mark.parametrize("name", sorted(REQUESTS))
+@pytest.mark.parametrize("name", sorted(API_SCHEMAS))
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_requests_are_refused_or_loaded_as_marshmallow_would(name, data):
-    schema = REQUESTS[name]
+    schema = API_SCHEMAS[name]
     base = json.loads(json.dumps(sample_data(schema), default=str))
     check(schema, data.draw(bent(base)), drop_unknown=False)
 
@@ -180,7 +180,7 @@ def test_requests_are_refused_or_loaded_as_marshmallow_would(name, data):
 def test_a_visit_with_its_answers_loads_the_quick_way():
     # The 49-answer visit is why requests go this way: its schema's own checks
     # (`@validates`, `@validates_schema`) run as marshmallow runs them.
-    schema = REQUESTS["c2p.api.checklists.SubmissionRequest"]
+    schema = API_SCHEMAS["c2p.api.checklists.SubmissionRequest"]
     visit = {"id": "3fa85f64-5717-4562-b3fc-2c963f66afa6", "facility_id": "ML-SEG-NIO-CEN",
              "template_code": "pev-integrated", "visited_at": "2026-11-30T09:00:00+00:00",
              "answers": [{"item": f"item_{i}", "value": "yes"} for i in range(49)]}

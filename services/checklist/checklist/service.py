@@ -16,7 +16,7 @@ from nameko import config
 
 from c2p.api.dashboards import MAP_MAX_POINTS
 from c2p.clock import utcnow
-from c2p.contracts.fastload import quick_load
+from c2p.fastload import quick_load
 from c2p.entrypoints import rpc, timer
 from c2p.errors import Conflict, Forbidden, InvalidInput, NotFound
 from c2p.scope import in_scope, is_national

@@ -46,7 +46,7 @@ _BY_INSTANCE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def quick_load(schema: Schema, data, drop_unknown: bool):
     """`data` loaded by the schema's compiled loader, or None where it is unsure:
     then load it with marshmallow, which decides and names the faults."""
-    plain = _plain(schema)
+    plain = plain_instance(schema)
     found = _BY_CLASS.get(type(schema)) if plain else _BY_INSTANCE.get(schema)
     if found is None:
         found = (loader(schema, drop_unknown=False), loader(schema, drop_unknown=True))
@@ -63,7 +63,8 @@ def quick_load(schema: Schema, data, drop_unknown: bool):
         return None
 
 
-def _plain(schema: Schema) -> bool:
+def plain_instance(schema: Schema) -> bool:
+    """Made with its class's own options: any two such instances load and dump alike."""
     return (schema.only is None and not schema.exclude and not schema.many
             and not schema.partial and not schema.load_only and not schema.dump_only
             and schema.unknown == type(schema).opts.unknown)
