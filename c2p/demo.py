@@ -8,7 +8,8 @@ visits on the shipped `pev-integrated` template to CSComs of their districts,
 spread over the last four months, with answers chosen so that the scores fall in
 green, amber and red and a few visits have critical failures; then dtc.niono
 agrees the plans waiting for the coachee, and each coach agrees its plans but the
-latest of each CSCom (left to agree together, as after a real visit). It goes through the public API (not
+latest of each CSCom (left to agree together, as after a real visit); last,
+dtc.niono sends a photo for two of its actions, for the coach to review. It goes through the public API (not
 the databases) so every service sees the visits as it would a phone's.
 
 Re-running never duplicates: each visit's client id is a uuid5 of its slot, and
@@ -19,6 +20,7 @@ run goes on; the exit status is always 0 so that `up` is never stopped by it.
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 import random
@@ -196,9 +198,67 @@ def run(base: str, timeout: float = 30) -> dict:
     for username, token in tokens.items():
         counts["agreed"] += _agree_earlier_plans(base, username, token, timeout,
                                                  made[username])
+    counts["evidence"] = _send_evidence(base, timeout)
     _log("{created} visits created, {present} already there, {failed} failed, "
-         "{agreed} plans agreed".format(**counts))
+         "{agreed} plans agreed, {evidence} photos sent for review".format(**counts))
     return counts
+
+
+EVIDENCE_PER_RUN = 2
+
+
+def _photo(seed: str) -> bytes:
+    """A small JPEG, as a phone would send of a fridge's temperature chart."""
+    from PIL import Image, ImageDraw
+    image = Image.new("RGB", (320, 240), (236, 240, 244))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((40, 30, 280, 210), outline=(40, 60, 90), width=4)
+    draw.text((60, 100), f"Relevé temp. {seed[:8]}", fill=(20, 20, 20))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def _send_evidence(base: str, timeout: float) -> int:
+    """As dtc.niono: send a photo for each of its first open actions (started first
+    where its plan is agreed), so that the coaches' review queue has something in it. The evidence
+    id is a uuid5 of the action: a second run sends the same id, which answers the
+    same record (nothing is added)."""
+    sent = 0
+    try:
+        who = _sign_in(base, "dtc.niono", timeout)
+        mine = requests.get(f"{base}{API}/me/actions", headers=who, timeout=timeout,
+                            params={"status": "open", "per_page": 100})
+        mine.raise_for_status()
+        for action in mine.json()["items"]:
+            if sent >= EVIDENCE_PER_RUN:
+                break
+            if action["relation"] != "owner":
+                continue
+            # Started where the plan allows it (agreed); a photo is taken either way
+            # (the open actions of a CSCom are carried into its latest plan, which the
+            # demo leaves to agree).
+            if action["status"] == "todo" and action["plan_status"] != "draft":
+                started = requests.post(
+                    f"{base}{API}/plans/{action['plan_id']}/actions/{action['id']}/status",
+                    headers=who, timeout=timeout, json={"status": "in_progress"})
+                if not started.ok:
+                    continue
+            evidence_id = uuid.uuid5(uuid.NAMESPACE_URL, f"c2p-demo-evidence/{action['id']}")
+            reply = requests.put(
+                f"{base}{API}/evidence/{evidence_id}/content", timeout=timeout,
+                params={"action_id": action["id"], "filename": "releve-temperature.jpg"},
+                data=_photo(str(evidence_id)), headers={**who, "Content-Type": "image/jpeg"})
+            if reply.status_code in (200, 201):
+                sent += 1
+                _log(f"photo sent by dtc.niono for action {action['id']} "
+                     f"({action['facility_name']})")
+            else:
+                _log(f"photo for action {action['id']}: failed ({reply.status_code} "
+                     f"{reply.text[:200]})")
+    except (requests.RequestException, ValueError, KeyError) as exc:
+        _log(f"sending photos as dtc.niono failed ({exc})")
+    return sent
 
 
 def _agree_earlier_plans(base: str, username: str, token: dict, timeout: float,

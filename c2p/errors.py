@@ -31,6 +31,26 @@ class InvalidInput(C2PError):
 
 
 @deserialize_to_instance
+class Unacceptable(InvalidInput):
+    """Input refused with its reason written in English and French where it was
+    refused (an evidence file that cannot be read, too large, not what it claims):
+    answered as it is, not translated by the catalogue."""
+
+    paired_reasons = True
+
+    def __init__(self, field: str, reason_en: str, reason_fr: str):
+        C2PError.__init__(self, field, reason_en, reason_fr)  # what crosses RPC
+        self.errors = {field: [reason_en, reason_fr]}
+
+    def __str__(self):
+        return f"{self.field_name}: {self.errors[self.field_name][0]}"
+
+    @property
+    def field_name(self) -> str:
+        return self.args[0]
+
+
+@deserialize_to_instance
 class NotFound(C2PError):
     """No such object, or none the caller may know of (out of scope reads the same)."""
 

@@ -32,9 +32,17 @@ def test_demo_visits_appear_once(platform):
         drafts = requests.get(f"{platform}/api/v1/plans", headers=token, timeout=10,
                               params={"status": "draft", "per_page": 100}).json()["items"]
         assert sorted(p["facility_id"] for p in drafts) == sorted(f for f, _, _ in facilities)
+    # Photos from dtc.niono wait in coach.niono's review queue.
+    assert first["evidence"] == demo.EVIDENCE_PER_RUN
+    coach = demo._sign_in(platform, "coach.niono", 10)
+    queue = requests.get(f"{platform}/api/v1/evidence", headers=coach, timeout=10,
+                         params={"status": "pending_review"}).json()
+    assert queue["total"] == demo.EVIDENCE_PER_RUN
     again = demo.run(platform)
     assert again["created"] == 0 and again["failed"] == 0
     assert again["present"] == len(expected)
     assert again["agreed"] == 0  # the plans dtc.niono agreed the first time are left alone
     assert sum(len(visits_seen(platform, u)["items"]) for u in demo.FACILITIES) \
         == len(expected)
+    assert requests.get(f"{platform}/api/v1/evidence", headers=coach, timeout=10,
+                        params={"status": "any"}).json()["total"] == demo.EVIDENCE_PER_RUN

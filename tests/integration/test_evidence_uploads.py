@@ -340,6 +340,10 @@ def test_direct_uploads_that_fail_verification_are_refused_and_removed(api):
                                                   declare_size=False)
         assert confirmed.status_code == 422, (case, confirmed.text)
         assert confirmed.json()["errors"][0]["field"] == "file"
+        # said in English and French as evidence wrote it, not translated again
+        refusal = confirmed.json()["errors"][0]
+        assert refusal["reason"] == f"{refusal['reason_en']}; {refusal['reason_fr']}"
+        assert refusal["reason_fr"] != refusal["reason_en"]
         assert_refused(api, evidence_id, code)
     assert count(api.engine, "select count(*) from evidence_log where what = 'refused'") == 4
     assert count(api.engine, "select count(*) from outbox") == 0  # nothing announced
@@ -369,8 +373,10 @@ def check_an_oversize_stream_is_cut_off_and_nothing_stays_in_storage(api):
     _, declared = stream_upload(api, big)
     assert declared.status_code == 413, declared.text
     limit = format_size(MAX_BYTES)
-    assert declared.json()["errors"] == [{"field": "file", "reason": (
-        f"larger than the {limit} limit; dépasse la limite de {limit}")}]
+    assert declared.json()["errors"] == [{
+        "field": "file", "reason": f"larger than the {limit} limit; dépasse la limite de {limit}",
+        "reason_en": f"larger than the {limit} limit",
+        "reason_fr": f"dépasse la limite de {limit}"}]
 
     # Chunked, so nobody knows the size before it is read: cut off past the limit.
     def chunks():

@@ -14,11 +14,12 @@ import pathlib
 import re
 
 import pytest
+from nameko.exceptions import deserialize, serialize
 from marshmallow import Schema, ValidationError, fields, validate
 
 from c2p import reasons
 from c2p.errors import (Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge,
-                        UnsupportedMediaType)
+                        Unacceptable, UnsupportedMediaType)
 from c2p.reasons import french
 from gateway.http import error_response, problem
 
@@ -312,6 +313,12 @@ def test_an_invalid_input_answers_each_reason_in_both_languages():
      "dépasse la limite de 2 MB"),
     (UnsupportedMediaType({"Content-Type": ["missing: send JSON", "absent : envoyez du JSON"]}),
      "Content-Type", "missing: send JSON", "absent : envoyez du JSON"),
+    # as the gateway receives it from the evidence service: rebuilt from RPC
+    (deserialize(serialize(Unacceptable(
+        "file", "the PDF cannot be read (damaged, or not really a PDF)",
+        "le PDF est illisible (endommagé, ou pas vraiment un PDF)"))),
+     "file", "the PDF cannot be read (damaged, or not really a PDF)",
+     "le PDF est illisible (endommagé, ou pas vraiment un PDF)"),
 ])
 def test_a_refusal_written_in_both_languages_is_taken_as_it_is(error, field, en, fr):
     body = _body(error_response(error))

@@ -24,7 +24,8 @@ from nameko import config
 
 from c2p.clock import utcnow
 from c2p.entrypoints import ServiceRpc, rpc, subscribe, timer
-from c2p.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable
+from c2p.errors import (Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable,
+                        Unacceptable)
 from c2p.scope import in_scope
 from c2p.service import PlatformService
 from c2p.validation import load
@@ -258,7 +259,7 @@ class EvidenceService(PlatformService):
         self.db.commit()
         if status == 409:
             raise Conflict(rejected.reason_en)
-        raise InvalidInput({"file": [rejected.reason_en, rejected.reason_fr]})
+        raise Unacceptable("file", rejected.reason_en, rejected.reason_fr)
 
     # --- reading --------------------------------------------------------------
 
