@@ -297,7 +297,7 @@ CHECKLIST = (
     ("must not be before since", "ne doit pas être avant since"),
     ("must not be after until", "ne doit pas être après until"),
     ("not with template_code", "pas avec template_code"),
-    ("{field}: no {level} {id} in your scope", "{field} : aucun(e) {level} {id} dans votre périmètre"),
+    ("{field}: no {level} {id} in your scope", "{field} : pas de {level} {id} dans votre périmètre"),
     ("area_id: no region or district {id} in your scope",
      "area_id : aucune région ni aucun district {id} dans votre périmètre"),
     ("must be csv or dhis2, got {format}", "doit être csv ou dhis2, reçu {format}"),
@@ -440,6 +440,22 @@ _COMPILED = sorted(((_pattern(en), fr, len(_PLACEHOLDER.sub("", en))) for en, fr
                    key=lambda entry: -entry[2])
 
 
+# Values that are words, not ids: an action's or a plan's status and a place's
+# level, said in French as the app says them (web/src/i18n/fr.ts), in quotes.
+_WORD_PLACEHOLDERS = frozenset({"status", "current", "target", "level"})
+_WORDS = {"todo": "« à faire »", "in_progress": "« en cours »",
+          "awaiting_review": "« en attente de vérification »", "done": "« réalisée »",
+          "dropped": "« abandonnée »", "draft": "« à valider »", "agreed": "« validé »",
+          "completed": "« terminé »", "facility": "formation sanitaire",
+          "district": "district", "region": "région", "country": "pays"}
+
+
+def _value_fr(name: str, value: str) -> str:
+    if name in _WORD_PLACEHOLDERS:
+        return _WORDS.get(value.strip("'\""), value)
+    return value
+
+
 @lru_cache(maxsize=2048)
 def french(reason_en: str) -> str | None:
     """The French of an English refusal reason, or None when the catalogue has none."""
@@ -447,5 +463,5 @@ def french(reason_en: str) -> str | None:
         match = pattern.fullmatch(reason_en)
         if match:
             values = match.groupdict()
-            return _PLACEHOLDER.sub(lambda m: values[m.group(1)], fr)
+            return _PLACEHOLDER.sub(lambda m: _value_fr(m.group(1), values[m.group(1)]), fr)
     return None

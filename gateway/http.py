@@ -29,7 +29,7 @@ from c2p.api import Query, dump
 from c2p.entrypoints import TransactionalHttp
 from c2p.errors import (C2PError, Conflict, Forbidden, InvalidInput, NotFound,
                         PayloadTooLarge, ServiceUnavailable, Throttled, Unauthorized,
-                        UnknownParameter, UnsupportedMediaType, flatten_errors)
+                        Unacceptable, UnknownParameter, UnsupportedMediaType, flatten_errors)
 from c2p.objectstore import format_size
 from c2p.reasons import french as reasons_fr
 from c2p.validation import load
@@ -330,6 +330,7 @@ ERROR_STATUS = {
     UnsupportedMediaType: (415, "Unsupported media type"),
     PayloadTooLarge: (413, "Payload too large"),
     InvalidInput: (422, "Invalid input"),
+    Unacceptable: (422, "Invalid input"),
     Unauthorized: (401, "Unauthorized"),
     Forbidden: (403, "Forbidden"),
     NotFound: (404, "Not found"),

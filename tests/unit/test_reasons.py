@@ -259,14 +259,14 @@ def test_each_entry_carries_its_values_into_the_french():
     ("Missing data for required field.", "Champ obligatoire manquant."),
     ("must be an integer between 1 and 100", "doit être un entier entre 1 et 100"),
     ("unknown template cpn_v2", "grille cpn_v2 inconnue"),
-    ("the action is done; it cannot change any more", "l'action est done ; elle ne peut plus changer"),
+    ("the action is done; it cannot change any more", "l'action est « réalisée » ; elle ne peut plus changer"),
     # The most literal template wins: not "Must be greater than {min}."
     ("Must be greater than or equal to 1 and less than 5.",
      "Doit être supérieur ou égal à 1 et inférieur à 5."),
     ("Must be one of: a, b.", "Doit être l'une des valeurs : a, b."),
     ("must be one of yes, no, got 'maybe'", "doit être l'une des valeurs yes, no, reçu 'maybe'"),
     ("an action cannot go from todo to done; from todo it can go to in_progress, dropped",
-     "une action ne peut pas passer de todo à done ; depuis todo elle peut passer à "
+     "une action ne peut pas passer de « à faire » à « réalisée » ; depuis « à faire » elle peut passer à "
      "in_progress, dropped"),
 ])
 def test_exact_translations(english, expected):
