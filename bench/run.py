@@ -3,7 +3,7 @@
     python bench/run.py                 # full run (15-25 minutes on 2 quiet cores)
     python bench/run.py --quick         # shorter steps, smaller data (about 10 minutes)
     python bench/run.py --only pipeline,profile   # some parts: pipeline, first,
-                                                  # profile, streaming, dashboards
+                                                  # profile, streaming, dashboards, codecs
 
 Runs, in one process tree on this machine:
 - pipeline: the bus's own floor (raw kombu with confirms), then full 49-item
@@ -20,7 +20,9 @@ Runs, in one process tree on this machine:
   needs py-spy (`pip install -e '.[bench]'`);
 - streaming: evidence upload through the gateway against a direct upload;
 - dashboards: the desk's national views at 10 % to 100 % of 2,000 facilities x
-  12 monthly visits (bench/results/dashboards.json).
+  12 monthly visits (bench/results/dashboards.json);
+- codecs: CPU per event of loading and dumping event data, compiled codecs against
+  marshmallow's own, in one process (bench/results/event_codecs.json).
 """
 import os  # noqa: I001
 import sys
@@ -29,11 +31,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import machine, write_json  # noqa: E402
 
+import event_codecs  # noqa: E402
 import dashboards  # noqa: E402
 import evidence_streaming  # noqa: E402
 import pipeline  # noqa: E402
 
-PARTS = ("pipeline", "first", "profile", "streaming", "dashboards")
+PARTS = ("pipeline", "first", "profile", "streaming", "dashboards", "codecs")
 
 
 def table(rows, headers):
@@ -126,6 +129,14 @@ def main(argv=None):
         rows.append(["events per visit", ", ".join(f"{t} {n}" for t, n in
                                                    step.get("events_per_visit", {}).items()), ""])
         rows.append(["py-spy top functions", "bench/results/profile-r1-*.txt", ""])
+    if "codecs" in only:
+        codec = event_codecs.main(["--repeat", "500" if quick else "2000"])
+        results["codecs"] = codec
+        summary = codec["summary"]
+        rows.append(["event codecs per follow-up visit (CPU)",
+                     f"{summary['per_visit_ms']} ms (marshmallow: "
+                     f"{summary['per_visit_marshmallow_ms']} ms)",
+                     f"{summary['per_visit_ms'] / summary['per_visit_marshmallow_ms']:.2f}"])
     if "streaming" in only:
         stream = evidence_streaming.main(["--megabytes", "50" if quick else "300"])
         results["evidence_streaming"] = stream
