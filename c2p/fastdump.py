@@ -113,6 +113,10 @@ def _converter(field: fields.Field):
             return [element(item, attr, obj) for item in value]
         return each
 
+    return _leaf(field)
+
+
+def _leaf(field: fields.Field):
     def leaf(value, attr, obj):
         try:
             return field._serialize(value, attr, obj)
@@ -129,10 +133,4 @@ def _element(inner: fields.Field):
         return _converter(inner)
     if not inner._CHECK_ATTRIBUTE:
         return None
-
-    def leaf(value, attr, obj):
-        try:
-            return inner._serialize(value, attr, obj)
-        except Exception:
-            raise Unsure from None
-    return leaf
+    return _leaf(inner)

@@ -16,7 +16,7 @@ from c2p.contracts import REGISTRY
 from c2p.contracts.events import _schema
 from c2p.fastdump import quick_dump
 from support import sample_data
-from test_fastload import API_SCHEMAS
+from test_fastload import API_SCHEMAS, paths as places
 
 ODD = [None, 0, 1, 1.5, True, "", "x", "2026-11-30", [], ["x"], {}, {"x": 1},
        datetime.date(2026, 11, 30), datetime.datetime(2026, 11, 30, 9, tzinfo=datetime.timezone.utc),
@@ -24,17 +24,6 @@ ODD = [None, 0, 1, 1.5, True, "", "x", "2026-11-30", [], ["x"], {}, {"x": 1},
        object()]
 
 SCHEMAS = {**{f"{t}-v{v}": _schema(t, v) for t, v in sorted(REGISTRY)}, **API_SCHEMAS}
-
-
-def places(value, prefix=()):
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            yield prefix, key
-            yield from places(inner, prefix + (key,))
-    elif isinstance(value, list):
-        for index, inner in enumerate(value):
-            yield prefix, index
-            yield from places(inner, prefix + (index,))
 
 
 @st.composite
