@@ -69,5 +69,7 @@ describe("trend chart time axis", () => {
     const t0 = 1_760_000_000;
     expect(xRange(t0, t0)).toEqual([t0 - 15 * 86400, t0 + 15 * 86400]);
     expect(xRange(t0, t0 + 86400 * 40)).toEqual([t0, t0 + 86400 * 40]);
+    // Two visits the same day, minutes apart: a month around them, not a span of minutes.
+    expect(xRange(t0, t0 + 600)).toEqual([t0 + 300 - 15 * 86400, t0 + 300 + 15 * 86400]);
   });
 });
