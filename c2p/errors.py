@@ -30,24 +30,26 @@ class InvalidInput(C2PError):
                          for field, reasons in flatten_errors(self.errors).items())
 
 
-@deserialize_to_instance
-class Unacceptable(InvalidInput):
-    """Input refused with its reason written in English and French where it was
-    refused (an evidence file that cannot be read, too large, not what it claims):
-    answered as it is, not translated by the catalogue."""
+class SaidInBoth:
+    """A refusal of one field whose reason its raiser wrote in English and French:
+    `errors` has InvalidInput's shape, answered as it is (not translated by the
+    catalogue). The three arguments are what crosses RPC."""
 
     paired_reasons = True
 
     def __init__(self, field: str, reason_en: str, reason_fr: str):
-        C2PError.__init__(self, field, reason_en, reason_fr)  # what crosses RPC
+        C2PError.__init__(self, field, reason_en, reason_fr)
+        self.field, self.reason_en, self.reason_fr = field, reason_en, reason_fr
         self.errors = {field: [reason_en, reason_fr]}
 
     def __str__(self):
-        return f"{self.field_name}: {self.errors[self.field_name][0]}"
+        return f"{self.field}: {self.reason_en}"
 
-    @property
-    def field_name(self) -> str:
-        return self.args[0]
+
+@deserialize_to_instance
+class Unacceptable(SaidInBoth, InvalidInput):
+    """Input refused where its reason is written in both languages (an evidence file
+    that cannot be read, too large, not what it claims)."""
 
 
 @deserialize_to_instance
@@ -56,24 +58,14 @@ class NotFound(C2PError):
 
 
 @deserialize_to_instance
-class Forbidden(C2PError):
+class Forbidden(SaidInBoth, C2PError):
     """Not for this caller: its role, or an object outside its scope.
 
     `field` names what was refused (`role`, `scope`, or the field naming the
     object); the reason is given in English and French, the way every text a
-    user reads is. `errors` has InvalidInput's shape, so a 403 answer names what
-    was refused and why as a 422 does. Name only what the caller sent or already
-    knows (its role, the id it asked for), never another facility's data."""
-
-    paired_reasons = True
-
-    def __init__(self, field: str, reason_en: str, reason_fr: str):
-        super().__init__(field, reason_en, reason_fr)
-        self.field, self.reason_en, self.reason_fr = field, reason_en, reason_fr
-        self.errors = {field: [reason_en, reason_fr]}
-
-    def __str__(self):
-        return f"{self.field}: {self.reason_en}"
+    user reads is, so a 403 answer names what was refused and why as a 422 does.
+    Name only what the caller sent or already knows (its role, the id it asked
+    for), never another facility's data."""
 
 
 @deserialize_to_instance

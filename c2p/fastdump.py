@@ -16,36 +16,26 @@ tests/unit/test_fastdump.py compares both on every contract and every API view.
 """
 from __future__ import annotations
 
-import weakref
 from typing import Callable
 
 from marshmallow import Schema, fields
 from marshmallow.decorators import POST_DUMP, PRE_DUMP
 from marshmallow.utils import missing
 
-from c2p.fastload import Unsure, plain_instance
+from c2p.fastload import PerSchema, Unsure
 
 Dumper = Callable[[dict], dict]
 
-_BY_CLASS: dict[type, Dumper | None] = {}
-_BY_INSTANCE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_NONE = object()  # cached "not compiled"
+_DUMPERS = PerSchema(lambda schema: dumper(schema))  # `dumper` is defined below
 
 
 def quick_dump(schema: Schema, obj):
     """`schema.dump(obj)` by the compiled dumper, or `missing` where it is unsure."""
-    plain = plain_instance(schema)
-    found = _BY_CLASS.get(type(schema)) if plain else _BY_INSTANCE.get(schema)
-    if found is None:
-        found = dumper(schema) or _NONE
-        if plain:
-            _BY_CLASS[type(schema)] = found
-        else:
-            _BY_INSTANCE[schema] = found
-    if found is _NONE:
+    dump = _DUMPERS(schema)
+    if dump is None:
         return missing
     try:
-        return found(obj)
+        return dump(obj)
     except Unsure:
         return missing
 

@@ -35,32 +35,49 @@ class Unsure(Exception):
 
 Loader = Callable[[dict], dict]
 
+class PerSchema:
+    """What `build` compiles for a schema, built once: by class for instances made
+    with the class's own options (a route may make one per request: compiling each
+    time would cost more than it saves), by instance otherwise."""
+
+    def __init__(self, build):
+        self.build = build
+        self.by_class: dict[type, object] = {}
+        self.by_instance: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def __call__(self, schema: Schema):
+        plain = plain_instance(schema)
+        cache, key = (self.by_class, type(schema)) if plain else (self.by_instance, schema)
+        try:
+            return cache[key]
+        except KeyError:
+            built = cache[key] = self.build(schema)
+            return built
+
+
 # (strict loader, consumer's loader that leaves undeclared keys out), each None
-# where the schema is not compiled. By class for instances made with the class's
-# own options (a route may make one per request: compiling each time would cost
-# more than it saves); by instance otherwise.
-_BY_CLASS: dict[type, tuple] = {}
-_BY_INSTANCE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# where the schema is not compiled.
+_LOADERS = PerSchema(lambda schema: (loader(schema, drop_unknown=False),
+                                     loader(schema, drop_unknown=True)))
 
 
 def quick_load(schema: Schema, data, drop_unknown: bool):
     """`data` loaded by the schema's compiled loader, or None where it is unsure:
     then load it with marshmallow, which decides and names the faults."""
-    plain = plain_instance(schema)
-    found = _BY_CLASS.get(type(schema)) if plain else _BY_INSTANCE.get(schema)
-    if found is None:
-        found = (loader(schema, drop_unknown=False), loader(schema, drop_unknown=True))
-        if plain:
-            _BY_CLASS[type(schema)] = found
-        else:
-            _BY_INSTANCE[schema] = found
-    load = found[drop_unknown]
+    load = _LOADERS(schema)[drop_unknown]
     if load is None:
         return None
     try:
         return load(data)
     except Unsure:
         return None
+
+
+def load(schema: Schema, data) -> dict:
+    """`schema.load(data)` (unknown keys refused as the schema says), the quick way
+    where it can; marshmallow's ValidationError otherwise."""
+    loaded = quick_load(schema, data, drop_unknown=False)
+    return schema.load(data) if loaded is None else loaded
 
 
 def plain_instance(schema: Schema) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError
 
-from c2p.fastload import quick_load
+from c2p import fastload
 from c2p.errors import InvalidInput
 
 
@@ -15,10 +15,7 @@ def load(schema: Schema, payload) -> dict:
     is named as such, not as a schema error)."""
     if not isinstance(payload, dict):
         raise InvalidInput({"body": ["must be a JSON object"]})
-    quick = quick_load(schema, payload, drop_unknown=False)  # a 49-answer visit, say
-    if quick is not None:
-        return quick
     try:
-        return schema.load(payload)
+        return fastload.load(schema, payload)
     except ValidationError as exc:
         raise InvalidInput(exc.messages) from None

@@ -55,10 +55,10 @@ class Event:
     def from_wire(cls, body) -> "Event":
         """Parse and validate an envelope; raise ValidationError naming the field."""
         from c2p.contracts.events import load_data
-        from c2p.fastload import quick_load
+        from c2p import fastload
         if not isinstance(body, dict):
             raise ValidationError({"_envelope": ["must be a JSON object"]})
-        envelope = quick_load(_ENVELOPE, body, drop_unknown=False) or _ENVELOPE.load(body)
+        envelope = fastload.load(_ENVELOPE, body)
         data = load_data(envelope["type"], envelope["version"], envelope["data"])
         return cls(type=envelope["type"], version=envelope["version"],
                    source=envelope["source"], id=envelope["id"],

@@ -14,9 +14,9 @@ from types import SimpleNamespace
 from marshmallow import ValidationError
 from nameko import config
 
+from c2p import fastload
 from c2p.api.dashboards import MAP_MAX_POINTS
 from c2p.clock import utcnow
-from c2p.fastload import quick_load
 from c2p.entrypoints import rpc, timer
 from c2p.errors import Conflict, Forbidden, InvalidInput, NotFound
 from c2p.scope import in_scope, is_national
@@ -102,12 +102,10 @@ class ChecklistService(PlatformService):
         require_role(coach, SUBMITTERS, "submit a visit", "soumettre une visite")
         if not isinstance(payload, dict):
             raise InvalidInput({"body": ["must be a JSON object"]})
-        request = quick_load(SUBMISSION_REQUEST, payload, drop_unknown=False)
-        if request is None:  # not the plain path: marshmallow decides and names why
-            try:
-                request = SUBMISSION_REQUEST.load(payload)
-            except ValidationError as exc:
-                raise InvalidInput(_answers_by_item(exc.messages, payload)) from None
+        try:
+            request = fastload.load(SUBMISSION_REQUEST, payload)
+        except ValidationError as exc:
+            raise InvalidInput(_answers_by_item(exc.messages, payload)) from None
         fingerprint = request_hash(request)
         session = self.db.session
         existing = session.get(Submission, request["id"])
