@@ -20,7 +20,8 @@ cannot drift from what is sent:
 - `request`: the JSON body schema (a body not sent as JSON is a 415, documented
   on every route that declares one); `status`: the 2xx code(s), the first is the
   default; `errors`: problem+json statuses besides 401/403 (and 400/422);
-  `public=True`: no bearer token needed; `media="text/html"` for an answer
+  `upload=(media types)`: the body is a file of one of these types, sent as it
+  is (not JSON); `public=True`: no bearer token needed; `media="text/html"` for an answer
   that is not JSON; `stream="text/event-stream"` for a streaming answer
   (generated tests skip it); `status=204` for no body.
 
@@ -121,16 +122,18 @@ class Problem(Schema):
 
 def register(name: str, *, summary=None, description=None, request=None, query=None,
              response=None, status=200, errors=(), tags=(), public=False, stream=None,
-             media=None):
+             media=None, upload=()):
     """Declare what entrypoint `name` of GatewayService reads and answers."""
     statuses = tuple(status) if isinstance(status, (tuple, list)) else (status,)
+    if request is not None and upload:
+        raise TypeError(f"route {name}: a JSON body (request=) or a file (upload=), not both")
     if response is None and not (stream or media) and statuses != (204,):
         raise TypeError(f"route {name}: declare the view of its answer (response=...), "
                         "or media=/stream= for a non-JSON answer, or status=204")
     _DOCS[name] = {"summary": summary, "description": description, "request": request,
                    "query": query, "response": response, "status": statuses,
                    "errors": tuple(errors), "tags": list(tags), "public": public,
-                   "stream": stream, "media": media}
+                   "stream": stream, "media": media, "upload": tuple(upload)}
 
 
 def route(**doc):
@@ -206,6 +209,10 @@ def _operation(name, method, params, service_cls, path=""):
     if doc.get("request") is not None:
         operation["requestBody"] = {"required": True, "content": {
             "application/json": {"schema": doc["request"]}}}
+    if doc.get("upload"):
+        # OpenAPI 3.1: a file sent as the raw body is a media type without a schema.
+        operation["requestBody"] = {"required": True, "description": "The file itself.",
+                                    "content": {media: {} for media in doc["upload"]}}
     for status in doc["status"]:
         if doc.get("stream") or doc.get("media"):
             content = {doc.get("stream") or doc["media"]: {"schema": {"type": "string"}}}

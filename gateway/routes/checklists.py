@@ -156,7 +156,8 @@ class ChecklistRoutes:
             q["page"], q["per_page"])
 
     @route(summary="Import org units from CSV or a DHIS2 export (admins)", query=ImportQuery,
-           response=ImportReportView, tags=TAGS,
+           response=ImportReportView, tags=TAGS, errors=(413,),
+           upload=("text/csv", "application/json"),
            description="The body is the file itself (text/csv or the DHIS2 "
            "organisationUnits JSON). Idempotent; the answer reports each line.")
     @http("POST", f"{API}/org-units/import")

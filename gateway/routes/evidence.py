@@ -20,7 +20,7 @@ from nameko import config
 from nameko.extensions import DependencyProvider
 
 from c2p.api import paginate_list
-from c2p.api.evidence import (ActionEvidencePage, ActionEvidenceQuery, DirectUploadRequest,
+from c2p.api.evidence import (ALLOWED, ActionEvidencePage, ActionEvidenceQuery, DirectUploadRequest,
                               DownloadQuery, DownloadView, EvidenceView, ReviewRequest,
                               StreamQuery, UploadSlotView)
 from c2p.errors import InvalidInput, PayloadTooLarge
@@ -105,7 +105,7 @@ class EvidenceRoutes:
 
     @route(summary="Upload a piece of evidence through the gateway (the body is the file)",
            query=StreamQuery, response=EvidenceView, status=(201, 200),
-           errors=(404, 409, 413), tags=TAGS,
+           errors=(404, 409, 413), tags=TAGS, upload=sorted(set(ALLOWED.values())),
            description="Send `Content-Length` (or `Transfer-Encoding: chunked`) and the "
                        "file's Content-Type; verified like a direct upload. 200 for a retry "
                        "after success.")

@@ -4565,7 +4565,16 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description The file itself. */
+        requestBody: {
+            content: {
+                "application/pdf": unknown;
+                "image/heic": unknown;
+                "image/jpeg": unknown;
+                "image/png": unknown;
+                "image/webp": unknown;
+            };
+        };
         responses: {
             /** @description Replayed */
             200: {
@@ -6612,7 +6621,13 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description The file itself. */
+        requestBody: {
+            content: {
+                "application/json": unknown;
+                "text/csv": unknown;
+            };
+        };
         responses: {
             /** @description OK */
             200: {
@@ -6643,6 +6658,15 @@ export interface operations {
             };
             /** @description Refused to this caller (its role or scope): `errors` names what was refused and why */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large: `errors` names the body or file and the limit */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
