@@ -331,3 +331,29 @@ def test_an_alert_shows_the_score_to_one_decimal_as_the_dashboards_do():
                               {**data, "score": {"percent": 70.0, "flagged": True}})
     assert "70 %" in whole["title_en"] + whole["body_en"]
     assert "70.0" not in whole["title_en"] + whole["body_en"]
+
+
+EVERY_CASE = [
+    ("plan.created", ref(actions=[])), ("plan.completed", ref()),
+    ("evidence.uploaded", ref(uploaded_by="u-dtc")),
+    ("evidence.reviewed", ref(uploaded_by="u-dtc", decision="approved")),
+    ("action.due_soon", ref(owner_id="u-dtc")), ("action.due_soon", ref(owner_id=None)),
+    ("action.overdue", ref(owner_id="u-dtc")), ("action.overdue", ref(owner_id=None)),
+    ("action.verified", ref(owner_id="u-dtc")),
+    ("actions.status_changed", ref(owner_ids=["u-dtc"])),
+    ("action.commented", ref(author_role="coachee", author_id="u-dtc", owner_id="u-dtc")),
+    ("action.commented", ref(author_role="coach", author_id="c-visit", owner_id="u-dtc")),
+    ("checklist.submitted", ref(score={"flagged": True})),
+    ("checklist.submitted", ref(score={"flagged": False})),
+]
+
+
+@pytest.mark.parametrize("event_type,data", EVERY_CASE)
+def test_staff_are_read_with_the_named_people_exactly_when_the_rule_asks(event_type, data):
+    # `needs_staff` lets notify read both in one statement; if it said no where the
+    # rule asks, the staff would still be read (lazily), one round trip later; if it
+    # said yes where the rule does not ask, a read for nothing.
+    asked = []
+    lazy = Accounts(by_id={}, staff_loader=lambda: asked.append(1) or staff())
+    domain.recipients_for(event_type, data, lazy)
+    assert domain.needs_staff(event_type, data) == bool(asked)

@@ -149,6 +149,22 @@ def ancestors(path: str) -> list[str]:
     return [path[:i] for i, char in enumerate(path) if char == "/"]
 
 
+def needs_staff(event_type: str, data: dict) -> bool:
+    """Whether `recipients_for` will ask for the facility's coaches or champions, so
+    they may be read with the people the event names, in the same statement. Only
+    a saving: a rule that asks when this said no still gets them (read then)."""
+    if event_type in ("plan.created", "plan.completed", "evidence.uploaded",
+                      "action.overdue"):
+        return True
+    if event_type == "action.due_soon":
+        return not data.get("owner_id")
+    if event_type == "action.commented":
+        return data.get("author_role") == "coachee"
+    if event_type == "checklist.submitted":
+        return bool((data.get("score") or {}).get("flagged"))
+    return False
+
+
 def recipients_for(event_type: str, data: dict, accounts: Accounts) -> list[Recipient]:
     """Who is told about this event, in order, each once (first kind wins)."""
     path = data.get("facility_path", "")

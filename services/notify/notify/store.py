@@ -66,30 +66,47 @@ NAMED_ACCOUNTS = select(*RECIPIENT_COLUMNS).where(
     _R.account_id.in_(bindparam("ids", expanding=True)))
 ALL_STAFF = select(*RECIPIENT_COLUMNS).where(_STAFF)
 # A scope root at or above the path, or a coaching assignment naming it.
-STAFF_COVERING = select(*RECIPIENT_COLUMNS).where(_STAFF, or_(
+_COVERS = and_(_STAFF, or_(
     exists(select(1).select_from(_ROOTS).where(or_(
         _ROOTS.c.value == bindparam("path"),
         func.rtrim(_ROOTS.c.value, "/").in_(bindparam("ancestors", expanding=True))))),
     _R.coaching.op("@>")(bindparam("assignment", type_=JSONB))))
+STAFF_COVERING = select(*RECIPIENT_COLUMNS).where(_COVERS)
+# The people named and the staff covering the path in one round trip, when the
+# event's rule is known to ask for both (`domain.needs_staff`).
+NAMED_AND_STAFF = select(*RECIPIENT_COLUMNS, _COVERS.label("covers")).where(or_(
+    _R.account_id.in_(bindparam("ids", expanding=True)), _COVERS))
 
 
-def load_accounts(session, ids, facility_path=None) -> domain.Accounts:
+def _covering(facility_path) -> dict:
+    return {"path": facility_path, "ancestors": domain.ancestors(facility_path),
+            "assignment": [{"facility_path": facility_path}]}
+
+
+def load_accounts(session, ids, facility_path=None, staff_too=False) -> domain.Accounts:
     """The people an event names; the active coaches and champions that may cover
-    `facility_path` (every one of them when no path is given) only if a rule asks.
+    `facility_path` (every one of them when no path is given) only if a rule asks,
+    or read with the named ones in one statement when `staff_too` says it will.
 
     Plain rows, not ORM objects: this runs for every alerting event. The SQL only
     narrows the staff down (a scope root at or above the path, or a coaching
     assignment naming it); `domain.Accounts` applies the exact rule."""
     named = [i for i in ids if i]
+    if staff_too and facility_path:
+        rows = session.execute(NAMED_AND_STAFF, {"ids": named, **_covering(facility_path)})
+        by_id, staff = {}, []
+        for row in rows:
+            account = by_id[row.account_id] = account_of(row, row.account_id)
+            if row.covers:
+                staff.append(account)
+        return domain.Accounts(by_id=by_id, staff=staff)
     rows = session.execute(NAMED_ACCOUNTS, {"ids": named}).all() if named else []
 
     def staff():
         if not facility_path:
             found = session.execute(ALL_STAFF)
         else:
-            found = session.execute(STAFF_COVERING, {
-                "path": facility_path, "ancestors": domain.ancestors(facility_path),
-                "assignment": [{"facility_path": facility_path}]})
+            found = session.execute(STAFF_COVERING, _covering(facility_path))
         return [account_of(row, row.account_id) for row in found]
 
     return domain.Accounts(by_id={row.account_id: account_of(row, row.account_id)
@@ -127,7 +144,8 @@ def notify(session, event, now, known=None) -> int:
     if not domain.may_alert(event.type, event.data):
         return 0
     accounts = load_accounts(session, domain.referenced_ids(event.type, event.data),
-                             event.data.get("facility_path"))
+                             event.data.get("facility_path"),
+                             staff_too=domain.needs_staff(event.type, event.data))
     recipients = domain.recipients_for(event.type, event.data, accounts)
     if not recipients:
         return 0
