@@ -109,7 +109,38 @@ GATEWAY = (
      "paramètre de requête inconnu (cette route n'en accepte aucun)"),
     ("given more than once", "donné plus d'une fois"),
     ("must be UTF-8", "doit être encodé en UTF-8"),
-    ("not valid JSON: {error}", "JSON non valide : {error}"),
+    # c2p.safejson.NotJson: where, and why in words (never the parser's English)
+    ("not valid JSON at line {line}, column {column}: a value was expected",
+     "JSON non valide à la ligne {line}, colonne {column} : une valeur est attendue"),
+    ("not valid JSON at line {line}, column {column}: a property name in double quotes was "
+     "expected",
+     "JSON non valide à la ligne {line}, colonne {column} : un nom de propriété entre "
+     "guillemets doubles est attendu"),
+    ("not valid JSON at line {line}, column {column}: a comma was expected",
+     "JSON non valide à la ligne {line}, colonne {column} : une virgule est attendue"),
+    ("not valid JSON at line {line}, column {column}: a colon was expected",
+     "JSON non valide à la ligne {line}, colonne {column} : deux-points sont attendus"),
+    ("not valid JSON at line {line}, column {column}: a string is not closed",
+     "JSON non valide à la ligne {line}, colonne {column} : une chaîne n'est pas fermée"),
+    ("not valid JSON at line {line}, column {column}: a control character must be escaped",
+     "JSON non valide à la ligne {line}, colonne {column} : un caractère de contrôle doit "
+     "être échappé"),
+    ("not valid JSON at line {line}, column {column}: a backslash escape is not valid",
+     "JSON non valide à la ligne {line}, colonne {column} : un échappement (\\) n'est pas "
+     "valide"),
+    ("not valid JSON at line {line}, column {column}: a \\u escape is not valid",
+     "JSON non valide à la ligne {line}, colonne {column} : un échappement \\u n'est pas "
+     "valide"),
+    ("not valid JSON at line {line}, column {column}: something follows the JSON value",
+     "JSON non valide à la ligne {line}, colonne {column} : quelque chose suit la valeur JSON"),
+    ("not valid JSON at line {line}, column {column}: it cannot be read",
+     "JSON non valide à la ligne {line}, colonne {column} : illisible"),
+    ("not valid JSON: {name} is not a JSON number",
+     "JSON non valide : {name} n'est pas un nombre JSON"),
+    ("not valid JSON: the integer {value} is larger than 2^53",
+     "JSON non valide : l'entier {value} dépasse 2^53"),
+    ("not valid JSON: the number {value} is too large",
+     "JSON non valide : le nombre {value} est trop grand"),
     ("must be a JSON object", "doit être un objet JSON"),
     ("must not contain the NUL character (U+0000)", "ne doit pas contenir le caractère NUL (U+0000)"),
     ("must be valid Unicode text: it contains a lone surrogate (an escape such as \\ud800 "

@@ -32,6 +32,26 @@ class TooDeep(ValueError):
     """The document nests deeper than MAX_DEPTH."""
 
 
+class NotJson(ValueError):
+    """Not JSON text. The message says where and why in words `c2p.reasons`
+    translates, never the parser's own (English only) message."""
+
+
+# The parser's messages (json.decoder, the same from its C scanner), as a reason says them.
+PARSER_REASONS = {
+    "Expecting value": "a value was expected",
+    "Expecting property name enclosed in double quotes":
+        "a property name in double quotes was expected",
+    "Expecting ',' delimiter": "a comma was expected",
+    "Expecting ':' delimiter": "a colon was expected",
+    "Unterminated string starting at": "a string is not closed",
+    "Invalid control character at": "a control character must be escaped",
+    "Invalid \\escape": "a backslash escape is not valid",
+    "Invalid \\uXXXX escape": "a \\u escape is not valid",
+    "Extra data": "something follows the JSON value",
+}
+
+
 def _no_constant(name):
     raise ValueError(f"{name} is not a JSON number")
 
@@ -58,6 +78,12 @@ def loads(raw: str | bytes, max_depth: int = MAX_DEPTH):
                            parse_float=_float)
     except RecursionError:
         raise TooDeep(f"nested more than {max_depth} levels deep") from None
+    except json.JSONDecodeError as exc:
+        why = PARSER_REASONS.get(exc.msg, "it cannot be read")
+        raise NotJson(f"not valid JSON at line {exc.lineno}, column {exc.colno}: "
+                      f"{why}") from None
+    except ValueError as exc:  # a number refused by _no_constant, _integer or _float
+        raise NotJson(f"not valid JSON: {exc}") from None
     if depth(value, max_depth) > max_depth:
         raise TooDeep(f"nested more than {max_depth} levels deep")
     return value

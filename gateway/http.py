@@ -59,7 +59,9 @@ def problem(status, title, detail, errors=None, paired=False) -> Response:
     `reason` as it always read, and says it in English and French
     (`reason_en`, `reason_fr`); `detail_fr` is the French of `detail`.
     `paired`: each field's reasons are written [English, French] already (a
-    403, 413 or 415); otherwise they are English, translated by `c2p.reasons`."""
+    403, 413 or 415); otherwise they are English, translated by `c2p.reasons`.
+    With `errors`, `detail` and `detail_fr` are theirs, field by field, each in
+    one language (a paired refusal's own text joins both)."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     if errors:
         entries = []
@@ -67,14 +69,26 @@ def problem(status, title, detail, errors=None, paired=False) -> Response:
             reasons = [str(r) for r in reasons]
             english = reasons[0::2] if paired else reasons
             french = reasons[1::2] if paired else [_french(r) for r in reasons]
-            entries.append({"field": name, "reason": "; ".join(reasons),
-                            "reason_en": "; ".join(english), "reason_fr": "; ".join(french)})
+            entries.append({"field": name, "reason": _joined(reasons),
+                            "reason_en": _joined(english),
+                            "reason_fr": _joined(french, FRENCH_SEPARATOR)})
         body["errors"] = entries
-        body["detail_fr"] = "; ".join(f"{e['field']}: {e['reason_fr']}" for e in entries)
+        body["detail"] = "; ".join(f"{e['field']}: {e['reason_en']}" for e in entries)
+        body["detail_fr"] = FRENCH_SEPARATOR.join(f"{e['field']} : {e['reason_fr']}"
+                                                  for e in entries)
     else:
         body["detail_fr"] = _french(detail)
     return Response(json.dumps(body, ensure_ascii=False), status=status,
                     content_type="application/problem+json; charset=utf-8")
+
+
+FRENCH_SEPARATOR = " ; "  # French typography: a space before the semicolon (and colon)
+
+
+def _joined(reasons: list[str], separator: str = "; ") -> str:
+    """One field's reasons in one text, without the full stop some end with
+    before the separator ("Not a valid integer; must be between 0 and 10")."""
+    return separator.join([r.rstrip(".") for r in reasons[:-1]] + reasons[-1:])
 
 
 def _french(reason: str) -> str:
@@ -135,8 +149,8 @@ def read_json(request) -> dict:
         raise InvalidInput({"body": ["must be UTF-8"]}) from None
     except safejson.TooDeep as exc:
         raise InvalidInput({"body": [str(exc)]}) from None
-    except ValueError as exc:
-        raise InvalidInput({"body": [f"not valid JSON: {exc}"]}) from None
+    except safejson.NotJson as exc:
+        raise InvalidInput({"body": [str(exc)]}) from None
     if not isinstance(body, dict):
         raise InvalidInput({"body": ["must be a JSON object"]})
     problems = safejson.text_problems(body)

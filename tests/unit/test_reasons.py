@@ -292,16 +292,18 @@ def test_an_invalid_input_answers_each_reason_in_both_languages():
     assert body["status"] == 422
     assert body["errors"] == [
         {"field": "answers.3.value",
-         "reason": "Not a valid integer.; must be between 0 and 10, got 12",
-         "reason_en": "Not a valid integer.; must be between 0 and 10, got 12",
-         "reason_fr": "Nombre entier non valide.; doit être compris entre 0 et 10, reçu 12"},
+         "reason": "Not a valid integer; must be between 0 and 10, got 12",
+         "reason_en": "Not a valid integer; must be between 0 and 10, got 12",
+         "reason_fr": "Nombre entier non valide ; doit être compris entre 0 et 10, reçu 12"},
         {"field": "top", "reason": "must be an integer between 1 and 100",
          "reason_en": "must be an integer between 1 and 100",
          "reason_fr": "doit être un entier entre 1 et 100"}]
-    assert body["detail"] == ("answers.3.value: Not a valid integer., must be between 0 and 10, "
+    # Each field's reasons in one language; no ".;" where a reason ended with a stop.
+    assert body["detail"] == ("answers.3.value: Not a valid integer; must be between 0 and 10, "
                               "got 12; top: must be an integer between 1 and 100")
-    assert body["detail_fr"] == ("answers.3.value: Nombre entier non valide.; doit être compris "
-                                 "entre 0 et 10, reçu 12; top: doit être un entier entre 1 et 100")
+    assert body["detail_fr"] == ("answers.3.value : Nombre entier non valide ; doit être compris "
+                                 "entre 0 et 10, reçu 12 ; top : doit être un entier entre 1 et "
+                                 "100")
 
 
 @pytest.mark.parametrize("error, field, en, fr", [
@@ -324,7 +326,9 @@ def test_a_refusal_written_in_both_languages_is_taken_as_it_is(error, field, en,
     body = _body(error_response(error))
     assert body["errors"] == [{"field": field, "reason": f"{en}; {fr}",
                                "reason_en": en, "reason_fr": fr}]
-    assert body["detail_fr"] == f"{field}: {fr}"
+    # The detail in one language each: a 415's English detail had its French too.
+    assert body["detail"] == f"{field}: {en}"
+    assert body["detail_fr"] == f"{field} : {fr}"
 
 
 @pytest.mark.parametrize("error, status, detail_fr", [
@@ -345,3 +349,22 @@ def test_a_reason_without_french_answers_the_english_and_warns(caplog, monkeypat
         body = _body(problem(409, "Conflict", "something nobody wrote down"))
     assert body["detail_fr"] == "something nobody wrote down"
     assert "something nobody wrote down" in caplog.text
+
+
+@pytest.mark.parametrize("text", [
+    '{"a": }', '{a: 1}', '{"a" 1}', '{"a": 1 "b": 2}', '{"a": "x', '{"a": "\\q"}',
+    '{"a": "\\u12"}', '{} x', '{"a": NaN}', '{"a": Infinity}', '{"a": 1e999}',
+    '{"a": 99999999999999999999}', '{"a": "\x01"}', '', '[1,]', '{"a": 1,}'])
+def test_json_that_cannot_be_read_is_refused_saying_where_and_why_in_both_languages(text):
+    from c2p import safejson
+    with pytest.raises(safejson.NotJson) as refused:
+        safejson.loads(text)
+    reason = str(refused.value)
+    assert french(reason) is not None, reason  # never the parser's English in reason_fr
+
+
+def test_every_parser_message_has_its_words_and_their_french():
+    from c2p import safejson
+    for why in [*safejson.PARSER_REASONS.values(), "it cannot be read"]:
+        assert french(f"not valid JSON at line 3, column 14: {why}").startswith(
+            "JSON non valide à la ligne 3, colonne 14 : ")

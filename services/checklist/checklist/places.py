@@ -169,8 +169,8 @@ def read_dhis2(content) -> list[Line]:
             content = safejson.loads(content)
         except safejson.TooDeep as exc:
             raise UnreadableFile(str(exc)) from None
-        except ValueError as exc:
-            raise UnreadableFile(f"not valid JSON: {exc}") from None
+        except safejson.NotJson as exc:
+            raise UnreadableFile(str(exc)) from None
     elif safejson.depth(content) > safejson.MAX_DEPTH:
         raise UnreadableFile(f"nested more than {safejson.MAX_DEPTH} levels deep")
     units = content.get("organisationUnits") if isinstance(content, dict) else content
