@@ -111,6 +111,12 @@ def test_checklist_api(platform, engines, process_env):
     unknown = requests.get(f"{platform}{API}/dashboards/gaps", headers=champion, timeout=10,
                            params={"template_code": "no-such"})
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "template_code"
+    # Every dashboard names an unknown template the same way (not an empty 200).
+    for path in ("dashboards/leaderboard", "dashboards/map", "facilities/ML-SEG-NIO-CEN/scores"):
+        unknown = requests.get(f"{platform}{API}/{path}", headers=champion, timeout=10,
+                               params={"template_code": "no-such"})
+        assert unknown.status_code == 422, (path, unknown.text)
+        assert unknown.json()["errors"][0]["field"] == "template_code", path
     # The desk map's layer: every facility of the area in one page, with its place.
     layer = requests.get(f"{platform}{API}/dashboards/map", headers=champion, timeout=10,
                          params={"area_id": "ML-SEG-NIO"}).json()

@@ -85,6 +85,8 @@ def facility_history(session, scope, facility_id, start=None, end=None,
     """A facility's visits of one template, oldest first (by default the template
     of its latest visit in the period), and the change from first to latest."""
     facility = _unit_in_scope(session, facility_id, scope, "facility", "facility_id")
+    if template_code is not None:
+        _template_version_ids(session, template_code)  # an unknown one is a 422, not []
     if template_code is None:
         template_code = session.scalar(
             select(TemplateVersion.code)
@@ -142,6 +144,8 @@ def facility_scores(session, scope, start=None, end=None, template_code=None,
     `template_code`, by default the one with the most visits (`main_template`): a
     5-item demo visit is never compared with a 49-item one. `area_path`: only the
     facilities under that region or district (see `latest_scores`)."""
+    if template_code:
+        _template_version_ids(session, template_code)  # an unknown one is a 422, not []
     template_code = template_code or main_template(session, scope, start, end, area_path)
     if template_code is None:
         return []
