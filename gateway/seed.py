@@ -46,6 +46,10 @@ DEMO_ACCOUNTS = [
      dict(phone="+22376000105", email="aminata.sangare@c2p.example")),
     ("u-admin", "admin", "Administrateur C2P", "admin", ["/ML"], "fr",
      dict(email="admin@c2p.example")),
+    # A regional admin: an admin whose scope is one region (accounts, imports, the
+    # desk, all of it within Ségou only).
+    ("u-admin-segou", "admin.segou", "Mariam Dembélé", "admin", ["/ML/ML-SEG"], "fr",
+     dict(email="mariam.dembele@c2p.example")),
 ]
 
 
