@@ -184,12 +184,12 @@ def test_each_event_reaches_each_recipient_on_their_channels_in_their_language(
         "coach@c2p.test": [
             f"Nouveau plan d'amélioration à valider : {NAME}",
             f"Nouvelle preuve à examiner : {NAME}",
-            f"Action en retard de 2 jour(s) : {NAME}",
+            f"Action en retard de 2 jours : {NAME}",
             f"Plan d'amélioration terminé : {NAME}",
             f"Visite signalée pour écart critique : {NAME}"],
         "dtc@c2p.test": [
             f"New improvement plan to agree: {NAME}", f"Evidence approved: {NAME}",
-            f"Action due in 3 day(s): {NAME}", f"Improvement plan completed: {NAME}"],
+            f"Action due in 3 days: {NAME}", f"Improvement plan completed: {NAME}"],
         "champ@c2p.test": [f"Visit flagged for a critical gap: {NAME}"],
     }
     expected_texts = {  # phone -> (channel, starts of the texts)
@@ -197,7 +197,7 @@ def test_each_event_reaches_each_recipient_on_their_channels_in_their_language(
         "+22370000002": ("whatsapp", [t for t in expected_mail["dtc@c2p.test"]]),
         "+22370000003": ("sms", [f"Nouveau plan d'amélioration à valider : {NAME}",
                                  f"Preuve rejetée : {NAME}",
-                                 f"Action en retard de 2 jour(s) : {NAME}",
+                                 f"Action en retard de 2 jours : {NAME}",
                                  f"Plan d'amélioration terminé : {NAME}"]),
     }
     total = sum(map(len, expected_mail.values())) + sum(
@@ -273,7 +273,7 @@ def test_the_actions_a_visit_verified_are_one_alert_per_person(start_service, se
         assert message["kind"] == "action.verified"
         assert message["title_fr"].startswith("2 actions vérifiées lors de la visite")
         assert "« Réparer le frigo », « Tenir le registre »" in message["body_fr"]
-        assert "03/12/2026" in message["body_fr"]
+        assert "3 déc. 2026" in message["body_fr"]
     assert inbox("u-coach") == []  # the coach saw it on the visit
     mail = eventually(lambda: sinks.mail("dtc@c2p.test"))
     assert [m["subject"] for m in mail] == [f"2 actions verified on the visit: {NAME}"]
@@ -407,7 +407,7 @@ def test_daily_digest_replaces_one_message_per_event_for_who_chooses_it(
     clock.at = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)  # the digest hour (default 18)
     mail = eventually(lambda: sinks.mail("digest@c2p.test"))
     assert len(mail) == 1
-    assert mail[0]["subject"] == "C2P: your digest for 2026-11-23 (2 alert(s))"
+    assert mail[0]["subject"] == "C2P: your digest for 23 Nov 2026 (2 alerts)"
     assert f"New improvement plan to agree: {NAME}" in mail[0]["body"]
     assert f"Improvement plan completed: {NAME}" in mail[0]["body"]
     assert {d["status"] for d in deliveries(kind="plan.completed", recipient_id="u-digest",
@@ -422,7 +422,7 @@ def test_daily_digest_replaces_one_message_per_event_for_who_chooses_it(
     assert len(sinks.mail("digest@c2p.test")) == 1
     clock.at = datetime(2026, 11, 24, 18, 5, tzinfo=UTC)
     eventually(lambda: len(sinks.mail("digest@c2p.test")) == 2)
-    assert "(1 alert(s))" in sinks.mail("digest@c2p.test")[1]["subject"]
+    assert "(1 alert)" in sinks.mail("digest@c2p.test")[1]["subject"]
 
 
 def test_replica_keeps_the_newest_state_and_disabled_accounts_get_nothing(

@@ -178,9 +178,9 @@ def test_every_kind_has_both_languages_and_fills_them():
                text_en="Record the temperature twice a day", owner_id="u-dtc",
                due_date=date(2026, 12, 5), status="todo", item_code="x", days_late=3)
     texts = templates.compose("action.overdue", "action.overdue", data)
-    assert texts["title_fr"] == "Action en retard de 3 jour(s) : CSCom central de Niono"
-    assert "05/12/2026" in texts["body_fr"] and "Relever la température" in texts["body_fr"]
-    assert "2026-12-05" in texts["body_en"] and "Record the temperature" in texts["body_en"]
+    assert texts["title_fr"] == "Action en retard de 3 jours : CSCom central de Niono"
+    assert "5 déc. 2026" in texts["body_fr"] and "Relever la température" in texts["body_fr"]
+    assert "5 Dec 2026" in texts["body_en"] and "Record the temperature" in texts["body_en"]
     assert texts["link"] == f"/api/v1/plans/{data['plan_id']}"
     for kind, languages in templates.TEMPLATES.items():
         assert set(languages) == {"fr", "en"}, kind
@@ -242,7 +242,7 @@ def test_every_kind_renders_in_both_languages_with_nothing_left_unfilled():
         assert texts["link"].startswith("/api/v1/")
     title, body = templates.digest(date(2026, 11, 23), [
         {"title": "Un", "body": "corps"}, {"title": "Deux", "body": ""}], "fr")
-    assert title == "C2P : votre résumé du 23/11/2026 (2 alerte(s))"
+    assert title == "C2P : votre résumé du 23 nov. 2026 (2 alertes)"
     assert body == "- Un\n  corps\n- Deux"
 
 
@@ -259,8 +259,8 @@ def test_a_verified_action_is_good_news_for_the_team_in_both_languages():
     assert who("action.verified", data) == [("u-dtc", "action.verified"),
                                             ("u-vacc", "action.verified")]
     texts = templates.compose("action.verified", "action.verified", data)
-    assert "03/12/2026" in texts["body_fr"] and "« Réparer le frigo »" in texts["body_fr"]
-    assert "2026-12-03" in texts["body_en"] and "Repair the fridge" in texts["body_en"]
+    assert "3 déc. 2026" in texts["body_fr"] and "« Réparer le frigo »" in texts["body_fr"]
+    assert "3 Dec 2026" in texts["body_en"] and "Repair the fridge" in texts["body_en"]
     assert texts["link"] == f"/api/v1/plans/{data['plan_id']}"
 
 
@@ -287,7 +287,7 @@ def test_the_actions_a_visit_verified_are_one_alert_per_person_naming_them_all()
     texts = templates.compose("action.verified", domain.VISIT_VERIFIED, data)
     assert texts["title_fr"].startswith("2 actions vérifiées lors de la visite")
     assert "« Réparer le frigo », « Tenir le registre »" in texts["body_fr"]
-    assert "03/12/2026" in texts["body_fr"]
+    assert "3 déc. 2026" in texts["body_fr"]
     assert '"Repair the fridge", "Keep the register"' in texts["body_en"]
     assert texts["link"] == f"/api/v1/plans/{data['plan_id']}"
     # One action: the one-action text, as an `action.verified` gave.

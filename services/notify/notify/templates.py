@@ -4,29 +4,34 @@ One template per kind of alert: a title and a body per language, with
 `{placeholders}` filled from the event's data. A value that differs by
 language (an action's text, a date) is given as {"fr": ..., "en": ...}.
 The inbox keeps both languages; e-mail, SMS and WhatsApp use the recipient's.
+Dates read as the web app shows them ("1 déc. 2026" / "1 Dec 2026", a moment as
+its day in Bamako), never as ISO text; a count takes the singular or the plural
+of its language (`counted`), never "(s)".
 Supervision is formative: the tone is "what will we change".
 """
 from __future__ import annotations
 
-from c2p.clock import day_of
-from notify.domain import VISIT_VERIFIED
+from datetime import datetime, timezone
+
+from c2p.clock import parse_iso
+from notify.domain import DEFAULT_TIMEZONE, VISIT_VERIFIED, zone
 
 API = "/api/v1"
 
 TEMPLATES = {
     "plan.to_agree": {
         "fr": ("Nouveau plan d'amélioration à valider : {facility}",
-               "{count} action(s) issue(s) de la visite, dont {critical} critique(s). "
+               "{actions} de la visite{critical}. "
                "Discutez-en avec l'équipe et validez le plan."),
         "en": ("New improvement plan to agree: {facility}",
-               "{count} action(s) from the visit, {critical} of them critical. "
-               "Discuss them with the team and agree the plan."),
+               "{actions} from the visit{critical}. "
+               "Discuss the plan with the team and agree it."),
     },
     "plan.completed": {
         "fr": ("Plan d'amélioration terminé : {facility}",
-               "Bravo ! {done} action(s) réalisée(s), {dropped} abandonnée(s)."),
+               "Bravo ! {done}{dropped}."),
         "en": ("Improvement plan completed: {facility}",
-               "Well done! {done} action(s) done, {dropped} dropped."),
+               "Well done! {done}{dropped}."),
     },
     "evidence.to_review": {
         "fr": ("Nouvelle preuve à examiner : {facility}",
@@ -59,16 +64,17 @@ TEMPLATES = {
                "Coach's comment: {comment}"),
     },
     "action.due_soon": {
-        "fr": ("Action à échéance dans {days} jour(s) : {facility}",
+        # {when}: "dans 2 jours" / "in 2 days", "aujourd'hui" / "today".
+        "fr": ("Action à échéance {when} : {facility}",
                "« {action} » est à réaliser d'ici le {due}."),
-        "en": ("Action due in {days} day(s): {facility}",
+        "en": ("Action due {when}: {facility}",
                "\"{action}\" is due by {due}."),
     },
     "action.overdue": {
-        "fr": ("Action en retard de {days} jour(s) : {facility}",
+        "fr": ("Action en retard de {days} : {facility}",
                "« {action} » devait être réalisée le {due}. "
                "Faites le point avec l'équipe sur ce qui bloque."),
-        "en": ("Action {days} day(s) overdue: {facility}",
+        "en": ("Action {days} overdue: {facility}",
                "\"{action}\" was due on {due}. "
                "Talk with the team about what is in the way."),
     },
@@ -81,10 +87,10 @@ TEMPLATES = {
                "Well done to the whole team!"),
     },
     "action.verified.several": {
-        "fr": ("{count} actions vérifiées lors de la visite : {facility}",
+        "fr": ("{count} vérifiées lors de la visite : {facility}",
                "La visite du {day} a constaté que ces actions sont en place : {actions}. "
                "Elles sont closes. Bravo à toute l'équipe !"),
-        "en": ("{count} actions verified on the visit: {facility}",
+        "en": ("{count} verified on the visit: {facility}",
                "The visit of {day} found these actions in place: {actions}. "
                "They are closed. Well done to the whole team!"),
     },
@@ -95,24 +101,69 @@ TEMPLATES = {
                "{author} about \"{action}\": {text}"),
     },
     "visit.flagged": {
+        # {gaps}: "Écart critique : X." / "Écarts critiques : X ; Y." / "Aucun écart critique."
         "fr": ("Visite signalée pour écart critique : {facility}",
-               "Score {score}. Écart(s) critique(s) : {gaps}."),
+               "Score {score}. {gaps}"),
         "en": ("Visit flagged for a critical gap: {facility}",
-               "Score {score}. Critical gap(s): {gaps}."),
+               "Score {score}. {gaps}"),
     },
     "digest": {
-        "fr": ("C2P : votre résumé du {day} ({count} alerte(s))", "{lines}"),
-        "en": ("C2P: your digest for {day} ({count} alert(s))", "{lines}"),
+        "fr": ("C2P : votre résumé du {day} ({count})", "{lines}"),
+        "en": ("C2P: your digest for {day} ({count})", "{lines}"),
     },
 }
 
 LANGUAGES = ("fr", "en")
 
 
+# Dates as the web app shows them (Intl "medium" date in fr-ML and en-GB):
+# "1 déc. 2026" / "1 Dec 2026"; unambiguous, and short enough for an SMS.
+MONTHS = {
+    "fr": ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.",
+           "oct.", "nov.", "déc."),
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+           "Dec"),
+}
+
+
 def _date(value, language):
+    """A date, a date-time or their ISO text as a day people read: a date-time (a
+    visit's moment) is shown as its day in Mali (Africa/Bamako), never as ISO text."""
+    if value is None or value == "":
+        return "—"
     if isinstance(value, str):
-        value = day_of(value)
-    return value.strftime("%d/%m/%Y") if language == "fr" else value.isoformat()
+        value = parse_iso(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        value = value.astimezone(zone(DEFAULT_TIMEZONE)).date()
+    return f"{value.day} {MONTHS[language][value.month - 1]} {value.year}"
+
+
+def _dates(value) -> dict:
+    return {lang: _date(value, lang) for lang in LANGUAGES}
+
+
+# Singular and plural of the nouns counted in alerts. French: 0 and 1 take the
+# singular; English: only 1.
+WORDS = {
+    "action": {"fr": ("action", "actions"), "en": ("action", "actions")},
+    "day": {"fr": ("jour", "jours"), "en": ("day", "days")},
+    "alert": {"fr": ("alerte", "alertes"), "en": ("alert", "alerts")},
+}
+
+
+def is_plural(count: int, language: str) -> bool:
+    return abs(count) >= 2 if language == "fr" else abs(count) != 1
+
+
+def _pick(count: int, language: str, singular: str, plural: str) -> str:
+    return plural if is_plural(count, language) else singular
+
+
+def counted(count: int, word: str) -> dict:
+    """'3 jours' / '3 days', '1 jour' / '1 day', '0 jour' / '0 days'."""
+    return {lang: f"{count} {_pick(count, lang, *WORDS[word][lang])}" for lang in LANGUAGES}
 
 
 def _localised(value, language):
@@ -143,18 +194,70 @@ def _percent(value):
     return {"fr": f"{text.replace('.', ',')} %", "en": f"{text} %"}
 
 
+def _plan_actions(count: int) -> dict:
+    """'3 actions issues' / '1 action issue' (de la visite); '3 actions' (from the visit)."""
+    return {"fr": f"{count} " + _pick(count, "fr", "action issue", "actions issues"),
+            "en": counted(count, "action")["en"]}
+
+
+def _critical(count: int, critical: int) -> dict:
+    """The critical ones of a plan's `count` actions, as a clause (none: nothing)."""
+    if not critical:
+        return {lang: "" for lang in LANGUAGES}
+    if count == 1:
+        return {"fr": ", critique", "en": ", critical"}
+    return {"fr": f", dont {critical} " + _pick(critical, "fr", "critique", "critiques"),
+            "en": f", {critical} of them critical"}
+
+
+def _plan_outcome(done: int, dropped: int) -> dict:
+    """'3 actions réalisées, 1 abandonnée' / '3 actions done, 1 dropped'; the dropped
+    ones are left out when there are none (unless nothing was done either)."""
+    values = {"done": {"fr": f"{done} " + _pick(done, "fr", "action réalisée",
+                                                 "actions réalisées"),
+                       "en": f"{counted(done, 'action')['en']} done"}}
+    if dropped or not done:
+        values["dropped"] = {"fr": f", {dropped} " + _pick(dropped, "fr", "abandonnée",
+                                                            "abandonnées"),
+                             "en": f", {dropped} dropped"}
+    else:
+        values["dropped"] = {lang: "" for lang in LANGUAGES}
+    return values
+
+
+def _due_in(days: int) -> dict:
+    """When an action falls due: 'aujourd'hui' / 'today', 'dans 2 jours' / 'in 2 days'."""
+    if days <= 0:
+        return {"fr": "aujourd'hui", "en": "today"}
+    words = counted(days, "day")
+    return {"fr": f"dans {words['fr']}", "en": f"in {words['en']}"}
+
+
+def _critical_gaps(labels: list[dict]) -> dict:
+    """'Écart critique : X.' / 'Écarts critiques : X ; Y.' / 'Aucun écart critique.'"""
+    if not labels:
+        return {"fr": "Aucun écart critique.", "en": "No critical gap."}
+    return {lang: _pick(len(labels), lang, *{"fr": ("Écart critique", "Écarts critiques"),
+                                             "en": ("Critical gap", "Critical gaps")}[lang])
+            + (" : " if lang == "fr" else ": ")
+            + (" ; " if lang == "fr" else "; ").join(label[lang] for label in labels) + "."
+            for lang in LANGUAGES}
+
+
 def compose(kind: str, event_type: str, data: dict, known: dict | None = None) -> dict:
     """Texts and link of the alert of `kind` for this event's data (`known`: the
     action's text and facility name, when the event does not carry them)."""
     facility = data.get("facility_name", data.get("facility_id", ""))
     action = {"fr": data.get("text_fr", ""), "en": data.get("text_en", "")}
     if event_type == "plan.created":
-        values = {"facility": facility, "count": len(data["actions"]),
-                  "critical": sum(1 for a in data["actions"] if a["critical"])}
+        count = len(data["actions"])
+        values = {"facility": facility, "actions": _plan_actions(count),
+                  "critical": _critical(count, sum(1 for a in data["actions"]
+                                                   if a["critical"]))}
         link = f"{API}/plans/{data['plan_id']}"
     elif event_type == "plan.completed":
-        values = {"facility": facility, "done": data["actions_done"],
-                  "dropped": data["actions_dropped"]}
+        values = {"facility": facility, **_plan_outcome(data["actions_done"],
+                                                        data["actions_dropped"])}
         link = f"{API}/plans/{data['plan_id']}"
     elif event_type in ("evidence.uploaded", "evidence.reviewed"):
         # The evidence events carry no facility name nor action text: `known`
@@ -166,16 +269,15 @@ def compose(kind: str, event_type: str, data: dict, known: dict | None = None) -
                   "comment": data.get("comment", "")}
         link = f"{API}/evidence/{data['evidence_id']}"
     elif event_type in ("action.due_soon", "action.overdue"):
-        days = data.get("days_left", data.get("days_late", 0))
-        values = {"facility": facility, "action": action, "days": days,
-                  "due": {lang: _date(data["due_date"], lang) for lang in LANGUAGES}}
+        days = data.get("days_left", data.get("days_late")) or 0
+        values = {"facility": facility, "action": action, "days": counted(days, "day"),
+                  "when": _due_in(days), "due": _dates(data["due_date"])}
         link = f"{API}/plans/{data['plan_id']}"
     elif event_type == "action.verified":
-        values = {"facility": facility, "action": action,
-                  "day": {lang: _date(data["visited_at"], lang) for lang in LANGUAGES}}
+        values = {"facility": facility, "action": action, "day": _dates(data["visited_at"])}
         link = f"{API}/plans/{data['plan_id']}"
     elif event_type == VISIT_VERIFIED:
-        day = {lang: _date(data["visited_at"], lang) for lang in LANGUAGES}
+        day = _dates(data["visited_at"])
         link = f"{API}/plans/{data['plan_id']}"
         actions = data["actions"]
         if len(actions) == 1:  # the one-action text, as before
@@ -183,7 +285,8 @@ def compose(kind: str, event_type: str, data: dict, known: dict | None = None) -
                       "action": {"fr": actions[0]["text_fr"], "en": actions[0]["text_en"]}}
         else:
             kind = "action.verified.several"
-            values = {"facility": facility, "day": day, "count": len(actions),
+            values = {"facility": facility, "day": day,
+                      "count": counted(len(actions), "action"),
                       "actions": {lang: ", ".join(_quoted(a[f"text_{lang}"], lang)
                                                   for a in actions) for lang in LANGUAGES}}
     elif event_type == "action.commented":
@@ -195,8 +298,8 @@ def compose(kind: str, event_type: str, data: dict, known: dict | None = None) -
     elif event_type == "checklist.submitted":
         gaps = [g for g in data["gaps"] if g["critical"]]
         values = {"facility": facility, "score": _percent(data["score"]["percent"]),
-                  "gaps": {lang: "; ".join(g[f"label_{lang}"] for g in gaps) or "—"
-                           for lang in LANGUAGES}}
+                  "gaps": _critical_gaps([{lang: g[f"label_{lang}"] for lang in LANGUAGES}
+                                          for g in gaps])}
         link = f"{API}/submissions/{data['submission_id']}"
     else:
         raise KeyError(event_type)
@@ -207,8 +310,8 @@ def digest(day, items: list[dict], language: str) -> tuple[str, str]:
     """Subject and body of one digest in `language`, from held alerts' texts."""
     lines = "\n".join(f"- {item['title']}" + (f"\n  {item['body']}" if item["body"] else "")
                       for item in items)
-    texts = render("digest", {"day": {lang: _date(day, lang) for lang in LANGUAGES},
-                              "count": len(items), "lines": lines})
+    texts = render("digest", {"day": _dates(day), "count": counted(len(items), "alert"),
+                              "lines": lines})
     return texts[f"title_{language}"], texts[f"body_{language}"]
 
 
