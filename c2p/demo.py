@@ -13,7 +13,8 @@ dtc.niono sends a photo for two of its actions, for the coach to review. It goes
 the databases) so every service sees the visits as it would a phone's.
 
 Re-running never duplicates: each visit's client id is a uuid5 of its slot, and
-a retried id answers 200. The visit dates are relative to today, so a run on a
+a retried id answers 200. It agrees and sends photos for the demo's own visits'
+plans only, never for a visit someone made while trying the platform. The visit dates are relative to today, so a run on a
 later day sends the same id with another date, which the API refuses with 409:
 that visit is already there and is counted as such. A failure is logged and the
 run goes on; the exit status is always 0 so that `up` is never stopped by it.
@@ -149,7 +150,11 @@ def run(base: str, timeout: float = 30) -> dict:
     {"created", "present", "failed", "agreed"}. Never raises."""
     counts = {"created": 0, "present": 0, "failed": 0, "agreed": 0}
     tokens = {}
-    for username, visit in visits(load_template()):
+    demo_visits = visits(load_template())
+    # Only what the demo made is touched again: not a visit, plan or action someone
+    # made while trying the platform (their plans wait for them as they left them).
+    own = {visit["id"] for _, visit in demo_visits}
+    for username, visit in demo_visits:
         try:
             if username not in tokens:
                 tokens[username] = _sign_in(base, username, timeout)
@@ -178,6 +183,8 @@ def run(base: str, timeout: float = 30) -> dict:
                              params={"per_page": 100, "status": "draft"})
         plans.raise_for_status()
         for plan in plans.json()["items"]:
+            if plan["submission_id"] not in own:
+                continue
             # A draft the coachee already confirmed waits for the coach: leave it.
             detail = requests.get(f"{base}{API}/plans/{plan['id']}", headers=who,
                                   timeout=timeout)
@@ -193,12 +200,12 @@ def run(base: str, timeout: float = 30) -> dict:
     except (requests.RequestException, ValueError, KeyError) as exc:
         _log(f"agreeing plans as dtc.niono failed ({exc})")
     made = {}
-    for username, _ in visits(load_template()):
+    for username, _ in demo_visits:
         made[username] = made.get(username, 0) + 1
     for username, token in tokens.items():
         counts["agreed"] += _agree_earlier_plans(base, username, token, timeout,
-                                                 made[username])
-    counts["evidence"] = _send_evidence(base, timeout)
+                                                 made[username], own)
+    counts["evidence"] = _send_evidence(base, timeout, own)
     _log("{created} visits created, {present} already there, {failed} failed, "
          "{agreed} plans agreed, {evidence} photos sent for review".format(**counts))
     return counts
@@ -219,11 +226,11 @@ def _photo(seed: str) -> bytes:
     return out.getvalue()
 
 
-def _send_evidence(base: str, timeout: float) -> int:
-    """As dtc.niono: send a photo for each of its first open actions (started first
-    where its plan is agreed), so that the coaches' review queue has something in it. The evidence
-    id is a uuid5 of the action: a second run sends the same id, which answers the
-    same record (nothing is added)."""
+def _send_evidence(base: str, timeout: float, own: set[str]) -> int:
+    """As dtc.niono: send a photo for each of its first open actions of the demo's
+    visits (`own`; started first where its plan is agreed), so that the coaches'
+    review queue has something in it. The evidence id is a uuid5 of the action: a
+    second run sends the same id, which answers the same record (nothing is added)."""
     sent = 0
     try:
         who = _sign_in(base, "dtc.niono", timeout)
@@ -233,7 +240,7 @@ def _send_evidence(base: str, timeout: float) -> int:
         for action in mine.json()["items"]:
             if sent >= EVIDENCE_PER_RUN:
                 break
-            if action["relation"] != "owner":
+            if action["relation"] != "owner" or action["submission_id"] not in own:
                 continue
             # Started where the plan allows it (agreed); a photo is taken either way
             # (the open actions of a CSCom are carried into its latest plan, which the
@@ -262,7 +269,7 @@ def _send_evidence(base: str, timeout: float) -> int:
 
 
 def _agree_earlier_plans(base: str, username: str, token: dict, timeout: float,
-                         visits_made: int) -> int:
+                         visits_made: int, own: set[str]) -> int:
     """As a coach: agree the draft plans of its CSComs but the latest of each, so that
     the demo has plans under way (and their actions due) and one per CSCom to agree.
     The planner makes plans as the visits' events arrive: wait (a little) for all."""
@@ -276,7 +283,8 @@ def _agree_earlier_plans(base: str, username: str, token: dict, timeout: float,
         plans = requests.get(f"{base}{API}/plans", headers=token, timeout=timeout,
                              params={"per_page": 100, "status": "draft"})
         plans.raise_for_status()
-        drafts, latest = plans.json()["items"], {}
+        drafts = [plan for plan in plans.json()["items"] if plan["submission_id"] in own]
+        latest = {}
         for plan in drafts:
             key = plan["facility_id"]
             if key not in latest or (plan["visited_at"] or "") > (latest[key]["visited_at"] or ""):

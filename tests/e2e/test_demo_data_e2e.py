@@ -1,8 +1,13 @@
 """`python -m c2p.demo` (run by `./c2pctl up`) against the whole platform: the demo
-visits appear for the coaches, and a second run adds none."""
+visits appear for the coaches, a second run adds none, and a run never touches a
+visit someone made while trying the platform."""
+import uuid
+from datetime import datetime, timezone
+
 import requests
 
 from c2p import demo
+from support import eventually
 
 API = "/api/v1"
 
@@ -46,3 +51,18 @@ def test_demo_visits_appear_once(platform):
         == len(expected)
     assert requests.get(f"{platform}/api/v1/evidence", headers=coach, timeout=10,
                         params={"status": "any"}).json()["total"] == demo.EVIDENCE_PER_RUN
+
+    # Someone tries the platform: a visit of their own at dtc.niono's CSCom (its open
+    # actions are carried into the new plan). A third run leaves that plan to them
+    # and sends no photo for its actions.
+    username, visit = next((u, v) for u, v in expected if v["facility_id"] == "ML-SEG-NIO-CEN")
+    tried = {**visit, "id": str(uuid.uuid4()), "visited_at": datetime.now(timezone.utc).isoformat()}
+    token = demo._sign_in(platform, username, 10)
+    assert requests.post(f"{platform}{API}/submissions", json=tried, headers=token,
+                         timeout=10).status_code == 201
+    plan = eventually(lambda: requests.get(f"{platform}{API}/submissions/{tried['id']}/plan",
+                                           headers=token, timeout=10).json().get("id"))
+    third = demo.run(platform)
+    assert third["agreed"] == 0 and third["evidence"] == 0
+    left = requests.get(f"{platform}{API}/plans/{plan}", headers=token, timeout=10).json()
+    assert left["status"] == "draft" and not (left.get("agreement") or {}).get("coachee")
