@@ -273,7 +273,7 @@ def test_a_gap_still_open_is_carried_over_and_progress_stays_right(planner, sett
         assert by_facility == [{
             "key": FACILITY[0], "label": FACILITY[1], "facility_path": FACILITY[2],
             "done": 1, "open": 2, "overdue": 1, "dropped": 1, "total": 4,
-            "percent_done": 33.3, "median_days_to_close": 1.1}]  # 3 March noon to 4th 15:00
+            "percent_done": 33.3, "median_days_to_close": 2.2}]  # visit 2 March 9:30 to 4th 15:00
         by_plan = {row["key"]: row for row in client.progress(COACH, "plan")}
         assert (by_plan[plan1["id"]]["total"], by_plan[plan2["id"]]["total"]) == (3, 2)
         assert by_plan[plan2["id"]]["overdue"] == 1
@@ -424,6 +424,29 @@ def test_a_follow_up_visit_verifies_open_actions_in_every_plan_and_completes_one
     assert changed[stock["id"]]["from_status"] == "in_progress"
     assert changed[stock["id"]]["plan_id"] == plan2["id"]  # the latest plan it is in
     assert changed[chart["id"]]["comment"] == "verified on a follow-up visit"
+
+
+def test_days_to_close_run_from_the_visit_even_when_it_is_handled_weeks_later(
+        planner, settings, clock):
+    """Visits handled long after they took place (a phone synced late, the demo's
+    visits of past months all sent today): an action closed by a follow-up visit
+    took the days between the two visits, not 0 (it was stored today, yet closed
+    at the follow-up's date)."""
+    clock.advance(30)  # 2 April: both visits, of 2 and 12 March, arrive today
+    planner()
+    first = visit(["cc_in_range", "stock_no_expired"])
+    send(settings, first)
+    with rpc_client("planner") as client:
+        plan1 = plan_of(client, first)
+        again = follow_up(["cc_in_range", "stock_no_expired"], [], day=date(2026, 3, 12))
+        send(settings, again)
+        plan_of(client, again)
+        eventually(lambda: [a["status"] for a in client.get_plan(plan1["id"], COACH)["actions"]]
+                   == ["done", "done"])
+        [row] = client.progress(COACH, "facility")
+        assert (row["done"], row["median_days_to_close"]) == (2, 10.0)  # 2 to 12 March
+        by_plan = {r["key"]: r for r in client.progress(COACH, "plan")}
+        assert by_plan[plan1["id"]]["median_days_to_close"] == 10.0
 
 
 def test_a_plan_nobody_at_the_cscom_can_confirm_is_agreed_by_its_coach(planner, settings):

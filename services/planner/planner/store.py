@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from sqlalchemy import String, bindparam, case, cast, func, insert, null, or_, select, text
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from c2p.ids import parse_uuid
 from c2p.scope import in_scope_clause
@@ -229,9 +229,28 @@ def comments(session, action_id, page=1, per_page=50):
 
 # --- progress ------------------------------------------------------------------------
 
+# The plan an action was first set in (a carried-over action has since moved on).
+OriginPlan = aliased(ImprovementPlan, name="origin_plan")
+
+
+def opened_at():
+    """When an action was set, as SQL (the other end of its days to close, whose
+    `closed_at` is in the same time as the visits): an action from a visit's gap
+    was set at that visit (its origin plan's `visited_at`), not when the planner
+    happened to handle the visit (`created_at`: a phone that syncs days later, a
+    visit entered afterwards, the demo's visits of past months all handled today;
+    a follow-up visit closes such an action at its own `visited_at`, so measured
+    from `created_at` it closed "before" it was made and counted as 0 days). An
+    action a coach added to a plan was set when added (`created_at`). Needs the
+    origin plan joined as `OriginPlan`."""
+    return case((Action.source == "gap",
+                 func.coalesce(OriginPlan.visited_at, Action.created_at)),
+                else_=Action.created_at)
+
+
 def progress_groups(session, scope, by, since, until, today):
     """Per group: key, label, facility_path, done, open, overdue, dropped, median
-    (days to close, done actions only)."""
+    (days from when a done action was set, `opened_at`, to when it was closed)."""
     if by == "plan":  # a carried-over action counts in every plan it is in
         stmt = (select().select_from(Action)
                 .join(PlanEntry, PlanEntry.action_id == Action.id)
@@ -241,7 +260,8 @@ def progress_groups(session, scope, by, since, until, today):
         stmt = (select().select_from(Action)
                 .join(ImprovementPlan, ImprovementPlan.id == Action.plan_id))
         window_on = Action.created_at
-    stmt = stmt.where(in_scope_clause(ImprovementPlan.facility_path, scope))
+    stmt = (stmt.outerjoin(OriginPlan, OriginPlan.id == Action.origin_plan_id)
+            .where(in_scope_clause(ImprovementPlan.facility_path, scope)))
     if since:
         stmt = stmt.where(func.date(window_on) >= since)
     if until:
@@ -250,8 +270,9 @@ def progress_groups(session, scope, by, since, until, today):
     is_open = Action.status.in_(OPEN)
     done = Action.status == "done"
     # percentile_cont skips NULLs: only done actions count towards the median.
+    # (Never below 0: a clock set wrong on a phone must not pull the median down.)
     days_to_close = case((done, func.greatest(
-        func.extract("epoch", Action.closed_at - Action.created_at), 0) / 86400))
+        func.extract("epoch", Action.closed_at - opened_at()), 0) / 86400))
     stmt = stmt.add_columns(
         key.label("key"), label.label("label"), path.label("facility_path"),
         func.count().filter(done).label("done"),

@@ -15,33 +15,15 @@ import { FacilityPage } from "./views/FacilityPage";
 import { Championship } from "./views/Championship";
 import { Exports } from "./views/Exports";
 import { Rollups } from "./views/Rollups";
+import { placeOf, viewsFor, hasFieldApp } from "./nav";
 import "./desk.css";
-
-interface View { href: string; label: Key; roles: string[] }
-
-const ALL = ["coach", "champion", "manager", "admin"];
-export const DESK_VIEWS: View[] = [
-  { href: "/desk", label: "desk.nav.map", roles: ALL },
-  { href: "/desk/progress", label: "desk.nav.progress", roles: ALL },
-  { href: "/desk/review", label: "desk.nav.review", roles: ["coach", "champion", "admin"] },
-  { href: "/desk/championship", label: "desk.nav.championship", roles: ALL },
-  { href: "/desk/rollups", label: "desk.nav.rollups", roles: ["champion", "manager", "admin"] },
-  { href: "/desk/exports", label: "desk.nav.exports", roles: ALL },
-];
-
-function current(path: string) {
-  if (path.startsWith("/desk/facility/")) {
-    return { view: "facility", id: decodeURIComponent(path.slice("/desk/facility/".length)) };
-  }
-  const view = path.replace(/\/$/, "");
-  return { view: view === "" ? "/desk" : view, id: "" };
-}
 
 export default function DeskApp() {
   const { path, route } = useLocation();
   const who = role.value ?? "";
-  const allowed = DESK_VIEWS.filter((v) => v.roles.includes(who));
-  const { view, id } = current(path);
+  const allowed = viewsFor(who);
+  const place = placeOf(path, who);
+  const view = place.kind === "facility" ? "facility" : place.kind === "no_desk" ? "" : place.view.href;
 
   // On a narrow screen the tabs scroll sideways: keep the current one in sight,
   // on arrival, on a change of view or language, and whenever the bar's size
@@ -76,45 +58,59 @@ export default function DeskApp() {
   }, [view, who, lang.value]);
 
   useEffect(() => {
-    const label = allowed.find((v) => v.href === view)?.label;
+    const label = place.kind === "view" || place.kind === "not_for_role" ? place.view.label : null;
     document.title = `${label ? t(label) : t("desk.facility.title")} · C2P`;
   }, [view, lang.value]);
 
-  if (!ALL.includes(who)) {
+  if (place.kind === "no_desk") {
     return <main id="main" class="desk"><p>{t("desk.not_for_role")}</p><a href="/">{t("desk.back_home")}</a></main>;
   }
 
   let body;
-  if (view === "facility") body = <FacilityPage id={id} />;
+  if (place.kind === "facility") body = <FacilityPage id={place.id} />;
+  else if (place.kind === "not_for_role") body = <NotForRole label={place.view.label} reason={place.view.notForRole} />;
   else if (view === "/desk/progress") body = <Progress />;
-  else if (view === "/desk/review" && allowed.some((v) => v.href === view)) body = <ReviewQueue />;
+  else if (view === "/desk/review") body = <ReviewQueue />;
   else if (view === "/desk/championship") body = <Championship />;
-  else if (view === "/desk/rollups" && allowed.some((v) => v.href === view)) body = <Rollups />;
+  else if (view === "/desk/rollups") body = <Rollups />;
   else if (view === "/desk/exports") body = <Exports />;
   else body = <GapsMap />;
 
+  // The app's own skip link (app.tsx) leads to this view's <main id="main">: the
+  // desk adds none of its own.
   return (
     <div class="desk">
-      <a class="skip-link" href="#main">{t("desk.skip")}</a>
       <header class="desk-header">
         <h1>C2P <span>· {t("desk.title")}</span></h1>
         <p class="who">{session.value?.account.display_name} · {t(`desk.role.${who}` as Key)}</p>
         <div class="desk-header-actions">
           <button type="button" lang={lang.value === "fr" ? "en" : "fr"} onClick={() => setLang(lang.value === "fr" ? "en" : "fr")}>
             {lang.value === "fr" ? "English" : "Français"}</button>
-          {who === "coach" && <a href="/">{t("desk.field_app")}</a>}
+          {hasFieldApp(who) && <a href="/">{t("desk.field_app")}</a>}
           <button type="button" onClick={() => void signOut().then(() => route("/"))}>{t("desk.sign_out")}</button>
         </div>
       </header>
       <nav ref={nav} class="desk-nav" aria-label={t("desk.nav.label")}>
         <ul>
           {allowed.map((v) => {
-            const active = v.href === view || (view === "facility" && v.href === "/desk");
+            const active = (place.kind === "view" && v.href === view) || (view === "facility" && v.href === "/desk");
             return <li key={v.href}><a href={v.href} aria-current={active ? "page" : undefined}>{t(v.label)}</a></li>;
           })}
         </ul>
       </nav>
       <main id="main" class="desk-main">{body}</main>
     </div>
+  );
+}
+
+/** A view that exists but is not for the reader's role: say whose it is, and
+ * offer the map, rather than showing another view under its address. */
+function NotForRole({ label, reason }: { label: Key; reason?: Key }) {
+  return (
+    <section class="desk-not-for-role" aria-labelledby="not-for-role-title">
+      <h2 id="not-for-role-title">{t(label)}</h2>
+      <p>{t(reason ?? "desk.view_not_for_role")}</p>
+      <p><a href="/desk">{t("desk.back_to_map")}</a></p>
+    </section>
   );
 }

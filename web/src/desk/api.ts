@@ -128,6 +128,15 @@ export const desk = {
   /** One plan, whole (its actions with their text and verification in both languages). */
   plan: (planId: string, signal?: AbortSignal) => unwrap<import("../api/types").Plan>(
     api.GET("/api/v1/plans/{plan_id}", { params: { path: { plan_id: planId } }, signal })),
+  /** An account's display name (the review queue's senders); null when the account
+   * is not there for the caller (404: none, or outside the caller's area). */
+  accountName: async (accountId: string): Promise<string | null> => {
+    const { data, error, response } = await api.GET("/api/v1/accounts/{account_id}", {
+      params: { path: { account_id: accountId } } });
+    if (response.status === 404) return null;
+    if (!response.ok) throw new ApiProblem(asProblem(error, response.status));
+    return data?.display_name ?? null;
+  },
   actionEvidence: (actionId: string) => unwrap<{ items: QueueEvidence[] }>(
     api.GET("/api/v1/actions/{action_id}/evidence", { params: { path: { action_id: actionId } } })),
   /** The review queue: evidence waiting for review, oldest upload first (first 100). */

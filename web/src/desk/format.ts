@@ -17,8 +17,9 @@ export function num(value: number | null | undefined, digits = 1): string {
   return new Intl.NumberFormat(LOCALES[lang.value], { maximumFractionDigits: digits }).format(value);
 }
 
-/** Nouns that have `.one` and `.other` entries in both catalogues. */
-export type Counted = "desk.count.centres_visited" | "desk.count.visits" | "desk.count.times";
+/** Nouns (and counted phrases) that have `.one` and `.other` entries in both catalogues. */
+export type Counted = "desk.count.centres_visited" | "desk.count.visits" | "desk.count.times"
+  | "desk.count.visits_with_item" | "desk.review.list";
 
 /** "{n} <noun>" with the plural form the current language wants for n. French
  * treats 0 and 1 as singular, English only 1; forms other than "one" (e.g. the
@@ -36,4 +37,13 @@ export function change(value: number | null | undefined, digits = 1): string {
   if (rounded > 0) return `▲ +${num(rounded, digits)}`;
   if (rounded < 0) return `▼ \u2212${num(-rounded, digits)}`;
   return num(0, digits);
+}
+
+/** A median of days to close: "—" when nothing was closed, "moins d'un jour" /
+ * "under a day" below one day (a 0 would read as "closed at once"), else the
+ * days with one decimal. */
+export function daysToClose(days: number | null | undefined): string {
+  if (days === null || days === undefined) return "—";
+  if (days < 1) return t("desk.progress.under_a_day");
+  return num(days);
 }

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { lang, t } from "../../src/i18n";
 import { rowLabel } from "../../src/desk/progress";
-import { change, num } from "../../src/desk/format";
+import { change, counted, daysToClose, num, pct } from "../../src/desk/format";
 import { gapOrder } from "../../src/desk/gaps";
 
 describe("progress and championship, in the reader's language", () => {
@@ -44,6 +44,48 @@ describe("gaps table", () => {
     expect(caption).not.toMatch(/les plus faibles d'abord$/);
     lang.value = "en";
     expect(t("desk.gaps.table_caption")).toMatch(/critical item first/);
+    lang.value = "fr";
+  });
+});
+
+describe("progress columns say what they count", () => {
+  it("names the open actions (to do, under way, awaiting review) as such", () => {
+    lang.value = "fr";
+    expect(t("desk.col.open")).toBe("Ouvertes");
+    lang.value = "en";
+    expect(t("desk.col.open")).toBe("Open");
+    lang.value = "fr";
+  });
+
+  it("writes a median under a day in words, never a bare 0", () => {
+    lang.value = "fr";
+    expect(daysToClose(null)).toBe("—");
+    expect(daysToClose(0)).toBe("moins d'un jour");
+    expect(daysToClose(0.4)).toBe("moins d'un jour");
+    expect(daysToClose(1)).toBe("1");
+    expect(daysToClose(10.25)).toBe("10,3");
+    lang.value = "en";
+    expect(daysToClose(0)).toBe("under a day");
+    expect(daysToClose(2.2)).toBe("2.2");
+    lang.value = "fr";
+  });
+});
+
+describe("gaps summary and items failed most", () => {
+  it("counts an item's failures over the visits whose checklist has it, and says so", () => {
+    // All checklists: 14 visits in the summary, 13 of them on checklists with the item.
+    lang.value = "fr";
+    const summary = counted("desk.count.visits", 14);
+    const gap = t("desk.gaps.failures", { times: counted("desk.count.times", 6),
+      visits: counted("desk.count.visits_with_item", 13), rate: pct(46.2) });
+    expect(summary).toBe("14 visites");
+    expect(gap).toMatch(/^6 fois sur 13 visites comportant ce point \(46,2\s%\)$/);
+    expect(t("desk.gaps.failures", { times: counted("desk.count.times", 1),
+      visits: counted("desk.count.visits_with_item", 1), rate: pct(100) })).toMatch(/^1 fois sur 1 visite comportant ce point/);
+    lang.value = "en";
+    expect(t("desk.gaps.failures", { times: counted("desk.count.times", 6),
+      visits: counted("desk.count.visits_with_item", 13), rate: pct(46.2) })).toMatch(/^6 times in 13 visits with this item \(/);
+    expect(counted("desk.count.visits_with_item", 1)).toBe("1 visit with this item");
     lang.value = "fr";
   });
 });

@@ -223,7 +223,7 @@ export function GapsMap() {
                 <span class="gap-label">{lang.value === "en" ? gap.label_en : gap.label_fr}</span>
                 {gap.critical && <span class="badge critical">{t("desk.critical")}</span>}
                 <span class="gap-count">{t("desk.gaps.failures", { times: counted("desk.count.times", gap.failures),
-                  visits: counted("desk.count.visits", gap.visits), rate: pct(gap.failure_rate) })}</span>
+                  visits: counted("desk.count.visits_with_item", gap.visits), rate: pct(gap.failure_rate) })}</span>
               </li>
             ))}
           </ol>

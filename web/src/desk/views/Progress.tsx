@@ -2,7 +2,7 @@
  * open and overdue with a traffic light. Any change of an action or a plan
  * anywhere in the caller's scope reloads the figures over SSE, no page reload. */
 import { useEffect, useState } from "preact/hooks";
-import { num, pct } from "../format";
+import { daysToClose, pct } from "../format";
 import { t, formatDateTime } from "../../i18n";
 import { desk } from "../api";
 import type { ProgressRow } from "../types";
@@ -65,7 +65,7 @@ export function Progress() {
                 <td class="num">{row.open}</td>
                 <td class={row.overdue ? "num overdue" : "num"}>{row.overdue}</td>
                 <td class="num">{pct(row.percent_done)}</td>
-                <td class="num">{num(row.median_days_to_close)}</td>
+                <td class="num">{daysToClose(row.median_days_to_close)}</td>
               </tr>
             ))}
           </tbody>

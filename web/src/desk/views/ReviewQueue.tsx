@@ -11,7 +11,7 @@ import { t, pick, formatDateTime, formatNumber } from "../../i18n";
 import { session } from "../../stores/session";
 import { PlanBook, uploaderText, type EvidencePurpose } from "../review";
 import { desk, ApiProblem } from "../api";
-import { num } from "../format";
+import { counted, num } from "../format";
 import type { QueueEvidence } from "../types";
 import { Problem, Loading } from "../widgets";
 import { useLiveReload } from "../live";
@@ -28,7 +28,7 @@ export function ReviewQueue() {
   const [items, setItems] = useState<QueueEvidence[] | null>(null);
   // The plans of the evidence, each read once while the view is open (../review.ts).
   const book = useRef<PlanBook | null>(null);
-  book.current ??= new PlanBook((planId) => desk.plan(planId));
+  book.current ??= new PlanBook((planId) => desk.plan(planId), (accountId) => desk.accountName(accountId));
   const [purposes, setPurposes] = useState<Map<string, EvidencePurpose>>(new Map());
   const gone = useRef(false);
   useEffect(() => () => { gone.current = true; }, []);
@@ -98,7 +98,7 @@ export function ReviewQueue() {
       {notice && <p class="desk-notice" aria-hidden="true">{notice}</p>}
       {error ? <Problem error={error} retry={() => void load()} /> : null}
       {!items ? <Loading /> : items.length === 0 ? <p>{t("desk.review.empty")}</p> : (
-        <ol class="review-list" ref={listRef} aria-label={t("desk.review.list", { n: items.length })}>
+        <ol class="review-list" ref={listRef} aria-label={counted("desk.review.list", items.length)}>
           {items.map((item, index) => {
             const open = pending?.id === item.id;
             const purpose = purposes.get(item.id);

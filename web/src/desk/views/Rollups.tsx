@@ -70,7 +70,7 @@ export function Rollups() {
             <ol>{report.top_gaps.map((g) => (
               <li key={g.item_code}>{lang.value === "en" ? g.label_en : g.label_fr}
                 {g.critical && <span class="badge critical">{t("desk.critical")}</span>}
-                <span class="gap-count">{t("desk.gaps.failures", { times: counted("desk.count.times", g.failures), visits: counted("desk.count.visits", g.visits), rate: pct(g.failure_rate) })}</span></li>
+                <span class="gap-count">{t("desk.gaps.failures", { times: counted("desk.count.times", g.failures), visits: counted("desk.count.visits_with_item", g.visits), rate: pct(g.failure_rate) })}</span></li>
             ))}</ol>
           </aside>
         </div>
