@@ -26,14 +26,21 @@ For every load step the bench reads, before and after (`bench/measure.py`):
 - with `--sql`: SQL statements per visit per service, by verb and table
   (the services then run through bench/instrumented_run.py);
 - with `--profile`: py-spy on every process during the first step, top
-  functions per service in bench/results/profile-*.txt.
+  functions per service in bench/results/profile-*.txt. py-spy samples wall
+  time while the GIL is held: on busy cores it over-counts whatever has just
+  made a system call (it charged 40 % of notify to psycopg2's `execute`, where
+  perf finds 2 % of its CPU);
+- with `--cpu-samples`: each service samples its own stack every 2 ms of its
+  CPU time (bench/instrumented_run.py), during the first step: top functions
+  per service in bench/results/cpu-*.txt, shares of CPU time.
 
 Load is open-loop at rising rates until latency breaks, with one replica of
 each service, then two. The bus's floor (bench/bus_floor.py) is measured in the
 same run, and the best rate within the limit reported as a share of it.
 
     python bench/pipeline.py [--rates 5,10,20,40,60,80] [--seconds 10] [--replicas 1,2]
-                             [--profile] [--sql] [--count-events] [--no-floor]
+                             [--profile] [--cpu-samples] [--sql] [--count-events]
+                             [--no-floor]
                              [--mix follow-up|first] [--facilities 9] [--districts 1]
 """
 from harness import (Gateway, Tap, count_rows, deployed_env, local_sandbox, machine,  # noqa: I001
@@ -474,14 +481,18 @@ def describe_totals(totals) -> str:
 
 def run_config(replicas, rates, seconds, profile=False, sql=False, count_events=False,
                warmup=40, mix="follow-up", facilities=SHIPPED_PER_DISTRICT, districts=1,
-               together=False):
+               together=False, cpu_samples=False):
     box, s3 = local_sandbox("pipe")
     platform = meter = tap = None
+    sql = sql or cpu_samples  # the sampler lives in the instrumented run
     sql_dir = tempfile.mkdtemp(prefix="c2p-bench-sql-") if sql else None
+    samples_dir = tempfile.mkdtemp(prefix="c2p-bench-cpu-") if cpu_samples else None
     try:
         env = deployed_env(box)
         if sql_dir:
             env["C2P_BENCH_SQL_DIR"] = sql_dir
+        if samples_dir:
+            env["C2P_BENCH_CPU_SAMPLES"] = samples_dir
         names = ("gateway", "+".join(BACKEND)) if together else SERVICES
         platform = BenchPlatform(env, tempfile.mkdtemp(prefix="c2p-bench-"),
                                  replicas={name: replicas for name in names},
@@ -508,6 +519,10 @@ def run_config(replicas, rates, seconds, profile=False, sql=False, count_events=
                 step["events_per_visit"] = {
                     t: round((c - events_before.get(t, 0)) / max(step["cpu"]["visits"], 1), 2)
                     for t, c in sorted(tap.counts.items()) if c - events_before.get(t, 0)}
+            if samples_dir and n == 0:
+                import spy
+                step["cpu_samples"] = spy.cpu_samples(platform, samples_dir,
+                                                      f"cpu-r{replicas}", step["cpu"]["visits"])
             steps.append(step)
             print(describe(step, replicas), flush=True)
             if step["missing_plans"] or (step["p95_ms"] or 0) > P95_LIMIT_MS * 3:
@@ -577,6 +592,8 @@ def main(argv=None):
     parser.add_argument("--replicas", default="1,2")
     parser.add_argument("--profile", action="store_true",
                         help="py-spy on every process during the first step")
+    parser.add_argument("--cpu-samples", action="store_true",
+                        help="each service samples its stack by CPU time in the first step")
     parser.add_argument("--sql", action="store_true",
                         help="count SQL statements per visit (instrumented services)")
     parser.add_argument("--count-events", action="store_true",
@@ -596,8 +613,8 @@ def main(argv=None):
                         "checklist planner notify evidence hmis), the gateway in its own")
     parser.add_argument("--output", default="pipeline.json")
     args = parser.parse_args(argv)
-    if args.together and args.sql:
-        parser.error("--together runs without --sql (the SQL counter wraps one service)")
+    if args.together and (args.sql or args.cpu_samples):
+        parser.error("--together runs without --sql or --cpu-samples (they wrap one service)")
     shipped = len(shipped_districts())
     if not 1 <= args.districts <= shipped:
         parser.error(f"--districts: from 1 to {shipped} (the shipped org units' districts)")
@@ -617,7 +634,7 @@ def main(argv=None):
         configs.append(run_config(replicas, rates, args.seconds, args.profile, args.sql,
                                   args.count_events, mix=args.mix,
                                   facilities=args.facilities, districts=args.districts,
-                                  together=args.together))
+                                  together=args.together, cpu_samples=args.cpu_samples))
     bests = {c["replicas"]: best(c) for c in configs}
     summary = {}
     for config in configs:

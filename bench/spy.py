@@ -1,4 +1,5 @@
-"""py-spy on every service process during a load step, and the top functions of each.
+"""Where the services' time goes in a load step: py-spy from outside, or each
+service's own CPU samples; the top functions of each.
 
 `Profiler(platform, seconds).start()` attaches `py-spy record --nonblocking`
 (sampling from outside: the service is not paused, and py-spy's own CPU is not
@@ -10,7 +11,16 @@ flame graph: `flamegraph.pl` or speedscope.app read them as they are).
 Only samples where the thread holds the GIL are kept (`--gil`): an eventlet
 process waits for the network in epoll with the GIL released, and py-spy's own
 idle detection counts that wait as busy (it showed as a third of the samples in
-`Hub.do_poll`). So the shares below are of the service's Python CPU time.
+`Hub.do_poll`). But a thread holding the GIL is not always on a CPU: on two busy
+cores, a service that has just written to PostgreSQL is often descheduled with
+the GIL in hand, and py-spy charges that wait to the caller. In the sixth
+session's profile, psycopg2's `execute` held 30-45 % of the back-end services'
+samples; `perf record` (by shared object) found 2 % of their CPU in psycopg2
+and libpq together, 77 % in the interpreter and 13-15 % in the kernel. For CPU
+shares use `cpu_samples`: each service samples its own stack on SIGPROF, a
+timer of its CPU time (bench/instrumented_run.py; `pipeline.py --cpu-samples`),
+and the summary adds the share of each activity (database, publishing,
+consuming, codecs, logging, the handler's own work, the loop).
 """
 from __future__ import annotations
 
@@ -98,7 +108,7 @@ def summarise(raw_path) -> dict:
     with open(raw_path, errors="replace") as f:
         for line in f:
             line = line.rstrip("\n")
-            if not line:
+            if not line or line.startswith("#"):
                 continue
             frames, count = _frames(line)
             # py-spy puts the process/thread as the first frame: drop non-code ones.
@@ -152,14 +162,18 @@ def _package(frame):
     return head or "?"
 
 
-def write_top(name, summary, prefix, visits, rate) -> str:
+def write_top(name, summary, prefix, visits, rate, source="py-spy", kind="busy") -> str:
     path = os.path.join(RESULTS_DIR, f"{prefix}-{name}.txt")
     samples = summary["samples"] or 1
-    lines = [f"py-spy, {name}: {summary['samples']} busy samples at {rate} Hz "
-             f"(~{summary['samples'] * 1000 / rate:.0f} ms busy"
-             + (f", {visits} visits, ~{summary['samples'] * 1000 / rate / visits:.1f} ms busy/visit"
-                if visits else "") + ")", "",
-             "self time by package (leaf frame):"]
+    lines = [f"{source}, {name}: {summary['samples']} {kind} samples at {rate} Hz "
+             f"(~{summary['samples'] * 1000 / rate:.0f} ms {kind}"
+             + (f", {visits} visits, ~{summary['samples'] * 1000 / rate / visits:.1f} ms "
+                f"{kind}/visit" if visits else "") + ")", ""]
+    if "by_activity" in summary:
+        lines += ["by activity (the innermost frame that names one, from the leaf up):"]
+        lines += [f"  {n / samples:6.1%}  {a}" for a, n in summary["by_activity"]]
+        lines += [""]
+    lines += ["self time by package (leaf frame):"]
     lines += [f"  {n / samples:6.1%}  {p}" for p, n in summary["self_by_package"]]
     lines += ["", f"top {TOP} project functions, charged with every busy sample under them "
               "(the deepest project frame of each stack: which of our lines cost the time):"]
@@ -171,3 +185,59 @@ def write_top(name, summary, prefix, visits, rate) -> str:
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
     return path
+
+
+# What a sample's CPU time was spent on: the innermost frame (from the leaf up)
+# whose function name holds one of these. "work" is the rest of a worker (the
+# handler's own code, domain rules); "loop" the event loop and the consumers'
+# threads outside any worker.
+ACTIVITIES = (
+    ("database", ("Session.", "Connection.", "UnitOfWork.claim", "_ConnectionFairy", "Pool.",
+                  "Result.", "CursorResult", "eventlet_wait_callback")),
+    ("publishing", ("Bus.publish_all", "publish_pending", "Publisher.publish",
+                    "Producer.publish")),
+    ("codecs", ("Event.from_wire", "to_wire", "loader.", "dumper.", "Schema.load",
+                "Schema.dump")),
+    ("logging", ("Logger.", "Handler.", "Formatter.")),
+    ("consuming", ("drain_events", "on_frame", "ack_message", "Consumer.receive",
+                   "Consumer._receive_callback", "QueueConsumer")),
+)
+
+
+def activity(frames) -> str:
+    for frame in reversed(frames):
+        name = frame.split(" (")[0]
+        for label, keys in ACTIVITIES:
+            if any(key in name for key in keys):
+                return label
+    return "work" if any("_run_worker" in frame for frame in frames) else "loop"
+
+
+def cpu_samples(platform, directory, prefix, visits, interval_ms=2) -> dict:
+    """Summaries of the CPU samples each instrumented service wrote for the step
+    (bench/instrumented_run.py), in bench/results/<prefix>-<service>-<index>.txt."""
+    out = {}
+    for (service, index), process in platform.processes.items():
+        name = f"{service}-{index}"
+        raw = os.path.join(directory, f"{service}-{process.pid}.txt")
+        if not os.path.exists(raw):
+            out[name] = {"error": "no samples written"}
+            continue
+        summary = summarise(raw)
+        activities, cpu_ms = collections.Counter(), None
+        with open(raw) as f:
+            for line in f:
+                if line.startswith("# cpu_ms "):
+                    cpu_ms = float(line.split()[-1])
+                    continue
+                frames, count = _frames(line.rstrip("\n"))
+                activities[activity(frames)] += count
+        summary["by_activity"] = activities.most_common()
+        summary["cpu_ms"] = cpu_ms
+        # The rate the samples came at: the CPU time they cover over their number.
+        rate = summary["samples"] * 1000 / cpu_ms if cpu_ms else 1000 / interval_ms
+        summary["file"] = os.path.relpath(write_top(
+            name, summary, prefix, visits, round(rate), source="CPU samples (SIGPROF)",
+            kind="CPU"))
+        out[name] = {k: v for k, v in summary.items() if k != "stacks"}
+    return out
