@@ -38,6 +38,31 @@ def day_of(value: str | date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
+# A day as the app shows it (Intl "medium" date in fr-ML and en-GB), in alerts and
+# reports too: unambiguous in both languages (01/12 is 12 January to many English
+# readers), and short enough for an SMS.
+MONTHS = {
+    "fr": ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.",
+           "oct.", "nov.", "déc."),
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+           "Dec"),
+}
+
+
+def day_for_people(value: str | date | datetime | None, language: str) -> str:
+    """"1 déc. 2026" / "1 Dec 2026" for a date, a date-time or their ISO text; a
+    moment is shown as its day in Bamako (UTC, see above), whatever its offset;
+    "—" for none. Never ISO text: that is for machines."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str):
+        value = parse_iso(value)
+    if isinstance(value, datetime):
+        value = (value if value.tzinfo else value.replace(tzinfo=timezone.utc)) \
+            .astimezone(timezone.utc).date()
+    return f"{value.day} {MONTHS[language][value.month - 1]} {value.year}"
+
+
 class SystemClock:
     def now(self) -> datetime:
         return utcnow()

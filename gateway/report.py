@@ -29,7 +29,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from c2p.clock import day_of
+from c2p.clock import day_for_people
 
 FONT, BOLD = "C2PVera", "C2PVera-Bold"
 _FONT_DIR = os.path.join(os.path.dirname(reportlab.__file__), "fonts")
@@ -124,8 +124,7 @@ def _percent(value, lang):
 
 
 def _day(value, lang):
-    value = day_of(value)
-    return value.strftime("%d/%m/%Y") if lang == "fr" else value.isoformat()
+    return day_for_people(value, lang)
 
 
 def visit_report_pdf(visit: dict, template: dict, plan: dict | None, names: dict,

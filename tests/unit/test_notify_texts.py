@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from c2p.clock import day_for_people
 from notify import domain, templates
 
 UTC = timezone.utc
@@ -176,19 +177,19 @@ def test_dates_read_the_same_way_in_both_languages_never_as_iso_text():
     for month in range(1, 13):
         for value in (date(2027, month, 9), datetime(2027, month, 9, 8, tzinfo=UTC),
                       f"2027-{month:02d}-09", f"2027-{month:02d}-09T08:00:00Z"):
-            assert templates._date(value, "fr") == f"9 {fr[month - 1]} 2027"
-            assert templates._date(value, "en") == f"9 {en[month - 1]} 2027"
+            assert day_for_people(value, "fr") == f"9 {fr[month - 1]} 2027"
+            assert day_for_people(value, "en") == f"9 {en[month - 1]} 2027"
 
 
 def test_a_moment_shows_as_its_day_in_bamako():
     # 23:30 in Brazil (UTC-3) on the 30th is already the 1st in Bamako (UTC).
     late = "2026-11-30T23:30:00-03:00"
-    assert templates._date(late, "en") == "1 Dec 2026"
-    assert templates._date(late, "fr") == "1 déc. 2026"
-    assert templates._date(datetime(2026, 12, 1, 0, 30, tzinfo=timezone(timedelta(hours=1))),
+    assert day_for_people(late, "en") == "1 Dec 2026"
+    assert day_for_people(late, "fr") == "1 déc. 2026"
+    assert day_for_people(datetime(2026, 12, 1, 0, 30, tzinfo=timezone(timedelta(hours=1))),
                            "en") == "30 Nov 2026"
-    assert templates._date(datetime(2026, 12, 1, 23, 59), "en") == "1 Dec 2026"  # naive: UTC
-    assert templates._date(None, "fr") == "—"
+    assert day_for_people(datetime(2026, 12, 1, 23, 59), "en") == "1 Dec 2026"  # naive: UTC
+    assert day_for_people(None, "fr") == "—"
 
 
 def test_singular_and_plural_follow_the_count_in_each_language():

@@ -114,11 +114,12 @@ def test_the_visit_report_reads_back_in_both_languages():
     assert fr == visit_report_pdf(visit, template, plan, {"c": "Awa Traoré"}, "fr")
     text = PdfReader(io.BytesIO(fr)).pages[0].extract_text()
     for words in ("CSCom de Kéléya", "70,5 %", "Chaîne du froid", "Aïssata Koné",
-                  "Awa Traoré", "à faire", "01/12/2026", "Très bon accueil."):
+                  "Awa Traoré", "à faire", "1 déc. 2026", "Très bon accueil."):
         assert words in text, words
     en = PdfReader(io.BytesIO(visit_report_pdf(visit, template, plan, {}, "en")))
     text = en.pages[0].extract_text()
-    assert "70.5 %" in text and "Cold chain" in text and "2026-12-01" in text
+    assert "70.5 %" in text and "Cold chain" in text and "1 Dec 2026" in text
+    assert "2026-12-01" not in text  # a day as people read it, not ISO text
 
 
 # --- planner and evidence rules ------------------------------------------------

@@ -11,10 +11,8 @@ Supervision is formative: the tone is "what will we change".
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
-from c2p.clock import parse_iso
-from notify.domain import DEFAULT_TIMEZONE, VISIT_VERIFIED, zone
+from c2p.clock import day_for_people
+from notify.domain import VISIT_VERIFIED
 
 API = "/api/v1"
 
@@ -116,32 +114,8 @@ TEMPLATES = {
 LANGUAGES = ("fr", "en")
 
 
-# Dates as the web app shows them (Intl "medium" date in fr-ML and en-GB):
-# "1 déc. 2026" / "1 Dec 2026"; unambiguous, and short enough for an SMS.
-MONTHS = {
-    "fr": ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.",
-           "oct.", "nov.", "déc."),
-    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
-           "Dec"),
-}
-
-
-def _date(value, language):
-    """A date, a date-time or their ISO text as a day people read: a date-time (a
-    visit's moment) is shown as its day in Mali (Africa/Bamako), never as ISO text."""
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, str):
-        value = parse_iso(value)
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        value = value.astimezone(zone(DEFAULT_TIMEZONE)).date()
-    return f"{value.day} {MONTHS[language][value.month - 1]} {value.year}"
-
-
 def _dates(value) -> dict:
-    return {lang: _date(value, lang) for lang in LANGUAGES}
+    return {lang: day_for_people(value, lang) for lang in LANGUAGES}
 
 
 # Singular and plural of the nouns counted in alerts. French: 0 and 1 take the
