@@ -2,8 +2,10 @@
  * and a link to what needs the user. */
 import { useLocation } from "preact-iso";
 import { online, syncing, lastSync, lastError, syncNow } from "../stores/sync";
-import { waitingCount, needsFixCount } from "../stores/outbox";
+import { waitingCount, needsFixCount, firstRefusal } from "../stores/outbox";
 import { needsSignIn } from "../stores/session";
+import { syncHeadline, refusedBadge, KIND_LABEL } from "../domain/sending";
+import { problemReason } from "../domain/problems";
 import { t, formatDateTime } from "../i18n";
 
 export function SyncBadge() {
@@ -11,21 +13,28 @@ export function SyncBadge() {
   const isOnline = online.value;
   const waiting = waitingCount.value;
   const needsFix = needsFixCount.value;
+  const refusal = firstRefusal.value;
   return (
     <div class="syncbar" role="status" aria-live="polite">
       <span class={`badge ${isOnline ? "badge-online" : "badge-offline"}`}>
         {isOnline ? t("sync.online") : t("sync.offline")}
       </span>
       <button type="button" class="link syncbar-detail" onClick={() => route("/sync")}>
-        <span>{waiting ? t("sync.waiting", { n: waiting }) : t("sync.nothing_waiting")}</span>
+        <span>{syncHeadline(waiting, needsFix)}</span>
         <span class="muted">
           {syncing.value ? t("sync.in_progress")
             : t("sync.last", { when: lastSync.value ? formatDateTime(lastSync.value) : t("sync.never") })}
         </span>
       </button>
       {needsFix > 0 && (
-        <button type="button" class="badge badge-alert" onClick={() => route("/sync")}>
-          {t("sync.needs_you", { n: needsFix })}
+        // Refused, not waiting: no network will send it. Say what and why, on one line.
+        <button type="button" class="badge badge-alert refusal" onClick={() => route("/sync")}>
+          <strong>{refusedBadge(needsFix)}</strong>
+          {refusal && (
+            <span class="refusal-why">
+              {t(KIND_LABEL[refusal.kind])}{refusal.problem && <>{t("common.colon")}{problemReason(refusal.problem, refusal.kind)}</>}
+            </span>
+          )}
         </button>
       )}
       {needsSignIn.value && (

@@ -82,6 +82,14 @@ export function isAnswered(answer: Answer | undefined): boolean {
   return answer !== undefined && answer.value !== null && answer.value !== undefined && answer.value !== "";
 }
 
+/** An answer the server would take: given, and not refused (a number out of its
+ * range, N/A where not allowed). Only these count as answered and enter the live
+ * score; the others are shown as errors until corrected (the server refuses the
+ * whole visit over one, so scoring it would show a score that never comes). */
+export function isValidAnswer(item: Item, answer: Answer | undefined): answer is Answer {
+  return isAnswered(answer) && answerProblem(item, answer!.value) === null;
+}
+
 export function score(template: Template, answers: Answers): VisitScore {
   let totalEarned = 0;
   let totalPossible = 0;
@@ -95,8 +103,9 @@ export function score(template: Template, answers: Answers): VisitScore {
     const criticalFailed: string[] = [];
     for (const item of section.items) {
       const answer = answers[item.code];
-      if (isAnswered(answer)) answered += 1;
-      const [e, p] = outcome(item, answer?.value);
+      const valid = isValidAnswer(item, answer);
+      if (valid) answered += 1;
+      const [e, p] = valid ? outcome(item, answer.value) : [0, 0];
       earned += e;
       possible += p;
       if (p > 0 && e < p && item.critical) {

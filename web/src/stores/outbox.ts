@@ -25,6 +25,8 @@ export type Transport = (item: OutboxItem) => Promise<Outcome>;
 /** Records waiting to be sent, and those the user must look at. */
 export const waitingCount = signal(0);
 export const needsFixCount = signal(0);
+/** The oldest change the server refused, for the sync bar to say what and why. */
+export const firstRefusal = signal<Pick<OutboxItem, "kind" | "problem"> | null>(null);
 
 const BACKOFF_MS = [2_000, 10_000, 30_000, 60_000, 120_000, 300_000];
 
@@ -65,6 +67,15 @@ export async function remove(id: string): Promise<void> {
   await refreshCounts();
 }
 
+/** Give up a change for good (the user's choice, for one the server refused). An
+ * evidence file's bytes go with it: kept, its action would show it waiting for ever. */
+export async function discard(id: string): Promise<void> {
+  const database = await db();
+  const item = await database.getFromIndex("outbox", "id", id);
+  if (item?.kind === "evidence") await database.delete("files", item.ref);
+  await remove(id);
+}
+
 export async function update(item: OutboxItem): Promise<void> {
   await (await db()).put("outbox", item);
   await refreshCounts();
@@ -86,6 +97,8 @@ export async function refreshCounts(): Promise<void> {
   const items = await list();
   waitingCount.value = items.filter((i) => i.state === "waiting").length;
   needsFixCount.value = items.filter((i) => i.state === "needs_fix").length;
+  const refused = items.find((i) => i.state === "needs_fix");
+  firstRefusal.value = refused ? { kind: refused.kind, problem: refused.problem ?? null } : null;
 }
 
 export interface FlushReport {

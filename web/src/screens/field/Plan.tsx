@@ -6,13 +6,15 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { useLocation, useRoute } from "preact-iso";
 import { Shell } from "../../components/Shell";
 import { db, type OutboxItem, type PendingFile } from "../../stores/db";
-import { list, retryNow } from "../../stores/outbox";
+import { list, retryNow, discard } from "../../stores/outbox";
 import { queue, touched } from "../../stores/sync";
 import { uploadProgress } from "../../stores/transport";
 import { addEvidence } from "../../stores/evidence";
 import { session } from "../../stores/session";
 import { useLocal } from "../../hooks";
 import { t, pick, formatDate, formatDateTime, type Key } from "../../i18n";
+import { ProblemText } from "../../components/ProblemText";
+import { sendState, refusalOf, KIND_LABEL, type SendState } from "../../domain/sending";
 import type { ActionStatus, Evidence, Plan as PlanT, PlanAction, Schemas } from "../../api/types";
 
 type ReviewDecision = Schemas["ReviewRequest"]["decision"];
@@ -91,7 +93,7 @@ export default function Plan() {
     <Shell title={plan.facility_name} back="/plans">
       <p>
         {t("plan.status")}{t("common.colon")}<strong>{planStatus(plan.status)}</strong> · {t("plan.visit_of", { date: formatDate(plan.visited_at) })}
-        {waiting(id).length > 0 && <span class="tag unsynced">{t("common.unsynced")}</span>}
+        <SendTag state={sendState(waiting(id))} />
       </p>
       {awaitsVisitPlan(plan, awaited) && <p class="notice" role="status">{t("plan.updating")}</p>}
       <PendingProblems items={(pending ?? []).filter((i) => i.state === "needs_fix")} />
@@ -113,7 +115,8 @@ export default function Plan() {
           <ActionCard action={action} planId={id} planStatusValue={plan.status} role={role}
             evidence={(evidence ?? []).filter((e) => e.action_id === action.id)}
             files={(files ?? []).filter((f) => f.action_id === action.id)}
-            unsynced={(pending ?? []).some((i) => i.ref === action.id)}
+            changes={(pending ?? []).filter((i) => i.ref === action.id)}
+            fileChanges={(pending ?? []).filter((i) => i.kind === "evidence")}
             onMove={(to) => move(action, to)} />
         ))}
       </section>
@@ -146,13 +149,21 @@ function PendingProblems({ items }: { items: OutboxItem[] }) {
   return (
     <div class="problem" role="alert">
       {items.map((i) => (
-        <p>
-          <strong>{t("sync.refused")}</strong> {i.problem?.detail}{" "}
+        <div>
+          <p><strong>{t("sync.refused")} {t(KIND_LABEL[i.kind])}</strong></p>
+          <ProblemText problem={i.problem} kind={i.kind} />
           <button type="button" class="link" onClick={() => retryNow(i.id).then(touched)}>{t("sync.retry")}</button>
-        </p>
+        </div>
       ))}
     </div>
   );
+}
+
+/** "Not sent" while a change waits; "Refused" (to fix, never sent by waiting) once the server said no. */
+function SendTag({ state }: { state: SendState }) {
+  if (state === "refused") return <span class="tag critical">{t("common.refused")}</span>;
+  if (state === "waiting") return <span class="tag unsynced">{t("common.unsynced")}</span>;
+  return null;
 }
 
 function Grow({ plan, editable }: { plan: PlanT; editable: boolean }) {
@@ -191,10 +202,14 @@ function Grow({ plan, editable }: { plan: PlanT; editable: boolean }) {
   );
 }
 
-function ActionCard({ action, planId, planStatusValue, role, evidence, files, unsynced, onMove }: {
+function ActionCard({ action, planId, planStatusValue, role, evidence, files, changes, fileChanges, onMove }: {
   action: PlanAction; planId: string; planStatusValue: string; role: string; evidence: Evidence[];
-  files: PendingFile[]; unsynced: boolean; onMove: (to: ActionStatus) => void;
+  files: PendingFile[];
+  /** the outbox's items for this action (its status changes), and for evidence files */
+  changes: OutboxItem[]; fileChanges: OutboxItem[];
+  onMove: (to: ActionStatus) => void;
 }) {
+  const refusedMove = refusalOf(changes);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const progress = uploadProgress.value;
@@ -226,8 +241,9 @@ function ActionCard({ action, planId, planStatusValue, role, evidence, files, un
         {statusLabel(action.status)} ·{" "}
         {action.overdue ? <strong class="late">{t("action.overdue_since", { date: formatDate(action.due_date) })}</strong>
           : t("action.due", { date: formatDate(action.due_date) })}
-        {unsynced && <span class="tag unsynced">{t("common.unsynced")}</span>}
+        <SendTag state={sendState(changes)} />
       </p>
+      {refusedMove && <div class="problem"><ProblemText problem={refusedMove.problem} kind={refusedMove.kind} /></div>}
       {pick(action, "verification") && <p class="help">{t("action.verification")}{t("common.colon")}{pick(action, "verification")}</p>}
       <div class="buttons">
         {moves(action, role, planStatusValue).map((m) => (
@@ -235,17 +251,33 @@ function ActionCard({ action, planId, planStatusValue, role, evidence, files, un
         ))}
       </div>
       {(evidence.length > 0 || files.length > 0) && <h4>{t("evidence.title")}</h4>}
-      {files.map((f) => (
-        <div class="evidence">
-          <span class="tag unsynced">{t("common.unsynced")}</span>
-          <div>
-            <div>{f.filename} · {Math.round(f.size / 1024)} Ko</div>
-            <label for={`progress-${f.id}`} class="sr-only">{t("evidence.progress", { name: f.filename })}</label>
-            <progress id={`progress-${f.id}`} max={1} value={progress[f.id] ?? 0} />
-            <span class="muted">{t("evidence.waiting")}</span>
+      {files.map((f) => {
+        // A file the server refused never goes by waiting: say so, why, and offer to remove it.
+        const refused = refusalOf(fileChanges.filter((i) => i.ref === f.id));
+        return refused ? (
+          <div class="evidence refused" role="alert">
+            <span class="tag critical">{t("common.refused")}</span>
+            <div>
+              <div>{f.filename} · {t("evidence.size", { n: Math.round(f.size / 1024) })}</div>
+              <ProblemText problem={refused.problem} kind="evidence" />
+              <p class="muted">{t("evidence.refused_upload")}</p>
+              <button type="button" class="link danger" onClick={() => discard(refused.id).then(touched)}>
+                {t("evidence.remove")}
+              </button>
+            </div>
           </div>
-        </div>
-      ))}
+        ) : (
+          <div class="evidence">
+            <span class="tag unsynced">{t("common.unsynced")}</span>
+            <div>
+              <div>{f.filename} · {t("evidence.size", { n: Math.round(f.size / 1024) })}</div>
+              <label for={`progress-${f.id}`} class="sr-only">{t("evidence.progress", { name: f.filename })}</label>
+              <progress id={`progress-${f.id}`} max={1} value={progress[f.id] ?? 0} />
+              <span class="muted">{t("evidence.waiting")}</span>
+            </div>
+          </div>
+        );
+      })}
       {evidence.map((e) => (
         <div class="evidence">
           {e.thumbnail_url && <img src={e.thumbnail_url} alt={t("evidence.thumbnail", { name: e.filename ?? "" })} />}

@@ -7,6 +7,7 @@ import { db } from "../../stores/db";
 import { list } from "../../stores/outbox";
 import { useLocal } from "../../hooks";
 import { awaitsVisitPlan } from "../../domain/plans";
+import { sendState } from "../../domain/sending";
 import { t, formatDate } from "../../i18n";
 
 export function planStatus(status: string): string {
@@ -28,7 +29,8 @@ export async function awaitedVisits() {
 
 export default function Plans() {
   const plans = useLocal(async () => (await db()).getAll("plans"));
-  const pending = useLocal(async () => new Set((await list()).map((i) => i.plan_id ?? i.ref)));
+  const pending = useLocal(list);
+  const changesOf = (planId: string) => (pending ?? []).filter((i) => (i.plan_id ?? i.ref) === planId);
   const awaited = useLocal(awaitedVisits) ?? [];
   const sorted = (plans ?? []).sort((a, b) => (b.visited_at ?? b.created_at).localeCompare(a.visited_at ?? a.created_at));
   return (
@@ -46,6 +48,7 @@ export default function Plans() {
         {sorted.map((p) => {
           const done = p.actions.filter((a) => a.status === "done").length;
           const overdue = p.actions.filter((a) => a.overdue).length;
+          const sending = sendState(changesOf(p.id));
           return (
             <li>
               <a class={`card link-card ${overdue ? "overdue" : ""}`} href={`/plans/${p.id}`}>
@@ -54,7 +57,8 @@ export default function Plans() {
                   {formatDate(p.visited_at ?? p.created_at)} · {planStatus(p.status)} ·{" "}
                   {t("plans.progress", { done, total: p.actions.length })}
                   {overdue > 0 && <strong class="late"> · {t("plans.overdue", { n: overdue })}</strong>}
-                  {pending?.has(p.id) && <span class="tag unsynced">{t("common.unsynced")}</span>}
+                  {sending === "refused" && <span class="tag critical">{t("common.refused")}</span>}
+                  {sending === "waiting" && <span class="tag unsynced">{t("common.unsynced")}</span>}
                   {awaitsVisitPlan(p, awaited) && <span class="tag unsynced">{t("plans.updating")}</span>}
                 </span>
               </a>

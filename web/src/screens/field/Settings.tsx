@@ -3,14 +3,15 @@ import { useLocation } from "preact-iso";
 import { Shell } from "../../components/Shell";
 import { session, signOut } from "../../stores/session";
 import { stopSync } from "../../stores/sync";
-import { waitingCount } from "../../stores/outbox";
+import { waitingCount, needsFixCount } from "../../stores/outbox";
 import { t, tn, lang, setLang, type Lang, type Key } from "../../i18n";
 
 export default function Settings() {
   const { route } = useLocation();
   const me = session.value?.account;
   async function leave() {
-    const waiting = waitingCount.value;
+    // Refused changes are not on the server either: signing out deletes them too.
+    const waiting = waitingCount.value + needsFixCount.value;
     if (waiting > 0 && !confirm(tn("settings.sign_out_waiting", waiting))) return;
     stopSync();
     await signOut();

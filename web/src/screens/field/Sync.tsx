@@ -2,18 +2,13 @@
  * (kept for fixing, never dropped silently), and a button to sync now. */
 import { useLocation } from "preact-iso";
 import { Shell } from "../../components/Shell";
-import { list, remove, retryNow } from "../../stores/outbox";
+import { list, discard, retryNow } from "../../stores/outbox";
 import { online, syncing, lastSync, lastError, syncNow, touched } from "../../stores/sync";
 import { needsSignIn } from "../../stores/session";
-import type { OutboxItem } from "../../stores/db";
 import { useLocal } from "../../hooks";
-import { t, tn, pick, formatDateTime, formatNumber, type Key } from "../../i18n";
-
-const KIND: Record<OutboxItem["kind"], Key> = {
-  "submission": "kind.submission", "plan.agree": "kind.plan_agree", "plan.grow": "kind.plan_grow",
-  "action.status": "kind.action_status", "evidence": "kind.evidence", "evidence.review": "kind.evidence_review",
-  "inbox.read": "kind.inbox_read",
-};
+import { ProblemText } from "../../components/ProblemText";
+import { KIND_LABEL as KIND } from "../../domain/sending";
+import { t, tn, formatDateTime, formatNumber } from "../../i18n";
 
 export default function Sync() {
   const { route } = useLocation();
@@ -40,20 +35,21 @@ export default function Sync() {
           {refused.map((item) => (
             <div class="card problem outbox-item">
               <p><strong>{t(KIND[item.kind])}</strong> · {formatDateTime(item.created_at)}</p>
-              <p>{item.problem?.title}: {pick(item.problem, "detail") || item.problem?.detail}</p>
-              {(item.problem?.errors ?? []).length > 0 && (
-                // In the user's language; one kept from an older server has only `reason`.
-                <ul>{item.problem!.errors!.map((e) => <li><code>{e.field}</code>: {pick(e, "reason") || e.reason}</li>)}</ul>
-              )}
+              {/* Title from our catalogue, text in the user's language (the server's title is English). */}
+              <ProblemText problem={item.problem} kind={item.kind} />
               <div class="buttons">
                 {item.kind === "submission" && (
                   <button type="button" class="primary" onClick={() => route(`/visits/${item.ref}`)}>{t("sync.fix")}</button>
+                )}
+                {item.kind !== "submission" && item.plan_id && (
+                  // Evidence and action changes are fixed on their plan's page.
+                  <button type="button" class="primary" onClick={() => route(`/plans/${item.plan_id}`)}>{t("sync.fix")}</button>
                 )}
                 <button type="button" class="secondary" onClick={() => retryNow(item.id).then(() => { touched(); void syncNow(); })}>
                   {t("sync.retry")}
                 </button>
                 <button type="button" class="link danger" onClick={async () => {
-                  if (confirm(t("sync.discard_confirm"))) { await remove(item.id); touched(); }
+                  if (confirm(t("sync.discard_confirm"))) { await discard(item.id); touched(); }
                 }}>{t("sync.discard")}</button>
               </div>
             </div>

@@ -8,7 +8,7 @@ import { useLocation, useRoute } from "preact-iso";
 import { Shell } from "../../components/Shell";
 import { db, type Draft, type CoacheeRole } from "../../stores/db";
 import { editDraft, getDraft, setAnswer, setItemComment, submitDraft, deleteDraft } from "../../stores/drafts";
-import { score, isAnswered, answerProblem, type AnswerValue, type VisitScore } from "../../domain/scoring";
+import { score, isAnswered, isValidAnswer, answerProblem, type AnswerValue, type VisitScore } from "../../domain/scoring";
 import { currentPosition } from "../../domain/geo";
 import { numericText, parseNumber } from "../../domain/numeric";
 import { useLocal } from "../../hooks";
@@ -16,6 +16,8 @@ import { dataVersion } from "../../stores/sync";
 import { t, tn, pick, formatNumber, formatPercent, type Key } from "../../i18n";
 import type { Item, Template, Account } from "../../api/types";
 import { DraftState } from "./Visits";
+import { ProblemText } from "../../components/ProblemText";
+import { fieldReason } from "../../domain/problems";
 
 const COACHEE_ROLES: CoacheeRole[] = ["dtc", "vaccinator", "nurse", "midwife", "community_health_worker", "manager", "other"];
 
@@ -83,9 +85,8 @@ export default function Visit() {
     change((d) => { d.answers[item.code] = { value: d.answers[item.code]?.value ?? null, comment: text }; });
     void setItemComment(id, item.code, text);
   };
-  // In the user's language; a refusal kept from before the API said it in both
-  // languages has only `reason`.
-  const fieldErrors = new Map((draft.problem?.errors ?? []).map((e) => [e.field, pick(e, "reason") || e.reason]));
+  // In the user's language (domain/problems.ts), shown next to the items concerned.
+  const fieldErrors = new Map((draft.problem?.errors ?? []).map((e) => [e.field, fieldReason(e)]));
 
   const go = (index: number) => {
     setSectionIndex(index);
@@ -100,10 +101,8 @@ export default function Visit() {
       </div>}>
       {draft.problem && (
         <div class="problem" role="alert">
-          <p><strong>{t("visit.refused")}</strong> {pick(draft.problem, "detail") || draft.problem.detail}</p>
-          {(draft.problem.errors ?? []).length > 0 && (
-            <ul>{draft.problem.errors!.map((e) => <li><code>{e.field}</code>: {pick(e, "reason") || e.reason}</li>)}</ul>
-          )}
+          <p><strong>{t("visit.refused")}</strong></p>
+          <ProblemText problem={draft.problem} kind="submission" />
         </div>
       )}
       <nav aria-label={t("visit.sections")} class="steps">
@@ -189,7 +188,7 @@ function ItemField({ item, value, comment, disabled, serverError, onAnswer, onCo
   const helpId = `${name}-help`;
   const errorId = `${name}-error`;
   return (
-    <fieldset class={`item ${item.critical ? "critical" : ""} ${isAnswered(value === null ? undefined : { value }) ? "answered" : ""}`}
+    <fieldset class={`item ${item.critical ? "critical" : ""} ${isValidAnswer(item, value === null ? undefined : { value }) ? "answered" : ""}`}
       id={name} aria-describedby={item.help_fr || item.help_en ? helpId : undefined}>
       <legend>
         {item.critical && <span class="tag critical">{t("item.critical")}</span>} {pick(item, "label")}
