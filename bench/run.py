@@ -2,8 +2,8 @@
 
     python bench/run.py                 # full run (15-25 minutes on 2 quiet cores)
     python bench/run.py --quick         # shorter steps, smaller data (about 10 minutes)
-    python bench/run.py --only pipeline,profile   # some parts: pipeline, first,
-                                                  # profile, streaming, dashboards, codecs
+    python bench/run.py --only pipeline,profile   # some parts: pipeline, first, profile,
+                                                  # streaming, dashboards, codecs, plumbing
 
 Runs, in one process tree on this machine:
 - pipeline: the bus's own floor (raw kombu with confirms), then full 49-item
@@ -22,7 +22,10 @@ Runs, in one process tree on this machine:
 - dashboards: the desk's national views at 10 % to 100 % of 2,000 facilities x
   12 monthly visits (bench/results/dashboards.json);
 - codecs: CPU per event of loading and dumping event data, compiled codecs against
-  marshmallow's own, in one process (bench/results/event_codecs.json).
+  marshmallow's own, in one process (bench/results/event_codecs.json);
+- plumbing: the CPU of a database round trip, a handler's transaction, a confirmed
+  publish and a consumed message, and what they come to per visit: the floor of the
+  design (bench/results/plumbing.json; its own process, as it runs green).
 """
 import os  # noqa: I001
 import sys
@@ -36,7 +39,7 @@ import dashboards  # noqa: E402
 import evidence_streaming  # noqa: E402
 import pipeline  # noqa: E402
 
-PARTS = ("pipeline", "first", "profile", "streaming", "dashboards", "codecs")
+PARTS = ("pipeline", "first", "profile", "streaming", "dashboards", "codecs", "plumbing")
 
 
 def table(rows, headers):
@@ -137,6 +140,19 @@ def main(argv=None):
                      f"{summary['per_visit_ms']} ms (marshmallow: "
                      f"{summary['per_visit_marshmallow_ms']} ms)",
                      f"{summary['per_visit_ms'] / summary['per_visit_marshmallow_ms']:.2f}"])
+    if "plumbing" in only:
+        import json
+        import subprocess
+        here = os.path.dirname(os.path.abspath(__file__))
+        path = os.path.join(here, "results", "plumbing.json")
+        subprocess.run([sys.executable, os.path.join(here, "plumbing.py"), "--seconds",
+                        "1" if quick else "3", "--output", path], check=True,
+                       stdout=subprocess.DEVNULL)
+        with open(path) as f:
+            plumbing = json.load(f)
+        results["plumbing"] = plumbing
+        rows.append(["plumbing of one visit (CPU floor of the design)",
+                     f"{plumbing['plumbing_per_visit']['total_ms']} ms", "target 25 ms"])
     if "streaming" in only:
         stream = evidence_streaming.main(["--megabytes", "50" if quick else "300"])
         results["evidence_streaming"] = stream

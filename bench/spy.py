@@ -170,7 +170,7 @@ def write_top(name, summary, prefix, visits, rate, source="py-spy", kind="busy")
              + (f", {visits} visits, ~{summary['samples'] * 1000 / rate / visits:.1f} ms "
                 f"{kind}/visit" if visits else "") + ")", ""]
     if "by_activity" in summary:
-        lines += ["by activity (the innermost frame that names one, from the leaf up):"]
+        lines += ["by activity (the first of `ACTIVITIES` any frame of the stack belongs to):"]
         lines += [f"  {n / samples:6.1%}  {a}" for a, n in summary["by_activity"]]
         lines += [""]
     lines += ["self time by package (leaf frame):"]
@@ -187,28 +187,30 @@ def write_top(name, summary, prefix, visits, rate, source="py-spy", kind="busy")
     return path
 
 
-# What a sample's CPU time was spent on: the innermost frame (from the leaf up)
-# whose function name holds one of these. "work" is the rest of a worker (the
-# handler's own code, domain rules); "loop" the event loop and the consumers'
-# threads outside any worker.
+# What a sample's CPU time was spent on: the first activity (in this order) that
+# any frame of its stack belongs to, by function name or by module path. A
+# publish's frames are in kombu and amqp too, and a handler's database work runs
+# inside its worker: the order settles which one a sample is charged to. "work"
+# is the rest of a worker (the handler's own code, the domain rules); "loop" the
+# event loop and the consumers' threads outside any worker.
 ACTIVITIES = (
-    ("database", ("Session.", "Connection.", "UnitOfWork.claim", "_ConnectionFairy", "Pool.",
-                  "Result.", "CursorResult", "eventlet_wait_callback")),
     ("publishing", ("Bus.publish_all", "publish_pending", "Publisher.publish",
-                    "Producer.publish")),
+                    "Producer.publish"), ()),
+    ("database", ("UnitOfWork.claim", "eventlet_wait_callback"), ("sqlalchemy/", "psycopg2/")),
     ("codecs", ("Event.from_wire", "to_wire", "loader.", "dumper.", "Schema.load",
-                "Schema.dump")),
-    ("logging", ("Logger.", "Handler.", "Formatter.")),
-    ("consuming", ("drain_events", "on_frame", "ack_message", "Consumer.receive",
-                   "Consumer._receive_callback", "QueueConsumer")),
+                "Schema.dump"), ("marshmallow/",)),
+    ("logging", (), ("/logging/",)),
+    ("consuming", ("Subscription.handle_message", "ServiceBatches.", "QueueConsumer"),
+     ("kombu/", "amqp/", "nameko/messaging", "nameko/amqp")),
 )
 
 
 def activity(frames) -> str:
-    for frame in reversed(frames):
-        name = frame.split(" (")[0]
-        for label, keys in ACTIVITIES:
-            if any(key in name for key in keys):
+    parsed = [(frame.split(" (")[0], frame.partition(" (")[2]) for frame in frames]
+    for label, names, paths in ACTIVITIES:
+        for name, where in parsed:
+            if any(key in name for key in names) or any(
+                    where.startswith(path) or path in where for path in paths):
                 return label
     return "work" if any("_run_worker" in frame for frame in frames) else "loop"
 
