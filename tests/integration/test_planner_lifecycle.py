@@ -400,10 +400,12 @@ def test_a_follow_up_visit_verifies_open_actions_in_every_plan_and_completes_one
         assert [(h["details"]["from"], h["details"]["to"]) for h in history
                 if h["change"] == "plan.status_changed"][-1] == ("in_progress", "completed")
 
-    # What the third visit caused (the second's plan.created may come late).
+    # What the third visit caused (the second's plan.created may come late; the due-date
+    # sweep's alerts come on its own timer, whenever a busy machine lets it run).
     later = lambda e: e["source"] == "planner" and (  # noqa: E731
-        e["type"] != "plan.created"
-        or e["data"]["submission_id"] == str(third.data["submission_id"]))
+        e["type"] not in ("plan.created", "action.due_soon", "action.overdue")
+        or (e["type"] == "plan.created"
+            and e["data"]["submission_id"] == str(third.data["submission_id"])))
     got = eventually(lambda: (e := [x for x in events() if later(x)]) and len(e) >= 7 and e)
     eventlet.sleep(0.5)
     got += [x for x in events() if later(x)]
