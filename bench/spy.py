@@ -101,16 +101,23 @@ def short(frame: str) -> str:
     return f"{name} ({where}" if where else name
 
 
-def summarise(raw_path) -> dict:
+def summarise(raw_path, activities=False) -> dict:
+    """Top functions of a file of collapsed stacks; with `activities`, also the
+    share of each activity (`activity`) and the CPU time the samples cover (the
+    `# cpu_ms` line `bench/instrumented_run.py` writes)."""
     own, total, samples = collections.Counter(), collections.Counter(), 0
     in_project, handlers = collections.Counter(), collections.Counter()
-    packages = collections.Counter()
+    packages, by_activity, cpu_ms = collections.Counter(), collections.Counter(), None
     with open(raw_path, errors="replace") as f:
         for line in f:
             line = line.rstrip("\n")
+            if line.startswith("# cpu_ms "):
+                cpu_ms = float(line.split()[-1])
             if not line or line.startswith("#"):
                 continue
             frames, count = _frames(line)
+            if activities:  # on the frames as written: `activity` matches their paths
+                by_activity[activity(frames)] += count
             # py-spy puts the process/thread as the first frame: drop non-code ones.
             frames = [short(fr) for fr in frames if "(" in fr]
             if not frames:
@@ -123,12 +130,15 @@ def summarise(raw_path) -> dict:
             mine = [fr for fr in frames if _project(fr)]
             in_project[mine[-1] if mine else "(no project frame)"] += count
             handlers[_entrypoint(mine)] += count
-    return {"samples": samples,
-            "top_self": [(f, n) for f, n in own.most_common(TOP)],
-            "top_total": [(f, n) for f, n in total.most_common(TOP * 2)],
-            "self_by_package": packages.most_common(15),
-            "by_project_function": in_project.most_common(TOP),
-            "by_entrypoint": handlers.most_common()}
+    summary = {"samples": samples,
+               "top_self": [(f, n) for f, n in own.most_common(TOP)],
+               "top_total": [(f, n) for f, n in total.most_common(TOP * 2)],
+               "self_by_package": packages.most_common(15),
+               "by_project_function": in_project.most_common(TOP),
+               "by_entrypoint": handlers.most_common()}
+    if activities:
+        summary.update(by_activity=by_activity.most_common(), cpu_ms=cpu_ms)
+    return summary
 
 
 HANDLER = re.compile(r"^\w*(Service|Routes)\.\w+ \(")
@@ -225,17 +235,8 @@ def cpu_samples(platform, directory, prefix, visits, interval_ms=2) -> dict:
         if not os.path.exists(raw):
             out[name] = {"error": "no samples written"}
             continue
-        summary = summarise(raw)
-        activities, cpu_ms = collections.Counter(), None
-        with open(raw) as f:
-            for line in f:
-                if line.startswith("# cpu_ms "):
-                    cpu_ms = float(line.split()[-1])
-                    continue
-                frames, count = _frames(line.rstrip("\n"))
-                activities[activity(frames)] += count
-        summary["by_activity"] = activities.most_common()
-        summary["cpu_ms"] = cpu_ms
+        summary = summarise(raw, activities=True)
+        cpu_ms = summary["cpu_ms"]
         # The rate the samples came at: the CPU time they cover over their number.
         rate = summary["samples"] * 1000 / cpu_ms if cpu_ms else 1000 / interval_ms
         summary["file"] = os.path.relpath(write_top(

@@ -87,7 +87,7 @@ def facility_history(session, scope, facility_id, start=None, end=None,
     facility = _unit_in_scope(session, facility_id, scope, "facility", "facility_id")
     if template_code is not None:
         _template_version_ids(session, template_code)  # an unknown one is a 422, not []
-    if template_code is None:
+    else:
         template_code = session.scalar(
             select(TemplateVersion.code)
             .join(Submission, Submission.template_id == TemplateVersion.id)
